@@ -1,0 +1,427 @@
+using System.Runtime.CompilerServices;
+using ZeroLane.Posix;
+
+namespace ZeroLane.Buffers;
+
+public sealed partial class RingReader
+{
+    /// <summary>Reads the next frame, waiting as long as it takes.</summary>
+    /// <exception cref="WriterGoneException">The writer is gone and every frame it committed has been read.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public Frame Read(CancellationToken cancellationToken = default) => Read(Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Reads the next frame, waiting at most <paramref name="timeout"/>.</summary>
+    /// <exception cref="TimeoutException">No frame arrived in time.</exception>
+    /// <exception cref="WriterGoneException">The writer is gone and every frame it committed has been read.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public Frame Read(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ReadStatus status = TryRead(out Frame frame, timeout, cancellationToken);
+        return status == ReadStatus.Success ? frame : ThrowForStatus(status, timeout);
+    }
+
+    /// <summary>
+    /// Reads the next frame if one arrives within <paramref name="timeout"/>; expected failures (timeout,
+    /// writer gone) are returned, not thrown.
+    /// </summary>
+    /// <exception cref="BufferCorruptedException">A frame header is impossible or its sequence number is out of order.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public ReadStatus TryRead(out Frame frame, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (TryTakeFrame(out frame))
+        {
+            return ReadStatus.Success;
+        }
+        return WaitForFrame(out frame, timeout, cancellationToken);
+    }
+
+    /// <summary>Reads the next frame, waiting without blocking a thread-pool thread.</summary>
+    /// <exception cref="WriterGoneException">The writer is gone and every frame it committed has been read.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<Frame> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        ReadResult result = await TryReadAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        return result.Status == ReadStatus.Success ? result.Frame : ThrowForStatus(result.Status, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Reads the next frame if one arrives within <paramref name="timeout"/>, waiting on a dedicated thread
+    /// so no thread-pool thread blocks. Completes synchronously, without allocating, when a frame is ready.
+    /// </summary>
+    public ValueTask<ReadResult> TryReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (TryTakeFrame(out Frame frame))
+        {
+            return new ValueTask<ReadResult>(new ReadResult(ReadStatus.Success, frame));
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ReadResult>(cancellationToken);
+        }
+        _asyncWaiter ??= new DedicatedWaiter<ReadResult>(RunAsyncRead, "ZeroLane reader " + Name);
+        _asyncTimeout = timeout;
+        _asyncToken = cancellationToken;
+        return _asyncWaiter.Start();
+    }
+
+    private ReadResult RunAsyncRead()
+    {
+        ReadStatus status = WaitForFrame(out Frame frame, _asyncTimeout, _asyncToken);
+        return new ReadResult(status, frame);
+    }
+
+    /// <summary>
+    /// Reads frames as they arrive until the writer disconnects. Each frame is released when the next one is
+    /// requested (or the loop ends); dispose it earlier if you are done with it sooner.
+    /// </summary>
+    /// <exception cref="WriterGoneException">The writer died without disconnecting.</exception>
+    public async IAsyncEnumerable<Frame> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            ReadResult result = await TryReadAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            switch (result.Status)
+            {
+                case ReadStatus.Success:
+                    try
+                    {
+                        yield return result.Frame;
+                    }
+                    finally
+                    {
+                        result.Frame.Dispose();
+                    }
+                    break;
+                case ReadStatus.WriterDisconnected:
+                    yield break;
+                default:
+                    ThrowForStatus(result.Status, Timeout.InfiniteTimeSpan);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Releases a frame; same as disposing it.</summary>
+    public void Release(Frame frame) => frame.Dispose();
+
+    /// <summary>True once the writer has written metadata.</summary>
+    public bool HasMetadata => !_disposed && _region.ReadUInt64Acquire(OiebLayout.MetadataWrittenBytes) != 0;
+
+    /// <summary>The metadata the writer wrote, in place; empty if none has been written yet.</summary>
+    /// <exception cref="BufferCorruptedException">The metadata size fields are inconsistent.</exception>
+    public ReadOnlySpan<byte> GetMetadata()
+    {
+        ThrowIfDisposed();
+        // acquire [metadata-published]: pairs with the writer's release store of metadata_written_bytes.
+        ulong written = _region.ReadUInt64Acquire(OiebLayout.MetadataWrittenBytes);
+        if (written == 0)
+        {
+            return default;
+        }
+        ulong length = _region.ReadUInt64(_metadataOffset);
+        if (written != length + 8 || length == 0 || length > (ulong)_metadataSize - 8)
+        {
+            throw new BufferCorruptedException(
+                $"Buffer '{Name}': metadata_written_bytes is {written} but the metadata prefix says {length} bytes in a " +
+                $"{_metadataSize}-byte block. The segment was corrupted; recreate the buffer.");
+        }
+        return _region.GetSpan(_metadataOffset + 8, (int)length);
+    }
+
+    private ReadStatus WaitForFrame(out Frame frame, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var waiter = new Waiter(_options.WaitStrategy, timeout, _options.PeerCheckInterval, _writeSemaphore, cancellationToken);
+        try
+        {
+            while (true)
+            {
+                if (TryTakeFrame(out frame))
+                {
+                    return ReadStatus.Success;
+                }
+                if (_disposed)
+                {
+                    ThrowHelper.ThrowObjectDisposed(nameof(RingReader));
+                }
+                if (waiter.PeerCheckDue())
+                {
+                    ReadStatus gone = CheckWriter();
+                    if (gone != ReadStatus.Success)
+                    {
+                        // The writer may have published frames just before it left: read them first.
+                        return TryTakeFrame(out frame) ? ReadStatus.Success : gone;
+                    }
+                }
+                if (!waiter.Wait())
+                {
+                    return TryTakeFrame(out frame) ? ReadStatus.Success : ReadStatus.TimedOut;
+                }
+                if (_writerSeen && _region.ReadUInt64Acquire(OiebLayout.WriterPid) == 0 && !TryTakeFrame(out frame))
+                {
+                    // A disconnect is a plain store: notice it at once rather than at the next peer check.
+                    _writerSeen = false;
+                    return ReadStatus.WriterDisconnected;
+                }
+                else if (frame.IsValid)
+                {
+                    return ReadStatus.Success;
+                }
+            }
+        }
+        finally
+        {
+            waiter.Dispose();
+        }
+    }
+
+    /// <summary>Success while the writer lives (or none has come yet); otherwise how it went.</summary>
+    private ReadStatus CheckWriter()
+    {
+        ProcessIdentity writer = ReadWriterIdentity();
+        if (writer.Pid != 0)
+        {
+            if (_platform.IsAlive(writer))
+            {
+                _writerSeen = true;
+                _lastWriter = writer;
+                return ReadStatus.Success;
+            }
+            // Clear the dead writer's claim so a new writer can connect; the CAS loses harmlessly if one already has.
+            _region.WriteUInt64(OiebLayout.WriterStartTime, 0);
+            _region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)writer.Pid, 0);
+            _writerSeen = false;
+            return ReadStatus.WriterDied;
+        }
+        if (_writerSeen)
+        {
+            _writerSeen = false;
+            return ReadStatus.WriterDisconnected;
+        }
+        return ReadStatus.Success;
+    }
+
+    /// <summary>Takes the next frame if one is published; never waits.</summary>
+    private bool TryTakeFrame(out Frame frame)
+    {
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                ThrowHelper.ThrowObjectDisposed(nameof(RingReader));
+            }
+            while (true)
+            {
+                // acquire [frame-published]: pairs with the writer's release increment of written_count,
+                // so the header and bytes of every counted item are visible below.
+                ulong written = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
+                if (written == _consumedCount)
+                {
+                    frame = default;
+                    return false;
+                }
+                long spaceToEnd = _payloadSize - _cursor;
+                if (spaceToEnd < FrameHeaderLayout.Size)
+                {
+                    // A tail too short for a header: an implicit wrap (only a peer writer leaves one; defect 1).
+                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 0);
+                    _cursor = 0;
+                    continue;
+                }
+                long headerOffset = _payloadOffset + _cursor;
+                ulong size = _region.ReadUInt64(headerOffset + FrameHeaderLayout.PayloadSize);
+                ulong sequence = _region.ReadUInt64(headerOffset + FrameHeaderLayout.Sequence);
+                if (size == 0)
+                {
+                    if (sequence != 0)
+                    {
+                        ThrowHelper.ThrowCorrupted(Name, $"a frame header at payload offset {_cursor} has size 0 and sequence {sequence}; " +
+                            "only a wrap marker (size 0, sequence 0) may have size 0");
+                    }
+                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 1);
+                    _consumedCount++;
+                    _cursor = 0;
+                    continue;
+                }
+                if (size > (ulong)(spaceToEnd - FrameHeaderLayout.Size))
+                {
+                    ThrowHelper.ThrowCorrupted(Name, $"a frame header at payload offset {_cursor} claims {size} bytes but only " +
+                        $"{spaceToEnd - FrameHeaderLayout.Size} remain before the end of the {_payloadSize}-byte payload block");
+                }
+                if (size > int.MaxValue)
+                {
+                    ThrowHelper.ThrowCorrupted(Name, $"a frame of {size} bytes exceeds the 2 GiB a .NET span can address");
+                }
+                if (sequence != _expectedSequence && sequence != 1)
+                {
+                    // Sequence 1 is a new writer starting over after the previous one left.
+                    ThrowHelper.ThrowCorrupted(Name, $"sequence gap: expected {_expectedSequence}, got {sequence}");
+                }
+                _expectedSequence = sequence + 1;
+                long total = FrameHeaderLayout.Size + (long)size;
+                long end = _cursor + total == _payloadSize ? 0 : _cursor + total;
+                long ticket = AddSlot(headerOffset + FrameHeaderLayout.Size, (int)size, credit: total, countAdvance: 1, end, released: false);
+                _consumedCount++;
+                _cursor = end;
+                _framesRead++;
+                _bytesRead += (long)size;
+                _writerSeen = true;
+                // Take the unit this frame's post added, keeping sem-w near zero; if the post has not happened
+                // yet, a later wait absorbs it as one spurious wake-up.
+                _writeSemaphore.TryWait();
+                frame = new Frame(this, ticket, sequence, (int)size);
+                return true;
+            }
+        }
+    }
+
+    private void AddSkippedSlot(long credit, uint countAdvance)
+    {
+        AddSlot(0, 0, credit, countAdvance, endPosition: 0, released: true);
+        SweepUnsynchronized();
+    }
+
+    private long AddSlot(long dataOffset, int length, long credit, uint countAdvance, long endPosition, bool released)
+    {
+        if (_nextTicket - _headTicket == _slots.Length)
+        {
+            GrowSlots();
+        }
+        long ticket = _nextTicket++;
+        ref Slot slot = ref _slots[ticket & (_slots.Length - 1)];
+        slot.Ticket = ticket;
+        slot.DataOffset = dataOffset;
+        slot.Length = length;
+        slot.Credit = credit;
+        slot.CountAdvance = countAdvance;
+        slot.EndPosition = endPosition;
+        slot.Memory = null;
+        Volatile.Write(ref slot.Released, released);
+        return ticket;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void GrowSlots()
+    {
+        var grown = new Slot[_slots.Length * 2];
+        for (long t = _headTicket; t < _nextTicket; t++)
+        {
+            grown[t & (grown.Length - 1)] = _slots[t & (_slots.Length - 1)];
+        }
+        _slots = grown;
+    }
+
+    internal void ReleaseTicket(long ticket)
+    {
+        lock (_sync)
+        {
+            if (_disposed || ticket < _headTicket || ticket >= _nextTicket)
+            {
+                return;
+            }
+            ref Slot slot = ref _slots[ticket & (_slots.Length - 1)];
+            if (slot.Ticket != ticket || slot.Released)
+            {
+                return;
+            }
+            Volatile.Write(ref slot.Released, true);
+            slot.Memory?.Invalidate();
+            slot.Memory = null;
+            if (ticket == _headTicket)
+            {
+                SweepUnsynchronized();
+            }
+        }
+    }
+
+    /// <summary>Credits every released slot at the head, in ring order. Caller holds _sync.</summary>
+    private void SweepUnsynchronized()
+    {
+        long credit = 0;
+        ulong count = 0;
+        long readPosition = -1;
+        while (_headTicket < _nextTicket)
+        {
+            ref Slot slot = ref _slots[_headTicket & (_slots.Length - 1)];
+            if (!slot.Released)
+            {
+                break;
+            }
+            credit += slot.Credit;
+            count += slot.CountAdvance;
+            readPosition = slot.EndPosition;
+            _headTicket++;
+        }
+        if (readPosition < 0)
+        {
+            return;
+        }
+        // release [space-freed]: the atomic add publishes the space; a writer that reads the new value may
+        // overwrite these bytes. It comes before read_pos and read_count so that a writer which sees
+        // read_count == written_count (acquire [ring-drained]) knows every credit has landed.
+        ulong free = _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, credit);
+        _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)readPosition);
+        // release [ring-drained]
+        _region.WriteUInt64Release(OiebLayout.PayloadReadCount, _region.ReadUInt64(OiebLayout.PayloadReadCount) + count);
+        if (free > (ulong)_payloadSize)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes became {free}, more than the {_payloadSize}-byte payload block");
+        }
+        // Defect 4: post sem-r only when its value is 0. It is a wake-up hint for a writer that re-checks
+        // payload_free_bytes, so one pending unit is enough and the value stays bounded at 1.
+        if (_readSemaphore.Value <= 0)
+        {
+            _readSemaphore.Post();
+        }
+    }
+
+    internal bool IsReleased(long ticket)
+    {
+        if (_disposed || ticket < Volatile.Read(ref _headTicket))
+        {
+            return true;
+        }
+        Slot[] slots = _slots;
+        ref Slot slot = ref slots[ticket & (slots.Length - 1)];
+        return slot.Ticket != ticket || Volatile.Read(ref slot.Released);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ReadOnlySpan<byte> GetFrameSpan(long ticket)
+    {
+        Slot[] slots = _slots;
+        ref Slot slot = ref slots[ticket & (slots.Length - 1)];
+        if (_disposed || slot.Ticket != ticket || Volatile.Read(ref slot.Released) || ticket < _headTicket)
+        {
+            ThrowHelper.ThrowFrameReleased();
+        }
+        return _region.GetSpan(slot.DataOffset, slot.Length);
+    }
+
+    internal ReadOnlyMemory<byte> GetFrameMemory(long ticket)
+    {
+        lock (_sync)
+        {
+            ref Slot slot = ref _slots[ticket & (_slots.Length - 1)];
+            if (_disposed || slot.Ticket != ticket || slot.Released || ticket < _headTicket)
+            {
+                ThrowHelper.ThrowFrameReleased();
+            }
+            slot.Memory ??= _region.CreateMemoryManager(slot.DataOffset, slot.Length);
+            return slot.Memory.Memory;
+        }
+    }
+
+    private Frame ThrowForStatus(ReadStatus status, TimeSpan timeout) => status switch
+    {
+        ReadStatus.TimedOut => throw new TimeoutException($"No frame arrived in buffer '{Name}' within {timeout}."),
+        ReadStatus.WriterDisconnected => throw new WriterGoneException(
+            $"The writer of buffer '{Name}' disconnected and every frame it wrote has been read.", crashed: false),
+        ReadStatus.WriterDied => throw new WriterGoneException(
+            $"The writer of buffer '{Name}' died without disconnecting; every frame it committed has been read. " +
+            "A new writer may connect.", crashed: true),
+        _ => throw new InvalidOperationException($"Unexpected read status {status}."),
+    };
+}

@@ -1,0 +1,394 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace ZeroLane.Buffers;
+
+public sealed partial class RingWriter
+{
+    private enum Placement
+    {
+        /// <summary>No room yet: wait for the reader to release frames.</summary>
+        Wait,
+
+        /// <summary>Fits at write_pos.</summary>
+        Here,
+
+        /// <summary>Fits at offset 0 after a wrap marker at write_pos.</summary>
+        AfterWrap,
+
+        /// <summary>Publish the wrap on its own now, then wait for room at offset 0 (ZeroLane readers only).</summary>
+        WrapFirst,
+    }
+
+    /// <summary>Writes one frame, copying <paramref name="data"/> in; waits as long as it takes for space.</summary>
+    /// <exception cref="ReaderGoneException">The reader is gone.</exception>
+    public void Write(ReadOnlySpan<byte> data, CancellationToken cancellationToken = default) =>
+        Write(data, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Writes one frame, copying <paramref name="data"/> in; waits at most <paramref name="timeout"/> for space.</summary>
+    /// <exception cref="TimeoutException">No space became free in time.</exception>
+    /// <exception cref="ReaderGoneException">The reader is gone.</exception>
+    /// <exception cref="FrameTooLargeException">The frame can never fit in this buffer.</exception>
+    public void Write(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ThrowForStatus(TryWrite(data, timeout, cancellationToken), timeout);
+
+    /// <summary>
+    /// Writes one frame, copying <paramref name="data"/> in, if space frees up within <paramref name="timeout"/>.
+    /// Expected failures (timeout, reader gone) are returned, not thrown.
+    /// </summary>
+    /// <exception cref="ArgumentException">The frame is empty (a zero-length frame would read as a wrap marker).</exception>
+    /// <exception cref="FrameTooLargeException">The frame can never fit in this buffer.</exception>
+    public WriteStatus TryWrite(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ThrowIfLoanOpen();
+        long total = CheckFrameLength(data.Length, loan: false);
+        WriteStatus status = Reserve(total, loan: false, timeout, cancellationToken, out long position, out long wrapFrom);
+        if (status != WriteStatus.Success)
+        {
+            return status;
+        }
+        data.CopyTo(_region.GetSpan(_payloadOffset + position + FrameHeaderLayout.Size, data.Length));
+        Publish(position, wrapFrom, data.Length);
+        return WriteStatus.Success;
+    }
+
+    /// <summary>Writes one frame gathered from the segments of <paramref name="data"/>, each copied once, in place.</summary>
+    /// <exception cref="ReaderGoneException">The reader is gone.</exception>
+    public void Write(in ReadOnlySequence<byte> data, CancellationToken cancellationToken = default) =>
+        Write(data, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Writes one frame gathered from the segments of <paramref name="data"/>; waits at most <paramref name="timeout"/>.</summary>
+    /// <exception cref="TimeoutException">No space became free in time.</exception>
+    /// <exception cref="ReaderGoneException">The reader is gone.</exception>
+    public void Write(in ReadOnlySequence<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ThrowForStatus(TryWrite(data, timeout, cancellationToken), timeout);
+
+    /// <summary>Writes one frame gathered from the segments of <paramref name="data"/>, if space frees up in time.</summary>
+    public WriteStatus TryWrite(in ReadOnlySequence<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ThrowIfLoanOpen();
+        if (data.Length > int.MaxValue)
+        {
+            throw new FrameTooLargeException($"A frame of {data.Length} bytes exceeds the 2 GiB - 1 a frame can have.");
+        }
+        int length = (int)data.Length;
+        long total = CheckFrameLength(length, loan: false);
+        WriteStatus status = Reserve(total, loan: false, timeout, cancellationToken, out long position, out long wrapFrom);
+        if (status != WriteStatus.Success)
+        {
+            return status;
+        }
+        Span<byte> destination = _region.GetSpan(_payloadOffset + position + FrameHeaderLayout.Size, length);
+        foreach (ReadOnlyMemory<byte> segment in data)
+        {
+            segment.Span.CopyTo(destination);
+            destination = destination[segment.Length..];
+        }
+        Publish(position, wrapFrom, length);
+        return WriteStatus.Success;
+    }
+
+    /// <summary>Writes the metadata; once per buffer lifetime, by any writer.</summary>
+    /// <exception cref="MetadataAlreadyWrittenException">Metadata was already written to this buffer.</exception>
+    /// <exception cref="ArgumentException">The metadata is empty or larger than the metadata block allows.</exception>
+    /// <exception cref="InvalidOperationException">The buffer has no metadata block.</exception>
+    public void SetMetadata(ReadOnlySpan<byte> metadata)
+    {
+        ThrowIfDisposed();
+        if (_metadataSize == 0)
+        {
+            throw new InvalidOperationException($"Buffer '{Name}' was created without a metadata block (metadata size 0), so it takes no metadata.");
+        }
+        if (metadata.IsEmpty)
+        {
+            throw new ArgumentException("Metadata must hold at least one byte.", nameof(metadata));
+        }
+        if ((long)metadata.Length + 8 > _metadataSize)
+        {
+            throw new ArgumentException(
+                $"Metadata of {metadata.Length} bytes does not fit: buffer '{Name}' has a {_metadataSize}-byte metadata block, " +
+                $"which holds at most {_metadataSize - 8} bytes after the 8-byte size prefix.", nameof(metadata));
+        }
+        if (_region.ReadUInt64Acquire(OiebLayout.MetadataWrittenBytes) != 0)
+        {
+            throw new MetadataAlreadyWrittenException($"Metadata was already written to buffer '{Name}'; it can be written once per buffer lifetime.");
+        }
+        _region.WriteUInt64(_metadataOffset, (ulong)metadata.Length);
+        metadata.CopyTo(_region.GetSpan(_metadataOffset + 8, metadata.Length));
+        _region.WriteUInt64(OiebLayout.MetadataFreeBytes, (ulong)(_metadataSize - 8 - metadata.Length));
+        // release [metadata-published]: pairs with the reader's acquire load of metadata_written_bytes.
+        _region.WriteUInt64Release(OiebLayout.MetadataWrittenBytes, (ulong)metadata.Length + 8);
+    }
+
+    /// <summary>Validates a frame length and returns its size with header.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long CheckFrameLength(int length, bool loan)
+    {
+        long total = FrameHeaderLayout.Size + (long)length;
+        // Fits the block exactly, or leaves room for at least a header after it (defect 1: no 1-15 byte tails).
+        if (length <= 0 || (total != _payloadSize && total > _payloadSize - FrameHeaderLayout.Size && !(loan && total <= _payloadSize)))
+        {
+            ThrowBadLength(length);
+        }
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowBadLength(int length)
+    {
+        if (length <= 0)
+        {
+            throw new ArgumentException(
+                "A frame must hold at least one byte: a zero-length frame has the same header as a wrap marker.", "data");
+        }
+        long max = _payloadSize - FrameHeaderLayout.Size;
+        if (length > max)
+        {
+            throw new FrameTooLargeException(
+                $"A frame of {length} bytes can never fit in buffer '{Name}': its {_payloadSize}-byte payload block holds at most " +
+                $"{max} bytes (the block less a 16-byte header). Create the buffer with a larger payload size.");
+        }
+        throw new FrameTooLargeException(
+            $"A frame of {length} bytes would leave a tail of {_payloadSize - FrameHeaderLayout.Size - length} bytes in buffer '{Name}', too short " +
+            $"for the next frame's header. Frames here may be at most {max - FrameHeaderLayout.Size} bytes, or exactly {max}.");
+    }
+
+    /// <summary>Waits until a frame of <paramref name="total"/> bytes (header included) can be placed.</summary>
+    private WriteStatus Reserve(long total, bool loan, TimeSpan timeout, CancellationToken cancellationToken, out long position, out long wrapFrom)
+    {
+        if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0)
+        {
+            // The reader disposed the buffer (a plain store we can see at once).
+            position = wrapFrom = 0;
+            return WriteStatus.ReaderGone;
+        }
+        if (Place(total, loan, out position, out wrapFrom) == Placement.Here)
+        {
+            return WriteStatus.Success;
+        }
+        return WaitForSpace(total, loan, timeout, cancellationToken, out position, out wrapFrom);
+    }
+
+    private WriteStatus WaitForSpace(long total, bool loan, TimeSpan timeout, CancellationToken cancellationToken, out long position, out long wrapFrom)
+    {
+        var waiter = new Waiter(_options.WaitStrategy, timeout, _options.PeerCheckInterval, _readSemaphore, cancellationToken);
+        try
+        {
+            while (true)
+            {
+                switch (Place(total, loan, out position, out wrapFrom))
+                {
+                    case Placement.Here:
+                    case Placement.AfterWrap:
+                        return WriteStatus.Success;
+                    case Placement.WrapFirst:
+                        PublishWrap();
+                        continue;
+                }
+                if (_disposed)
+                {
+                    ThrowHelper.ThrowObjectDisposed(nameof(RingWriter));
+                }
+                if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0 || (waiter.PeerCheckDue() && !IsReaderAlive()))
+                {
+                    return WriteStatus.ReaderGone;
+                }
+                if (!waiter.Wait())
+                {
+                    return WriteStatus.TimedOut;
+                }
+            }
+        }
+        finally
+        {
+            waiter.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Decides where a frame of <paramref name="total"/> bytes goes, from write_pos and payload_free_bytes.
+    /// <paramref name="wrapFrom"/> is write_pos when the frame goes to 0 behind a wrap, else -1.
+    /// </summary>
+    private Placement Place(long total, bool loan, out long position, out long wrapFrom)
+    {
+        position = _writePosition;
+        wrapFrom = -1;
+        if (_needsResync && !TryResync())
+        {
+            return Placement.Wait;
+        }
+        long size = _payloadSize;
+        long write = _writePosition;
+        // acquire [space-freed]: pairs with the reader's atomic credit; bytes credited are free to overwrite.
+        ulong freeValue = _region.ReadUInt64Acquire(OiebLayout.PayloadFreeBytes);
+        if (freeValue > (ulong)size)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes is {freeValue}, more than the {size}-byte payload block");
+        }
+        long used = size - (long)freeValue;
+        long spaceToEnd = size - write;
+        long oldest;     // first byte not yet credited by the reader
+        long contiguous; // free bytes from write_pos onwards
+        bool tailFree;   // [write_pos, end) is free
+        if (used == 0)
+        {
+            oldest = write;
+            contiguous = spaceToEnd;
+            tailFree = true;
+        }
+        else if (used == size)
+        {
+            return Placement.Wait;
+        }
+        else
+        {
+            oldest = write - used;
+            if (oldest < 0)
+            {
+                oldest += size;
+            }
+            tailFree = oldest < write;
+            contiguous = tailFree ? spaceToEnd : oldest - write;
+        }
+
+        if (total <= contiguous && TailAllowed(spaceToEnd - total, loan, write))
+        {
+            return Placement.Here;
+        }
+        if (!tailFree || write == 0)
+        {
+            return Placement.Wait;
+        }
+        // After a wrap the frame takes [0, total), which must end before the oldest uncredited byte; in a
+        // drained ring that is the wrap marker itself, which the reader has yet to pass.
+        if (total <= oldest && TailAllowed(size - total, loan, 0))
+        {
+            position = 0;
+            wrapFrom = write;
+            return Placement.AfterWrap;
+        }
+        if (_readerCountsFrames)
+        {
+            return Placement.WrapFirst;
+        }
+        if (used == 0)
+        {
+            ThrowUnplaceable(total);
+        }
+        return Placement.Wait;
+    }
+
+    /// <summary>True if a remainder before the end of the block leaves room for a header (or none at all).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TailAllowed(long remainder, bool loan, long position) =>
+        remainder >= FrameHeaderLayout.Size || (remainder == 0 && !loan) || (loan && position == 0 && remainder >= 0);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowUnplaceable(long total) =>
+        throw new FrameTooLargeException(
+            $"A frame of {total - FrameHeaderLayout.Size} bytes cannot be placed in buffer '{Name}': it does not fit between write " +
+            $"position {_writePosition} and the end of the {_payloadSize}-byte block, and behind a wrap it would overwrite the wrap " +
+            "marker the reader has not passed. This reader is not a ZeroLane reader, so the wrap cannot be published on its own; " +
+            "use smaller frames or a payload block at least twice the largest frame.");
+
+    /// <summary>
+    /// First write after connecting to a ZeroLane reader: once every published item has been released,
+    /// take write_pos from read_pos and reset payload_free_bytes, undoing space a dead writer reserved.
+    /// </summary>
+    private bool TryResync()
+    {
+        ulong written = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
+        // acquire [ring-drained]: pairs with the reader's release store of read_count after its credit.
+        ulong released = _region.ReadUInt64Acquire(OiebLayout.PayloadReadCount);
+        if (written != released)
+        {
+            return false;
+        }
+        ulong readPosition = _region.ReadUInt64Acquire(OiebLayout.PayloadReadPos);
+        if (readPosition >= (ulong)_payloadSize)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"read_pos {readPosition} lies outside the {_payloadSize}-byte payload block");
+        }
+        _writePosition = (long)readPosition;
+        _region.WriteUInt64Release(OiebLayout.PayloadWritePos, readPosition);
+        _region.ExchangeUInt64(OiebLayout.PayloadFreeBytes, (ulong)_payloadSize);
+        _needsResync = false;
+        return true;
+    }
+
+    /// <summary>Publishes a wrap on its own: marker at write_pos (if a header fits), tail counted as used, write_pos = 0.</summary>
+    private void PublishWrap()
+    {
+        long write = _writePosition;
+        long spaceToEnd = _payloadSize - write;
+        bool marker = spaceToEnd >= FrameHeaderLayout.Size;
+        if (marker)
+        {
+            _region.WriteUInt64(_payloadOffset + write + FrameHeaderLayout.PayloadSize, 0);
+            _region.WriteUInt64(_payloadOffset + write + FrameHeaderLayout.Sequence, 0);
+        }
+        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -spaceToEnd);
+        _writePosition = 0;
+        _region.WriteUInt64Release(OiebLayout.PayloadWritePos, 0);
+        if (marker)
+        {
+            // release [frame-published]
+            _region.WriteUInt64Release(OiebLayout.PayloadWrittenCount, _region.ReadUInt64(OiebLayout.PayloadWrittenCount) + 1);
+            _writeSemaphore.Post();
+        }
+    }
+
+    /// <summary>Writes the header (and wrap marker), reserves the space, and publishes the frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Publish(long position, long wrapFrom, int length)
+    {
+        long total = FrameHeaderLayout.Size + (long)length;
+        long headerOffset = _payloadOffset + position;
+        _region.WriteUInt64(headerOffset + FrameHeaderLayout.PayloadSize, (ulong)length);
+        _region.WriteUInt64(headerOffset + FrameHeaderLayout.Sequence, _sequence);
+        long consumed = total;
+        ulong items = 1;
+        if (wrapFrom >= 0)
+        {
+            long spaceToEnd = _payloadSize - wrapFrom;
+            consumed += spaceToEnd;
+            if (spaceToEnd >= FrameHeaderLayout.Size)
+            {
+                _region.WriteUInt64(_payloadOffset + wrapFrom + FrameHeaderLayout.PayloadSize, 0);
+                _region.WriteUInt64(_payloadOffset + wrapFrom + FrameHeaderLayout.Sequence, 0);
+                items = 2;
+            }
+        }
+        // Space first, count last: a writer that dies in between leaves space reserved but nothing
+        // published, which the next writer's resync recovers; the reverse order could publish a frame
+        // whose space a later writer would consider free.
+        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -consumed);
+        long end = position + total;
+        _writePosition = end == _payloadSize ? 0 : end;
+        _region.WriteUInt64Release(OiebLayout.PayloadWritePos, (ulong)_writePosition);
+        // release [frame-published]: the header and bytes above become visible to a reader that loads
+        // written_count with acquire.
+        _region.WriteUInt64Release(OiebLayout.PayloadWrittenCount, _region.ReadUInt64(OiebLayout.PayloadWrittenCount) + items);
+        _writeSemaphore.Post();
+        _sequence++;
+        _framesWritten++;
+        _bytesWritten += length;
+    }
+
+    private void ThrowForStatus(WriteStatus status, TimeSpan timeout)
+    {
+        switch (status)
+        {
+            case WriteStatus.Success:
+                return;
+            case WriteStatus.TimedOut:
+                throw new TimeoutException($"No space became free in buffer '{Name}' within {timeout}: the reader is not keeping up or holds its frames.");
+            case WriteStatus.ReaderGone:
+                throw new ReaderGoneException($"The reader of buffer '{Name}' is gone (it died or disposed the buffer); frames can no longer be delivered.");
+            default:
+                throw new InvalidOperationException($"Unexpected write status {status}.");
+        }
+    }
+}

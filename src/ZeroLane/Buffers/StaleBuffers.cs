@@ -1,0 +1,81 @@
+using ZeroLane.Posix;
+
+namespace ZeroLane.Buffers;
+
+/// <summary>Finds and removes the objects of buffers whose reader died without cleaning up.</summary>
+internal static class StaleBuffers
+{
+    /// <summary>
+    /// For each lock file in <paramref name="lockDirectory"/> that no process holds, removes that buffer's
+    /// shared memory and semaphores (unless its recorded reader still lives) and the lock file.
+    /// </summary>
+    internal static List<string> RemoveAll(IIpcPlatform platform, string lockDirectory, string? except = null)
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(lockDirectory))
+        {
+            return removed;
+        }
+        foreach (string path in Directory.EnumerateFiles(lockDirectory, "*.lock"))
+        {
+            string name = Path.GetFileNameWithoutExtension(path);
+            if (name == except || !BufferNames.IsValid(name))
+            {
+                continue;
+            }
+            try
+            {
+                if (TryRemove(platform, BufferNames.Create(name, lockDirectory)))
+                {
+                    removed.Add(name);
+                }
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Another user's buffer: not ours to judge or remove.
+            }
+            catch (IOException)
+            {
+                // Raced with its owner or another cleaner; leave it.
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>Removes one buffer if its lock is free and its reader is dead. Returns true if it removed anything.</summary>
+    internal static bool TryRemove(IIpcPlatform platform, BufferNames names)
+    {
+        if (File.Exists(names.LockPath))
+        {
+            using FileLock? held = platform.TryAcquireLock(names.LockPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (held is null)
+            {
+                return false;
+            }
+            bool removed = RemoveObjectsIfReaderDead(platform, names);
+            // Disposing the lock removes the lock file.
+            return removed;
+        }
+        return RemoveObjectsIfReaderDead(platform, names);
+    }
+
+    private static bool RemoveObjectsIfReaderDead(IIpcPlatform platform, BufferNames names)
+    {
+        using (SharedMemory? memory = platform.OpenSharedMemory(names.SharedMemory, writable: false))
+        {
+            if (memory is not null && memory.Length >= OiebLayout.Size)
+            {
+                using var region = new MappedRegion(memory.Mapping);
+                var reader = new ProcessIdentity((int)region.ReadUInt64Acquire(OiebLayout.ReaderPid), region.ReadUInt64Acquire(OiebLayout.ReaderStartTime));
+                if (reader.Pid != 0 && platform.IsAlive(reader))
+                {
+                    return false;
+                }
+            }
+        }
+        bool any = platform.RemoveSharedMemory(names.SharedMemory);
+        any |= platform.RemoveSemaphore(names.WriteSemaphore);
+        any |= platform.RemoveSemaphore(names.ReadSemaphore);
+        return true;
+    }
+}

@@ -1,0 +1,10 @@
+namespace ZeroLane;
+
+internal static partial class Interop
+{
+    internal static class Libraries
+    {
+        /// <summary>glibc 2.34+ carries shm_*, sem_* and flock in libc itself.</summary>
+        internal const string Libc = "libc";
+    }
+}

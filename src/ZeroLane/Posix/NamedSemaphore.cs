@@ -1,0 +1,199 @@
+namespace ZeroLane.Posix;
+
+/// <summary>
+/// A POSIX named semaphore (<c>/dev/shm/sem.NAME</c>) opened through libc, since .NET has no named
+/// semaphores on Linux.
+/// </summary>
+/// <remarks>
+/// Design: timed waits use an absolute deadline on CLOCK_MONOTONIC (sem_clockwait) so that a wall-clock
+/// step neither stretches nor cuts them; EINTR retries against the same deadline.
+/// </remarks>
+internal sealed class NamedSemaphore : IDisposable
+{
+    private static bool s_clockWaitMissing;
+    private readonly SafeSemaphoreHandle _handle;
+    private readonly nint _semaphore;
+
+    private NamedSemaphore(string name, SafeSemaphoreHandle handle)
+    {
+        Name = name;
+        _handle = handle;
+        _semaphore = handle.DangerousGetHandle();
+    }
+
+    /// <summary>The name as given to sem_open, with its leading slash.</summary>
+    internal string Name { get; }
+
+    /// <summary>Creates a semaphore with value 0; fails if the name exists.</summary>
+    internal static NamedSemaphore CreateExclusive(string name, UnixFileMode mode)
+    {
+        nint semaphore = Interop.Sys.SemOpen(name, Interop.Sys.OpenFlags.O_CREAT | Interop.Sys.OpenFlags.O_EXCL, (uint)mode, 0);
+        if (semaphore == Interop.Sys.SEM_FAILED)
+        {
+            throw PosixError.Last("sem_open(create)", DevicePath(name));
+        }
+        var result = new NamedSemaphore(name, new SafeSemaphoreHandle(semaphore));
+        try
+        {
+            // sem_open applies the umask; set the requested mode exactly.
+            if (Interop.Sys.Chmod(DevicePath(name), (uint)mode) != 0)
+            {
+                throw PosixError.Last("chmod", DevicePath(name));
+            }
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            Unlink(name);
+            throw;
+        }
+    }
+
+    /// <summary>Opens an existing semaphore, or returns null when none has that name.</summary>
+    internal static NamedSemaphore? TryOpen(string name)
+    {
+        nint semaphore = Interop.Sys.SemOpen(name, 0, 0, 0);
+        if (semaphore == Interop.Sys.SEM_FAILED)
+        {
+            int errno = Interop.Errno.Last;
+            if (errno == Interop.Errno.ENOENT)
+            {
+                return null;
+            }
+            throw PosixError.Create(errno, "sem_open", DevicePath(name));
+        }
+        return new NamedSemaphore(name, new SafeSemaphoreHandle(semaphore));
+    }
+
+    /// <summary>Removes the name; returns false if it did not exist.</summary>
+    internal static bool Unlink(string name)
+    {
+        if (Interop.Sys.SemUnlink(name) == 0)
+        {
+            return true;
+        }
+        int errno = Interop.Errno.Last;
+        if (errno == Interop.Errno.ENOENT)
+        {
+            return false;
+        }
+        throw PosixError.Create(errno, "sem_unlink", DevicePath(name));
+    }
+
+    /// <summary>Where glibc keeps a named semaphore: <c>/dev/shm/sem.</c> + the name without its slash.</summary>
+    internal static string DevicePath(string name) => "/dev/shm/sem." + name.TrimStart('/');
+
+    internal void Post()
+    {
+        if (Interop.Sys.SemPost(_semaphore) != 0)
+        {
+            ThrowLast("sem_post");
+        }
+    }
+
+    /// <summary>Takes one unit if the value is above zero; never blocks.</summary>
+    internal bool TryWait()
+    {
+        if (Interop.Sys.SemTryWait(_semaphore) == 0)
+        {
+            return true;
+        }
+        int errno = Interop.Errno.Last;
+        if (errno is Interop.Errno.EAGAIN or Interop.Errno.EINTR)
+        {
+            return false;
+        }
+        throw PosixError.Create(errno, "sem_trywait", DevicePath(Name));
+    }
+
+    internal int Value
+    {
+        get
+        {
+            if (Interop.Sys.SemGetValue(_semaphore, out int value) != 0)
+            {
+                ThrowLast("sem_getvalue");
+            }
+            return value;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for one unit. Returns false on timeout.</summary>
+    internal bool Wait(TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            return TryWait();
+        }
+        if (!s_clockWaitMissing)
+        {
+            try
+            {
+                return ClockWait(timeout);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                s_clockWaitMissing = true;
+            }
+        }
+        return RealtimeWait(timeout);
+    }
+
+    private bool ClockWait(TimeSpan timeout)
+    {
+        Interop.Sys.TimeSpec deadline = Deadline(Interop.Sys.CLOCK_MONOTONIC, timeout);
+        while (true)
+        {
+            if (Interop.Sys.SemClockWait(_semaphore, Interop.Sys.CLOCK_MONOTONIC, deadline) == 0)
+            {
+                return true;
+            }
+            int errno = Interop.Errno.Last;
+            if (errno == Interop.Errno.ETIMEDOUT)
+            {
+                return false;
+            }
+            if (errno != Interop.Errno.EINTR)
+            {
+                throw PosixError.Create(errno, "sem_clockwait", DevicePath(Name));
+            }
+        }
+    }
+
+    private bool RealtimeWait(TimeSpan timeout)
+    {
+        Interop.Sys.TimeSpec deadline = Deadline(Interop.Sys.CLOCK_REALTIME, timeout);
+        while (true)
+        {
+            if (Interop.Sys.SemTimedWait(_semaphore, deadline) == 0)
+            {
+                return true;
+            }
+            int errno = Interop.Errno.Last;
+            if (errno == Interop.Errno.ETIMEDOUT)
+            {
+                return false;
+            }
+            if (errno != Interop.Errno.EINTR)
+            {
+                throw PosixError.Create(errno, "sem_timedwait", DevicePath(Name));
+            }
+        }
+    }
+
+    private static Interop.Sys.TimeSpec Deadline(int clock, TimeSpan timeout)
+    {
+        Interop.Sys.ClockGetTime(clock, out Interop.Sys.TimeSpec now);
+        long totalNanoseconds = now.Nanoseconds + (long)(timeout.Ticks * 100);
+        return new Interop.Sys.TimeSpec
+        {
+            Seconds = now.Seconds + totalNanoseconds / 1_000_000_000,
+            Nanoseconds = totalNanoseconds % 1_000_000_000,
+        };
+    }
+
+    private void ThrowLast(string operation) => throw PosixError.Last(operation, DevicePath(Name));
+
+    public void Dispose() => _handle.Dispose();
+}

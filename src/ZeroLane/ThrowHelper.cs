@@ -1,0 +1,19 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace ZeroLane;
+
+/// <summary>Throws on behalf of hot paths, keeping them small enough to inline.</summary>
+internal static class ThrowHelper
+{
+    [DoesNotReturn]
+    internal static void ThrowObjectDisposed(string type) =>
+        throw new ObjectDisposedException(type);
+
+    [DoesNotReturn]
+    internal static void ThrowFrameReleased() =>
+        throw new ObjectDisposedException("Frame", "The frame has been released; its bytes may already hold a later frame. Copy what you need before releasing it.");
+
+    [DoesNotReturn]
+    internal static void ThrowCorrupted(string name, string what) =>
+        throw new BufferCorruptedException($"Buffer '{name}' is corrupted: {what}. The ring cannot continue; dispose the reader and recreate the buffer.");
+}

@@ -1,0 +1,2 @@
+// Child-process peer for cross-process tests; scenarios are added with the tests that use them.
+return 0;

@@ -1,0 +1,1 @@
+namespace ZeroLane.Tests.Infrastructure;
