@@ -1,1 +1,0 @@
-namespace ZeroLane.Tests.Infrastructure;
