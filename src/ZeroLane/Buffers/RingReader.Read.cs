@@ -208,19 +208,27 @@ public sealed partial class RingReader
     {
         lock (_sync)
         {
+            _readingThreadId = Environment.CurrentManagedThreadId;
             if (_disposed)
             {
                 ThrowHelper.ThrowObjectDisposed(nameof(RingReader));
             }
             while (true)
             {
-                // acquire [frame-published]: pairs with the writer's release increment of written_count,
-                // so the header and bytes of every counted item are visible below.
-                ulong written = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
-                if (written == _consumedCount)
+                if (_knownWritten == _consumedCount)
                 {
-                    frame = default;
-                    return false;
+                    // Only reload written_count once everything seen so far is consumed: it lives on a cache
+                    // line the writer changes with every frame.
+                    // acquire [frame-published]: pairs with the writer's release increment of written_count,
+                    // so the header and bytes of every counted item are visible below.
+                    _knownWritten = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
+                    if (_knownWritten == _consumedCount)
+                    {
+                        // About to wait: never sit on credit the writer may be waiting for.
+                        PublishCreditUnsynchronized();
+                        frame = default;
+                        return false;
+                    }
                 }
                 long spaceToEnd = _payloadSize - _cursor;
                 if (spaceToEnd < FrameHeaderLayout.Size)
@@ -268,9 +276,12 @@ public sealed partial class RingReader
                 _framesRead++;
                 _bytesRead += (long)size;
                 _writerSeen = true;
-                // Take the unit this frame's post added, keeping sem-w near zero; if the post has not happened
-                // yet, a later wait absorbs it as one spurious wake-up.
-                _writeSemaphore.TryWait();
+                if (++_undrainedPosts == SemaphoreDrainBatch)
+                {
+                    // A reader that never sleeps never drains in Waiter: keep sem-w far below SEM_VALUE_MAX.
+                    _writeSemaphore.Drain();
+                    _undrainedPosts = 0;
+                }
                 frame = new Frame(this, ticket, sequence, (int)size);
                 return true;
             }
@@ -332,16 +343,22 @@ public sealed partial class RingReader
             if (ticket == _headTicket)
             {
                 SweepUnsynchronized();
+                if (Environment.CurrentManagedThreadId != _readingThreadId)
+                {
+                    // The reading thread may be asleep waiting for frames: publish now rather than at its next read.
+                    PublishCreditUnsynchronized();
+                }
             }
         }
     }
 
-    /// <summary>Credits every released slot at the head, in ring order. Caller holds _sync.</summary>
+    /// <summary>
+    /// Retires every released slot at the head, in ring order, into pending credit, and publishes it once
+    /// it reaches <see cref="_creditThreshold"/>. Caller holds _sync.
+    /// </summary>
     private void SweepUnsynchronized()
     {
-        long credit = 0;
-        ulong count = 0;
-        long readPosition = -1;
+        bool moved = false;
         while (_headTicket < _nextTicket)
         {
             ref Slot slot = ref _slots[_headTicket & (_slots.Length - 1)];
@@ -349,22 +366,42 @@ public sealed partial class RingReader
             {
                 break;
             }
-            credit += slot.Credit;
-            count += slot.CountAdvance;
-            readPosition = slot.EndPosition;
+            _pendingCredit += slot.Credit;
+            _pendingCount += slot.CountAdvance;
+            _pendingReadPosition = slot.EndPosition;
             _headTicket++;
+            moved = true;
         }
-        if (readPosition < 0)
+        // Publish in batches while frames keep coming; at once when the reader has caught up (its next move
+        // is a wait, or long work with nothing left to read) so no writer waits on retired space.
+        if (moved && (_pendingCredit >= _creditThreshold ||
+            (_knownWritten == _consumedCount && _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount) == _consumedCount)))
+        {
+            PublishCreditUnsynchronized();
+        }
+    }
+
+    /// <summary>
+    /// Gives retired space back to the writer: payload_free_bytes, read_pos and read_count, then wakes the
+    /// writer. Batching this is what keeps small frames fast: each publication moves OIEB cache lines
+    /// between the cores. Caller holds _sync.
+    /// </summary>
+    private void PublishCreditUnsynchronized()
+    {
+        if (_pendingCount == 0 && _pendingCredit == 0)
         {
             return;
         }
         // release [space-freed]: the atomic add publishes the space; a writer that reads the new value may
         // overwrite these bytes. It comes before read_pos and read_count so that a writer which sees
         // read_count == written_count (acquire [ring-drained]) knows every credit has landed.
-        ulong free = _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, credit);
-        _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)readPosition);
+        ulong free = _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, _pendingCredit);
+        _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)_pendingReadPosition);
+        _readCount += _pendingCount;
         // release [ring-drained]
-        _region.WriteUInt64Release(OiebLayout.PayloadReadCount, _region.ReadUInt64(OiebLayout.PayloadReadCount) + count);
+        _region.WriteUInt64Release(OiebLayout.PayloadReadCount, _readCount);
+        _pendingCredit = 0;
+        _pendingCount = 0;
         if (free > (ulong)_payloadSize)
         {
             ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes became {free}, more than the {_payloadSize}-byte payload block");

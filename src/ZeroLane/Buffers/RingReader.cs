@@ -42,6 +42,7 @@ public sealed partial class RingReader : IDisposable
     // Read cursor: owned by the reading thread, under _sync.
     private long _cursor;
     private ulong _consumedCount;
+    private ulong _knownWritten;
     private ulong _expectedSequence = 1;
     private bool _writerSeen;
     private ProcessIdentity _lastWriter;
@@ -50,6 +51,18 @@ public sealed partial class RingReader : IDisposable
     private Slot[] _slots = new Slot[64];
     private long _nextTicket;
     private long _headTicket;
+
+    // Retired but not yet published credit (see SweepUnsynchronized), under _sync.
+    private long _pendingCredit;
+    private ulong _pendingCount;
+    private long _pendingReadPosition;
+    private ulong _readCount;
+    private readonly long _creditThreshold;
+    private int _undrainedPosts;
+    private int _readingThreadId;
+
+    /// <summary>Frames between drains of sem-w by a reader that never sleeps.</summary>
+    private const int SemaphoreDrainBatch = 1 << 16;
 
     private long _framesRead;
     private long _bytesRead;
@@ -81,6 +94,9 @@ public sealed partial class RingReader : IDisposable
         _metadataSize = layout.MetadataBlockSize;
         _payloadOffset = layout.PayloadOffset;
         _payloadSize = layout.PayloadBlockSize;
+        // Publish credit in steps of an eighth of the ring (and always before waiting): large enough to
+        // amortise small frames, small enough that a writer waiting for space is never starved for long.
+        _creditThreshold = Math.Max(1, _payloadSize / 8);
         Create(layout);
         RingMetrics.Register(this);
     }

@@ -219,15 +219,30 @@ public sealed partial class RingWriter
         {
             return Placement.Wait;
         }
-        long size = _payloadSize;
-        long write = _writePosition;
+        // First from the cached free bytes (never more than the truth: only the reader adds to it), and
+        // only when that says "no room" from the shared counter, which the reader's credits change.
+        Placement placement = PlaceWithFree(total, loan, _knownFree, out position, out wrapFrom);
+        if (placement is Placement.Here or Placement.AfterWrap)
+        {
+            return placement;
+        }
         // acquire [space-freed]: pairs with the reader's atomic credit; bytes credited are free to overwrite.
         ulong freeValue = _region.ReadUInt64Acquire(OiebLayout.PayloadFreeBytes);
-        if (freeValue > (ulong)size)
+        if (freeValue > (ulong)_payloadSize)
         {
-            ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes is {freeValue}, more than the {size}-byte payload block");
+            ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes is {freeValue}, more than the {_payloadSize}-byte payload block");
         }
-        long used = size - (long)freeValue;
+        _knownFree = (long)freeValue;
+        return PlaceWithFree(total, loan, _knownFree, out position, out wrapFrom);
+    }
+
+    private Placement PlaceWithFree(long total, bool loan, long free, out long position, out long wrapFrom)
+    {
+        position = _writePosition;
+        wrapFrom = -1;
+        long size = _payloadSize;
+        long write = _writePosition;
+        long used = size - free;
         long spaceToEnd = size - write;
         long oldest;     // first byte not yet credited by the reader
         long contiguous; // free bytes from write_pos onwards
@@ -314,6 +329,7 @@ public sealed partial class RingWriter
         _writePosition = (long)readPosition;
         _region.WriteUInt64Release(OiebLayout.PayloadWritePos, readPosition);
         _region.ExchangeUInt64(OiebLayout.PayloadFreeBytes, (ulong)_payloadSize);
+        _knownFree = _payloadSize;
         _needsResync = false;
         return true;
     }
@@ -329,13 +345,13 @@ public sealed partial class RingWriter
             _region.WriteUInt64(_payloadOffset + write + FrameHeaderLayout.PayloadSize, 0);
             _region.WriteUInt64(_payloadOffset + write + FrameHeaderLayout.Sequence, 0);
         }
-        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -spaceToEnd);
+        _knownFree = (long)_region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -spaceToEnd);
         _writePosition = 0;
         _region.WriteUInt64Release(OiebLayout.PayloadWritePos, 0);
         if (marker)
         {
             // release [frame-published]
-            _region.WriteUInt64Release(OiebLayout.PayloadWrittenCount, _region.ReadUInt64(OiebLayout.PayloadWrittenCount) + 1);
+            _region.WriteUInt64Release(OiebLayout.PayloadWrittenCount, ++_writtenCount);
             _writeSemaphore.Post();
         }
     }
@@ -365,12 +381,14 @@ public sealed partial class RingWriter
         // published, which the next writer's resync recovers; the reverse order could publish a frame
         // whose space a later writer would consider free.
         _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -consumed);
+        _knownFree -= consumed;
         long end = position + total;
         _writePosition = end == _payloadSize ? 0 : end;
         _region.WriteUInt64Release(OiebLayout.PayloadWritePos, (ulong)_writePosition);
         // release [frame-published]: the header and bytes above become visible to a reader that loads
         // written_count with acquire.
-        _region.WriteUInt64Release(OiebLayout.PayloadWrittenCount, _region.ReadUInt64(OiebLayout.PayloadWrittenCount) + items);
+        _writtenCount += items;
+        _region.WriteUInt64Release(OiebLayout.PayloadWrittenCount, _writtenCount);
         _writeSemaphore.Post();
         _sequence++;
         _framesWritten++;

@@ -36,6 +36,8 @@ public sealed partial class RingWriter : IDisposable
     private bool _needsResync;
 
     private long _writePosition;
+    private ulong _writtenCount;
+    private long _knownFree;
     private ulong _sequence = 1;
     private long _framesWritten;
     private long _bytesWritten;
@@ -85,6 +87,7 @@ public sealed partial class RingWriter : IDisposable
                 ((ReaderFlags)_region.ReadUInt32Acquire(OiebLayout.ExtensionFlags)).HasFlag(ReaderFlags.CountsFramesAndReleasesInOrder);
             _needsResync = _readerCountsFrames;
             _writePosition = (long)_region.ReadUInt64Acquire(OiebLayout.PayloadWritePos);
+            _writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
             if ((ulong)_writePosition >= (ulong)_payloadSize)
             {
                 throw new BufferCorruptedException($"Buffer '{name}' is corrupted: write_pos {_writePosition} lies outside the {_payloadSize}-byte payload block.");

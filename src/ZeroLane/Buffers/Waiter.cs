@@ -27,6 +27,7 @@ internal ref struct Waiter
     private readonly CancellationToken _cancellationToken;
     private long _nextPeerCheck;
     private int _spins;
+    private bool _drained;
     private CancellationTokenRegistration _registration;
 
     internal Waiter(WaitStrategy strategy, TimeSpan timeout, TimeSpan peerCheckInterval, NamedSemaphore semaphore, CancellationToken cancellationToken)
@@ -41,6 +42,7 @@ internal ref struct Waiter
         _semaphore = semaphore;
         _cancellationToken = cancellationToken;
         _spins = 0;
+        _drained = false;
         _registration = default;
     }
 
@@ -64,7 +66,7 @@ internal ref struct Waiter
         if (_strategy == WaitStrategy.BusySpin || (_strategy == WaitStrategy.SpinThenBlock && _spins < SpinLimit))
         {
             _spins++;
-            if ((_spins & 63) == 0 && Stopwatch.GetTimestamp() >= _deadline)
+            if ((_spins & 63) == 1 && Stopwatch.GetTimestamp() >= _deadline)
             {
                 return false;
             }
@@ -81,12 +83,25 @@ internal ref struct Waiter
         {
             return false;
         }
+        if (!_drained)
+        {
+            // Units left by frames (or space) already seen would wake us at once: clear them, and let the
+            // caller re-check its condition once more before we really sleep. A post after this drain
+            // belongs to something the re-check may have missed, and wakes the sleep below.
+            _semaphore.Drain();
+            _drained = true;
+            return true;
+        }
         if (_cancellationToken.CanBeCanceled && _registration == default)
         {
             _registration = _cancellationToken.UnsafeRegister(static state => ((NamedSemaphore)state!).Post(), _semaphore);
         }
         long slice = Math.Min(_deadline, _nextPeerCheck) - now;
-        _semaphore.Wait(TimeSpan.FromSeconds(Math.Max(slice, 1) / (double)Stopwatch.Frequency));
+        if (_semaphore.Wait(TimeSpan.FromSeconds(Math.Max(slice, 1) / (double)Stopwatch.Frequency)))
+        {
+            // Woken by a post: drain again before the next sleep.
+            _drained = false;
+        }
         _cancellationToken.ThrowIfCancellationRequested();
         return true;
     }

@@ -7,10 +7,20 @@ namespace ZeroLane.Posix;
 /// <remarks>
 /// Design: timed waits use an absolute deadline on CLOCK_MONOTONIC (sem_clockwait) so that a wall-clock
 /// step neither stretches nor cuts them; EINTR retries against the same deadline.
+/// <para>
+/// Post, try-wait, drain and value have a fast path that works on glibc's sem_t directly, because a
+/// P/Invoke costs more than the operation: on 64-bit glibc a process-shared semaphore is one 64-bit word,
+/// the value in the low 32 bits and the number of sleeping waiters in the high 32 bits, and glibc's own
+/// sem_post is "compare-and-swap value + 1; futex-wake if there were waiters". We do the same swap only
+/// when no one waits and call libc otherwise, so every wake-up still goes through glibc. A self-check
+/// against libc at first use turns the fast path off if the layout is ever different.
+/// </para>
 /// </remarks>
-internal sealed class NamedSemaphore : IDisposable
+internal sealed unsafe class NamedSemaphore : IDisposable
 {
     private static bool s_clockWaitMissing;
+    private static readonly bool s_fastPath = ProbeFastPath();
+    private readonly ulong* _word;
     private readonly SafeSemaphoreHandle _handle;
     private readonly nint _semaphore;
 
@@ -19,6 +29,39 @@ internal sealed class NamedSemaphore : IDisposable
         Name = name;
         _handle = handle;
         _semaphore = handle.DangerousGetHandle();
+        _word = s_fastPath ? (ulong*)_semaphore : null;
+    }
+
+    /// <summary>Whether the glibc-layout fast path is in use in this process.</summary>
+    internal static bool FastPath => s_fastPath;
+
+    private static bool ProbeFastPath()
+    {
+        if (!BitConverter.IsLittleEndian || IntPtr.Size != 8 || !OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        string name = $"/zerolane-probe-{Environment.ProcessId}-{Environment.TickCount64}";
+        nint semaphore = Interop.Sys.SemOpen(name, Interop.Sys.OpenFlags.O_CREAT | Interop.Sys.OpenFlags.O_EXCL, 0b110_000_000, 0);
+        if (semaphore == Interop.Sys.SEM_FAILED)
+        {
+            return false;
+        }
+        try
+        {
+            ulong* word = (ulong*)semaphore;
+            bool ok = Volatile.Read(ref *word) == 0;
+            ok &= Interop.Sys.SemPost(semaphore) == 0 && Interop.Sys.SemPost(semaphore) == 0 && Volatile.Read(ref *word) == 2;
+            ok &= Interlocked.CompareExchange(ref *word, 1, 2) == 2;
+            ok &= Interop.Sys.SemGetValue(semaphore, out int value) == 0 && value == 1;
+            ok &= Interop.Sys.SemTryWait(semaphore) == 0 && Volatile.Read(ref *word) == 0;
+            return ok;
+        }
+        finally
+        {
+            Interop.Sys.SemClose(semaphore);
+            Interop.Sys.SemUnlink(name);
+        }
     }
 
     /// <summary>The name as given to sem_open, with its leading slash.</summary>
@@ -86,15 +129,62 @@ internal sealed class NamedSemaphore : IDisposable
 
     internal void Post()
     {
+        if (_word is not null)
+        {
+            ulong current = Volatile.Read(ref *_word);
+            // Only while nobody sleeps and far from SEM_VALUE_MAX; otherwise glibc does it (futex wake, EOVERFLOW).
+            if ((current >> 32) == 0 && (uint)current < int.MaxValue && Interlocked.CompareExchange(ref *_word, current + 1, current) == current)
+            {
+                return;
+            }
+        }
         if (Interop.Sys.SemPost(_semaphore) != 0)
         {
             ThrowLast("sem_post");
         }
     }
 
+    /// <summary>Sets the value to 0 and returns what it was; never blocks. Returns -1 when only libc can do it (no fast path).</summary>
+    internal int Drain()
+    {
+        if (_word is null)
+        {
+            int drained = 0;
+            while (drained < 1024 && TryWait())
+            {
+                drained++;
+            }
+            return drained;
+        }
+        while (true)
+        {
+            ulong current = Volatile.Read(ref *_word);
+            uint value = (uint)current;
+            if (value == 0 || Interlocked.CompareExchange(ref *_word, current - value, current) == current)
+            {
+                return (int)value;
+            }
+        }
+    }
+
     /// <summary>Takes one unit if the value is above zero; never blocks.</summary>
     internal bool TryWait()
     {
+        if (_word is not null)
+        {
+            while (true)
+            {
+                ulong current = Volatile.Read(ref *_word);
+                if ((uint)current == 0)
+                {
+                    return false;
+                }
+                if (Interlocked.CompareExchange(ref *_word, current - 1, current) == current)
+                {
+                    return true;
+                }
+            }
+        }
         if (Interop.Sys.SemTryWait(_semaphore) == 0)
         {
             return true;
@@ -111,6 +201,10 @@ internal sealed class NamedSemaphore : IDisposable
     {
         get
         {
+            if (_word is not null)
+            {
+                return (int)(uint)Volatile.Read(ref *_word);
+            }
             if (Interop.Sys.SemGetValue(_semaphore, out int value) != 0)
             {
                 ThrowLast("sem_getvalue");
