@@ -1,0 +1,80 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using ZeroLane.Buffers;
+using ZeroLane.Tests.Infrastructure;
+
+namespace ZeroLane.Tests.Docs;
+
+/// <summary>The README's C# quick start is this file's <see cref="QuickStart"/>, compiled and run.</summary>
+public sealed class ReadmeQuickStartTests : BufferTest
+{
+    [Fact]
+    public async Task QuickStartRunsAsWritten()
+    {
+        string name = NewName("readme");
+        var output = new StringWriter();
+        await QuickStart(name, output);
+        Assert.Equal(
+            ["frame 1: 3 bytes, first byte 1", "frame 2: 6220800 bytes", "{\"width\":1920,\"height\":1080,\"format\":\"rgb24\"}"],
+            output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void ReadmeShowsTheQuickStartOfThisFile()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        string block = Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
+        string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests/ZeroLane.Tests/Docs/ReadmeQuickStartTests.cs"));
+        string body = Regex.Match(source, @"// quick start begins\n(.*?)\s*// quick start ends", RegexOptions.Singleline).Groups[1].Value;
+        string expected = Normalize(block.Replace("using System.Text;\nusing ZeroLane.Buffers;\n", "")
+            .Replace("\"camera-0\"", "name").Replace("Console.WriteLine", "output.WriteLine"));
+        Assert.Equal(expected, Normalize(body));
+    }
+
+    private static async Task QuickStart(string name, TextWriter output)
+    {
+        // quick start begins
+        // The reader creates and owns the buffer: 4 KiB metadata block, 64 MiB payload block.
+        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 4096, PayloadSize = 64 << 20 });
+
+        // The writer (usually another process) connects to it.
+        using var writer = new RingWriter(name);
+        writer.SetMetadata(Encoding.UTF8.GetBytes("{\"width\":1920,\"height\":1080,\"format\":\"rgb24\"}"));
+
+        // Copy-in write ...
+        writer.Write(new byte[] { 1, 2, 3 });
+
+        // ... or fill the frame in place: loan, fill, commit what you wrote.
+        using (FrameLoan loan = writer.Loan(6_220_800))
+        {
+            loan.Span.Fill(0x7F);
+            loan.Commit(6_220_800);
+        }
+
+        // Frames are read in place; disposing a frame gives its space back to the writer.
+        using (Frame frame = reader.Read(TimeSpan.FromSeconds(5)))
+        {
+            output.WriteLine($"frame {frame.Sequence}: {frame.Length} bytes, first byte {frame.Span[0]}");
+        }
+        await foreach (Frame frame in reader.ReadAllAsync())   // until the writer disconnects
+        {
+            output.WriteLine($"frame {frame.Sequence}: {frame.Length} bytes");
+            if (frame.Sequence == 2) writer.Dispose();
+        }
+        output.WriteLine(Encoding.UTF8.GetString(reader.GetMetadata()));
+        // quick start ends
+    }
+
+    private static string Normalize(string code) =>
+        string.Join('\n', code.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
+
+    internal static string RepositoryRoot()
+    {
+        string? directory = AppContext.BaseDirectory;
+        while (directory is not null && !File.Exists(Path.Combine(directory, "ZeroLane.slnx")))
+        {
+            directory = Path.GetDirectoryName(directory);
+        }
+        return directory ?? throw new InvalidOperationException("Run the tests from inside the repository.");
+    }
+}
