@@ -186,12 +186,14 @@ public sealed partial class RingReader
             if (_platform.IsAlive(writer))
             {
                 _writerSeen = true;
-                _lastWriter = writer;
                 return ReadStatus.Success;
             }
-            // Clear the dead writer's claim so a new writer can connect; the CAS loses harmlessly if one already has.
-            _region.WriteUInt64(OiebLayout.WriterStartTime, 0);
-            _region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)writer.Pid, 0);
+            // Clear the dead writer's claim so a new writer can connect; each CAS loses harmlessly if a new
+            // writer got there first, so its PID and start time are never wiped.
+            if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)writer.Pid, 0))
+            {
+                _region.CompareAndSetUInt64(OiebLayout.WriterStartTime, writer.StartTime, 0);
+            }
             _writerSeen = false;
             return ReadStatus.WriterDied;
         }

@@ -45,7 +45,6 @@ public sealed partial class RingReader : IDisposable
     private ulong _knownWritten;
     private ulong _expectedSequence = 1;
     private bool _writerSeen;
-    private ProcessIdentity _lastWriter;
 
     // Slot table of items handed out but not yet credited, indexed by ticket & (length - 1).
     private Slot[] _slots = new Slot[64];
@@ -328,22 +327,44 @@ public sealed partial class RingReader : IDisposable
         }
         lock (_sync)
         {
-            _region.WriteUInt64(OiebLayout.ReaderStartTime, 0);
-            _region.WriteUInt64Release(OiebLayout.ReaderPid, 0);
-            // Wake a writer blocked on space so it sees the reader gone now, not at its next peer check.
-            _readSemaphore.Post();
+            // Every step is attempted even if one fails, so nothing is left behind and the lock goes last.
+            Attempt(() =>
+            {
+                _region.WriteUInt64(OiebLayout.ReaderStartTime, 0);
+                _region.WriteUInt64Release(OiebLayout.ReaderPid, 0);
+                // Wake a writer blocked on space so it sees the reader gone now, not at its next peer check.
+                _readSemaphore.Post();
+            });
             for (long t = _headTicket; t < _nextTicket; t++)
             {
                 _slots[t & (_slots.Length - 1)].Memory?.Invalidate();
             }
-            _platform.RemoveSharedMemory(_names.SharedMemory);
-            _platform.RemoveSemaphore(_names.WriteSemaphore);
-            _platform.RemoveSemaphore(_names.ReadSemaphore);
+            Exception? failure = Attempt(() => _platform.RemoveSharedMemory(_names.SharedMemory));
+            Exception? failure2 = Attempt(() => _platform.RemoveSemaphore(_names.WriteSemaphore));
+            Exception? failure3 = Attempt(() => _platform.RemoveSemaphore(_names.ReadSemaphore));
+            failure ??= failure2 ?? failure3;
             _region.Dispose();
             _sharedMemory?.Dispose();
             _writeSemaphore.Dispose();
             _readSemaphore.Dispose();
             _lock?.Dispose();
+            if (failure is not null)
+            {
+                throw new IOException($"Buffer '{Name}' was closed, but removing its objects failed: {failure.Message}", failure);
+            }
+        }
+    }
+
+    private static Exception? Attempt(Action action)
+    {
+        try
+        {
+            action();
+            return null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return exception;
         }
     }
 

@@ -155,12 +155,25 @@ public sealed partial class RingWriter
             $"for the next frame's header. Frames here may be at most {max - FrameHeaderLayout.Size} bytes, or exactly {max}.");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ReaderCheckDue()
+    {
+        long now = Environment.TickCount64;
+        if (now < _nextReaderCheck)
+        {
+            return false;
+        }
+        _nextReaderCheck = now + Math.Max(1, (long)_options.PeerCheckInterval.TotalMilliseconds);
+        return true;
+    }
+
     /// <summary>Waits until a frame of <paramref name="total"/> bytes (header included) can be placed.</summary>
     private WriteStatus Reserve(long total, bool loan, TimeSpan timeout, CancellationToken cancellationToken, out long position, out long wrapFrom)
     {
-        if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0)
+        if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0 || ReaderCheckDue() && !IsReaderAlive())
         {
-            // The reader disposed the buffer (a plain store we can see at once).
+            // Disposed (a plain store we see at once) or dead (checked once per PeerCheckInterval, also
+            // while the ring has room, so frames are not written into a buffer nobody will read).
             position = wrapFrom = 0;
             return WriteStatus.ReaderGone;
         }

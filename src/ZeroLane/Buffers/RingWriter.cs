@@ -38,6 +38,7 @@ public sealed partial class RingWriter : IDisposable
     private long _writePosition;
     private ulong _writtenCount;
     private long _knownFree;
+    private long _nextReaderCheck;
     private ulong _sequence = 1;
     private long _framesWritten;
     private long _bytesWritten;
@@ -82,16 +83,17 @@ public sealed partial class RingWriter : IDisposable
             }
             writeSemaphore = platform.OpenSemaphore(names.WriteSemaphore) ?? throw NotFound(name, $"its semaphore {names.WriteSemaphore} is missing");
             readSemaphore = platform.OpenSemaphore(names.ReadSemaphore) ?? throw NotFound(name, $"its semaphore {names.ReadSemaphore} is missing");
-            ClaimWriterSlot(name);
             _readerCountsFrames = _region.ReadUInt32Acquire(OiebLayout.ExtensionMagic) == OiebLayout.ExtensionMagicValue &&
                 ((ReaderFlags)_region.ReadUInt32Acquire(OiebLayout.ExtensionFlags)).HasFlag(ReaderFlags.CountsFramesAndReleasesInOrder);
             _needsResync = _readerCountsFrames;
             _writePosition = (long)_region.ReadUInt64Acquire(OiebLayout.PayloadWritePos);
-            _writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
             if ((ulong)_writePosition >= (ulong)_payloadSize)
             {
                 throw new BufferCorruptedException($"Buffer '{name}' is corrupted: write_pos {_writePosition} lies outside the {_payloadSize}-byte payload block.");
             }
+            // Claim last: nothing after it can fail, so a refused connection never leaves a claim behind.
+            ClaimWriterSlot(name);
+            _writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
         }
         catch
         {
@@ -186,9 +188,11 @@ public sealed partial class RingWriter : IDisposable
                         $"Buffer '{name}' already has a live writer (pid {existing.Pid}). A buffer takes one writer at a time; " +
                         "wait for it to disconnect or use another buffer.");
                 }
-                // A dead writer's claim: clear it (start time first, so nobody pairs our pid with its start time).
-                _region.WriteUInt64(OiebLayout.WriterStartTime, 0);
-                _region.CompareAndSetUInt64(OiebLayout.WriterPid, current, 0);
+                // A dead writer's claim: clear its PID, then its start time only if nobody has stored a newer one.
+                if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, current, 0))
+                {
+                    _region.CompareAndSetUInt64(OiebLayout.WriterStartTime, existing.StartTime, 0);
+                }
                 continue;
             }
             _region.WriteUInt64(OiebLayout.WriterStartTime, 0);
@@ -234,13 +238,21 @@ public sealed partial class RingWriter : IDisposable
             _asyncWaiter.Dispose();
         }
         _loanOpen = false;
-        _region.WriteUInt64(OiebLayout.WriterStartTime, 0);
-        _region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)_self.Pid, 0);
-        // Wake a reader waiting for frames so it sees the disconnect now.
-        _writeSemaphore.Post();
-        _region.Dispose();
-        _sharedMemory.Dispose();
-        _writeSemaphore.Dispose();
-        _readSemaphore.Dispose();
+        try
+        {
+            if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)_self.Pid, 0))
+            {
+                _region.CompareAndSetUInt64(OiebLayout.WriterStartTime, _self.StartTime, 0);
+            }
+            // Wake a reader waiting for frames so it sees the disconnect now.
+            _writeSemaphore.Post();
+        }
+        finally
+        {
+            _region.Dispose();
+            _sharedMemory.Dispose();
+            _writeSemaphore.Dispose();
+            _readSemaphore.Dispose();
+        }
     }
 }

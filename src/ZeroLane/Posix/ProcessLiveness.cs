@@ -11,8 +11,10 @@ internal static class ProcessLiveness
     internal static ProcessIdentity Current => s_current.Value;
 
     /// <summary>
-    /// True if a process with the PID exists (EPERM counts: it exists but is another user's) and, when a
-    /// start time was recorded, it is the same process rather than a later one that reused the PID.
+    /// True if a process with the PID exists (EPERM counts: it exists but is another user's), is not a
+    /// zombie (killed but not yet reaped by its parent, which a PID check alone cannot tell from a running
+    /// process), and, when a start time was recorded, is the same process rather than a later one that
+    /// reused the PID.
     /// </summary>
     internal static bool IsAlive(ProcessIdentity process)
     {
@@ -28,17 +30,20 @@ internal static class ProcessLiveness
                 return false;
             }
         }
-        if (process.StartTime == 0)
+        (char state, ulong startTime) = ReadStat(process.Pid);
+        if (state is 'Z' or 'X' or 'x')
         {
-            return true;
+            return false;
         }
-        ulong actual = ReadStartTime(process.Pid);
-        return actual == 0 || actual == process.StartTime;
+        return process.StartTime == 0 || startTime == 0 || startTime == process.StartTime;
     }
 
     /// <summary>Start time of a process in clock ticks after boot, or 0 if it cannot be read.</summary>
-    /// <remarks>Reads /proc/PID/stat into a stack buffer: liveness checks run inside wait loops, which must not allocate.</remarks>
-    internal static unsafe ulong ReadStartTime(int pid)
+    internal static ulong ReadStartTime(int pid) => ReadStat(pid).StartTime;
+
+    /// <summary>State letter (field 3) and start time (field 22) of /proc/PID/stat; ('?', 0) if unreadable.</summary>
+    /// <remarks>Reads into a stack buffer: liveness checks run inside wait loops, which must not allocate.</remarks>
+    internal static unsafe (char State, ulong StartTime) ReadStat(int pid)
     {
         Span<byte> path = stackalloc byte[32];
         "/proc/"u8.CopyTo(path);
@@ -52,7 +57,7 @@ internal static class ProcessLiveness
         }
         if (fd < 0)
         {
-            return 0;
+            return ('?', 0);
         }
         byte* buffer = stackalloc byte[1024];
         nint length;
@@ -64,7 +69,19 @@ internal static class ProcessLiveness
         {
             Interop.Sys.Close(fd);
         }
-        return length <= 0 ? 0 : ParseStartTime(new ReadOnlySpan<byte>(buffer, (int)length));
+        if (length <= 0)
+        {
+            return ('?', 0);
+        }
+        var stat = new ReadOnlySpan<byte>(buffer, (int)length);
+        return (ParseState(stat), ParseStartTime(stat));
+    }
+
+    /// <summary>Field 3 of a /proc/PID/stat line: R, S, D, Z (zombie), X (dead), ...</summary>
+    internal static char ParseState(ReadOnlySpan<byte> stat)
+    {
+        int afterName = stat.LastIndexOf((byte)')');
+        return afterName >= 0 && afterName + 2 < stat.Length ? (char)stat[afterName + 2] : '?';
     }
 
     /// <summary>Field 22 of a /proc/PID/stat line. The command name (field 2) is in parentheses and may contain spaces and ')'.</summary>
