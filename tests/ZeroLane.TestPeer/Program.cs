@@ -4,14 +4,16 @@ using ZeroLane.Buffers;
 using ZeroLane.TestPeer;
 
 // Child-process peer for the cross-process tests. Usage:
-//   reader NAME [--payload N] [--metadata N] [--strategy S] [--lock-dir D] [--check-ms N] [--count N] [--verbose] [--hold]
+//   reader NAME [--payload N] [--metadata N] [--strategy S] [--lock-dir D] [--check-ms N] [--count N] [--verbose] [--hold | --hold-ms N]
 //       creates the buffer, prints READY, reads and verifies frames (all of them until the writer leaves, or --count),
-//       prints OK frames=N bytes=B; with --hold keeps the buffer until killed or told "exit" on stdin.
+//       prints OK frames=N bytes=B; with --hold keeps the buffer until killed or told "exit" on stdin, with
+//       --hold-ms for N milliseconds at most.
 //   hold-reader NAME [--payload N] [--metadata N] [--strategy S] [--lock-dir D]
 //       creates the buffer, prints READY and never reads.
-//   writer NAME [--size N | --sizes A,B,.. | --max-size N] [--count N | --forever] [--loan] [--strategy S] [--check-ms N] [--hold]
+//   writer NAME [--size N | --sizes A,B,.. | --max-size N] [--count N | --forever] [--loan] [--strategy S] [--check-ms N] [--hold | --hold-ms N]
 //       connects, prints CONNECTED, writes patterned frames (FramePattern), prints WRITTEN frames=N bytes=B;
-//       with --hold stays connected until killed or told "exit"; then disconnects and prints BYE.
+//       with --hold stays connected until killed or told "exit" (--hold-ms: N milliseconds at most); then
+//       disconnects and prints BYE.
 //   hold-writer NAME [--strategy S]
 //       connects, prints CONNECTED and never writes.
 // Stdin: the line "exit" stops the peer gracefully; end of stdin (the test process died) exits at once.
@@ -85,9 +87,13 @@ internal static class Scenarios
             {
                 result = ReadAndVerify(reader, arguments.Number("count"), arguments.Has("verbose"), stop);
             }
-            if (result == ExitCodes.Success && (!read || arguments.Has("hold")))
+            if (result == ExitCodes.Success && !read)
             {
                 stop.WaitHandle.WaitOne();
+            }
+            else if (result == ExitCodes.Success)
+            {
+                Hold(arguments, stop);
             }
         }
         return result == ExitCodes.Success ? Bye() : result;
@@ -176,9 +182,13 @@ internal static class Scenarios
             {
                 result = WritePatterned(writer, lengthOf, count, loan, stop);
             }
-            if (result == ExitCodes.Success && (!write || arguments.Has("hold")))
+            if (result == ExitCodes.Success && !write)
             {
                 stop.WaitHandle.WaitOne();
+            }
+            else if (result == ExitCodes.Success)
+            {
+                Hold(arguments, stop);
             }
         }
         return result == ExitCodes.Success ? Bye() : result;
@@ -243,6 +253,19 @@ internal static class Scenarios
         }
         int size = (int)(arguments.Number("size") ?? 1024);
         return _ => size;
+    }
+
+    /// <summary>--hold: until stopped; --hold-ms N: until stopped or N milliseconds have passed; neither: not at all.</summary>
+    private static void Hold(PeerArguments arguments, CancellationToken stop)
+    {
+        if (arguments.Number("hold-ms") is { } milliseconds)
+        {
+            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(milliseconds));
+        }
+        else if (arguments.Has("hold"))
+        {
+            stop.WaitHandle.WaitOne();
+        }
     }
 
     private static int SetupFailed(Exception e)
