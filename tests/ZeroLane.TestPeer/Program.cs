@@ -1,2 +1,284 @@
-// Child-process peer for cross-process tests; scenarios are added with the tests that use them.
-return 0;
+using System.Globalization;
+using ZeroLane;
+using ZeroLane.Buffers;
+using ZeroLane.TestPeer;
+
+// Child-process peer for the cross-process tests. Usage:
+//   reader NAME [--payload N] [--metadata N] [--strategy S] [--lock-dir D] [--check-ms N] [--count N] [--verbose] [--hold | --hold-ms N]
+//       creates the buffer, prints READY, reads and verifies frames (all of them until the writer leaves, or --count),
+//       prints OK frames=N bytes=B; with --hold keeps the buffer until killed or told "exit" on stdin, with
+//       --hold-ms for N milliseconds at most.
+//   hold-reader NAME [--payload N] [--metadata N] [--strategy S] [--lock-dir D]
+//       creates the buffer, prints READY and never reads.
+//   writer NAME [--size N | --sizes A,B,.. | --max-size N] [--count N | --forever] [--loan] [--strategy S] [--check-ms N] [--hold | --hold-ms N]
+//       connects, prints CONNECTED, writes patterned frames (FramePattern), prints WRITTEN frames=N bytes=B;
+//       with --hold stays connected until killed or told "exit" (--hold-ms: N milliseconds at most); then
+//       disconnects and prints BYE.
+//   hold-writer NAME [--strategy S]
+//       connects, prints CONNECTED and never writes.
+// Stdin: the line "exit" stops the peer gracefully; end of stdin (the test process died) exits at once.
+using var stop = new CancellationTokenSource();
+WatchStdin(stop);
+try
+{
+    PeerArguments arguments = PeerArguments.Parse(args);
+    return arguments.Scenario switch
+    {
+        "reader" => Scenarios.Reader(arguments, read: true, stop.Token),
+        "hold-reader" => Scenarios.Reader(arguments, read: false, stop.Token),
+        "writer" => Scenarios.Writer(arguments, write: true, stop.Token),
+        "hold-writer" => Scenarios.Writer(arguments, write: false, stop.Token),
+        _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
+    };
+}
+catch (UsageException e)
+{
+    Console.WriteLine($"{PeerOutput.Error} Usage: {e.Message}");
+    return ExitCodes.Usage;
+}
+
+static void WatchStdin(CancellationTokenSource stop)
+{
+    var watcher = new Thread(() =>
+    {
+        while (Console.In.ReadLine() is { } line)
+        {
+            if (line.Trim() == PeerOutput.ExitCommand)
+            {
+                stop.Cancel();
+            }
+        }
+        Environment.Exit(ExitCodes.ParentGone);
+    })
+    {
+        IsBackground = true,
+        Name = "stdin watcher",
+    };
+    watcher.Start();
+}
+
+/// <summary>The reader and writer scenarios.</summary>
+internal static class Scenarios
+{
+    internal static int Reader(PeerArguments arguments, bool read, CancellationToken stop)
+    {
+        var options = new BufferOptions
+        {
+            PayloadSize = arguments.Number("payload") ?? 1L << 20,
+            MetadataSize = arguments.Number("metadata") ?? 0,
+            WaitStrategy = arguments.Enum("strategy", WaitStrategy.SpinThenBlock),
+            LockDirectory = arguments.Text("lock-dir") ?? "/tmp/zerobuffer",
+            PeerCheckInterval = TimeSpan.FromMilliseconds(arguments.Number("check-ms") ?? 100),
+        };
+        RingReader reader;
+        try
+        {
+            reader = new RingReader(arguments.Name, options);
+        }
+        catch (Exception e)
+        {
+            return SetupFailed(e);
+        }
+        int result = ExitCodes.Success;
+        using (reader)
+        {
+            Console.WriteLine($"{PeerOutput.Ready} pid={Environment.ProcessId}");
+            if (read)
+            {
+                result = ReadAndVerify(reader, arguments.Number("count"), arguments.Has("verbose"), stop);
+            }
+            if (result == ExitCodes.Success && !read)
+            {
+                stop.WaitHandle.WaitOne();
+            }
+            else if (result == ExitCodes.Success)
+            {
+                Hold(arguments, stop);
+            }
+        }
+        return result == ExitCodes.Success ? Bye() : result;
+    }
+
+    private static int ReadAndVerify(RingReader reader, long? count, bool verbose, CancellationToken stop)
+    {
+        long frames = 0, bytes = 0;
+        ulong previous = 0;
+        while (count is null || frames < count)
+        {
+            ReadStatus status;
+            Frame frame;
+            try
+            {
+                status = reader.TryRead(out frame, Timeout.InfiniteTimeSpan, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"{PeerOutput.Error} {e.GetType().Name}: {OneLine(e.Message)}");
+                return ExitCodes.VerificationFailed;
+            }
+            if (status != ReadStatus.Success)
+            {
+                Console.WriteLine($"{PeerOutput.End} status={status}");
+                if (count is not null)
+                {
+                    Console.WriteLine($"{PeerOutput.Error} WriterGone: the writer left after {frames} of {count} frames");
+                    return ExitCodes.VerificationFailed;
+                }
+                break;
+            }
+            using (frame)
+            {
+                if (frame.Sequence != previous + 1 && frame.Sequence != 1)
+                {
+                    Console.WriteLine($"{PeerOutput.Error} SequenceGap: expected {previous + 1} or 1, got {frame.Sequence}");
+                    return ExitCodes.VerificationFailed;
+                }
+                previous = frame.Sequence;
+                if (FramePattern.Verify(frame.Span, frame.Sequence) is { } problem)
+                {
+                    Console.WriteLine($"{PeerOutput.Error} TornFrame: seq={frame.Sequence} len={frame.Length}: {problem}");
+                    return ExitCodes.VerificationFailed;
+                }
+                frames++;
+                bytes += frame.Length;
+                if (verbose)
+                {
+                    Console.WriteLine($"{PeerOutput.Frame} seq={frame.Sequence} len={frame.Length}");
+                }
+            }
+        }
+        Console.WriteLine($"{PeerOutput.Ok} frames={frames} bytes={bytes}");
+        return ExitCodes.Success;
+    }
+
+    internal static int Writer(PeerArguments arguments, bool write, CancellationToken stop)
+    {
+        var options = new WriterOptions
+        {
+            WaitStrategy = arguments.Enum("strategy", WaitStrategy.SpinThenBlock),
+            PeerCheckInterval = TimeSpan.FromMilliseconds(arguments.Number("check-ms") ?? 100),
+        };
+        Func<ulong, int> lengthOf = LengthChooser(arguments);
+        long? count = arguments.Has("forever") ? null : arguments.Number("count") ?? 1;
+        bool loan = arguments.Has("loan");
+        RingWriter writer;
+        try
+        {
+            writer = new RingWriter(arguments.Name, options);
+        }
+        catch (Exception e)
+        {
+            return SetupFailed(e);
+        }
+        int result = ExitCodes.Success;
+        using (writer)
+        {
+            Console.WriteLine($"{PeerOutput.Connected} pid={Environment.ProcessId}");
+            if (write)
+            {
+                result = WritePatterned(writer, lengthOf, count, loan, stop);
+            }
+            if (result == ExitCodes.Success && !write)
+            {
+                stop.WaitHandle.WaitOne();
+            }
+            else if (result == ExitCodes.Success)
+            {
+                Hold(arguments, stop);
+            }
+        }
+        return result == ExitCodes.Success ? Bye() : result;
+    }
+
+    private static int WritePatterned(RingWriter writer, Func<ulong, int> lengthOf, long? count, bool loan, CancellationToken stop)
+    {
+        byte[] buffer = [];
+        long frames = 0, bytes = 0;
+        for (ulong sequence = 1; count is null || frames < count; sequence++)
+        {
+            int length = lengthOf(sequence);
+            WriteStatus status;
+            try
+            {
+                if (loan)
+                {
+                    status = writer.TryLoan(length, out FrameLoan frameLoan, Timeout.InfiniteTimeSpan, stop);
+                    if (status == WriteStatus.Success)
+                    {
+                        FramePattern.Fill(frameLoan.Span[..length], sequence);
+                        frameLoan.Commit(length);
+                    }
+                }
+                else
+                {
+                    if (buffer.Length < length)
+                    {
+                        buffer = new byte[length];
+                    }
+                    FramePattern.Fill(buffer.AsSpan(0, length), sequence);
+                    status = writer.TryWrite(buffer.AsSpan(0, length), Timeout.InfiniteTimeSpan, stop);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            if (status == WriteStatus.ReaderGone)
+            {
+                Console.WriteLine($"{PeerOutput.ReaderGone} frames={frames}");
+                return ExitCodes.ReaderGone;
+            }
+            frames++;
+            bytes += length;
+        }
+        Console.WriteLine($"{PeerOutput.Written} frames={frames} bytes={bytes}");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>--size N (fixed), --sizes A,B,.. (cycled by sequence) or --max-size N (varied by sequence); default 1 KiB.</summary>
+    private static Func<ulong, int> LengthChooser(PeerArguments arguments)
+    {
+        if (arguments.Text("sizes") is { } list)
+        {
+            int[] sizes = list.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            return sequence => sizes[(int)((sequence - 1) % (ulong)sizes.Length)];
+        }
+        if (arguments.Number("max-size") is { } max)
+        {
+            return sequence => FramePattern.VariedLength(sequence, (int)max);
+        }
+        int size = (int)(arguments.Number("size") ?? 1024);
+        return _ => size;
+    }
+
+    /// <summary>--hold: until stopped; --hold-ms N: until stopped or N milliseconds have passed; neither: not at all.</summary>
+    private static void Hold(PeerArguments arguments, CancellationToken stop)
+    {
+        if (arguments.Number("hold-ms") is { } milliseconds)
+        {
+            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(milliseconds));
+        }
+        else if (arguments.Has("hold"))
+        {
+            stop.WaitHandle.WaitOne();
+        }
+    }
+
+    private static int SetupFailed(Exception e)
+    {
+        Console.WriteLine($"{PeerOutput.Error} {e.GetType().Name}: {OneLine(e.Message)}");
+        return ExitCodes.SetupFailed;
+    }
+
+    private static int Bye()
+    {
+        Console.WriteLine(PeerOutput.Bye);
+        return ExitCodes.Success;
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+}
