@@ -20,6 +20,7 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
     private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = true };
     private Thread? _thread;
     private int _busy;
+    private volatile bool _pending;
     private volatile bool _disposed;
 
     internal DedicatedWaiter(Func<TResult> operation, string threadName)
@@ -28,20 +29,37 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
         _threadName = threadName;
     }
 
-    /// <summary>Starts the owner's operation on the dedicated thread.</summary>
-    internal ValueTask<TResult> Start()
+    /// <summary>
+    /// Takes the one async slot before the owner tries synchronously or stores any argument, so a second
+    /// call while one is pending is refused without disturbing it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An asynchronous operation is already in progress.</exception>
+    internal void Reserve()
     {
         if (Interlocked.Exchange(ref _busy, 1) != 0)
         {
             throw new InvalidOperationException("Another asynchronous operation is already in progress; a reader or writer runs one at a time.");
         }
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_disposed)
+        {
+            Volatile.Write(ref _busy, 0);
+            throw new ObjectDisposedException(GetType().Name);
+        }
+    }
+
+    /// <summary>Gives the slot back when the operation completed synchronously.</summary>
+    internal void Unreserve() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>Starts the owner's operation (arguments already stored) on the dedicated thread; the slot must be reserved.</summary>
+    internal ValueTask<TResult> Start()
+    {
         _core.Reset();
         if (_thread is null)
         {
             _thread = new Thread(Run) { IsBackground = true, Name = _threadName };
             _thread.Start();
         }
+        _pending = true;
         _request.Release();
         return new ValueTask<TResult>(this, _core.Version);
     }
@@ -53,8 +71,16 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
             _request.Wait();
             if (_disposed)
             {
+                if (_pending)
+                {
+                    // Started but never run: complete it rather than leave its caller waiting forever.
+                    _pending = false;
+                    Volatile.Write(ref _busy, 0);
+                    _core.SetException(new ObjectDisposedException(_threadName, "Disposed before the operation could run."));
+                }
                 return;
             }
+            _pending = false;
             try
             {
                 TResult result = _operation();
@@ -77,7 +103,15 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
     {
         _disposed = true;
         _request.Release();
-        _thread?.Join(wait);
+        if (_thread is null || !_thread.Join(wait))
+        {
+            if (_pending)
+            {
+                _pending = false;
+                Volatile.Write(ref _busy, 0);
+                _core.SetException(new ObjectDisposedException(_threadName, "Disposed before the operation could run."));
+            }
+        }
     }
 
     public void Dispose() => Dispose(TimeSpan.FromSeconds(5));

@@ -20,12 +20,12 @@ namespace ZeroLane.Buffers;
 ///  +--------------+--------------+--------------+--------------+
 /// 96              104            112     116    120            128
 ///  +--------------+--------------+-------+------+--------------+
-///  | writer_start | reader_start | magic | flags| reserved (0) |   ZeroLane extension
+///  | writer_start | reader_start | magic | flags| writer_state |   ZeroLane extension
 ///  +--------------+--------------+-------+------+--------------+
 /// </code>
 /// Bytes 96..127 are reserved (zero) in the reference peers, which neither read nor write them; ZeroLane
 /// keeps its compatible extension there. Ownership: the reader writes read_pos, read_count, reader_*,
-/// magic and flags; the writer writes write_pos, written_count, writer_*; both update payload_free_bytes
+/// magic and flags; the writer writes write_pos, written_count, writer_* and writer_state; both update payload_free_bytes
 /// with atomic read-modify-write.
 /// </remarks>
 internal static class OiebLayout
@@ -54,7 +54,7 @@ internal static class OiebLayout
     internal const int ReaderStartTime = 104; // u64, /proc start time of reader_pid, 0 = unknown
     internal const int ExtensionMagic = 112;  // u32, ExtensionMagicValue when the reader is ZeroLane
     internal const int ExtensionFlags = 116;  // u32, ReaderFlags
-    internal const int Reserved = 120;        // u64, zero
+    internal const int WriterState = 120;     // u64, WriterStateConnected while a ZeroLane writer is connected, else 0
 
     internal const byte ProtocolMajor = 1;
     internal const byte ProtocolMinor = 0;
@@ -62,6 +62,12 @@ internal static class OiebLayout
 
     /// <summary>"ZLN1" as little-endian bytes.</summary>
     internal const uint ExtensionMagicValue = 0x314E4C5A;
+
+    /// <summary>
+    /// <see cref="WriterState"/> while a ZeroLane writer is connected. A writer that finds it set when it
+    /// connects knows its predecessor died without disconnecting, and resynchronises before its first write.
+    /// </summary>
+    internal const ulong WriterStateConnected = 1;
 }
 
 /// <summary>Capabilities a ZeroLane reader advertises in <see cref="OiebLayout.ExtensionFlags"/>.</summary>

@@ -53,18 +53,31 @@ public sealed partial class RingReader
     public ValueTask<ReadResult> TryReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        if (TryTakeFrame(out Frame frame))
-        {
-            return new ValueTask<ReadResult>(new ReadResult(ReadStatus.Success, frame));
-        }
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<ReadResult>(cancellationToken);
-        }
         _asyncWaiter ??= new DedicatedWaiter<ReadResult>(RunAsyncRead, "ZeroLane reader " + Name);
-        _asyncTimeout = timeout;
-        _asyncToken = cancellationToken;
-        return _asyncWaiter.Start();
+        _asyncWaiter.Reserve();
+        bool started = false;
+        try
+        {
+            if (TryTakeFrame(out Frame frame))
+            {
+                return new ValueTask<ReadResult>(new ReadResult(ReadStatus.Success, frame));
+            }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<ReadResult>(cancellationToken);
+            }
+            _asyncTimeout = timeout;
+            _asyncToken = cancellationToken;
+            started = true;
+            return _asyncWaiter.Start();
+        }
+        finally
+        {
+            if (!started)
+            {
+                _asyncWaiter.Unreserve();
+            }
+        }
     }
 
     private ReadResult RunAsyncRead()

@@ -179,10 +179,7 @@ public sealed partial class RingReader : IDisposable
     {
         EnsureLockDirectory(_names.LockDirectory);
         StaleBuffers.RemoveAll(_platform, _names.LockDirectory, except: _names.Name);
-        _lock = _platform.TryAcquireLock(_names.LockPath, _options.Permissions)
-            ?? throw new ReaderAlreadyConnectedException(
-                $"Buffer '{Name}' already has a live reader (it holds the lock {_names.LockPath}). A buffer has one reader; " +
-                "stop that reader or choose another name.");
+        _lock = AcquireLock();
         NamedSemaphore? writeSemaphore = null, readSemaphore = null;
         SharedMemory? sharedMemory = null;
         try
@@ -219,6 +216,43 @@ public sealed partial class RingReader : IDisposable
         _sharedMemory = sharedMemory;
         _writeSemaphore = writeSemaphore;
         _readSemaphore = readSemaphore;
+    }
+
+    /// <summary>
+    /// Takes the buffer's lock. A held lock means a live reader, or a cleaner that holds it for a moment
+    /// while it checks the name: when no live reader is recorded in the segment, try again for a while
+    /// before saying the buffer is taken.
+    /// </summary>
+    private FileLock AcquireLock()
+    {
+        long giveUp = Environment.TickCount64 + 2000;
+        while (true)
+        {
+            FileLock? acquired = _platform.TryAcquireLock(_names.LockPath, _options.Permissions);
+            if (acquired is not null)
+            {
+                return acquired;
+            }
+            if (Environment.TickCount64 >= giveUp || HasLiveReader())
+            {
+                throw new ReaderAlreadyConnectedException(
+                    $"Buffer '{Name}' already has a live reader (it holds the lock {_names.LockPath}). A buffer has one reader; " +
+                    "stop that reader or choose another name.");
+            }
+            Thread.Sleep(5);
+        }
+    }
+
+    private bool HasLiveReader()
+    {
+        using SharedMemory? existing = _platform.OpenSharedMemory(_names.SharedMemory, writable: false);
+        if (existing is null || existing.Length < OiebLayout.Size)
+        {
+            return false;
+        }
+        using var region = new MappedRegion(existing.Mapping);
+        var reader = new ProcessIdentity((int)region.ReadUInt64Acquire(OiebLayout.ReaderPid), region.ReadUInt64Acquire(OiebLayout.ReaderStartTime));
+        return reader.Pid != 0 && _platform.IsAlive(reader);
     }
 
     private static void EnsureLockDirectory(string directory)

@@ -33,14 +33,27 @@ public sealed partial class RingWriter
     /// </summary>
     public ValueTask<WriteStatus> TryWriteAsync(ReadOnlyMemory<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        WriteStatus status = TryWrite(data.Span, TimeSpan.Zero, CancellationToken.None);
-        if (status != WriteStatus.TimedOut || timeout == TimeSpan.Zero)
+        ReserveAsync();
+        bool started = false;
+        try
         {
-            return new ValueTask<WriteStatus>(status);
+            WriteStatus status = TryWrite(data.Span, TimeSpan.Zero, CancellationToken.None);
+            if (status != WriteStatus.TimedOut || timeout == TimeSpan.Zero)
+            {
+                return new ValueTask<WriteStatus>(status);
+            }
+            _asyncOperation = AsyncOperation.Write;
+            _asyncData = data;
+            started = true;
+            return StartAsync(timeout, cancellationToken);
         }
-        _asyncOperation = AsyncOperation.Write;
-        _asyncData = data;
-        return StartAsync(timeout, cancellationToken);
+        finally
+        {
+            if (!started)
+            {
+                _asyncWaiter!.Unreserve();
+            }
+        }
     }
 
     /// <summary>Writes one frame gathered from <paramref name="data"/>; waits for space without blocking a thread-pool thread.</summary>
@@ -52,14 +65,27 @@ public sealed partial class RingWriter
     /// <summary>Writes one frame gathered from <paramref name="data"/> if space frees up within <paramref name="timeout"/>.</summary>
     public ValueTask<WriteStatus> TryWriteAsync(ReadOnlySequence<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        WriteStatus status = TryWrite(data, TimeSpan.Zero, CancellationToken.None);
-        if (status != WriteStatus.TimedOut || timeout == TimeSpan.Zero)
+        ReserveAsync();
+        bool started = false;
+        try
         {
-            return new ValueTask<WriteStatus>(status);
+            WriteStatus status = TryWrite(data, TimeSpan.Zero, CancellationToken.None);
+            if (status != WriteStatus.TimedOut || timeout == TimeSpan.Zero)
+            {
+                return new ValueTask<WriteStatus>(status);
+            }
+            _asyncOperation = AsyncOperation.WriteSequence;
+            _asyncSequence = data;
+            started = true;
+            return StartAsync(timeout, cancellationToken);
         }
-        _asyncOperation = AsyncOperation.WriteSequence;
-        _asyncSequence = data;
-        return StartAsync(timeout, cancellationToken);
+        finally
+        {
+            if (!started)
+            {
+                _asyncWaiter!.Unreserve();
+            }
+        }
     }
 
     /// <summary>Loans space for one frame, waiting without blocking a thread-pool thread.</summary>
@@ -67,15 +93,38 @@ public sealed partial class RingWriter
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<FrameLoan> LoanAsync(int maxLength, CancellationToken cancellationToken = default)
     {
-        WriteStatus status = TryLoan(maxLength, out FrameLoan loan, TimeSpan.Zero, CancellationToken.None);
+        ReserveAsync();
+        WriteStatus status;
+        FrameLoan loan;
+        try
+        {
+            status = TryLoan(maxLength, out loan, TimeSpan.Zero, CancellationToken.None);
+        }
+        catch
+        {
+            _asyncWaiter!.Unreserve();
+            throw;
+        }
         if (status == WriteStatus.TimedOut)
         {
             _asyncOperation = AsyncOperation.Loan;
             _asyncLength = maxLength;
             (status, loan) = await StartLoanAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
+        else
+        {
+            _asyncWaiter!.Unreserve();
+        }
         ThrowForStatus(status, Timeout.InfiniteTimeSpan);
         return loan;
+    }
+
+    /// <summary>Takes the one async slot (throws if an async operation is pending) before anything else happens.</summary>
+    private void ReserveAsync()
+    {
+        ThrowIfDisposed();
+        _asyncWaiter ??= new DedicatedWaiter<(WriteStatus, FrameLoan)>(RunAsyncOperation, "ZeroLane writer " + Name);
+        _asyncWaiter.Reserve();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -89,12 +138,12 @@ public sealed partial class RingWriter
     {
         if (cancellationToken.IsCancellationRequested)
         {
+            _asyncWaiter!.Unreserve();
             return ValueTask.FromCanceled<(WriteStatus, FrameLoan)>(cancellationToken);
         }
-        _asyncWaiter ??= new DedicatedWaiter<(WriteStatus, FrameLoan)>(RunAsyncOperation, "ZeroLane writer " + Name);
         _asyncTimeout = timeout;
         _asyncToken = cancellationToken;
-        return _asyncWaiter.Start();
+        return _asyncWaiter!.Start();
     }
 
     private (WriteStatus Status, FrameLoan Loan) RunAsyncOperation()

@@ -96,6 +96,14 @@ public sealed partial class RingWriter
             throw new ArgumentOutOfRangeException(nameof(length), length,
                 $"Commit between 1 and the {_loanCapacity} bytes loaned; to publish nothing, abandon the loan.");
         }
+        long remainder = _payloadSize - (_loanPosition + FrameHeaderLayout.Size + length);
+        if (remainder is > 0 and < FrameHeaderLayout.Size)
+        {
+            // Only a loan of the whole block can get here (any other loan keeps a header's room after it).
+            throw new ArgumentOutOfRangeException(nameof(length), length,
+                $"Committing {length} bytes of a loan of the whole block would leave a tail of {remainder} bytes, too short for a " +
+                $"header. Commit at most {_payloadSize - 2 * FrameHeaderLayout.Size} bytes or exactly {_loanCapacity}; the loan stays open.");
+        }
         _loanOpen = false;
         Publish(_loanPosition, _loanWrapFrom, length);
     }

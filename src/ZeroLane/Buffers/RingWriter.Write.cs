@@ -128,7 +128,7 @@ public sealed partial class RingWriter
     {
         long total = FrameHeaderLayout.Size + (long)length;
         // Fits the block exactly, or leaves room for at least a header after it (defect 1: no 1-15 byte tails).
-        if (length <= 0 || (total != _payloadSize && total > _payloadSize - FrameHeaderLayout.Size && !(loan && total <= _payloadSize)))
+        if (length <= 0 || (total != _payloadSize && total > _payloadSize - FrameHeaderLayout.Size))
         {
             ThrowBadLength(length);
         }
@@ -281,7 +281,7 @@ public sealed partial class RingWriter
             contiguous = tailFree ? spaceToEnd : oldest - write;
         }
 
-        if (total <= contiguous && TailAllowed(spaceToEnd - total, loan, write))
+        if (total <= contiguous && TailAllowed(spaceToEnd - total, loan, total))
         {
             return Placement.Here;
         }
@@ -291,7 +291,7 @@ public sealed partial class RingWriter
         }
         // After a wrap the frame takes [0, total), which must end before the oldest uncredited byte; in a
         // drained ring that is the wrap marker itself, which the reader has yet to pass.
-        if (total <= oldest && TailAllowed(size - total, loan, 0))
+        if (total <= oldest && TailAllowed(size - total, loan, total))
         {
             position = 0;
             wrapFrom = write;
@@ -308,10 +308,14 @@ public sealed partial class RingWriter
         return Placement.Wait;
     }
 
-    /// <summary>True if a remainder before the end of the block leaves room for a header (or none at all).</summary>
+    /// <summary>
+    /// True if what remains before the end of the block after the frame leaves room for a header, or
+    /// nothing at all (defect 1). A loan may be committed short, so it needs a header's room after its
+    /// full size, and any shorter commit then leaves more; only a loan of the whole block fits exactly.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TailAllowed(long remainder, bool loan, long position) =>
-        remainder >= FrameHeaderLayout.Size || (remainder == 0 && !loan) || (loan && position == 0 && remainder >= 0);
+    private bool TailAllowed(long remainder, bool loan, long total) =>
+        remainder >= FrameHeaderLayout.Size || (remainder == 0 && (!loan || total == _payloadSize));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowUnplaceable(long total) =>

@@ -85,7 +85,7 @@ public sealed partial class RingWriter : IDisposable
             readSemaphore = platform.OpenSemaphore(names.ReadSemaphore) ?? throw NotFound(name, $"its semaphore {names.ReadSemaphore} is missing");
             _readerCountsFrames = _region.ReadUInt32Acquire(OiebLayout.ExtensionMagic) == OiebLayout.ExtensionMagicValue &&
                 ((ReaderFlags)_region.ReadUInt32Acquire(OiebLayout.ExtensionFlags)).HasFlag(ReaderFlags.CountsFramesAndReleasesInOrder);
-            _needsResync = _readerCountsFrames;
+
             _writePosition = (long)_region.ReadUInt64Acquire(OiebLayout.PayloadWritePos);
             if ((ulong)_writePosition >= (ulong)_payloadSize)
             {
@@ -93,6 +93,11 @@ public sealed partial class RingWriter : IDisposable
             }
             // Claim last: nothing after it can fail, so a refused connection never leaves a claim behind.
             ClaimWriterSlot(name);
+            // A predecessor that died while connected may have reserved space it never published; with a
+            // ZeroLane reader the first write waits for the ring to drain and then resets the accounting.
+            bool predecessorDied = _region.ExchangeUInt64(OiebLayout.WriterState, OiebLayout.WriterStateConnected) == OiebLayout.WriterStateConnected;
+            _needsResync = _readerCountsFrames && predecessorDied;
+            _knownFree = (long)Math.Min(_region.ReadUInt64Acquire(OiebLayout.PayloadFreeBytes), (ulong)_payloadSize);
             _writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
         }
         catch
@@ -242,6 +247,7 @@ public sealed partial class RingWriter : IDisposable
         {
             if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)_self.Pid, 0))
             {
+                _region.WriteUInt64Release(OiebLayout.WriterState, 0);
                 _region.CompareAndSetUInt64(OiebLayout.WriterStartTime, _self.StartTime, 0);
             }
             // Wake a reader waiting for frames so it sees the disconnect now.

@@ -45,17 +45,20 @@ internal static class StaleBuffers
     /// <summary>Removes one buffer if its lock is free and its reader is dead. Returns true if it removed anything.</summary>
     internal static bool TryRemove(IIpcPlatform platform, BufferNames names)
     {
-        if (File.Exists(names.LockPath))
+        // Always under the name's lock (taking it creates the file if there is none): a reader holds it from
+        // before it creates anything until after it removed everything, so a cleaner can never remove the
+        // objects of a reader that is being created or is alive. A reader that finds the lock briefly held
+        // by a cleaner retries (see RingReader).
+        if (!Directory.Exists(names.LockDirectory))
         {
-            using FileLock? held = platform.TryAcquireLock(names.LockPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            if (held is null)
-            {
-                return false;
-            }
-            bool removed = RemoveObjectsIfReaderDead(platform, names);
-            // Disposing the lock removes the lock file.
-            return removed;
+            return RemoveObjectsIfReaderDead(platform, names);
         }
+        using FileLock? held = platform.TryAcquireLock(names.LockPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (held is null)
+        {
+            return false;
+        }
+        // Disposing the lock removes the lock file.
         return RemoveObjectsIfReaderDead(platform, names);
     }
 

@@ -39,6 +39,11 @@ internal sealed class FileLock : IDisposable
                 }
                 if (FileDescriptor.PathIdentity(path) == FileDescriptor.Identity(handle, path))
                 {
+                    // open applies the umask; set the requested mode exactly, as for the other objects.
+                    if (Interop.Sys.FChmod(FileDescriptor.Raw(handle), (uint)mode) != 0)
+                    {
+                        throw PosixError.Last("fchmod", path);
+                    }
                     return new FileLock(path, handle);
                 }
                 // Someone removed or replaced the file after we opened it: our lock guards nothing.
