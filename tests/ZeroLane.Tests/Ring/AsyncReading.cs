@@ -166,4 +166,34 @@ public sealed class AsyncReading : BufferTest
         var gone = await Assert.ThrowsAsync<WriterGoneException>(() => _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout));
         Assert.False(gone.Crashed);
     }
+
+    /// <summary>
+    /// Disposed right after the read starts (before its waiting thread may have picked it up), the reader
+    /// must still complete the pending read rather than leave its task pending for ever.
+    /// </summary>
+    [Fact]
+    public async Task DisposingTheReaderRightAfterStartingAReadAsyncEndsThatRead()
+    {
+        Task<Frame> pending = _reader.ReadAsync().AsTask();
+
+        _reader.Dispose();
+
+        Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(finished == pending, "the pending read never completed after the reader was disposed");
+        Assert.IsType<ObjectDisposedException>(await Record.ExceptionAsync(() => pending));
+    }
+
+    [Fact]
+    public async Task DisposingTheReaderEndsAReadAsyncThatIsAlreadyWaiting()
+    {
+        Assert.Equal(ReadStatus.TimedOut, (await _reader.TryReadAsync(Safety.Short)).Status); // the waiting thread now exists
+        Task<Frame> pending = _reader.ReadAsync().AsTask();
+        await Task.Delay(Safety.Short); // not a measurement: just lets the waiting thread pick the read up
+
+        _reader.Dispose();
+
+        Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(finished == pending, "the pending read never completed after the reader was disposed");
+        Assert.IsType<ObjectDisposedException>(await Record.ExceptionAsync(() => pending));
+    }
 }

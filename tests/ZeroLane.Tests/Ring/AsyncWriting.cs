@@ -129,4 +129,30 @@ public sealed class AsyncWriting : BufferTest
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _writer.LoanAsync(240, cancelled));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Timeout, cancelled));
     }
+
+    [Fact]
+    public async Task DisposingTheWriterEndsAPendingWriteAsync()
+    {
+        Fill();
+        Task pending = _writer.WriteAsync(new byte[240].AsMemory()).AsTask();
+        Assert.False(pending.IsCompleted);
+
+        _writer.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => pending.WaitAsync(Safety.Timeout));
+        Assert.Equal(4UL, _reader.GetStats().FramesWritten);
+    }
+
+    [Fact]
+    public async Task DisposingTheWriterRightAfterStartingAWriteAsyncEndsThatWrite()
+    {
+        Fill();
+        Task pending = _writer.WriteAsync(new byte[240].AsMemory()).AsTask();
+
+        _writer.Dispose();
+
+        Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(finished == pending, "the pending write never completed after the writer was disposed");
+        Assert.IsType<ObjectDisposedException>(await Record.ExceptionAsync(() => pending));
+    }
 }

@@ -78,12 +78,24 @@ public sealed class BufferLifecycle : BufferTest
     public void StaleObjectsLeftUnderTheNameAreReplacedByTheNextReader()
     {
         string name = NewName();
-        // Leftovers of a dead reader: a segment whose reader_pid names no live process, and both semaphores.
-        using (HandMadeBuffer stale = HandMadeBuffer.Create(name, 0, 4096))
+        // Leftovers of a dead reader: a 4 KiB segment whose reader_pid names no live process, both semaphores
+        // (sem-w holding stale units), and an unheld lock file.
+        using (RawSegment stale = RawSegment.Create(name, 128 + 4096))
         {
-            stale.Segment.SetU64(SpecLayout.ReaderPid, int.MaxValue - 1);
-            stale.Segment.Dispose();
+            stale.SetU8(SpecLayout.VersionMajor, 1);
+            stale.SetU64(SpecLayout.PayloadSize, 4096);
+            stale.SetU64(SpecLayout.PayloadFreeBytes, 4096);
+            stale.SetU64(SpecLayout.ReaderPid, int.MaxValue - 1);
+            stale.SetU32(SpecLayout.OiebSizeField, 128);
         }
+        using (PeerSemaphore staleWrite = PeerSemaphore.Create(PeerSemaphore.WriteName(name)))
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                staleWrite.Post();
+            }
+        }
+        PeerSemaphore.Create(PeerSemaphore.ReadName(name)).Dispose();
         Directory.CreateDirectory(BufferNames.DefaultLockDirectory);
         File.WriteAllText(Path.Combine(BufferNames.DefaultLockDirectory, name + ".lock"), "");
 
@@ -91,6 +103,10 @@ public sealed class BufferLifecycle : BufferTest
         using var writer = new RingWriter(name);
 
         Assert.Equal(1024, writer.PayloadCapacity);
+        using (PeerSemaphore write = PeerSemaphore.Open(PeerSemaphore.WriteName(name)))
+        {
+            Assert.Equal(0, write.Value);
+        }
         writer.Write(new byte[] { 1 }, Safety.Timeout);
         using Frame frame = reader.Read(Safety.Timeout);
         Assert.Equal(1UL, frame.Sequence);

@@ -103,4 +103,91 @@ public sealed class HeldFrames : BufferTest
         Assert.True(first.IsReleased);
         Assert.Equal(FrameTotal, FreeBytes);
     }
+
+    [Fact]
+    public void HundredsOfHeldFramesReleasedInShuffledOrderReturnTheirSpaceExactlyInRingOrder()
+    {
+        const int count = 300, length = 40, total = length + 16;
+        string name = NewName();
+        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
+        using var writer = new RingWriter(name);
+        for (ulong i = 1; i <= count; i++)
+        {
+            writer.Write(Patterns.Create(length, seed: i), Safety.Timeout);
+        }
+        Frame[] frames = [.. Enumerable.Range(0, count).Select(_ => reader.Read(Safety.Timeout))];
+        int[] order = [.. Enumerable.Range(0, count).OrderBy(i => (i * 7919) % count)];
+        var released = new bool[count];
+
+        foreach (int index in order)
+        {
+            frames[index].Dispose();
+            released[index] = true;
+            int firstHeld = Array.IndexOf(released, false);
+            long expectedUsed = firstHeld < 0 ? 0 : (long)(count - firstHeld) * total;
+            Assert.Equal(64 * 1024 - expectedUsed, reader.GetStats().FreeBytes);
+            for (int other = 0; other < count; other += 37)
+            {
+                if (!released[other])
+                {
+                    Patterns.AssertMatches(frames[other].Span, length, seed: (ulong)other + 1);
+                }
+            }
+        }
+
+        Assert.Equal(0, reader.FramesHeld);
+        Assert.Equal((ulong)count, reader.GetStats().FramesRead);
+    }
+
+    [Fact]
+    public void FramesMayBeReleasedOnAnotherThreadThanTheOneThatReadThem()
+    {
+        const int count = 5000;
+        string name = NewName();
+        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 8192 });
+        using var writer = new RingWriter(name);
+        using var handOver = new System.Collections.Concurrent.BlockingCollection<Frame>(boundedCapacity: 16);
+
+        Task writing = Safety.OnThread(() =>
+        {
+            for (int i = 1; i <= count; i++)
+            {
+                writer.Write(Patterns.Create(1 + i % 300, seed: (ulong)i), Safety.Timeout);
+            }
+        });
+        Task reading = Safety.OnThread(() =>
+        {
+            for (int i = 1; i <= count; i++)
+            {
+                Frame frame = reader.Read(Safety.Timeout);
+                Assert.Equal((ulong)i, frame.Sequence);
+                Assert.True(handOver.TryAdd(frame, Safety.Timeout), "the releasing thread stopped taking frames");
+            }
+            handOver.CompleteAdding();
+        });
+        Task releasing = Safety.OnThread(() =>
+        {
+            var batch = new List<Frame>();
+            foreach (Frame frame in handOver.GetConsumingEnumerable())
+            {
+                Patterns.AssertMatches(frame.Span, 1 + (int)(frame.Sequence % 300), seed: frame.Sequence);
+                batch.Add(frame);
+                if (batch.Count == 4)
+                {
+                    // Newest first: out of ring order.
+                    for (int j = batch.Count - 1; j >= 0; j--)
+                    {
+                        batch[j].Dispose();
+                    }
+                    batch.Clear();
+                }
+            }
+            batch.ForEach(f => f.Dispose());
+        });
+
+        Safety.Join(writing, "the writer");
+        Safety.Join(reading, "the reader");
+        Safety.Join(releasing, "the releasing thread");
+        Assert.Equal(8192, reader.GetStats().FreeBytes);
+    }
 }

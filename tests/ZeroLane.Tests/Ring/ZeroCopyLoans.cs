@@ -139,4 +139,17 @@ public sealed class ZeroCopyLoans : BufferTest
         Assert.Throws<ArgumentOutOfRangeException>(() => loan.Commit(101));
         loan.Abandon();
     }
+
+    [Fact]
+    public void ALoanCannotBeUsedOrCommittedAfterTheWriterIsDisposed()
+    {
+        FrameLoan loan = _writer.Loan(100, Safety.Timeout);
+
+        _writer.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => loan.Span.Length);
+        Assert.Throws<ObjectDisposedException>(() => loan.Commit(1));
+        loan.Dispose();
+        Assert.Equal(0UL, _reader.GetStats().FramesWritten);
+    }
 }

@@ -83,4 +83,29 @@ public sealed class ProcessIdentityInTheOieb : BufferTest
         Assert.Equal(ReadStatus.WriterDied, reader.TryRead(out _, Safety.Timeout));
         Assert.Equal(0UL, peer.Segment.U64(SpecLayout.WriterPid));
     }
+
+    [Fact]
+    public async Task ReadAllAsyncEndsWithACrashedWriterGoneWhenTheWriterProcessIsGone()
+    {
+        string name = NewName();
+        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024, PeerCheckInterval = TimeSpan.FromMilliseconds(20) });
+        using var peer = new PeerWriter(name);
+        peer.Connect();
+        peer.WriteFrame(new byte[] { 1 }, sequence: 1);
+        peer.WriteFrame(new byte[] { 2 }, sequence: 2);
+        peer.Segment.SetU64(SpecLayout.WriterPid, int.MaxValue - 1);
+        var received = new List<byte>();
+        using var cancellation = new CancellationTokenSource(Safety.Timeout);
+
+        var gone = await Assert.ThrowsAsync<WriterGoneException>(async () =>
+        {
+            await foreach (Frame frame in reader.ReadAllAsync(cancellation.Token))
+            {
+                received.Add(frame.Span[0]);
+            }
+        });
+
+        Assert.True(gone.Crashed);
+        Assert.Equal([1, 2], received);
+    }
 }

@@ -1,8 +1,7 @@
 using ZeroLane.Buffers;
-using ZeroLane.Tests.Infrastructure;
 using Xunit;
 
-namespace ZeroLane.Tests.Ring;
+namespace ZeroLane.Tests.Infrastructure;
 
 /// <summary>
 /// The blocking calls of a reader (on an empty buffer) and a writer (on a full one), by name, so that each
