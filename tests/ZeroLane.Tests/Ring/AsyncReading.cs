@@ -1,0 +1,199 @@
+using ZeroLane.Buffers;
+using ZeroLane.Tests.Infrastructure;
+using Xunit;
+
+namespace ZeroLane.Tests.Ring;
+
+/// <summary>ReadAsync, TryReadAsync and ReadAllAsync deliver frames, wait for later ones, time out and cancel.</summary>
+public sealed class AsyncReading : BufferTest
+{
+    private readonly RingReader _reader;
+    private readonly RingWriter _writer;
+
+    public AsyncReading()
+    {
+        string name = NewName();
+        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        _writer = new RingWriter(name);
+    }
+
+    public override void Dispose()
+    {
+        _writer.Dispose();
+        _reader.Dispose();
+        base.Dispose();
+    }
+
+    [Fact]
+    public async Task ReadAsyncReturnsAFrameThatIsAlreadyThere()
+    {
+        _writer.Write(Patterns.Create(50, seed: 1), Safety.Timeout);
+
+        using Frame frame = await _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout);
+
+        Assert.Equal(1UL, frame.Sequence);
+        Patterns.AssertMatches(frame.Span, 50, seed: 1);
+    }
+
+    [Fact]
+    public async Task APendingReadAsyncCompletesWhenAFrameIsWrittenLater()
+    {
+        Task<Frame> pending = _reader.ReadAsync().AsTask();
+        Assert.False(pending.IsCompleted);
+
+        _writer.Write(Patterns.Create(50, seed: 1), Safety.Timeout);
+
+        using Frame frame = await pending.WaitAsync(Safety.Timeout);
+        Patterns.AssertMatches(frame.Span, 50, seed: 1);
+    }
+
+    [Fact]
+    public async Task TryReadAsyncReportsATimeoutWhenNoFrameArrives()
+    {
+        ReadResult result = await _reader.TryReadAsync(Safety.Short).AsTask().WaitAsync(Safety.Timeout);
+
+        Assert.Equal(ReadStatus.TimedOut, result.Status);
+        Assert.False(result.Frame.IsValid);
+    }
+
+    [Fact]
+    public async Task TryReadAsyncReturnsAFrameThatArrivesWithinItsTimeout()
+    {
+        ValueTask<ReadResult> pending = _reader.TryReadAsync(Safety.Timeout);
+        _writer.Write(Patterns.Create(8, seed: 3), Safety.Timeout);
+
+        ReadResult result = await pending.AsTask().WaitAsync(Safety.Timeout);
+
+        Assert.Equal(ReadStatus.Success, result.Status);
+        using Frame frame = result.Frame;
+        Patterns.AssertMatches(frame.Span, 8, seed: 3);
+    }
+
+    [Fact]
+    public async Task CancellingAPendingReadAsyncThrowsOperationCanceledException()
+    {
+        using var cancellation = new CancellationTokenSource();
+        Task<Frame> pending = _reader.ReadAsync(cancellation.Token).AsTask();
+        Assert.False(pending.IsCompleted);
+
+        cancellation.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Safety.Timeout));
+    }
+
+    [Fact]
+    public async Task ReadAsyncWithAnAlreadyCancelledTokenThrowsOperationCanceledException()
+    {
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _reader.ReadAsync(new CancellationToken(canceled: true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _reader.TryReadAsync(Safety.Timeout, new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public async Task TheReaderReadsAsynchronouslyAgainAfterACancelledRead()
+    {
+        using (var cancellation = new CancellationTokenSource())
+        {
+            Task<Frame> cancelled = _reader.ReadAsync(cancellation.Token).AsTask();
+            cancellation.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Safety.Timeout));
+        }
+        _writer.Write(Patterns.Create(5, seed: 9), Safety.Timeout);
+
+        using Frame frame = await _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout);
+
+        Patterns.AssertMatches(frame.Span, 5, seed: 9);
+    }
+
+    [Fact]
+    public async Task ReadAllAsyncYieldsEveryFrameInOrderAndEndsWhenTheWriterDisconnects()
+    {
+        for (ulong i = 1; i <= 10; i++)
+        {
+            _writer.Write(Patterns.Create(20, seed: i), Safety.Timeout);
+        }
+        _writer.Dispose();
+
+        var previous = default(Frame);
+        ulong expected = 1;
+        using var cancellation = new CancellationTokenSource(Safety.Timeout);
+        await foreach (Frame frame in _reader.ReadAllAsync(cancellation.Token))
+        {
+            Assert.True(!previous.IsValid || previous.IsReleased, "the previous frame is released when the next is requested");
+            Assert.Equal(expected++, frame.Sequence);
+            Patterns.AssertMatches(frame.Span, 20, seed: frame.Sequence);
+            previous = frame;
+        }
+
+        Assert.Equal(11UL, expected);
+        Assert.True(previous.IsReleased);
+        Assert.Equal(4096, _reader.GetStats().FreeBytes);
+    }
+
+    [Fact]
+    public async Task ReadAllAsyncDeliversFramesWrittenWhileItWaits()
+    {
+        using var cancellation = new CancellationTokenSource(Safety.Timeout);
+        Task<int> consuming = Task.Run(async () =>
+        {
+            int count = 0;
+            await foreach (Frame frame in _reader.ReadAllAsync(cancellation.Token))
+            {
+                Patterns.AssertMatches(frame.Span, 100, seed: frame.Sequence);
+                count++;
+            }
+            return count;
+        });
+
+        for (ulong i = 1; i <= 200; i++)
+        {
+            _writer.Write(Patterns.Create(100, seed: i), Safety.Timeout);
+        }
+        _writer.Dispose();
+
+        Assert.Equal(200, await consuming.WaitAsync(Safety.Timeout));
+    }
+
+    [Fact]
+    public async Task ReadAsyncThrowsWriterGoneWhenTheWriterDisconnectsAfterItsLastFrame()
+    {
+        _writer.Write(Patterns.Create(5, seed: 1), Safety.Timeout);
+        _writer.Dispose();
+
+        using (Frame last = await _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout))
+        {
+            Assert.Equal(1UL, last.Sequence);
+        }
+        var gone = await Assert.ThrowsAsync<WriterGoneException>(() => _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout));
+        Assert.False(gone.Crashed);
+    }
+
+    /// <summary>
+    /// Disposed right after the read starts (before its waiting thread may have picked it up), the reader
+    /// must still complete the pending read rather than leave its task pending for ever.
+    /// </summary>
+    [Fact]
+    public async Task DisposingTheReaderRightAfterStartingAReadAsyncEndsThatRead()
+    {
+        Task<Frame> pending = _reader.ReadAsync().AsTask();
+
+        _reader.Dispose();
+
+        Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(finished == pending, "the pending read never completed after the reader was disposed");
+        Assert.IsType<ObjectDisposedException>(await Record.ExceptionAsync(() => pending));
+    }
+
+    [Fact]
+    public async Task DisposingTheReaderEndsAReadAsyncThatIsAlreadyWaiting()
+    {
+        Assert.Equal(ReadStatus.TimedOut, (await _reader.TryReadAsync(Safety.Short)).Status); // the waiting thread now exists
+        Task<Frame> pending = _reader.ReadAsync().AsTask();
+        await Task.Delay(Safety.Short); // not a measurement: just lets the waiting thread pick the read up
+
+        _reader.Dispose();
+
+        Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(finished == pending, "the pending read never completed after the reader was disposed");
+        Assert.IsType<ObjectDisposedException>(await Record.ExceptionAsync(() => pending));
+    }
+}

@@ -1,0 +1,136 @@
+using System.Buffers;
+using ZeroLane.Buffers;
+using ZeroLane.Tests.Infrastructure;
+using Xunit;
+
+namespace ZeroLane.Tests.Ring;
+
+/// <summary>A released frame fails loudly when touched, and releasing it again changes nothing (defect 7).</summary>
+public sealed class ReleasedFrames : BufferTest
+{
+    private const int PayloadSize = 64 * 1024;
+    private readonly RingReader _reader;
+    private readonly RingWriter _writer;
+
+    public ReleasedFrames()
+    {
+        string name = NewName();
+        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        _writer = new RingWriter(name);
+    }
+
+    public override void Dispose()
+    {
+        _writer.Dispose();
+        _reader.Dispose();
+        base.Dispose();
+    }
+
+    private Frame WriteAndRead(int length, ulong seed)
+    {
+        _writer.Write(Patterns.Create(length, seed), Safety.Timeout);
+        return _reader.Read(Safety.Timeout);
+    }
+
+    [Fact]
+    public void TouchingTheSpanOfAReleasedFrameThrowsObjectDisposedException()
+    {
+        Frame frame = WriteAndRead(100, seed: 1);
+
+        frame.Dispose();
+
+        Assert.True(frame.IsReleased);
+        Assert.Throws<ObjectDisposedException>(() => frame.Span.Length);
+    }
+
+    [Fact]
+    public void TouchingTheMemoryOfAReleasedFrameThrowsObjectDisposedException()
+    {
+        Frame frame = WriteAndRead(100, seed: 1);
+
+        frame.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => frame.Memory.Length);
+    }
+
+    [Fact]
+    public void TheMemoryOfAFrameHoldsItsBytesAndBecomesInvalidWhenTheFrameIsReleased()
+    {
+        Frame frame = WriteAndRead(300, seed: 7);
+        ReadOnlyMemory<byte> memory = frame.Memory;
+        Patterns.AssertMatches(memory.Span, 300, seed: 7);
+        Patterns.AssertMatches(frame.Memory.Span, 300, seed: 7);
+
+        frame.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => memory.Span.Length);
+        Assert.Throws<ObjectDisposedException>(() => { using MemoryHandle pin = memory.Pin(); });
+    }
+
+    [Fact]
+    public void ReleasingAFrameTwiceIsHarmlessAndCreditsItsSpaceOnce()
+    {
+        Frame first = WriteAndRead(1000, seed: 1);
+        Frame second = WriteAndRead(1000, seed: 2);
+        Frame copyOfFirst = first;
+
+        first.Dispose();
+        first.Dispose();
+        copyOfFirst.Dispose();
+        _reader.Release(first);
+
+        Assert.Equal(PayloadSize - 1016, _reader.GetStats().FreeBytes);
+        Assert.False(second.IsReleased);
+        Patterns.AssertMatches(second.Span, 1000, seed: 2);
+        second.Dispose();
+        Assert.Equal(PayloadSize, _reader.GetStats().FreeBytes);
+    }
+
+    [Fact]
+    public void ReleasingAStaleCopyOfAnOldFrameDoesNotReleaseALaterFrameThatReusedItsSlot()
+    {
+        Frame stale = WriteAndRead(10, seed: 1);
+        stale.Dispose();
+        var later = new List<Frame>();
+        for (ulong i = 2; i <= 130; i++)
+        {
+            Frame frame = WriteAndRead(10, seed: i);
+            later.Add(frame);
+        }
+        long freeBefore = _reader.GetStats().FreeBytes;
+
+        stale.Dispose();
+
+        Assert.Equal(freeBefore, _reader.GetStats().FreeBytes);
+        Assert.All(later, frame => Assert.False(frame.IsReleased));
+        for (int i = 0; i < later.Count; i++)
+        {
+            Patterns.AssertMatches(later[i].Span, 10, seed: (ulong)i + 2);
+            later[i].Dispose();
+        }
+        Assert.Equal(PayloadSize, _reader.GetStats().FreeBytes);
+    }
+
+    [Fact]
+    public void ADefaultFrameIsNotValidAndReportsReleased()
+    {
+        Frame frame = default;
+
+        Assert.False(frame.IsValid);
+        Assert.True(frame.IsReleased);
+        frame.Dispose();
+    }
+
+    [Fact]
+    public void FramesStillHeldWhenTheReaderIsDisposedBecomeInvalid()
+    {
+        Frame frame = WriteAndRead(10, seed: 1);
+
+        _writer.Dispose();
+        _reader.Dispose();
+
+        Assert.True(frame.IsReleased);
+        Assert.Throws<ObjectDisposedException>(() => frame.Span.Length);
+        frame.Dispose();
+    }
+}
