@@ -75,7 +75,6 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
                 {
                     // Started but never run: complete it rather than leave its caller waiting forever.
                     _pending = false;
-                    Volatile.Write(ref _busy, 0);
                     _core.SetException(new ObjectDisposedException(_threadName, "Disposed before the operation could run."));
                 }
                 return;
@@ -84,12 +83,10 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
             try
             {
                 TResult result = _operation();
-                Volatile.Write(ref _busy, 0);
                 _core.SetResult(result);
             }
             catch (Exception exception)
             {
-                Volatile.Write(ref _busy, 0);
                 _core.SetException(exception);
             }
         }
@@ -108,7 +105,6 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
             if (_pending)
             {
                 _pending = false;
-                Volatile.Write(ref _busy, 0);
                 _core.SetException(new ObjectDisposedException(_threadName, "Disposed before the operation could run."));
             }
         }
@@ -116,7 +112,18 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
 
     public void Dispose() => Dispose(TimeSpan.FromSeconds(5));
 
-    public TResult GetResult(short token) => _core.GetResult(token);
+    public TResult GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            // Free the slot only once the result is taken, so a new operation cannot reset the source first.
+            Volatile.Write(ref _busy, 0);
+        }
+    }
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 

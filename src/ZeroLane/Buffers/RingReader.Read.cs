@@ -146,6 +146,8 @@ public sealed partial class RingReader
 
     private ReadStatus WaitForFrame(out Frame frame, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // Counted, so that Dispose on another thread wakes this wait and lets it leave before it unmaps.
+        Interlocked.Increment(ref _activeWaits);
         var waiter = new Waiter(_options.WaitStrategy, timeout, _options.PeerCheckInterval, _writeSemaphore, cancellationToken);
         try
         {
@@ -187,6 +189,7 @@ public sealed partial class RingReader
         finally
         {
             waiter.Dispose();
+            Interlocked.Decrement(ref _activeWaits);
         }
     }
 
@@ -223,7 +226,6 @@ public sealed partial class RingReader
     {
         lock (_sync)
         {
-            _readingThreadId = Environment.CurrentManagedThreadId;
             if (_disposed)
             {
                 ThrowHelper.ThrowObjectDisposed(nameof(RingReader));
@@ -239,8 +241,6 @@ public sealed partial class RingReader
                     _knownWritten = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
                     if (_knownWritten == _consumedCount)
                     {
-                        // About to wait: never sit on credit the writer may be waiting for.
-                        PublishCreditUnsynchronized();
                         frame = default;
                         return false;
                     }
@@ -249,8 +249,8 @@ public sealed partial class RingReader
                 if (spaceToEnd < FrameHeaderLayout.Size)
                 {
                     // A tail too short for a header: an implicit wrap (only a peer writer leaves one; defect 1).
-                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 0);
                     _cursor = 0;
+                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 0);
                     continue;
                 }
                 long headerOffset = _payloadOffset + _cursor;
@@ -263,9 +263,9 @@ public sealed partial class RingReader
                         ThrowHelper.ThrowCorrupted(Name, $"a frame header at payload offset {_cursor} has size 0 and sequence {sequence}; " +
                             "only a wrap marker (size 0, sequence 0) may have size 0");
                     }
-                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 1);
                     _consumedCount++;
                     _cursor = 0;
+                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 1);
                     continue;
                 }
                 if (size > (ulong)(spaceToEnd - FrameHeaderLayout.Size))
@@ -291,9 +291,11 @@ public sealed partial class RingReader
                 _framesRead++;
                 _bytesRead += (long)size;
                 _writerSeen = true;
-                if (++_undrainedPosts == SemaphoreDrainBatch)
+                if (_knownWritten == _consumedCount || ++_undrainedPosts == SemaphoreDrainBatch)
                 {
-                    // A reader that never sleeps never drains in Waiter: keep sem-w far below SEM_VALUE_MAX.
+                    // Caught up (as far as we know): take back the sem-w units of the frames consumed so the
+                    // value stays bounded even for a reader that never sleeps. Draining is safe at any time
+                    // because every sleep is preceded by drain, then re-check.
                     _writeSemaphore.Drain();
                     _undrainedPosts = 0;
                 }
@@ -358,19 +360,18 @@ public sealed partial class RingReader
             if (ticket == _headTicket)
             {
                 SweepUnsynchronized();
-                if (Environment.CurrentManagedThreadId != _readingThreadId)
-                {
-                    // The reading thread may be asleep waiting for frames: publish now rather than at its next read.
-                    PublishCreditUnsynchronized();
-                }
             }
         }
     }
 
     /// <summary>
-    /// Retires every released slot at the head, in ring order, into pending credit, and publishes it once
-    /// it reaches <see cref="_creditThreshold"/>. Caller holds _sync.
+    /// Retires every released slot at the head, in ring order, and publishes their credit. Caller holds _sync.
     /// </summary>
+    /// <remarks>
+    /// Credit is published at every release that retires something, never held back for a batch: a reader
+    /// may release a frame and then stop reading for a while (or, in one thread, go on to write into the
+    /// same full ring), and a writer must not wait on space that is free but unpublished.
+    /// </remarks>
     private void SweepUnsynchronized()
     {
         bool moved = false;
@@ -387,10 +388,7 @@ public sealed partial class RingReader
             _headTicket++;
             moved = true;
         }
-        // Publish in batches while frames keep coming; at once when the reader has caught up (its next move
-        // is a wait, or long work with nothing left to read) so no writer waits on retired space.
-        if (moved && (_pendingCredit >= _creditThreshold ||
-            (_knownWritten == _consumedCount && _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount) == _consumedCount)))
+        if (moved)
         {
             PublishCreditUnsynchronized();
         }
@@ -410,17 +408,15 @@ public sealed partial class RingReader
         // release [space-freed]: the atomic add publishes the space; a writer that reads the new value may
         // overwrite these bytes. It comes before read_pos and read_count so that a writer which sees
         // read_count == written_count (acquire [ring-drained]) knows every credit has landed.
-        ulong free = _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, _pendingCredit);
+        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, _pendingCredit);
         _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)_pendingReadPosition);
         _readCount += _pendingCount;
         // release [ring-drained]
         _region.WriteUInt64Release(OiebLayout.PayloadReadCount, _readCount);
         _pendingCredit = 0;
         _pendingCount = 0;
-        if (free > (ulong)_payloadSize)
-        {
-            ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes became {free}, more than the {_payloadSize}-byte payload block");
-        }
+        // No check of free against the block size here: a reference C++ writer counts a wrap marker before
+        // it subtracts the marker's tail, so the sum can exceed the block for a moment. The writer checks it.
         // Defect 4: post sem-r only when its value is 0. It is a wake-up hint for a writer that re-checks
         // payload_free_bytes, so one pending unit is enough and the value stays bounded at 1.
         if (_readSemaphore.Value <= 0)

@@ -51,14 +51,12 @@ public sealed partial class RingReader : IDisposable
     private long _nextTicket;
     private long _headTicket;
 
-    // Retired but not yet published credit (see SweepUnsynchronized), under _sync.
+    // Retired credit being published (see SweepUnsynchronized), under _sync.
     private long _pendingCredit;
     private ulong _pendingCount;
     private long _pendingReadPosition;
     private ulong _readCount;
-    private readonly long _creditThreshold;
     private int _undrainedPosts;
-    private int _readingThreadId;
 
     /// <summary>Frames between drains of sem-w by a reader that never sleeps.</summary>
     private const int SemaphoreDrainBatch = 1 << 16;
@@ -69,6 +67,7 @@ public sealed partial class RingReader : IDisposable
     private TimeSpan _asyncTimeout;
     private CancellationToken _asyncToken;
     private volatile bool _disposed;
+    private int _activeWaits;
 
     /// <summary>
     /// Creates the buffer <paramref name="name"/> and becomes its reader. Stale buffers left by dead
@@ -93,9 +92,6 @@ public sealed partial class RingReader : IDisposable
         _metadataSize = layout.MetadataBlockSize;
         _payloadOffset = layout.PayloadOffset;
         _payloadSize = layout.PayloadBlockSize;
-        // Publish credit in steps of an eighth of the ring (and always before waiting): large enough to
-        // amortise small frames, small enough that a writer waiting for space is never starved for long.
-        _creditThreshold = Math.Max(1, _payloadSize / 8);
         Create(layout);
         RingMetrics.Register(this);
     }
@@ -149,8 +145,11 @@ public sealed partial class RingReader : IDisposable
     /// <summary>A snapshot of the buffer's figures: capacity, free bytes, utilization, counts, peers.</summary>
     public BufferStats GetStats()
     {
-        ThrowIfDisposed();
-        return BufferStats.Read(_names.Name, _region, _platform);
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            return BufferStats.Read(_names.Name, _region, _platform);
+        }
     }
 
     private static void ValidateOptions(BufferOptions options)
@@ -354,11 +353,10 @@ public sealed partial class RingReader : IDisposable
         }
         _disposed = true;
         RingMetrics.Unregister(this);
-        if (_asyncWaiter is not null)
-        {
-            _writeSemaphore.Post();
-            _asyncWaiter.Dispose();
-        }
+        // Wake every wait (sync ones on other threads too) and let it leave before anything is unmapped.
+        _writeSemaphore.Post();
+        _asyncWaiter?.Dispose();
+        WaitForWaitsToLeave(ref _activeWaits, _writeSemaphore);
         lock (_sync)
         {
             // Every step is attempted even if one fails, so nothing is left behind and the lock goes last.
@@ -386,6 +384,17 @@ public sealed partial class RingReader : IDisposable
             {
                 throw new IOException($"Buffer '{Name}' was closed, but removing its objects failed: {failure.Message}", failure);
             }
+        }
+    }
+
+    /// <summary>Waits (up to 5 s) until no wait is in progress, posting the semaphore to wake stragglers.</summary>
+    internal static void WaitForWaitsToLeave(ref int activeWaits, NamedSemaphore semaphore)
+    {
+        long giveUp = Environment.TickCount64 + 5000;
+        while (Volatile.Read(ref activeWaits) > 0 && Environment.TickCount64 < giveUp)
+        {
+            semaphore.Post();
+            Thread.Sleep(1);
         }
     }
 

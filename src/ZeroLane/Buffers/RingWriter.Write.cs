@@ -186,6 +186,8 @@ public sealed partial class RingWriter
 
     private WriteStatus WaitForSpace(long total, bool loan, TimeSpan timeout, CancellationToken cancellationToken, out long position, out long wrapFrom)
     {
+        // Counted, so that Dispose on another thread wakes this wait and lets it leave before it unmaps.
+        Interlocked.Increment(ref _activeWaits);
         var waiter = new Waiter(_options.WaitStrategy, timeout, _options.PeerCheckInterval, _readSemaphore, cancellationToken);
         try
         {
@@ -217,6 +219,7 @@ public sealed partial class RingWriter
         finally
         {
             waiter.Dispose();
+            Interlocked.Decrement(ref _activeWaits);
         }
     }
 
@@ -297,12 +300,15 @@ public sealed partial class RingWriter
             wrapFrom = write;
             return Placement.AfterWrap;
         }
-        if (_readerCountsFrames)
+        // A wrap published on its own needs a marker; a tail too short for one (left by a peer writer) can only
+        // be crossed together with the frame after it.
+        if (_readerCountsFrames && spaceToEnd >= FrameHeaderLayout.Size)
         {
             return Placement.WrapFirst;
         }
-        if (used == 0)
+        if (used == 0 || (used == spaceToEnd && spaceToEnd < FrameHeaderLayout.Size))
         {
+            // A drained ring (at most a markerless tail in use) will never free more: say so instead of hanging.
             ThrowUnplaceable(total);
         }
         return Placement.Wait;
@@ -322,8 +328,8 @@ public sealed partial class RingWriter
         throw new FrameTooLargeException(
             $"A frame of {total - FrameHeaderLayout.Size} bytes cannot be placed in buffer '{Name}': it does not fit between write " +
             $"position {_writePosition} and the end of the {_payloadSize}-byte block, and behind a wrap it would overwrite the wrap " +
-            "marker the reader has not passed. This reader is not a ZeroLane reader, so the wrap cannot be published on its own; " +
-            "use smaller frames or a payload block at least twice the largest frame.");
+            "marker the reader has not passed, and the wrap cannot be published on its own (the reader is not a ZeroLane reader, " +
+            "or the tail is too short for a marker); use smaller frames or a payload block at least twice the largest frame.");
 
     /// <summary>
     /// First write after connecting to a ZeroLane reader: once every published item has been released,

@@ -43,6 +43,8 @@ public sealed partial class RingWriter : IDisposable
     private long _framesWritten;
     private long _bytesWritten;
     private volatile bool _disposed;
+    private int _activeWaits;
+    private readonly object _disposeSync = new();
 
     /// <summary>Connects to the buffer <paramref name="name"/> as its writer.</summary>
     /// <exception cref="InvalidBufferNameException">The name is not allowed.</exception>
@@ -87,6 +89,11 @@ public sealed partial class RingWriter : IDisposable
                 ((ReaderFlags)_region.ReadUInt32Acquire(OiebLayout.ExtensionFlags)).HasFlag(ReaderFlags.CountsFramesAndReleasesInOrder);
 
             _writePosition = (long)_region.ReadUInt64Acquire(OiebLayout.PayloadWritePos);
+            if (_writePosition == _payloadSize)
+            {
+                // The reference C++ writer does not wrap write_pos after a frame that ends exactly at the end.
+                _writePosition = 0;
+            }
             if ((ulong)_writePosition >= (ulong)_payloadSize)
             {
                 throw new BufferCorruptedException($"Buffer '{name}' is corrupted: write_pos {_writePosition} lies outside the {_payloadSize}-byte payload block.");
@@ -97,7 +104,7 @@ public sealed partial class RingWriter : IDisposable
             // ZeroLane reader the first write waits for the ring to drain and then resets the accounting.
             bool predecessorDied = _region.ExchangeUInt64(OiebLayout.WriterState, OiebLayout.WriterStateConnected) == OiebLayout.WriterStateConnected;
             _needsResync = _readerCountsFrames && predecessorDied;
-            _knownFree = (long)Math.Min(_region.ReadUInt64Acquire(OiebLayout.PayloadFreeBytes), (ulong)_payloadSize);
+            // _knownFree starts at 0: the first placement reads (and validates) the shared free bytes.
             _writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
         }
         catch
@@ -144,8 +151,11 @@ public sealed partial class RingWriter : IDisposable
     /// <summary>A snapshot of the buffer's figures: capacity, free bytes, utilization, counts, peers.</summary>
     public BufferStats GetStats()
     {
-        ThrowIfDisposed();
-        return BufferStats.Read(Name, _region, _platform);
+        lock (_disposeSync)
+        {
+            ThrowIfDisposed();
+            return BufferStats.Read(Name, _region, _platform);
+        }
     }
 
     /// <summary>Checks an OIEB and returns the block sizes.</summary>
@@ -237,12 +247,12 @@ public sealed partial class RingWriter : IDisposable
         }
         _disposed = true;
         RingMetrics.Unregister(this);
-        if (_asyncWaiter is not null)
-        {
-            _readSemaphore.Post();
-            _asyncWaiter.Dispose();
-        }
+        // Wake every wait (sync ones on other threads too) and let it leave before anything is unmapped.
+        _readSemaphore.Post();
+        _asyncWaiter?.Dispose();
+        RingReader.WaitForWaitsToLeave(ref _activeWaits, _readSemaphore);
         _loanOpen = false;
+        Monitor.Enter(_disposeSync);
         try
         {
             if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)_self.Pid, 0))
@@ -259,6 +269,7 @@ public sealed partial class RingWriter : IDisposable
             _sharedMemory.Dispose();
             _writeSemaphore.Dispose();
             _readSemaphore.Dispose();
+            Monitor.Exit(_disposeSync);
         }
     }
 }

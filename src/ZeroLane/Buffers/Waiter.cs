@@ -89,6 +89,8 @@ internal ref struct Waiter
             // caller re-check its condition once more before we really sleep. A post after this drain
             // belongs to something the re-check may have missed, and wakes the sleep below.
             _semaphore.Drain();
+            // Full fence for the same reason as after a wake: the re-check must follow the drain.
+            Interlocked.MemoryBarrier();
             _drained = true;
             return true;
         }
@@ -99,7 +101,10 @@ internal ref struct Waiter
         long slice = Math.Min(_deadline, _nextPeerCheck) - now;
         if (_semaphore.Wait(TimeSpan.FromSeconds(Math.Max(slice, 1) / (double)Stopwatch.Frequency)))
         {
-            // Woken by a post: drain again before the next sleep.
+            // Woken by a post: drain again before the next sleep. glibc takes the unit with an acquire-only
+            // CAS; the caller's next load of the counters must not be ordered before it (a store-buffering
+            // pattern with the peer's "update counter, then read semaphore value"), which matters on arm64.
+            Interlocked.MemoryBarrier();
             _drained = false;
         }
         _cancellationToken.ThrowIfCancellationRequested();

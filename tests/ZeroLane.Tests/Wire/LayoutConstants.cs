@@ -45,7 +45,8 @@ public sealed class LayoutConstants
         Assert.Equal(104, OiebLayout.ReaderStartTime);
         Assert.Equal(112, OiebLayout.ExtensionMagic);
         Assert.Equal(116, OiebLayout.ExtensionFlags);
-        Assert.Equal(120, OiebLayout.Reserved);
+        Assert.Equal(120, OiebLayout.WriterState);
+        Assert.Equal(1ul, OiebLayout.WriterStateConnected);
         Assert.Equal(0x314E4C5Au, OiebLayout.ExtensionMagicValue);
         Assert.Equal(0x314E4C5Au, BinaryPrimitives.ReadUInt32LittleEndian(Encoding.ASCII.GetBytes("ZLN1")));
         Assert.Equal(1u, (uint)ReaderFlags.CountsFramesAndReleasesInOrder);

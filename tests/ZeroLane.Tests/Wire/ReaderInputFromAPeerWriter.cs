@@ -141,7 +141,7 @@ public sealed class ReaderInputFromAPeerWriter : BufferTest
     }
 
     [Fact]
-    public void ReleasingPostsTheReadSemaphoreButKeepsItAtMostOne()
+    public void ReleasingPostsTheReadSemaphoreOnceCaughtUpAndKeepsItAtMostOne()
     {
         for (ulong i = 1; i <= 3; i++)
         {
@@ -152,8 +152,11 @@ public sealed class ReaderInputFromAPeerWriter : BufferTest
         for (int i = 0; i < 3; i++)
         {
             _reader.Read(Safety.Timeout).Dispose();
-            Assert.Equal(1, _peer.ReadSemaphoreValue);
+            // Credit (and its post) may be batched while frames remain unread, but never exceeds one unit.
+            Assert.InRange(_peer.ReadSemaphoreValue, 0, 1);
         }
+        // Caught up: every release has been published and the writer woken.
+        Assert.Equal(1, _peer.ReadSemaphoreValue);
     }
 
     [Fact]

@@ -124,13 +124,15 @@ public sealed class WriterRefusesIncompatibleSegments : BufferTest
     }
 
     [Fact]
-    public void AReadPositionOutsideTheBlockIsCorruptionWhenTheWriterResumesAfterADrainedRing()
+    public void AReadPositionOutsideTheBlockIsCorruptionWhenTheWriterResynchronisesAfterACrashedPredecessor()
     {
         string name = NewName();
         using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024 });
         using (var raw = RawSegment.Open(name))
         {
             raw.SetU64(SpecLayout.PayloadReadPos, 1UL << 33);
+            // A predecessor that died while connected: the new writer resynchronises from read_pos.
+            raw.SetU64(120, 1);
         }
         using var writer = new RingWriter(name);
 
