@@ -16,6 +16,14 @@ internal static class CommonOptions
         Description = "The buffer's name: 1 to 200 letters, digits, '.', '_' or '-', not starting with '.'.",
     };
 
+    /// <summary><c>--lock-dir DIR</c>: where readers keep their lock files; null for the library's default.</summary>
+    internal static Option<string?> CreateLockDirectoryOption() => new("--lock-dir")
+    {
+        Description = "Directory of the readers' lock files (default /tmp/zerobuffer). A private directory keeps other users away from them; " +
+            "readers and 'clean' must use the same one.",
+        HelpName = "dir",
+    };
+
     /// <summary><c>--wait blocking|spin|busy</c>, default <c>spin</c>.</summary>
     internal static Option<string> CreateWaitOption()
     {

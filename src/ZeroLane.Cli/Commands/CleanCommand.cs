@@ -15,19 +15,20 @@ internal static class CleanCommand
             Description = "Consider only these buffers (default: every stale buffer on the host).",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var command = new Command("clean", "Remove buffers left behind by dead readers (their shared memory, semaphores and lock file).") { names, yes };
-        command.SetAction(parseResult => Run(parseResult.GetValue(names) ?? [], parseResult.GetValue(yes)));
+        Option<string?> lockDirectory = CommonOptions.CreateLockDirectoryOption();
+        var command = new Command("clean", "Remove buffers left behind by dead readers (their shared memory, semaphores and lock file).") { names, yes, lockDirectory };
+        command.SetAction(parseResult => Run(parseResult.GetValue(names) ?? [], parseResult.GetValue(yes), parseResult.GetValue(lockDirectory)));
         return command;
     }
 
-    private static int Run(string[] only, bool yes)
+    private static int Run(string[] only, bool yes, string? lockDirectory)
     {
         foreach (string name in only)
         {
             // Validates the name (clear error for a bad one) before anything is removed.
             BufferInspector.TryGetStats(name);
         }
-        IReadOnlyList<string> stale = BufferInspector.FindStale();
+        IReadOnlyList<string> stale = BufferInspector.FindStale(lockDirectory);
         if (only.Length > 0)
         {
             foreach (string name in only.Where(n => !stale.Contains(n, StringComparer.Ordinal)))
@@ -62,7 +63,7 @@ internal static class CleanCommand
         {
             try
             {
-                Console.Out.Write(BufferInspector.Clean(name)
+                Console.Out.Write(BufferInspector.Clean(name, lockDirectory)
                     ? $"Removed {name}\n"
                     : $"Kept {name}: a live reader holds it again.\n");
             }

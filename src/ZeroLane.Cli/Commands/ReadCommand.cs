@@ -16,7 +16,8 @@ internal static class ReadCommand
     private static readonly TimeSpan s_metadataPollInterval = TimeSpan.FromMilliseconds(100);
 
     private sealed record Settings(
-        string Name, long PayloadSize, long MetadataSize, WaitStrategy Wait, string? OutPath, long? Count, bool PrintMetadata, TimeSpan? Timeout);
+        string Name, long PayloadSize, long MetadataSize, WaitStrategy Wait, string? OutPath, long? Count, bool PrintMetadata, TimeSpan? Timeout,
+        string? LockDirectory);
 
     internal static Command Create()
     {
@@ -28,9 +29,10 @@ internal static class ReadCommand
         var count = new Option<long?>("--count", "-n") { Description = "Stop after this many frames.", HelpName = "n" };
         var printMetadata = new Option<bool>("--print-metadata") { Description = "Print the writer's metadata to standard error once it is available." };
         var timeout = new Option<double?>("--timeout") { Description = "Give up (exit code 1) when no frame arrives for this many seconds. Default: wait forever.", HelpName = "seconds" };
+        Option<string?> lockDirectory = CommonOptions.CreateLockDirectoryOption();
         var command = new Command("read", "Create a buffer as its reader and copy each frame's bytes to standard output.")
         {
-            name, payloadSize, metadataSize, wait, output, count, printMetadata, timeout,
+            name, payloadSize, metadataSize, wait, output, count, printMetadata, timeout, lockDirectory,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -47,7 +49,8 @@ internal static class ReadCommand
                     parseResult.GetValue(output),
                     frames,
                     parseResult.GetValue(printMetadata),
-                    seconds is { } s ? TimeSpan.FromSeconds(s) : null),
+                    seconds is { } s ? TimeSpan.FromSeconds(s) : null,
+                    parseResult.GetValue(lockDirectory)),
                 cancellationToken));
         });
         return command;
@@ -56,6 +59,10 @@ internal static class ReadCommand
     private static int Run(Settings settings, CancellationToken cancellationToken)
     {
         var options = new BufferOptions { PayloadSize = settings.PayloadSize, MetadataSize = settings.MetadataSize, WaitStrategy = settings.Wait };
+        if (settings.LockDirectory is not null)
+        {
+            options = options with { LockDirectory = settings.LockDirectory };
+        }
         using var reader = new RingReader(settings.Name, options);
         bool interactive = !Console.IsErrorRedirected;
         if (interactive)
