@@ -33,7 +33,8 @@ internal static class CommandRunner
         };
         try
         {
-            ParseResult parseResult = root.Parse(args);
+            // No response files: 'write --metadata @FILE' means the file's bytes, not more arguments.
+            ParseResult parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             return await parseResult.InvokeAsync(configuration, interrupt.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)

@@ -251,7 +251,8 @@ internal static class DemoCommand
                 $"  frames     {Units.Count(frames)} in {seconds:0.00} s ({(seconds > 0 ? frames / seconds : 0):N1} frames/s)\n" +
                 $"  bytes      {Units.Count(bytes)} = {Units.Gigabytes(bytes)} ({Units.GigabytesPerSecond(seconds > 0 ? bytes / seconds : 0)})\n" +
                 $"  latency    p50 {Units.Nanoseconds(reader[DemoReport.P50Ns])}, p99 {Units.Nanoseconds(reader[DemoReport.P99Ns])}, max {Units.Nanoseconds(reader[DemoReport.MaxNs])} (writer's send stamp to reader's receipt)\n" +
-                $"  integrity  lost {lost}, reordered {reordered}, corrupt {corrupt} (writer sent {(writer is null ? "?" : Units.Count(writer[DemoReport.Frames]))} frames)\n");
+                $"  integrity  lost {lost}, reordered {reordered}, corrupt {corrupt} (writer sent {(writer is null ? "?" : Units.Count(writer[DemoReport.Frames]))} frames)\n" +
+                $"  memory     the reader allocated {Units.Count(reader[DemoReport.FramePathAllocatedBytes])} bytes on its frame path (waiting, reading, verifying, timing)\n");
         }
         Console.Out.Write(problems.Count == 0 ? "  result     OK\n" : $"  result     FAILED: {string.Join("; ", problems)}\n");
         return problems.Count == 0 ? 0 : CliErrors.ExitCode;

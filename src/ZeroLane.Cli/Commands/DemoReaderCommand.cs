@@ -48,6 +48,7 @@ internal static class DemoReaderCommand
         {
             while (true)
             {
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 ReadStatus status = reader.TryRead(out Frame frame, s_reportInterval, parent.Token);
                 if (status == ReadStatus.Success)
                 {
@@ -56,7 +57,8 @@ internal static class DemoReaderCommand
                         tally.Add(frame, reader);
                     }
                 }
-                else if (status == ReadStatus.WriterDisconnected)
+                tally.FramePathAllocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+                if (status == ReadStatus.WriterDisconnected)
                 {
                     break;
                 }
@@ -110,6 +112,9 @@ internal static class DemoReaderCommand
 
         internal long Corrupt { get; set; }
 
+        /// <summary>Bytes allocated while waiting for, reading, verifying and timing frames (expected: none).</summary>
+        internal long FramePathAllocated { get; set; }
+
         internal bool Failed { get; set; }
 
         internal bool Clean => !Failed && _lost == 0 && _reordered == 0 && Corrupt == 0 && _frames > 0;
@@ -137,19 +142,20 @@ internal static class DemoReaderCommand
                 Describe("the buffer's metadata is not the demo's.");
                 Failed = true;
             }
-            if (data.Length != frameSize || !FramePattern.Verify(data, sequence))
+            bool intact = data.Length == frameSize && FramePattern.Verify(data, sequence);
+            long stamp = intact ? FramePattern.ReadStamp(data) : 0;
+            if (!intact || stamp <= 0 || stamp > received)
             {
                 Corrupt++;
                 if (Corrupt <= MaxCorruptionMessages)
                 {
-                    Describe(data.Length != frameSize
-                        ? $"frame {sequence} is corrupt: {data.Length} bytes where {frameSize} were sent."
-                        : $"frame {sequence} is corrupt: its content is not the pattern the writer filled in.");
+                    Describe(data.Length != frameSize ? $"frame {sequence} is corrupt: {data.Length} bytes where {frameSize} were sent."
+                        : !intact ? $"frame {sequence} is corrupt: its content is not the pattern the writer filled in."
+                        : $"frame {sequence} is corrupt: its send timestamp {stamp} is not a time before its receipt ({received}).");
                 }
             }
             else
             {
-                long stamp = FramePattern.ReadStamp(data);
                 long latency = (long)((received - stamp) * s_nanosecondsPerTick);
                 Total.Record(latency);
                 Window.Record(latency);
@@ -178,7 +184,8 @@ internal static class DemoReaderCommand
                 (DemoReport.Reordered, _reordered),
                 (DemoReport.Corrupt, Corrupt),
                 (DemoReport.UtilizationBasisPoints, (long)Math.Round(utilization * 10_000)),
-                (DemoReport.Failed, Failed ? 1 : 0));
+                (DemoReport.Failed, Failed ? 1 : 0),
+                (DemoReport.FramePathAllocatedBytes, FramePathAllocated));
         }
 
         private static void Describe(string message) => Console.Error.Write(message + "\n");

@@ -38,21 +38,21 @@ internal static class WriteCommand
         // Open the input first: a missing file should not connect (and disconnect) a writer.
         using Stream input = settings.InPath is null ? Console.OpenStandardInput() : File.OpenRead(settings.InPath);
         byte[]? metadata = settings.Metadata is null ? null : LoadMetadata(settings.Metadata);
-        using var writer = new RingWriter(settings.Name, new WriterOptions { WaitStrategy = settings.Wait });
         int frameSize = (int)settings.FrameSize;
-        if (frameSize > writer.MaxFrameLength)
+        // Check against the buffer's figures before connecting: a writer that connects and leaves ends the reader's session.
+        if (BufferInspector.TryGetStats(settings.Name) is { } stats)
         {
-            throw new CommandException(
-                $"--frame-size {frameSize} does not fit buffer '{settings.Name}': its {Units.Bytes(writer.PayloadCapacity)} payload block takes frames of at most {writer.MaxFrameLength} bytes.");
+            long maxFrameLength = Math.Min(int.MaxValue, stats.PayloadCapacity - 16);
+            CliErrors.Require(frameSize <= maxFrameLength,
+                $"--frame-size {frameSize} does not fit buffer '{settings.Name}': its {Units.Bytes(stats.PayloadCapacity)} payload block takes frames of at most {maxFrameLength} bytes.");
+            CliErrors.Require(metadata is null || stats.MetadataCapacity > 8,
+                $"buffer '{settings.Name}' has no room for metadata (its metadata block is {stats.MetadataCapacity} bytes).");
+            CliErrors.Require(metadata is null || (metadata.Length > 0 && metadata.Length <= stats.MetadataCapacity - 8),
+                $"the metadata must be 1 to {stats.MetadataCapacity - 8} bytes for buffer '{settings.Name}'; it is {metadata?.Length}.");
         }
+        using var writer = new RingWriter(settings.Name, new WriterOptions { WaitStrategy = settings.Wait });
         if (metadata is not null)
         {
-            if (metadata.Length == 0 || metadata.Length > writer.MetadataCapacity - 8)
-            {
-                throw new CommandException(writer.MetadataCapacity == 0
-                    ? $"buffer '{settings.Name}' has no metadata block."
-                    : $"the metadata must be 1 to {writer.MetadataCapacity - 8} bytes for buffer '{settings.Name}'; it is {metadata.Length}.");
-            }
             writer.SetMetadata(metadata);
         }
         while (true)

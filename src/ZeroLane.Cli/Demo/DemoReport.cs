@@ -30,6 +30,9 @@ internal sealed class DemoReport
     internal const string Failed = "failed";
     internal const string PayloadCapacity = "payload";
 
+    /// <summary>Bytes the reader allocated on its frame path (wait, read, verify, measure).</summary>
+    internal const string FramePathAllocatedBytes = "frame_alloc";
+
     /// <summary>Payload-block utilization in basis points (1/100 of a percent).</summary>
     internal const string UtilizationBasisPoints = "util_bp";
 

@@ -1,4 +1,5 @@
 using Xunit;
+using ZeroLane.Buffers;
 using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Cli;
@@ -26,6 +27,19 @@ public sealed class ExpectedErrorsAreOneLine : BufferTest
         ToolResult result = await ToolProcess.RunAsync(["write", name], "data"u8.ToArray());
 
         ToolProcess.AssertOneLineError(result, "start the reader first");
+    }
+
+    [Fact]
+    public async Task WriteWithAFrameSizeTheBufferCannotHoldFailsWithoutEndingTheReadersSession()
+    {
+        string name = NewName("cli-toolarge");
+        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 64 * 1024 });
+
+        ToolResult result = await ToolProcess.RunAsync(["write", name, "--frame-size", "70000"], new byte[100]);
+
+        ToolProcess.AssertOneLineError(result, $"--frame-size 70000 does not fit buffer '{name}'");
+        Assert.Equal(0, BufferInspector.TryGetStats(name)!.WriterPid);
+        Assert.Equal(ReadStatus.TimedOut, reader.TryRead(out _, TimeSpan.Zero));
     }
 
     [Fact]

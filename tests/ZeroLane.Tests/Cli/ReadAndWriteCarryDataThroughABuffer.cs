@@ -27,24 +27,27 @@ public sealed class ReadAndWriteCarryDataThroughABuffer : BufferTest
     }
 
     [Fact]
-    public async Task FilesGivenWithInAndOutRoundTripExactlyAcrossManyWrapsOfTheRing()
+    public async Task FilesGivenWithInOutAndMetadataFromAFileRoundTripExactlyAcrossManyWrapsOfTheRing()
     {
         string name = NewName("cli-files");
         byte[] data = RandomBytes(5_000_003, seed: 2);
         string input = Path.Combine(_directory, "in.bin");
         string output = Path.Combine(_directory, "out.bin");
+        string metadata = Path.Combine(_directory, "metadata.txt");
         await File.WriteAllBytesAsync(input, data);
+        await File.WriteAllTextAsync(metadata, "from a file");
         // 64 KiB of payload and 10,000-byte frames: the 5 MB wrap around the ring about 80 times.
-        using ToolProcess reader = ToolProcess.Start("read", name, "--out", output, "--payload-size", "64K", "--wait", "blocking");
+        using ToolProcess reader = ToolProcess.Start("read", name, "--out", output, "--payload-size", "64K", "--wait", "blocking", "--print-metadata");
         await ToolProcess.WaitForReaderAsync(name, reader);
 
-        ToolResult written = await ToolProcess.RunAsync("write", name, "--in", input, "--frame-size", "10000");
+        ToolResult written = await ToolProcess.RunAsync("write", name, "--in", input, "--frame-size", "10000", "--metadata", "@" + metadata);
         ToolResult read = await reader.WaitAsync();
 
         Assert.True(written.ExitCode == 0, written.ToString());
         Assert.True(read.ExitCode == 0, read.ToString());
         Assert.Empty(read.OutputBytes);
         AssertSameBytes(data, await File.ReadAllBytesAsync(output));
+        Assert.Contains("metadata (11 bytes): from a file", read.Error);
     }
 
     [Fact]

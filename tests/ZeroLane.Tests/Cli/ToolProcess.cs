@@ -98,19 +98,19 @@ internal sealed class ToolProcess : IDisposable
         }
         catch (OperationCanceledException)
         {
-            Kill();
+            Kill(entireProcessTree: true);
             ToolResult partial = new(-1, await _output, await _error);
             Assert.Fail($"zerolane did not exit within {SafetyTimeout.TotalSeconds} s; killed it.\n{partial}");
         }
         return new ToolResult(_process.ExitCode, await _output, await _error);
     }
 
-    /// <summary>Kills the tool with SIGKILL, so it cannot clean up, and waits until it is gone.</summary>
-    internal void Kill()
+    /// <summary>Kills the tool (and with <paramref name="entireProcessTree"/> its children) with SIGKILL, so it cannot clean up, and waits until it is gone.</summary>
+    internal void Kill(bool entireProcessTree = false)
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            _process.Kill(entireProcessTree);
         }
         _process.WaitForExit();
     }
