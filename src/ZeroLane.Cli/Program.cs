@@ -1,1 +1,25 @@
-return 0;
+using System.CommandLine;
+using ZeroLane.Cli;
+using ZeroLane.Cli.Bench;
+using ZeroLane.Cli.Commands;
+
+var root = new RootCommand("zerolane: zero-copy data exchange between processes through shared-memory ring buffers (ZeroBuffer v1).")
+{
+    DemoCommand.Create(),
+    LsCommand.Create(),
+    StatCommand.Create(),
+    CleanCommand.Create(),
+    ReadCommand.Create(),
+    WriteCommand.Create(),
+    BenchCommand.Create(),
+    DemoReaderCommand.Create(),
+    DemoWriterCommand.Create(),
+};
+foreach (Command hidden in BenchCommand.CreateHidden())
+{
+    hidden.Hidden = true;
+    root.Add(hidden);
+}
+
+return await CommandRunner.RunAsync(root, args);
+

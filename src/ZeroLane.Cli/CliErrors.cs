@@ -1,0 +1,52 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace ZeroLane.Cli;
+
+/// <summary>An expected failure of a command, reported as one line without a stack trace.</summary>
+internal sealed class CommandException : Exception
+{
+    internal CommandException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>Which exceptions are the user's or the environment's doing (one-line message, exit code 1) and which are bugs.</summary>
+internal static class CliErrors
+{
+    /// <summary>Exit code of every expected failure.</summary>
+    internal const int ExitCode = 1;
+
+    internal static bool IsExpected(Exception exception) => exception is
+        CommandException or
+        ZeroLaneException or
+        InvalidBufferNameException or
+        TimeoutException or
+        UnauthorizedAccessException or
+        IOException;
+
+    internal static string Describe(Exception exception) => exception switch
+    {
+        UnauthorizedAccessException => "permission denied: " + exception.Message,
+        // ArgumentException appends " (Parameter 'name')", which means nothing to someone at a shell.
+        ArgumentException { ParamName: { } parameter } argument when argument.Message.EndsWith($" (Parameter '{parameter}')", StringComparison.Ordinal) =>
+            argument.Message[..^$" (Parameter '{parameter}')".Length],
+        _ => exception.Message,
+    };
+
+    /// <summary>Throws a <see cref="CommandException"/> with <paramref name="message"/> unless <paramref name="condition"/> holds.</summary>
+    /// <remarks>
+    /// Option ranges are checked here, in the action, rather than in System.CommandLine validators: a command
+    /// validator sees default(T), not the default value, for an option that was not given.
+    /// </remarks>
+    internal static void Require([DoesNotReturnIf(false)] bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new CommandException(message);
+        }
+    }
+
+    /// <summary>Throws a <see cref="CommandException"/> with <paramref name="message"/>.</summary>
+    [DoesNotReturn]
+    internal static void Fail(string message) => throw new CommandException(message);
+}

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using ZeroLane.Buffers;
+using ZeroLane.Cli.Output;
+
+namespace ZeroLane.Cli.Commands;
+
+/// <summary><c>zerolane clean</c>: removes buffers whose reader is dead, after asking.</summary>
+internal static class CleanCommand
+{
+    internal static Command Create()
+    {
+        var yes = new Option<bool>("--yes", "-y") { Description = "Remove without asking." };
+        var names = new Argument<string[]>("names")
+        {
+            Description = "Consider only these buffers (default: every stale buffer on the host).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        Option<string?> lockDirectory = CommonOptions.CreateLockDirectoryOption();
+        var command = new Command("clean", "Remove buffers left behind by dead readers (their shared memory, semaphores and lock file).") { names, yes, lockDirectory };
+        command.SetAction(parseResult => Run(parseResult.GetValue(names) ?? [], parseResult.GetValue(yes), parseResult.GetValue(lockDirectory)));
+        return command;
+    }
+
+    private static int Run(string[] only, bool yes, string? lockDirectory)
+    {
+        foreach (string name in only)
+        {
+            // Validates the name (clear error for a bad one) before anything is removed.
+            BufferInspector.TryGetStats(name);
+        }
+        IReadOnlyList<string> stale = BufferInspector.FindStale(lockDirectory);
+        if (only.Length > 0)
+        {
+            foreach (string name in only.Where(n => !stale.Contains(n, StringComparer.Ordinal)))
+            {
+                Console.Out.Write(BufferInspector.TryGetStats(name) is null
+                    ? $"{name}: no such buffer.\n"
+                    : $"{name}: not stale, its reader is alive.\n");
+            }
+            stale = stale.Where(n => only.Contains(n, StringComparer.Ordinal)).ToList();
+        }
+        if (stale.Count == 0)
+        {
+            Console.Out.Write("No stale buffers.\n");
+            return 0;
+        }
+        var table = new TextTable("NAME", "PAYLOAD>", "WRITTEN>", "READ>", "READER", "WRITER");
+        foreach (string name in stale)
+        {
+            BufferStats? stats = BufferInspector.TryGetStats(name);
+            table.AddRow(stats is null
+                ? [name, "-", "-", "-", "-", "(lock file only)"]
+                : [name, Units.Bytes(stats.PayloadCapacity), Units.Count(stats.FramesWritten), Units.Count(stats.FramesRead),
+                    StatsText.Peer(stats.ReaderPid, stats.ReaderAlive), StatsText.Peer(stats.WriterPid, stats.WriterAlive)]);
+        }
+        Console.Out.Write(table.ToString());
+        if (!yes && !Confirm(stale.Count))
+        {
+            return 0;
+        }
+        int failures = 0;
+        foreach (string name in stale)
+        {
+            try
+            {
+                Console.Out.Write(BufferInspector.Clean(name, lockDirectory)
+                    ? $"Removed {name}\n"
+                    : $"Kept {name}: a live reader holds it again.\n");
+            }
+            catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
+            {
+                Console.Error.Write($"zerolane: could not remove {name}: {exception.Message}\n");
+                failures++;
+            }
+        }
+        return failures == 0 ? 0 : CliErrors.ExitCode;
+    }
+
+    private static bool Confirm(int count)
+    {
+        Console.Out.Write($"Remove {count} buffer{(count == 1 ? "" : "s")}? [y/N] ");
+        string? answer = Console.In.ReadLine();
+        if (answer is null)
+        {
+            Console.Out.Write("\n");
+            throw new CommandException("no answer on standard input, nothing removed; use --yes to remove without asking.");
+        }
+        if (answer.Trim().ToLowerInvariant() is "y" or "yes")
+        {
+            return true;
+        }
+        Console.Out.Write("Nothing removed.\n");
+        return false;
+    }
+}

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using ZeroLane.Buffers;
+
+namespace ZeroLane.Cli;
+
+/// <summary>Options and arguments several commands share, and how their values are parsed.</summary>
+internal static class CommonOptions
+{
+    private static readonly string[] s_waitNames = ["blocking", "spin", "busy"];
+
+    /// <summary>The buffer name argument.</summary>
+    internal static Argument<string> CreateNameArgument() => new("name")
+    {
+        Description = "The buffer's name: 1 to 200 letters, digits, '.', '_' or '-', not starting with '.'.",
+    };
+
+    /// <summary><c>--lock-dir DIR</c>: where readers keep their lock files; null for the library's default.</summary>
+    internal static Option<string?> CreateLockDirectoryOption() => new("--lock-dir")
+    {
+        Description = "Directory of the readers' lock files (default /tmp/zerobuffer). A private directory keeps other users away from them; " +
+            "readers and 'clean' must use the same one.",
+        HelpName = "dir",
+    };
+
+    /// <summary><c>--wait blocking|spin|busy</c>, default <c>spin</c>.</summary>
+    internal static Option<string> CreateWaitOption()
+    {
+        var option = new Option<string>("--wait")
+        {
+            Description = "How to wait: 'blocking' (sleep at once, least CPU), 'spin' (spin briefly, then sleep) or 'busy' (never sleep, lowest latency, one busy core).",
+            DefaultValueFactory = _ => "spin",
+            HelpName = "blocking|spin|busy",
+        };
+        option.AcceptOnlyFromAmong(s_waitNames);
+        return option;
+    }
+
+    internal static WaitStrategy ParseWait(string? value) => value switch
+    {
+        "blocking" => WaitStrategy.Blocking,
+        "busy" => WaitStrategy.BusySpin,
+        _ => WaitStrategy.SpinThenBlock,
+    };
+
+    /// <summary>
+    /// A size in bytes that also accepts binary suffixes: <c>4096</c>, <c>64K</c>, <c>32M</c>, <c>32MiB</c>, <c>1G</c>.
+    /// </summary>
+    internal static Option<long> CreateSizeOption(string name, string description, long defaultValue) => new(name)
+    {
+        Description = description + SizeSyntax,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result => ParseSizeToken(result) ?? defaultValue,
+        HelpName = "bytes",
+    };
+
+    /// <summary>Like <see cref="CreateSizeOption"/> but with no default value (null when absent).</summary>
+    internal static Option<long?> CreateOptionalSizeOption(string name, string description) => new(name)
+    {
+        Description = description + SizeSyntax,
+        CustomParser = ParseSizeToken,
+        HelpName = "bytes",
+    };
+
+    /// <summary>Parses <c>123</c>, <c>64K</c>, <c>32M</c>, <c>32MiB</c>, <c>1G</c>; null if it is not a size.</summary>
+    internal static long? ParseSize(string text)
+    {
+        string value = text.Trim();
+        int multiplierShift = 0;
+        string[] suffixes = ["KiB", "MiB", "GiB", "KB", "MB", "GB", "K", "M", "G"];
+        foreach (string suffix in suffixes)
+        {
+            if (value.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                multiplierShift = char.ToUpperInvariant(suffix[0]) switch { 'K' => 10, 'M' => 20, _ => 30 };
+                value = value[..^suffix.Length];
+                break;
+            }
+        }
+        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long number) || number > (long.MaxValue >> multiplierShift))
+        {
+            return null;
+        }
+        return number << multiplierShift;
+    }
+
+    private const string SizeSyntax = " Bytes, or a number with K, M or G (binary units).";
+
+    /// <summary>The size in the option's token; null (and no error) when the option has no token.</summary>
+    private static long? ParseSizeToken(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0)
+        {
+            return null;
+        }
+        string token = result.Tokens[0].Value;
+        if (ParseSize(token) is { } size)
+        {
+            return size;
+        }
+        result.AddError($"'{token}' is not a size: use bytes (e.g. 4096) or a number with K, M or G (e.g. 64M).");
+        return null;
+    }
+}

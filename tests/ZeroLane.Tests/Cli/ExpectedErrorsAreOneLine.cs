@@ -1,0 +1,64 @@
+using Xunit;
+using ZeroLane.Buffers;
+using ZeroLane.Tests.Infrastructure;
+
+namespace ZeroLane.Tests.Cli;
+
+/// <summary>Expected failures print one clear line on standard error, no stack trace, and exit with code 1.</summary>
+public sealed class ExpectedErrorsAreOneLine : BufferTest
+{
+    [Theory]
+    [InlineData("stat")]
+    [InlineData("read")]
+    [InlineData("write")]
+    [InlineData("clean")]
+    public async Task AnInvalidBufferNameGivesExitCodeOneAndTheValidationMessage(string command)
+    {
+        ToolResult result = await ToolProcess.RunAsync(command, "bad/name");
+
+        ToolProcess.AssertOneLineError(result, "'bad/name' is not a valid buffer name: character 3 ('/') is not allowed");
+    }
+
+    [Fact]
+    public async Task WriteWithoutAReaderSaysToStartTheReaderFirst()
+    {
+        string name = NewName("cli-noreader");
+
+        ToolResult result = await ToolProcess.RunAsync(["write", name], "data"u8.ToArray());
+
+        ToolProcess.AssertOneLineError(result, "start the reader first");
+    }
+
+    [Fact]
+    public async Task WriteWithAFrameSizeTheBufferCannotHoldFailsWithoutEndingTheReadersSession()
+    {
+        string name = NewName("cli-toolarge");
+        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 64 * 1024 });
+
+        ToolResult result = await ToolProcess.RunAsync(["write", name, "--frame-size", "70000"], new byte[100]);
+
+        ToolProcess.AssertOneLineError(result, $"--frame-size 70000 does not fit buffer '{name}'");
+        Assert.Equal(0, BufferInspector.TryGetStats(name)!.WriterPid);
+        Assert.Equal(ReadStatus.TimedOut, reader.TryRead(out _, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task ReadWithATimeoutGivesUpWhenNoFrameArrives()
+    {
+        string name = NewName("cli-timeout");
+
+        ToolResult result = await ToolProcess.RunAsync("read", name, "--timeout", "0.2");
+
+        ToolProcess.AssertOneLineError(result, $"no frame arrived in buffer '{name}' within 0.2 s");
+        Assert.Empty(TestBuffers.Leftovers(name));
+    }
+
+    [Fact]
+    public async Task VersionPrintsTheToolVersion()
+    {
+        ToolResult result = await ToolProcess.RunAsync("--version");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("0.1.0", result.Output);
+    }
+}
