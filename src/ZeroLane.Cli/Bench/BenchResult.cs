@@ -98,7 +98,7 @@ internal sealed record BenchResult
     {
         if (value is double number)
         {
-            json.WriteNumber(name, Math.Round(number, 3));
+            json.WriteNumber(name, number);
         }
         else
         {
