@@ -32,6 +32,9 @@ internal static class PeerChannel
     internal static TimeSpan Remaining =>
         TimeSpan.FromSeconds(Math.Max(0, (s_deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency));
 
+    /// <summary>True once stdin has closed: the parent is gone. One volatile read, cheap enough for hot loops.</summary>
+    internal static bool ParentGone => s_parentGone;
+
     internal static long SecondsToTicks(double seconds) => (long)(seconds * Stopwatch.Frequency);
 
     internal static long TicksToNs(long ticks) => (long)(ticks * (1e9 / Stopwatch.Frequency));

@@ -187,9 +187,16 @@ internal static class RingPeer
                 continue;
             }
             frames++;
-            if ((frames & checkMask) == 0 && Stopwatch.GetTimestamp() >= deadline)
+            if ((frames & checkMask) == 0)
             {
-                return frames;
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    return frames;
+                }
+                if (PeerChannel.ParentGone)
+                {
+                    PeerChannel.ThrowIfAbandoned();
+                }
             }
         }
     }
@@ -236,6 +243,10 @@ internal static class RingPeer
             if (now >= deadline)
             {
                 break;
+            }
+            if (PeerChannel.ParentGone)
+            {
+                PeerChannel.ThrowIfAbandoned();
             }
         }
         return rounds;

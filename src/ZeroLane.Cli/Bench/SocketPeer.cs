@@ -59,6 +59,26 @@ internal static class SocketPeer
         finally
         {
             File.Delete(options.Name);
+            if (PeerChannel.ParentGone)
+            {
+                RemoveEmptyDirectoryOf(options.Name);
+            }
+        }
+    }
+
+    // The parent removes its socket directory when it ends; if it was killed, the last peer out does.
+    private static void RemoveEmptyDirectoryOf(string path)
+    {
+        try
+        {
+            string? directory = Path.GetDirectoryName(path);
+            if (directory is not null && !Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                Directory.Delete(directory);
+            }
+        }
+        catch (IOException)
+        {
         }
     }
 
@@ -187,9 +207,16 @@ internal static class SocketPeer
         {
             SendAll(socket, frame);
             frames++;
-            if ((frames & checkMask) == 0 && Stopwatch.GetTimestamp() >= deadline)
+            if ((frames & checkMask) == 0)
             {
-                return frames;
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    return frames;
+                }
+                if (PeerChannel.ParentGone)
+                {
+                    PeerChannel.ThrowIfAbandoned();
+                }
             }
         }
     }
@@ -229,6 +256,10 @@ internal static class SocketPeer
             if (now >= deadline)
             {
                 break;
+            }
+            if (PeerChannel.ParentGone)
+            {
+                PeerChannel.ThrowIfAbandoned();
             }
         }
         return rounds;
