@@ -10,7 +10,8 @@ namespace ZeroLane.Cli.Bench;
 /// <remarks>
 /// In latency mode <see cref="FramesPerSec"/> counts round trips per second (each moves one frame each way)
 /// and the percentiles are one-way latency, half of each timed round trip. <see cref="AllocatedBytesPerFrame"/>
-/// is the sum of both sides' steady-state allocation per frame; the sides are reported separately too.
+/// is the sum of both sides' steady-state allocation per frame (see <see cref="WindowMeter"/>); the sides are
+/// reported separately too: sender = writer or initiator, receiver = reader or echo.
 /// </remarks>
 internal sealed record BenchResult
 {

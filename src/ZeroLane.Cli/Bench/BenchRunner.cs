@@ -209,7 +209,15 @@ internal sealed class BenchRunner
         catch (IOException)
         {
         }
-        return $"{model}, {Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}";
+        string lastLevelCache = "";
+        try
+        {
+            lastLevelCache = ", last-level cache " + File.ReadAllText("/sys/devices/system/cpu/cpu0/cache/index3/size").Trim();
+        }
+        catch (IOException)
+        {
+        }
+        return $"{model}, {Environment.ProcessorCount} CPUs{lastLevelCache}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}";
     }
 
     /// <summary>What one clock read costs (the best of several batches, so a preemption does not count); every latency sample includes one.</summary>

@@ -11,6 +11,9 @@ internal sealed class BenchTable
     private const string RowFormat = "{0,-12} {1,-10} {2,-15} {3,11} {4,13} {5,8} {6,10} {7,10} {8,10} {9,12}  {10}";
     private static readonly CultureInfo s_culture = CultureInfo.InvariantCulture;
 
+    private const string AboveMemcpyNote =
+        "memcpy is measured on 256 MiB, beyond the last-level cache; a ring whose payload block (4 frames + 64 KiB) fits in that cache can beat it, because its bytes never go to DRAM.";
+
     private readonly TextWriter _output;
     private readonly List<string> _notes = new();
 
@@ -20,7 +23,7 @@ internal sealed class BenchTable
 
     internal void WriteHeader(BenchSettings settings, string machine, double clockReadNs)
     {
-        _output.WriteLine($"zerolane bench: {machine}");
+        _output.WriteLine($"zerolane bench: {machine}; load average {LoadAverage()}");
         _output.WriteLine(string.Create(s_culture,
             $"{settings.Seconds:0.###} s per measurement after {settings.WarmupSeconds:0.###} s warm-up; frame sizes {string.Join(", ", settings.Sizes.Select(s => FormatSize(s)))}"));
         _output.WriteLine();
@@ -77,6 +80,10 @@ internal sealed class BenchTable
                 if (memcpy?.BytesPerSec is double copy)
                 {
                     parts.Add(string.Create(s_culture, $"{100 * ring / copy:0}% of memcpy"));
+                    if (ring > copy && !_notes.Contains(AboveMemcpyNote))
+                    {
+                        AddNote(AboveMemcpyNote);
+                    }
                 }
                 if (socket?.BytesPerSec is double unix && unix > 0)
                 {
@@ -116,8 +123,11 @@ internal sealed class BenchTable
             if (Find(BenchResult.ZeroLane, BenchResult.Latency, "spin-then-block", size) is { P50Ns: double ringP50 }
                 && Find(BenchResult.UnixSocket, BenchResult.Latency, null, size) is { P50Ns: double socketP50 })
             {
+                string comparison = ringP50 <= socketP50
+                    ? string.Create(s_culture, $"ring {socketP50 / ringP50:0.0}x lower")
+                    : string.Create(s_culture, $"ring {ringP50 / socketP50:0.0}x HIGHER");
                 lines.Add(string.Create(s_culture,
-                    $"{FormatSize(size)} one-way p50: ring spin-then-block {ringP50:N0} ns vs unix-socket {socketP50:N0} ns ({socketP50 / ringP50:0.0}x lower)"));
+                    $"{FormatSize(size)} one-way p50: ring spin-then-block {ringP50:N0} ns vs unix-socket {socketP50:N0} ns ({comparison})"));
             }
         }
 
@@ -129,8 +139,9 @@ internal sealed class BenchTable
         if (settings.Includes(BenchSettings.Ring) || settings.Includes(BenchSettings.Socket))
         {
             AddNote("touch: receivers read one 8-byte word per 4 KiB page of each frame plus its last 8 bytes; the ring reader does so in place (no copy), the socket receiver after recv() copied the whole frame into its reused buffer.");
-            AddNote("alloc: bytes allocated per frame by the measuring thread in the window, writer/reader (throughput) or initiator/echo (latency).");
+            AddNote("alloc: steady-state bytes allocated per frame by each peer's measuring thread, writer/reader (throughput) or initiator/echo (latency): the lower of the two halves of the window, so a one-time allocation does not count.");
         }
+        AddNote($"load average at the end: {LoadAverage()} (other processes on the machine disturb busy-spin figures most).");
         _output.WriteLine();
         foreach (string note in _notes)
         {
@@ -141,9 +152,22 @@ internal sealed class BenchTable
     internal static string FormatSize(long bytes) => bytes switch
     {
         >= 1 << 20 when bytes % (1 << 20) == 0 => string.Create(s_culture, $"{bytes >> 20} MiB"),
-        >= 1 << 10 when bytes % (1 << 10) == 0 => string.Create(s_culture, $"{bytes >> 10} KiB"),
+        >= 1 << 10 and < 1 << 20 when bytes % (1 << 10) == 0 => string.Create(s_culture, $"{bytes >> 10} KiB"),
         _ => string.Create(s_culture, $"{bytes:N0} B"),
     };
+
+    /// <summary>The 1-, 5- and 15-minute load averages, so a reader can tell whether the machine was busy.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
 
     private static string Format(double? value, string format) => value is double number ? number.ToString(format, s_culture) : "-";
 }

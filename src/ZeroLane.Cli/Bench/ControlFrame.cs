@@ -15,6 +15,9 @@ internal static class ControlFrame
     /// <summary>The measured window is over; the peer reports and exits.</summary>
     internal const byte Stop = 2;
 
+    /// <summary>Half of the measured window has passed (allocation is measured per half).</summary>
+    internal const byte Half = 3;
+
     /// <summary>The length of control frames next to data frames of <paramref name="frameBytes"/>.</summary>
     internal static int LengthFor(int frameBytes) => frameBytes == 1 ? 2 : 1;
 
@@ -25,6 +28,10 @@ internal static class ControlFrame
         frame[0] = code;
         return frame;
     }
+
+    /// <summary>Every control frame, indexed by code, made before anything is measured so sending one allocates nothing.</summary>
+    internal static byte[][] CreateAll(int frameBytes) =>
+        [Create(frameBytes, Hello), Create(frameBytes, Start), Create(frameBytes, Stop), Create(frameBytes, Half)];
 
     /// <summary>Throws when the peers are out of step: a control frame other than the one the protocol expects arrived.</summary>
     internal static void Expect(byte actual, byte expected)

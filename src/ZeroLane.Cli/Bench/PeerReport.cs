@@ -9,13 +9,11 @@ namespace ZeroLane.Cli.Bench;
 /// <param name="Frames">Data frames (or round trips) in the measured window.</param>
 /// <param name="ElapsedNs">Length of the measured window.</param>
 /// <param name="AllocatedBytes">Bytes the measuring thread allocated in the window.</param>
+/// <param name="AllocatedBytesPerFrame">Steady-state allocation per frame (see <see cref="WindowMeter"/>).</param>
 /// <param name="Checksum">Sum of the touched words (kept so the reads are not optimised away).</param>
 /// <param name="Latency">One-way latency percentiles, for the side that timed round trips.</param>
-internal sealed record PeerReport(long Frames, long ElapsedNs, long AllocatedBytes, ulong Checksum, LatencySummary? Latency)
+internal sealed record PeerReport(long Frames, long ElapsedNs, long AllocatedBytes, double AllocatedBytesPerFrame, ulong Checksum, LatencySummary? Latency)
 {
-    /// <summary>Bytes allocated per frame in the window.</summary>
-    internal double AllocatedBytesPerFrame => Frames == 0 ? 0 : (double)AllocatedBytes / Frames;
-
     internal string ToJson()
     {
         using var stream = new MemoryStream();
@@ -25,6 +23,7 @@ internal sealed record PeerReport(long Frames, long ElapsedNs, long AllocatedByt
             json.WriteNumber("frames", Frames);
             json.WriteNumber("elapsed_ns", ElapsedNs);
             json.WriteNumber("allocated_bytes", AllocatedBytes);
+            json.WriteNumber("allocated_bytes_per_frame", AllocatedBytesPerFrame);
             json.WriteNumber("checksum", Checksum);
             if (Latency is LatencySummary latency)
             {
@@ -55,6 +54,7 @@ internal sealed record PeerReport(long Frames, long ElapsedNs, long AllocatedByt
             root.GetProperty("frames").GetInt64(),
             root.GetProperty("elapsed_ns").GetInt64(),
             root.GetProperty("allocated_bytes").GetInt64(),
+            root.GetProperty("allocated_bytes_per_frame").GetDouble(),
             root.GetProperty("checksum").GetUInt64(),
             latency);
     }

@@ -52,18 +52,20 @@ internal static class RingPeer
     private static void RunReader(PeerOptions options)
     {
         using var reader = new RingReader(options.Name, BufferOptionsFor(options));
+        WarmSleepPath(reader);
         PeerChannel.SignalReady();
         ulong checksum = 0;
         ControlFrame.Expect(ReadUntilControl(reader, options.FrameBytes, ref checksum, out _), ControlFrame.Start);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        long started = Stopwatch.GetTimestamp();
-        byte code = ReadUntilControl(reader, options.FrameBytes, ref checksum, out long frames);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var meter = new WindowMeter();
+        meter.Start();
+        ControlFrame.Expect(ReadUntilControl(reader, options.FrameBytes, ref checksum, out long firstHalf), ControlFrame.Half);
+        meter.Half(firstHalf);
+        byte code = ReadUntilControl(reader, options.FrameBytes, ref checksum, out long secondHalf);
+        PeerReport report = meter.Stop(secondHalf, checksum, null);
         ControlFrame.Expect(code, ControlFrame.Stop);
 
-        PeerChannel.Report(new PeerReport(frames, PeerChannel.TicksToNs(elapsed), allocated, checksum, null));
+        PeerChannel.Report(report);
     }
 
     private static void RunWriter(PeerOptions options)
@@ -71,28 +73,32 @@ internal static class RingPeer
         using var writer = new RingWriter(options.Name, WriterOptionsFor(options));
         byte[] data = new byte[options.FrameBytes];
         FrameToucher.FillPattern(data);
-        byte[] start = ControlFrame.Create(options.FrameBytes, ControlFrame.Start);
-        byte[] stop = ControlFrame.Create(options.FrameBytes, ControlFrame.Stop);
+        byte[][] control = ControlFrame.CreateAll(options.FrameBytes);
         int checkMask = options.FrameBytes >= 4096 ? 0 : 63;
 
         WriteFor(writer, data, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), checkMask);
-        WriteOne(writer, start);
+        WriteOne(writer, control[ControlFrame.Start]);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var meter = new WindowMeter();
+        meter.Start();
         long started = Stopwatch.GetTimestamp();
-        long frames = WriteFor(writer, data, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long firstHalf = WriteFor(writer, data, started + PeerChannel.SecondsToTicks(options.Seconds / 2), checkMask);
+        WriteOne(writer, control[ControlFrame.Half]);
+        meter.Half(firstHalf);
+        long secondHalf = WriteFor(writer, data, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
+        PeerReport report = meter.Stop(secondHalf, 0, null);
 
-        WriteOne(writer, stop);
-        PeerChannel.Report(new PeerReport(frames, PeerChannel.TicksToNs(elapsed), allocated, 0, null));
+        WriteOne(writer, control[ControlFrame.Stop]);
+        PeerChannel.Report(report);
     }
 
     private static void RunEcho(PeerOptions options)
     {
         string replyName = options.ReplyName ?? throw new ArgumentException("The echo needs --reply-name.");
         using var reader = new RingReader(options.Name, BufferOptionsFor(options));
+        WarmSleepPath(reader);
         PeerChannel.SignalReady();
+        byte[][] control = ControlFrame.CreateAll(options.FrameBytes);
 
         // The initiator creates the reply buffer before it connects here, so its Hello means the reply buffer exists.
         Frame hello = ReadOne(reader);
@@ -100,49 +106,66 @@ internal static class RingPeer
         hello.Dispose();
         ControlFrame.Expect(helloCode, ControlFrame.Hello);
         using var writer = new RingWriter(replyName, WriterOptionsFor(options));
-        WriteOne(writer, ControlFrame.Create(options.FrameBytes, ControlFrame.Hello));
+        WriteOne(writer, control[ControlFrame.Hello]);
 
         byte[] reply = new byte[options.FrameBytes];
         FrameToucher.FillPattern(reply);
         ulong checksum = 0;
-        byte[] start = ControlFrame.Create(options.FrameBytes, ControlFrame.Start);
-        byte[] stop = ControlFrame.Create(options.FrameBytes, ControlFrame.Stop);
         ControlFrame.Expect(EchoUntilControl(reader, writer, reply, ref checksum, out _), ControlFrame.Start);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        long started = Stopwatch.GetTimestamp();
-        WriteOne(writer, start);
-        byte code = EchoUntilControl(reader, writer, reply, ref checksum, out long frames);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var meter = new WindowMeter();
+        meter.Start();
+        WriteOne(writer, control[ControlFrame.Start]);
+        ControlFrame.Expect(EchoUntilControl(reader, writer, reply, ref checksum, out long firstHalf), ControlFrame.Half);
+        meter.Half(firstHalf);
+        WriteOne(writer, control[ControlFrame.Half]);
+        byte code = EchoUntilControl(reader, writer, reply, ref checksum, out long secondHalf);
+        PeerReport report = meter.Stop(secondHalf, checksum, null);
         ControlFrame.Expect(code, ControlFrame.Stop);
-        WriteOne(writer, stop);
+        WriteOne(writer, control[ControlFrame.Stop]);
 
-        PeerChannel.Report(new PeerReport(frames, PeerChannel.TicksToNs(elapsed), allocated, checksum, null));
+        PeerChannel.Report(report);
     }
 
     private static void RunInitiator(PeerOptions options)
     {
         string replyName = options.ReplyName ?? throw new ArgumentException("The initiator needs --reply-name.");
         using var reader = new RingReader(replyName, BufferOptionsFor(options));
+        WarmSleepPath(reader);
         using var writer = new RingWriter(options.Name, WriterOptionsFor(options));
-        RoundTripControl(writer, reader, options.FrameBytes, ControlFrame.Hello);
+        byte[][] control = ControlFrame.CreateAll(options.FrameBytes);
+        RoundTripControl(writer, reader, control, ControlFrame.Hello);
 
         byte[] data = new byte[options.FrameBytes];
         FrameToucher.FillPattern(data);
         var samples = new LatencySamples(options.MaxSamples);
         ulong checksum = 0;
         PingFor(writer, reader, data, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), null, ref checksum);
-        RoundTripControl(writer, reader, options.FrameBytes, ControlFrame.Start);
+        RoundTripControl(writer, reader, control, ControlFrame.Start);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var meter = new WindowMeter();
+        meter.Start();
         long started = Stopwatch.GetTimestamp();
-        long rounds = PingFor(writer, reader, data, started + PeerChannel.SecondsToTicks(options.Seconds), samples, ref checksum);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long firstHalf = PingFor(writer, reader, data, started + PeerChannel.SecondsToTicks(options.Seconds / 2), samples, ref checksum);
+        RoundTripControl(writer, reader, control, ControlFrame.Half);
+        meter.Half(firstHalf);
+        long secondHalf = PingFor(writer, reader, data, started + PeerChannel.SecondsToTicks(options.Seconds), samples, ref checksum);
+        PeerReport report = meter.Stop(secondHalf, checksum, null);
 
-        RoundTripControl(writer, reader, options.FrameBytes, ControlFrame.Stop);
-        PeerChannel.Report(new PeerReport(rounds, PeerChannel.TicksToNs(elapsed), allocated, checksum, samples.Summarize(divisor: 2)));
+        RoundTripControl(writer, reader, control, ControlFrame.Stop);
+        PeerChannel.Report(report with { Latency = samples.Summarize(divisor: 2) });
+    }
+
+    /// <summary>
+    /// Sleeps once on the (still empty) buffer before anything is measured: the first semaphore sleep in a
+    /// process allocates once (64 B, seen with .NET 10), which is start-up cost, not steady state.
+    /// </summary>
+    private static void WarmSleepPath(RingReader reader)
+    {
+        if (reader.TryRead(out Frame frame, TimeSpan.FromMilliseconds(2)) == ReadStatus.Success)
+        {
+            throw new InvalidOperationException("A frame arrived before any writer was started.");
+        }
     }
 
     /// <summary>Reads, touches and releases data frames until a control frame arrives; returns its code.</summary>
@@ -252,11 +275,11 @@ internal static class RingPeer
         return rounds;
     }
 
-    private static void RoundTripControl(RingWriter writer, RingReader reader, int frameBytes, byte code)
+    private static void RoundTripControl(RingWriter writer, RingReader reader, byte[][] control, byte code)
     {
-        WriteOne(writer, ControlFrame.Create(frameBytes, code));
+        WriteOne(writer, control[code]);
         Frame answer = ReadOne(reader);
-        byte answered = answer.Length == ControlFrame.LengthFor(frameBytes) ? answer.Span[0] : byte.MaxValue;
+        byte answered = answer.Length == control[code].Length ? answer.Span[0] : byte.MaxValue;
         answer.Dispose();
         ControlFrame.Expect(answered, code);
     }

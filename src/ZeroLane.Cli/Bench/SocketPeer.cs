@@ -112,74 +112,82 @@ internal static class SocketPeer
         ulong checksum = 0;
         ControlFrame.Expect(ReceiveUntilControl(receiver, options.FrameBytes, ref checksum, out _), ControlFrame.Start);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        long started = Stopwatch.GetTimestamp();
-        byte code = ReceiveUntilControl(receiver, options.FrameBytes, ref checksum, out long frames);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var meter = new WindowMeter();
+        meter.Start();
+        ControlFrame.Expect(ReceiveUntilControl(receiver, options.FrameBytes, ref checksum, out long firstHalf), ControlFrame.Half);
+        meter.Half(firstHalf);
+        byte code = ReceiveUntilControl(receiver, options.FrameBytes, ref checksum, out long secondHalf);
+        PeerReport report = meter.Stop(secondHalf, checksum, null);
         ControlFrame.Expect(code, ControlFrame.Stop);
 
-        PeerChannel.Report(new PeerReport(frames, PeerChannel.TicksToNs(elapsed), allocated, checksum, null));
+        PeerChannel.Report(report);
     }
 
     private static void RunSender(PeerOptions options, Socket socket)
     {
         byte[] data = CreateFrame(options.FrameBytes);
-        byte[] start = CreateControl(options.FrameBytes, ControlFrame.Start);
-        byte[] stop = CreateControl(options.FrameBytes, ControlFrame.Stop);
+        byte[][] control = CreateControls(options.FrameBytes);
         int checkMask = options.FrameBytes >= 4096 ? 0 : 63;
 
         SendFor(socket, data, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), checkMask);
-        SendAll(socket, start);
+        SendAll(socket, control[ControlFrame.Start]);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var meter = new WindowMeter();
+        meter.Start();
         long started = Stopwatch.GetTimestamp();
-        long frames = SendFor(socket, data, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long firstHalf = SendFor(socket, data, started + PeerChannel.SecondsToTicks(options.Seconds / 2), checkMask);
+        SendAll(socket, control[ControlFrame.Half]);
+        meter.Half(firstHalf);
+        long secondHalf = SendFor(socket, data, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
+        PeerReport report = meter.Stop(secondHalf, 0, null);
 
-        SendAll(socket, stop);
-        PeerChannel.Report(new PeerReport(frames, PeerChannel.TicksToNs(elapsed), allocated, 0, null));
+        SendAll(socket, control[ControlFrame.Stop]);
+        PeerChannel.Report(report);
     }
 
     private static void RunEcho(PeerOptions options, Socket socket)
     {
         var receiver = new SocketFrameReceiver(socket, options.FrameBytes);
         byte[] reply = CreateFrame(options.FrameBytes);
-        byte[] start = CreateControl(options.FrameBytes, ControlFrame.Start);
-        byte[] stop = CreateControl(options.FrameBytes, ControlFrame.Stop);
+        byte[][] control = CreateControls(options.FrameBytes);
         ulong checksum = 0;
         ControlFrame.Expect(EchoUntilControl(receiver, socket, reply, ref checksum, out _), ControlFrame.Start);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        long started = Stopwatch.GetTimestamp();
-        SendAll(socket, start);
-        byte code = EchoUntilControl(receiver, socket, reply, ref checksum, out long frames);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        var meter = new WindowMeter();
+        meter.Start();
+        SendAll(socket, control[ControlFrame.Start]);
+        ControlFrame.Expect(EchoUntilControl(receiver, socket, reply, ref checksum, out long firstHalf), ControlFrame.Half);
+        meter.Half(firstHalf);
+        SendAll(socket, control[ControlFrame.Half]);
+        byte code = EchoUntilControl(receiver, socket, reply, ref checksum, out long secondHalf);
+        PeerReport report = meter.Stop(secondHalf, checksum, null);
         ControlFrame.Expect(code, ControlFrame.Stop);
-        SendAll(socket, stop);
+        SendAll(socket, control[ControlFrame.Stop]);
 
-        PeerChannel.Report(new PeerReport(frames, PeerChannel.TicksToNs(elapsed), allocated, checksum, null));
+        PeerChannel.Report(report);
     }
 
     private static void RunInitiator(PeerOptions options, Socket socket)
     {
         var receiver = new SocketFrameReceiver(socket, options.FrameBytes);
         byte[] data = CreateFrame(options.FrameBytes);
+        byte[][] control = CreateControls(options.FrameBytes);
         var samples = new LatencySamples(options.MaxSamples);
         ulong checksum = 0;
         PingFor(socket, receiver, data, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), null, ref checksum);
-        RoundTripControl(socket, receiver, options.FrameBytes, ControlFrame.Start);
+        RoundTripControl(socket, receiver, control, ControlFrame.Start);
 
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var meter = new WindowMeter();
+        meter.Start();
         long started = Stopwatch.GetTimestamp();
-        long rounds = PingFor(socket, receiver, data, started + PeerChannel.SecondsToTicks(options.Seconds), samples, ref checksum);
-        long elapsed = Stopwatch.GetTimestamp() - started;
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long firstHalf = PingFor(socket, receiver, data, started + PeerChannel.SecondsToTicks(options.Seconds / 2), samples, ref checksum);
+        RoundTripControl(socket, receiver, control, ControlFrame.Half);
+        meter.Half(firstHalf);
+        long secondHalf = PingFor(socket, receiver, data, started + PeerChannel.SecondsToTicks(options.Seconds), samples, ref checksum);
+        PeerReport report = meter.Stop(secondHalf, checksum, null);
 
-        RoundTripControl(socket, receiver, options.FrameBytes, ControlFrame.Stop);
-        PeerChannel.Report(new PeerReport(rounds, PeerChannel.TicksToNs(elapsed), allocated, checksum, samples.Summarize(divisor: 2)));
+        RoundTripControl(socket, receiver, control, ControlFrame.Stop);
+        PeerChannel.Report(report with { Latency = samples.Summarize(divisor: 2) });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -265,11 +273,11 @@ internal static class SocketPeer
         return rounds;
     }
 
-    private static void RoundTripControl(Socket socket, SocketFrameReceiver receiver, int frameBytes, byte code)
+    private static void RoundTripControl(Socket socket, SocketFrameReceiver receiver, byte[][] control, byte code)
     {
-        SendAll(socket, CreateControl(frameBytes, code));
+        SendAll(socket, control[code]);
         ReadOnlySpan<byte> answer = receiver.Receive();
-        ControlFrame.Expect(answer.Length == ControlFrame.LengthFor(frameBytes) ? answer[0] : byte.MaxValue, code);
+        ControlFrame.Expect(answer.Length == control[code].Length - sizeof(int) ? answer[0] : byte.MaxValue, code);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -289,12 +297,12 @@ internal static class SocketPeer
         return frame;
     }
 
-    private static byte[] CreateControl(int frameBytes, byte code)
+    /// <summary>Every control frame with its length prefix, indexed by code.</summary>
+    private static byte[][] CreateControls(int frameBytes) => ControlFrame.CreateAll(frameBytes).Select(control =>
     {
-        byte[] control = ControlFrame.Create(frameBytes, code);
         byte[] frame = new byte[sizeof(int) + control.Length];
         BinaryPrimitives.WriteInt32LittleEndian(frame, control.Length);
         control.CopyTo(frame.AsSpan(sizeof(int)));
         return frame;
-    }
+    }).ToArray();
 }
