@@ -32,6 +32,10 @@ internal static class BenchCommand
         {
             Description = "Run only some parts: ring, socket, memcpy, cacheline (comma-separated).",
         };
+        var waits = new Option<string?>("--wait")
+        {
+            Description = "Ring wait strategies to measure: busy-spin, spin-then-block, blocking (comma-separated; default all).",
+        };
         var json = new Option<bool>("--json")
         {
             Description = "Print one JSON object per line instead of a table.",
@@ -42,6 +46,7 @@ internal static class BenchCommand
         command.Options.Add(seconds);
         command.Options.Add(warmup);
         command.Options.Add(only);
+        command.Options.Add(waits);
         command.Options.Add(json);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -59,6 +64,7 @@ internal static class BenchCommand
                     measureSeconds,
                     warmupSeconds,
                     BenchSettings.ParseOnly(parseResult.GetValue(only)),
+                    BenchSettings.ParseWaits(parseResult.GetValue(waits)),
                     parseResult.GetValue(json));
             }
             catch (ArgumentException e)

@@ -44,14 +44,14 @@ internal sealed class BenchRunner
             }
             if (_settings.Includes(BenchSettings.Ring))
             {
-                foreach (WaitStrategy wait in BenchWait.All)
+                foreach (WaitStrategy wait in _settings.Waits)
                 {
                     foreach (int size in _settings.Sizes)
                     {
                         Add(await RingThroughputAsync(wait, size, cancellationToken).ConfigureAwait(false));
                     }
                 }
-                foreach (WaitStrategy wait in BenchWait.All)
+                foreach (WaitStrategy wait in _settings.Waits)
                 {
                     foreach (int size in _settings.Sizes)
                     {

@@ -1,9 +1,10 @@
 using System.Globalization;
+using ZeroLane.Buffers;
 
 namespace ZeroLane.Cli.Bench;
 
 /// <summary>What one <c>zerolane bench</c> run measures, from its command line.</summary>
-internal sealed record BenchSettings(IReadOnlyList<int> Sizes, double Seconds, double WarmupSeconds, IReadOnlySet<string> Only, bool Json)
+internal sealed record BenchSettings(IReadOnlyList<int> Sizes, double Seconds, double WarmupSeconds, IReadOnlySet<string> Only, IReadOnlyList<WaitStrategy> Waits, bool Json)
 {
     internal const string Ring = "ring";
     internal const string Socket = "socket";
@@ -59,6 +60,12 @@ internal sealed record BenchSettings(IReadOnlyList<int> Sizes, double Seconds, d
         }
         return sizes.Distinct().ToArray();
     }
+
+    /// <summary>Parses "busy-spin,blocking" into the ring wait strategies to measure; nothing means all three.</summary>
+    internal static IReadOnlyList<WaitStrategy> ParseWaits(string? text) =>
+        string.IsNullOrWhiteSpace(text)
+            ? BenchWait.All
+            : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchWait.Parse).Distinct().ToArray();
 
     /// <summary>Parses "ring,socket" into the parts to run; "all" or nothing means every part.</summary>
     internal static IReadOnlySet<string> ParseOnly(string? text)

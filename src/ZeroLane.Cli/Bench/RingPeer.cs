@@ -10,9 +10,10 @@ namespace ZeroLane.Cli.Bench;
 /// <remarks>
 /// Design: throughput: the reader creates the buffer; the writer copies frames in from one reused array
 /// with <see cref="RingWriter.TryWrite(ReadOnlySpan{byte}, TimeSpan, CancellationToken)"/> for the warm-up,
-/// sends a Start control frame, writes for the measured window, sends Stop. The reader reads every frame
-/// in place, touches it (<see cref="FrameToucher"/>), releases it, and times the frames between Start and
-/// Stop; both measure their own allocations in that window. Latency: the echo creates the ping buffer, the
+/// sends a Start control frame, writes for the measured window (with a Half control frame in its middle),
+/// sends Stop. The reader reads every frame in place, touches it (<see cref="FrameToucher"/>), releases it,
+/// and times the frames between Start and Stop; both measure their own allocations per half of that window
+/// (<see cref="WindowMeter"/>). Latency: the echo creates the ping buffer, the
 /// initiator creates the pong buffer, connects to ping and says Hello; the echo then connects to pong and
 /// answers every frame with a frame of the same size. The initiator times each round trip with one clock
 /// read per iteration (one-way = half of it). Hot loops are compiled fully optimised at once

@@ -13,6 +13,7 @@ public sealed class BenchArgumentTests
     [InlineData("--sizes", "1G")]
     [InlineData("--only", "pipes")]
     [InlineData("--seconds", "0")]
+    [InlineData("--wait", "sometimes")]
     public void BenchRejectsABadOptionWithExitCode2(string option, string value)
     {
         (int exitCode, _, string output, string errors) = CliProcess.Run(s_timeout, "bench", option, value, "--json");
