@@ -3,23 +3,98 @@ using System.CommandLine;
 namespace ZeroLane.Cli.Bench;
 
 /// <summary>
-/// Placeholder for the <c>bench</c> command, which is being written separately; the real file replaces this
-/// one with the same shape.
+/// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
+/// strategy), a Unix domain socket doing the same as the baseline, and the machine's own limits (memory copy
+/// bandwidth, cross-core cache-line round trip), all in one run. The hidden commands are the peer processes
+/// the bench starts; they are not for people.
 /// </summary>
 internal static class BenchCommand
 {
     /// <summary>The visible <c>bench</c> command.</summary>
     internal static Command Create()
     {
-        var command = new Command("bench", "Measure throughput and latency of the ring buffer (not yet implemented).");
-        command.SetAction(_ =>
+        var sizes = new Option<string>("--sizes")
         {
-            Console.Error.WriteLine("zerolane bench: not yet implemented");
-            return 2;
+            Description = "Frame sizes in bytes, comma-separated (K and M suffixes are binary).",
+            DefaultValueFactory = _ => string.Join(',', BenchSettings.DefaultSizes),
+        };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Length of each measurement, in seconds.",
+            DefaultValueFactory = _ => 2,
+        };
+        var warmup = new Option<double>("--warmup")
+        {
+            Description = "Warm-up before each measurement (lets JIT tiering finish), in seconds.",
+            DefaultValueFactory = _ => 0.5,
+        };
+        var only = new Option<string?>("--only")
+        {
+            Description = "Run only some parts: ring, socket, memcpy, cacheline (comma-separated).",
+        };
+        var waits = new Option<string?>("--wait")
+        {
+            Description = "Ring wait strategies to measure: busy-spin, spin-then-block, blocking (comma-separated; default all).",
+        };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object per line instead of a table.",
+        };
+
+        var command = new Command("bench", "Measure ring throughput and latency between two processes against a Unix socket and the machine's limits.");
+        command.Options.Add(sizes);
+        command.Options.Add(seconds);
+        command.Options.Add(warmup);
+        command.Options.Add(only);
+        command.Options.Add(waits);
+        command.Options.Add(json);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            BenchSettings settings;
+            try
+            {
+                double measureSeconds = parseResult.GetValue(seconds);
+                double warmupSeconds = parseResult.GetValue(warmup);
+                if (!(measureSeconds > 0 && measureSeconds <= 3600) || !(warmupSeconds >= 0 && warmupSeconds <= 3600))
+                {
+                    throw new ArgumentException("--seconds must be above 0 and --warmup at least 0 (both at most 3600).");
+                }
+                settings = new BenchSettings(
+                    BenchSettings.ParseSizes(parseResult.GetValue(sizes)!),
+                    measureSeconds,
+                    warmupSeconds,
+                    BenchSettings.ParseOnly(parseResult.GetValue(only)),
+                    BenchSettings.ParseWaits(parseResult.GetValue(waits)),
+                    parseResult.GetValue(json));
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("zerolane bench: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+            try
+            {
+                await new BenchRunner(settings, Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync("zerolane bench: cancelled.").ConfigureAwait(false);
+                return 130;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or ZeroLaneException)
+            {
+                await Console.Error.WriteLineAsync("zerolane bench: " + e.Message).ConfigureAwait(false);
+                return 1;
+            }
         });
         return command;
     }
 
-    /// <summary>The hidden commands the benchmark starts as child processes (none yet).</summary>
-    internal static IEnumerable<Command> CreateHidden() => [];
+    /// <summary>The hidden peer commands the bench runs in its child processes.</summary>
+    internal static IEnumerable<Command> CreateHidden()
+    {
+        yield return PeerCommand.Create(RingPeer.CommandName, "Bench peer over a ZeroLane ring (started by zerolane bench).", RingPeer.Run);
+        yield return PeerCommand.Create(SocketPeer.CommandName, "Bench peer over a Unix domain socket (started by zerolane bench).", SocketPeer.Run);
+    }
 }

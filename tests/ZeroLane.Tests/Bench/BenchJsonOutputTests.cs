@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Xunit;
+
+namespace ZeroLane.Tests.Bench;
+
+/// <summary><c>zerolane bench --json</c> prints one well-formed result per measurement. Never asserts speed.</summary>
+[Collection(BenchRunCollection.Name)]
+public sealed class BenchJsonOutputTests
+{
+    private static readonly string[] s_requiredFields =
+    [
+        "transport", "mode", "wait", "frame_bytes", "frames_per_sec", "bytes_per_sec",
+        "p50_ns", "p99_ns", "p999_ns", "max_ns", "allocated_bytes_per_frame",
+    ];
+
+    private readonly BenchJsonRun _run;
+
+    public BenchJsonOutputTests(BenchJsonRun run) => _run = run;
+
+    [Fact]
+    public void BenchExitsCleanlyAndPrintsOnlyJsonLines()
+    {
+        Assert.True(_run.ExitCode == 0, $"exit code {_run.ExitCode}\n{_run.Errors}");
+        Assert.NotEmpty(_run.Lines);
+        Assert.All(_run.Documents, document => Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind));
+    }
+
+    [Fact]
+    public void EveryLineHasEveryRequiredField()
+    {
+        Assert.All(_run.Documents, document =>
+        {
+            foreach (string field in s_requiredFields)
+            {
+                Assert.True(document.RootElement.TryGetProperty(field, out _), $"'{field}' missing from {document.RootElement}");
+            }
+        });
+    }
+
+    [Fact]
+    public void EveryTransportModeWaitAndSizeIsMeasuredExactlyOnce()
+    {
+        string[] keys = _run.Documents.Select(d => Key(d.RootElement)).ToArray();
+        var expected = new List<string> { "memcpy/throughput/-/268435456", "cacheline/latency/-/64" };
+        foreach (string mode in new[] { "throughput", "latency" })
+        {
+            foreach (int size in new[] { 64, 65536 })
+            {
+                foreach (string wait in new[] { "busy-spin", "spin-then-block", "blocking" })
+                {
+                    expected.Add($"zerolane/{mode}/{wait}/{size}");
+                }
+                expected.Add($"unix-socket/{mode}/-/{size}");
+            }
+        }
+        Assert.Equal(expected.Order(), keys.Order());
+    }
+
+    [Fact]
+    public void RatesArePositiveAndBytesPerSecondIsFramesTimesSize()
+    {
+        Assert.All(_run.Documents, document =>
+        {
+            JsonElement result = document.RootElement;
+            double frames = result.GetProperty("frames_per_sec").GetDouble();
+            double bytes = result.GetProperty("bytes_per_sec").GetDouble();
+            long size = result.GetProperty("frame_bytes").GetInt64();
+            Assert.True(size > 0, result.ToString());
+            Assert.True(frames > 0, result.ToString());
+            Assert.Equal(frames * size, bytes, tolerance: Math.Max(1, bytes * 1e-6));
+        });
+    }
+
+    [Fact]
+    public void LatencyPercentilesArePositiveAndOrdered()
+    {
+        foreach (JsonElement result in _run.Documents.Select(d => d.RootElement).Where(r => r.GetProperty("mode").GetString() == "latency"))
+        {
+            double p50 = result.GetProperty("p50_ns").GetDouble();
+            double p99 = result.GetProperty("p99_ns").GetDouble();
+            double p999 = result.GetProperty("p999_ns").GetDouble();
+            double max = result.GetProperty("max_ns").GetDouble();
+            Assert.True(p50 > 0 && p50 <= p99 && p99 <= p999 && p999 <= max, result.ToString());
+        }
+    }
+
+    [Fact]
+    public void ThroughputRowsHaveNoPercentiles()
+    {
+        foreach (JsonElement result in _run.Documents.Select(d => d.RootElement).Where(r => r.GetProperty("mode").GetString() == "throughput"))
+        {
+            foreach (string field in new[] { "p50_ns", "p99_ns", "p999_ns", "max_ns" })
+            {
+                Assert.Equal(JsonValueKind.Null, result.GetProperty(field).ValueKind);
+            }
+        }
+    }
+
+    [Fact]
+    public void TransfersReportAllocationPerFrameAndMachineLimitsDoNot()
+    {
+        Assert.All(_run.Documents, document =>
+        {
+            JsonElement result = document.RootElement;
+            string transport = result.GetProperty("transport").GetString()!;
+            JsonElement allocated = result.GetProperty("allocated_bytes_per_frame");
+            if (transport is "zerolane" or "unix-socket")
+            {
+                Assert.True(allocated.GetDouble() >= 0, result.ToString());
+            }
+            else
+            {
+                Assert.Equal(JsonValueKind.Null, allocated.ValueKind);
+            }
+        });
+    }
+
+    [Fact]
+    public void OnlyTheRingHasAWaitStrategy()
+    {
+        Assert.All(_run.Documents, document =>
+        {
+            JsonElement result = document.RootElement;
+            JsonElement wait = result.GetProperty("wait");
+            if (result.GetProperty("transport").GetString() == "zerolane")
+            {
+                Assert.Contains(wait.GetString(), new[] { "busy-spin", "spin-then-block", "blocking" });
+            }
+            else
+            {
+                Assert.Equal(JsonValueKind.Null, wait.ValueKind);
+            }
+        });
+    }
+
+    private static string Key(JsonElement result) =>
+        $"{result.GetProperty("transport").GetString()}/{result.GetProperty("mode").GetString()}/{result.GetProperty("wait").GetString() ?? "-"}/{result.GetProperty("frame_bytes").GetInt64()}";
+}
