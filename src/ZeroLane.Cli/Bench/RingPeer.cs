@@ -242,8 +242,11 @@ internal static class RingPeer
                 return code;
             }
             checksum += FrameToucher.Touch(span);
-            frame.Dispose();
+            // Reply first, then release: releasing writes the request ring's counters, which the other side's
+            // writer owns; doing it after the reply keeps it off the round trip, as a server answering from the
+            // request frame in place would.
             WriteOne(writer, reply);
+            frame.Dispose();
             count++;
         }
     }
@@ -254,12 +257,15 @@ internal static class RingPeer
     {
         long rounds = 0;
         long previous = Stopwatch.GetTimestamp();
+        Frame held = default;
         while (samples is null || !samples.IsFull)
         {
             WriteOne(writer, data);
+            // The previous reply is released once the next ping is on its way (off the round trip, see EchoUntilControl).
+            held.Dispose();
             Frame reply = ReadOne(reader);
             checksum += FrameToucher.Touch(reply.Span);
-            reply.Dispose();
+            held = reply;
             long now = Stopwatch.GetTimestamp();
             samples?.Add(now - previous);
             previous = now;
@@ -270,9 +276,11 @@ internal static class RingPeer
             }
             if (PeerChannel.ParentGone)
             {
+                held.Dispose();
                 PeerChannel.ThrowIfAbandoned();
             }
         }
+        held.Dispose();
         return rounds;
     }
 

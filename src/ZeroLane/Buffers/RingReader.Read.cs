@@ -291,11 +291,12 @@ public sealed partial class RingReader
                 _framesRead++;
                 _bytesRead += (long)size;
                 _writerSeen = true;
-                if (_knownWritten == _consumedCount || ++_undrainedPosts == SemaphoreDrainBatch)
+                if (++_undrainedPosts == SemaphoreDrainBatch)
                 {
-                    // Caught up (as far as we know): take back the sem-w units of the frames consumed so the
-                    // value stays bounded even for a reader that never sleeps. Draining is safe at any time
-                    // because every sleep is preceded by drain, then re-check.
+                    // Take back the sem-w units of the frames consumed, in batches, so the value stays bounded
+                    // even for a reader that never sleeps. Not per frame: the CAS would pull the semaphore's
+                    // cache line from the writer on every frame. Draining is safe at any time because every
+                    // sleep is preceded by drain, then re-check.
                     _writeSemaphore.Drain();
                     _undrainedPosts = 0;
                 }

@@ -58,8 +58,8 @@ public sealed partial class RingReader : IDisposable
     private ulong _readCount;
     private int _undrainedPosts;
 
-    /// <summary>Frames between drains of sem-w by a reader that never sleeps.</summary>
-    private const int SemaphoreDrainBatch = 1 << 16;
+    /// <summary>Frames between drains of sem-w by a reader that does not sleep: its value stays below this.</summary>
+    internal const int SemaphoreDrainBatch = 64;
 
     private long _framesRead;
     private long _bytesRead;

@@ -84,7 +84,8 @@ public sealed class SemaphoreCoalescing : BufferTest
         }
 
         Assert.InRange(readSemaphore.Value, 0, 1);
-        Assert.InRange(writeSemaphore.Value, 0, 1);
+        // sem-w is drained in batches by a reader that never sleeps: bounded by the batch, not by the frame count.
+        Assert.InRange(writeSemaphore.Value, 0, RingReader.SemaphoreDrainBatch);
     }
 
     [Fact]
