@@ -92,9 +92,6 @@ internal sealed class DedicatedWaiter<TResult> : IValueTaskSource<TResult>, IDis
         }
     }
 
-    /// <summary>True while an operation runs on the dedicated thread.</summary>
-    internal bool IsBusy => Volatile.Read(ref _busy) != 0;
-
     /// <summary>Stops the thread once the current operation (which the owner has woken) returns.</summary>
     internal void Dispose(TimeSpan wait)
     {

@@ -111,8 +111,5 @@ internal ref struct Waiter
         return true;
     }
 
-    /// <summary>Remaining time until the deadline, for waits handed to another thread.</summary>
-    internal readonly bool Expired => Stopwatch.GetTimestamp() >= _deadline;
-
     public void Dispose() => _registration.Dispose();
 }

@@ -35,35 +35,36 @@ internal static class FileDescriptor
     internal static unsafe (ulong Device, ulong Inode)? PathIdentity(string path)
     {
         byte* buffer = stackalloc byte[Interop.Sys.StatBufferSize];
-        if (Interop.Sys.LStat(path, buffer) != 0)
-        {
-            int errno = Interop.Errno.Last;
-            if (errno == Interop.Errno.ENOENT)
-            {
-                return null;
-            }
-            throw PosixError.Create(errno, "lstat", path);
-        }
-        return (*(ulong*)buffer, *(ulong*)(buffer + 8));
+        return TryLStat(path, buffer) ? (*(ulong*)buffer, *(ulong*)(buffer + 8)) : null;
     }
 
     /// <summary>Owner and mode bits of a path without following a final symlink, or null if it does not exist.</summary>
     internal static unsafe (uint Owner, uint Mode)? PathOwnerAndMode(string path)
     {
         byte* buffer = stackalloc byte[Interop.Sys.StatBufferSize];
-        if (Interop.Sys.LStat(path, buffer) != 0)
+        if (!TryLStat(path, buffer))
         {
-            int errno = Interop.Errno.Last;
-            if (errno == Interop.Errno.ENOENT)
-            {
-                return null;
-            }
-            throw PosixError.Create(errno, "lstat", path);
+            return null;
         }
         // x86-64: st_nlink is 64-bit and precedes st_mode; the generic layout (arm64) has a 32-bit st_mode first.
         bool x64 = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
         uint mode = *(uint*)(buffer + (x64 ? 24 : 16));
         uint owner = *(uint*)(buffer + (x64 ? 28 : 24));
         return (owner, mode);
+    }
+
+    /// <summary>lstat into <paramref name="buffer"/>; false if the path does not exist.</summary>
+    private static unsafe bool TryLStat(string path, byte* buffer)
+    {
+        if (Interop.Sys.LStat(path, buffer) == 0)
+        {
+            return true;
+        }
+        int errno = Interop.Errno.Last;
+        if (errno == Interop.Errno.ENOENT)
+        {
+            return false;
+        }
+        throw PosixError.Create(errno, "lstat", path);
     }
 }

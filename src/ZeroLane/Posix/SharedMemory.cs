@@ -12,11 +12,10 @@ namespace ZeroLane.Posix;
 /// </remarks>
 internal sealed class SharedMemory : IDisposable
 {
-    private SharedMemory(string name, SafeMappingHandle mapping, bool writable)
+    private SharedMemory(string name, SafeMappingHandle mapping)
     {
         Name = name;
         Mapping = mapping;
-        IsWritable = writable;
     }
 
     internal string Name { get; }
@@ -24,8 +23,6 @@ internal sealed class SharedMemory : IDisposable
     internal SafeMappingHandle Mapping { get; }
 
     internal long Length => Mapping.Length;
-
-    internal bool IsWritable { get; }
 
     /// <summary>Creates a new object of <paramref name="size"/> bytes (zero-filled); fails if the name exists.</summary>
     internal static SharedMemory CreateExclusive(string name, long size, UnixFileMode mode)
@@ -48,7 +45,7 @@ internal sealed class SharedMemory : IDisposable
             {
                 throw PosixError.Last("ftruncate", "/dev/shm/" + name);
             }
-            return new SharedMemory(name, Map(handle, size, writable: true, name), writable: true);
+            return new SharedMemory(name, Map(handle, size, writable: true, name));
         }
         catch
         {
@@ -76,9 +73,9 @@ internal sealed class SharedMemory : IDisposable
         if (size == 0)
         {
             // Created but not yet sized: the creator is between shm_open and ftruncate.
-            return new SharedMemory(name, new SafeMappingHandle(IntPtr.Zero, 0), writable);
+            return new SharedMemory(name, new SafeMappingHandle(IntPtr.Zero, 0));
         }
-        return new SharedMemory(name, Map(handle, size, writable, name), writable);
+        return new SharedMemory(name, Map(handle, size, writable, name));
     }
 
     /// <summary>Removes the name; returns false if it did not exist.</summary>
