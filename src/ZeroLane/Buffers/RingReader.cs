@@ -326,6 +326,7 @@ public sealed partial class RingReader : IDisposable
         _region.WriteUInt64(OiebLayout.ReaderPid, (ulong)self.Pid);
         _region.WriteUInt32Release(OiebLayout.ExtensionFlags, (uint)ReaderFlags.CountsFramesAndReleasesInOrder);
         _region.WriteUInt32Release(OiebLayout.ExtensionMagic, OiebLayout.ExtensionMagicValue);
+        // release [OIEB-ready]: pairs with the writer's acquire load of oieb_size in ValidateOieb.
         _region.WriteUInt32Release(OiebLayout.OiebSize, OiebLayout.Size);
     }
 

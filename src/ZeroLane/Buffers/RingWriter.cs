@@ -161,6 +161,7 @@ public sealed partial class RingWriter : IDisposable
     /// <summary>Checks an OIEB and returns the block sizes.</summary>
     internal static (long MetadataSize, long PayloadSize) ValidateOieb(MappedRegion region, string name)
     {
+        // acquire [OIEB-ready]: pairs with the reader's release store of oieb_size; every other field is set.
         uint oiebSize = region.ReadUInt32Acquire(OiebLayout.OiebSize);
         if (oiebSize == 0)
         {
