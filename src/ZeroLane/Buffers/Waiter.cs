@@ -49,6 +49,12 @@ internal ref struct Waiter
     /// <summary>True once per peer-check interval: the caller should check that its peer still lives.</summary>
     internal bool PeerCheckDue()
     {
+        if (_spins != 0 && (_spins & 63) != 0 && Spinning)
+        {
+            // While spinning, read the clock only every 64 iterations: a clock read costs as much as a
+            // spin iteration and would otherwise delay noticing the next frame.
+            return false;
+        }
         long now = Stopwatch.GetTimestamp();
         if (now < _nextPeerCheck)
         {
@@ -58,12 +64,15 @@ internal ref struct Waiter
         return true;
     }
 
+    /// <summary>True while this wait spins rather than sleeps.</summary>
+    private readonly bool Spinning => _strategy == WaitStrategy.BusySpin || (_strategy == WaitStrategy.SpinThenBlock && _spins < SpinLimit);
+
     /// <summary>Waits a little. Returns false when the deadline has passed; throws when cancelled.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Wait()
     {
         _cancellationToken.ThrowIfCancellationRequested();
-        if (_strategy == WaitStrategy.BusySpin || (_strategy == WaitStrategy.SpinThenBlock && _spins < SpinLimit))
+        if (Spinning)
         {
             _spins++;
             if ((_spins & 63) == 1 && Stopwatch.GetTimestamp() >= _deadline)
