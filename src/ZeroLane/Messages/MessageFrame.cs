@@ -63,6 +63,10 @@ public static class MessageFrame
     public static long ReadPrefix(ReadOnlySpan<byte> prefix, MessageFrameLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
+        if (prefix.Length < PrefixSize)
+        {
+            throw new MessageFrameException($"A frame prefix needs {PrefixSize} bytes; only {prefix.Length} arrived: the stream ended mid-prefix.");
+        }
         ulong length = BinaryPrimitives.ReadUInt64BigEndian(prefix);
         if (length < FixedHeaderSize)
         {
@@ -77,7 +81,8 @@ public static class MessageFrame
 
     /// <summary>
     /// Makes a message from the bytes after a prefix: body and parts become slices of <paramref name="frame"/>
-    /// (no copy). <paramref name="owner"/>, if given, is disposed with the message.
+    /// (no copy). <paramref name="owner"/>, if given, is disposed with the message; if decoding throws, the
+    /// caller keeps it.
     /// </summary>
     /// <exception cref="MessageFrameException">The header's counts or lengths do not fit the frame.</exception>
     public static Message Decode(ReadOnlyMemory<byte> frame, MessageFrameLimits limits, IDisposable? owner = null)
@@ -155,8 +160,18 @@ public sealed record MessageFrameLimits
 
     private readonly long _maxFrameLength = 256L << 20;
 
-    /// <summary>Most parts accepted in one message. Default 1,024.</summary>
-    public int MaxParts { get; init; } = 1024;
+    /// <summary>Most parts accepted in one message. Default 1,024; 0 or more.</summary>
+    public int MaxParts
+    {
+        get => _maxParts;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _maxParts = value;
+        }
+    }
+
+    private readonly int _maxParts = 1024;
 
     /// <summary>The defaults.</summary>
     public static MessageFrameLimits Default { get; } = new();
