@@ -58,7 +58,7 @@ public sealed class CameraFramesTravelWithoutCopies
     [Fact]
     public void DecodedPixelsCannotBeReadOnceTheMessageIsDisposed()
     {
-        Message incoming = SimulatedWire.Transmit(MultipartCodec<CameraFrame>.Instance.ToMessage(NewFrame()));
+        Message incoming = SimulatedWire.SendAndReceive(MultipartCodec<CameraFrame>.Instance.ToMessage(NewFrame()));
         CameraFrame received = MultipartCodec<CameraFrame>.Instance.Decode(incoming);
 
         incoming.Dispose();

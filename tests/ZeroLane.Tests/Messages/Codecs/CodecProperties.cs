@@ -70,7 +70,7 @@ public sealed class CodecProperties
     {
         Property property = Prop.ForAll(Arb.From(s_segment), body =>
         {
-            using Message incoming = SimulatedWire.Transmit(BytesCodec.Instance.ToMessage(body));
+            using Message incoming = SimulatedWire.SendAndReceive(BytesCodec.Instance.ToMessage(body));
             Assert.Equal(body, BytesCodec.Instance.Decode(incoming).ToArray());
         });
 
@@ -84,7 +84,7 @@ public sealed class CodecProperties
 
         Property property = Prop.ForAll(strings, text =>
         {
-            using Message incoming = SimulatedWire.Transmit(Utf8StringCodec.Instance.ToMessage(text));
+            using Message incoming = SimulatedWire.SendAndReceive(Utf8StringCodec.Instance.ToMessage(text));
             Assert.Equal(text, Utf8StringCodec.Instance.Decode(incoming));
         });
 
@@ -102,7 +102,7 @@ public sealed class CodecProperties
 
         Property property = Prop.ForAll(Arb.From(text), value =>
         {
-            using Message incoming = SimulatedWire.Transmit(Utf8StringCodec.Instance.ToMessage(value));
+            using Message incoming = SimulatedWire.SendAndReceive(Utf8StringCodec.Instance.ToMessage(value));
             Assert.Equal(value, Utf8StringCodec.Instance.Decode(incoming));
         });
 
@@ -114,7 +114,7 @@ public sealed class CodecProperties
     {
         Property property = Prop.ForAll(ArbMap.Default.ArbFor<Mixed>(), value =>
         {
-            using Message incoming = SimulatedWire.Transmit(UnmanagedCodec<Mixed>.Instance.ToMessage(value));
+            using Message incoming = SimulatedWire.SendAndReceive(UnmanagedCodec<Mixed>.Instance.ToMessage(value));
             Mixed received = UnmanagedCodec<Mixed>.Instance.Decode(incoming);
             // Compare bit patterns so NaN payloads and -0.0 count as equal only when identical.
             Assert.True(MemoryMarshal.AsBytes(new ReadOnlySpan<Mixed>(in value)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<Mixed>(in received))) || value.Equals(received));
@@ -134,7 +134,7 @@ public sealed class CodecProperties
 
     private static T RoundTrip<T>(T value) where T : unmanaged
     {
-        using Message incoming = SimulatedWire.Transmit(UnmanagedCodec<T>.Instance.ToMessage(value));
+        using Message incoming = SimulatedWire.SendAndReceive(UnmanagedCodec<T>.Instance.ToMessage(value));
         return UnmanagedCodec<T>.Instance.Decode(incoming);
     }
 

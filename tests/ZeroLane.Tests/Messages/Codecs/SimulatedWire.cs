@@ -53,6 +53,15 @@ internal static class SimulatedWire
     /// <summary>Sends <paramref name="message"/> across the simulated wire.</summary>
     internal static Message Transmit(Message message) => Transmit(message, out _);
 
+    /// <summary>Sends <paramref name="outgoing"/> across the simulated wire and disposes it (the sender is done with it).</summary>
+    internal static Message SendAndReceive(Message outgoing)
+    {
+        using (outgoing)
+        {
+            return Transmit(outgoing, out _);
+        }
+    }
+
     /// <summary>
     /// The offset of <paramref name="inner"/> inside <paramref name="outer"/> if it lies entirely within it
     /// (same memory, compared by address), otherwise -1.
