@@ -39,7 +39,7 @@ public sealed class MultipartCodec<T> : IMessageCodec<T>
     public T Decode(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        CodecChecks.ExpectPartCount(message, T.PartCount, $"a {typeof(T).Name} (MultipartCodec)");
+        CodecChecks.ExpectPartCount(message, T.PartCount, "MultipartCodec", typeof(T));
         return T.Read(message.Body.Span, message.Parts);
     }
 }

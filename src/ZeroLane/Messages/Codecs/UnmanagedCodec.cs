@@ -36,7 +36,7 @@ public sealed class UnmanagedCodec<T> : IMessageCodec<T>
     public T Decode(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        CodecChecks.ExpectPartCount(message, 0, $"a {typeof(T).Name} (UnmanagedCodec)");
+        CodecChecks.ExpectPartCount(message, 0, "UnmanagedCodec", typeof(T));
         ReadOnlySpan<byte> body = message.Body.Span;
         if (body.Length != BodySize)
         {
