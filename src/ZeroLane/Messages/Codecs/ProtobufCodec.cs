@@ -8,14 +8,18 @@ namespace ZeroLane.Messages.Codecs;
 /// (which Protobuf would copy on both ends).
 /// </summary>
 /// <remarks>
-/// Encoding serializes the Protobuf message (Protobuf's <c>WriteContext</c>, the writer behind <see cref="CodedOutputStream"/>) straight into a pooled body buffer the
-/// built message returns to the pool; the parts are referenced as they are. Decoding parses the body with the
+/// Encoding serializes the Protobuf message with Protobuf's <c>WriteContext</c> (the writer behind
+/// <see cref="CodedOutputStream"/>) straight into a pooled body buffer of exactly <c>CalculateSize()</c> bytes,
+/// which the built message returns to the pool; the parts are referenced as they are. Decoding parses the body with the
 /// <see cref="MessageParser{T}"/> given to the constructor (Protobuf copies what it parses); the parts are
 /// returned in place.
 /// </remarks>
-/// <typeparam name="T">The generated Protobuf message type.</typeparam>
+/// <typeparam name="T">
+/// The generated Protobuf message type. <see cref="IBufferMessage"/> (code from protoc 3.11 or later) lets it be
+/// written into and parsed from spans without a stream object.
+/// </typeparam>
 public sealed class ProtobufCodec<T> : IMessageCodec<Multipart<T>>
-    where T : IMessage<T>
+    where T : IMessage<T>, IBufferMessage
 {
     private readonly MessageParser<T> _parser;
 
@@ -27,7 +31,7 @@ public sealed class ProtobufCodec<T> : IMessageCodec<Multipart<T>>
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentException">The Protobuf message is null or larger than a body can be.</exception>
+    /// <exception cref="ArgumentException">The Protobuf message is null.</exception>
     public void Encode(in Multipart<T> value, MessageBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
