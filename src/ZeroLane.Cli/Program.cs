@@ -11,6 +11,7 @@ var root = new RootCommand("zerolane: zero-copy data exchange between processes 
     CleanCommand.Create(),
     ReadCommand.Create(),
     WriteCommand.Create(),
+    BridgeCommand.Create(),
     BenchCommand.Create(),
     DemoReaderCommand.Create(),
     DemoWriterCommand.Create(),
