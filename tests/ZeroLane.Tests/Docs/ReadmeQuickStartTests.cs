@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using ZeroLane.Buffers;
+using ZeroLane.Messages;
 using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Docs;
@@ -29,6 +30,38 @@ public sealed class ReadmeQuickStartTests : BufferTest
         string expected = Normalize(block.Replace("using System.Text;\nusing ZeroLane.Buffers;\n", "")
             .Replace("\"camera-0\"", "name").Replace("Console.WriteLine", "output.WriteLine"));
         Assert.Equal(expected, Normalize(body));
+    }
+
+    [Fact]
+    public void MessagesExampleRunsAsWritten()
+    {
+        string name = NewName("readme-msg");
+        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 32 << 20 });
+        using var writer = new RingWriter(name);
+        Assert.Equal(6_220_800, MessagesExample(reader, writer));
+    }
+
+    [Fact]
+    public void ReadmeShowsTheMessagesExampleOfThisFile()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        string block = Regex.Matches(readme, "```csharp\n(.*?)```", RegexOptions.Singleline)[1].Groups[1].Value;
+        string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests/ZeroLane.Tests/Docs/ReadmeQuickStartTests.cs"));
+        string body = Regex.Match(source, @"// messages example begins\n(.*?)\s*// messages example ends", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Equal(Normalize(block.Replace("using ZeroLane.Messages;\n", "")), Normalize(body));
+    }
+
+    private static int MessagesExample(RingReader reader, RingWriter writer)
+    {
+        // messages example begins
+        byte[] pixels = new byte[6_220_800];
+        using Message outgoing = Message.CreateBuilder().WithBody("{\"camera\":0}"u8.ToArray()).AddPart(pixels).Build();
+        writer.WriteMessage(outgoing, TimeSpan.FromSeconds(1));          // one ring frame: header, body, pixels
+
+        using Message incoming = reader.ReadMessage(TimeSpan.FromSeconds(1));
+        ReadOnlyMemory<byte> received = incoming.GetPart(0);             // in place in shared memory, no copy
+        // messages example ends
+        return received.Length;
     }
 
     private static async Task QuickStart(string name, TextWriter output)
