@@ -16,6 +16,7 @@ namespace ZeroLane.Cli.Bench;
 internal sealed record BenchResult
 {
     internal const string ZeroLane = "zerolane";
+    internal const string ZeroLaneMessage = "zerolane-message";
     internal const string UnixSocket = "unix-socket";
     internal const string MemoryCopy = "memcpy";
     internal const string CacheLine = "cacheline";

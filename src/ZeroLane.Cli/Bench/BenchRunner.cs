@@ -59,6 +59,14 @@ internal sealed class BenchRunner
                     }
                 }
             }
+            if (_settings.Includes(BenchSettings.Messages))
+            {
+                // A message of 8 parts (each from its own array) through one ring frame per message, default strategy.
+                foreach (int size in _settings.Sizes.Where(size => size >= MessagePartsMinimumFrame))
+                {
+                    Add(await RingThroughputAsync(WaitStrategy.SpinThenBlock, size, cancellationToken, parts: MessageParts).ConfigureAwait(false));
+                }
+            }
             if (_settings.Includes(BenchSettings.Socket))
             {
                 foreach (int size in _settings.Sizes)
@@ -101,15 +109,19 @@ internal sealed class BenchRunner
         _output.Flush();
     }
 
-    private async Task<BenchResult> RingThroughputAsync(WaitStrategy wait, int frameBytes, CancellationToken cancellationToken)
+    /// <summary>Parts of the messages the "messages" part sends, and the smallest frame that carries them.</summary>
+    internal const int MessageParts = 8;
+    internal const int MessagePartsMinimumFrame = 1024;
+
+    private async Task<BenchResult> RingThroughputAsync(WaitStrategy wait, int frameBytes, CancellationToken cancellationToken, int parts = 0)
     {
         string name = NewBufferName();
         try
         {
-            PeerOptions reader = PeerFor(PeerOptions.ReaderRole, name, null, frameBytes, wait);
+            PeerOptions reader = PeerFor(PeerOptions.ReaderRole, name, null, frameBytes, wait) with { Parts = parts };
             PeerOptions writer = reader with { Role = PeerOptions.WriterRole };
             (PeerReport readerReport, PeerReport writerReport) = await RunPairAsync(RingPeer.CommandName, reader, writer, cancellationToken).ConfigureAwait(false);
-            return BenchResult.FromPeers(BenchResult.ZeroLane, BenchResult.Throughput, BenchWait.NameOf(wait), frameBytes,
+            return BenchResult.FromPeers(parts > 0 ? BenchResult.ZeroLaneMessage : BenchResult.ZeroLane, BenchResult.Throughput, BenchWait.NameOf(wait), frameBytes,
                 measured: readerReport, sender: writerReport, receiver: readerReport);
         }
         finally

@@ -10,8 +10,9 @@ internal sealed record BenchSettings(IReadOnlyList<int> Sizes, double Seconds, d
     internal const string Socket = "socket";
     internal const string MemoryCopy = "memcpy";
     internal const string CacheLine = "cacheline";
+    internal const string Messages = "messages";
 
-    internal static readonly string[] AllParts = [Ring, Socket, MemoryCopy, CacheLine];
+    internal static readonly string[] AllParts = [Ring, Messages, Socket, MemoryCopy, CacheLine];
 
     /// <summary>1080p RGB24: one video frame, the workload the ring was built for.</summary>
     internal const int VideoFrameBytes = 6_220_800;

@@ -92,6 +92,13 @@ internal sealed class BenchTable
                 string figure = string.Create(s_culture, $"ring throughput {FormatSize(size)}, {wait}: {ring / 1e9:0.00} GB/s");
                 lines.Add(parts.Count > 0 ? figure + " = " + string.Join(", ", parts) : figure);
             }
+            if (Find(BenchResult.ZeroLaneMessage, BenchResult.Throughput, "spin-then-block", size) is { BytesPerSec: double message })
+            {
+                string figure = string.Create(s_culture, $"ring message of {BenchRunner.MessageParts} parts {FormatSize(size)}, spin-then-block: {message / 1e9:0.00} GB/s");
+                lines.Add(memcpy?.BytesPerSec is double copyRate
+                    ? figure + string.Create(s_culture, $" = {100 * message / copyRate:0}% of memcpy")
+                    : figure);
+            }
         }
 
         int small = settings.Sizes.Contains(64) ? 64 : settings.Sizes.Min();

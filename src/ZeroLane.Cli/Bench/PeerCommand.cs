@@ -17,6 +17,7 @@ internal static class PeerCommand
         var warmup = new Option<double>("--warmup") { Description = "Seconds before the measured window.", DefaultValueFactory = _ => 0.5 };
         var seconds = new Option<double>("--seconds") { Description = "Length of the measured window.", DefaultValueFactory = _ => 2 };
         var maxSamples = new Option<int>("--max-samples") { Description = "Capacity of the latency sample array.", DefaultValueFactory = _ => 1_000_000 };
+        var parts = new Option<int>("--parts") { Description = "Send each frame as a message of this many parts (0: raw frames)." };
 
         var command = new Command(name, description) { Hidden = true };
         command.Options.Add(role);
@@ -28,6 +29,7 @@ internal static class PeerCommand
         command.Options.Add(warmup);
         command.Options.Add(seconds);
         command.Options.Add(maxSamples);
+        command.Options.Add(parts);
         command.SetAction(parseResult =>
         {
             try
@@ -41,7 +43,8 @@ internal static class PeerCommand
                     BenchWait.Parse(parseResult.GetValue(wait)!),
                     parseResult.GetValue(warmup),
                     parseResult.GetValue(seconds),
-                    parseResult.GetValue(maxSamples));
+                    parseResult.GetValue(maxSamples),
+                    parseResult.GetValue(parts));
                 PeerChannel.Begin(options);
                 run(options);
                 return 0;

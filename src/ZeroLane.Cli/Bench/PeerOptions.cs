@@ -12,6 +12,7 @@ namespace ZeroLane.Cli.Bench;
 /// <param name="WarmupSeconds">Time to run before the measured window.</param>
 /// <param name="Seconds">Length of the measured window.</param>
 /// <param name="MaxSamples">Capacity of the latency sample array (the window ends early when it is full).</param>
+/// <param name="Parts">0: frames of raw bytes; N: each frame is a message of N parts (sent with WriteMessage, read with DecodeFrame).</param>
 internal sealed record PeerOptions(
     string Role,
     string Name,
@@ -21,7 +22,8 @@ internal sealed record PeerOptions(
     WaitStrategy Wait,
     double WarmupSeconds,
     double Seconds,
-    int MaxSamples)
+    int MaxSamples,
+    int Parts = 0)
 {
     internal const string ReaderRole = "reader";
     internal const string WriterRole = "writer";
@@ -47,6 +49,11 @@ internal sealed record PeerOptions(
         {
             arguments.Add("--reply-name");
             arguments.Add(ReplyName);
+        }
+        if (Parts > 0)
+        {
+            arguments.Add("--parts");
+            arguments.Add(Parts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         return arguments;
     }

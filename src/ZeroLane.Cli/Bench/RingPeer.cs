@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using ZeroLane.Buffers;
+using ZeroLane.Messages;
 
 namespace ZeroLane.Cli.Bench;
 
@@ -56,13 +57,14 @@ internal static class RingPeer
         WarmSleepPath(reader);
         PeerChannel.SignalReady();
         ulong checksum = 0;
-        ControlFrame.Expect(ReadUntilControl(reader, options.FrameBytes, ref checksum, out _), ControlFrame.Start);
+        bool messages = options.Parts > 0;
+        ControlFrame.Expect(ReadUntilControl(reader, options.FrameBytes, messages, ref checksum, out _), ControlFrame.Start);
 
         var meter = new WindowMeter();
         meter.Start();
-        ControlFrame.Expect(ReadUntilControl(reader, options.FrameBytes, ref checksum, out long firstHalf), ControlFrame.Half);
+        ControlFrame.Expect(ReadUntilControl(reader, options.FrameBytes, messages, ref checksum, out long firstHalf), ControlFrame.Half);
         meter.Half(firstHalf);
-        byte code = ReadUntilControl(reader, options.FrameBytes, ref checksum, out long secondHalf);
+        byte code = ReadUntilControl(reader, options.FrameBytes, messages, ref checksum, out long secondHalf);
         PeerReport report = meter.Stop(secondHalf, checksum, null);
         ControlFrame.Expect(code, ControlFrame.Stop);
 
@@ -76,17 +78,18 @@ internal static class RingPeer
         FrameToucher.FillPattern(data);
         byte[][] control = ControlFrame.CreateAll(options.FrameBytes);
         int checkMask = options.FrameBytes >= 4096 ? 0 : 63;
+        using Message? message = options.Parts > 0 ? MessageOfParts(options.FrameBytes, options.Parts) : null;
 
-        WriteFor(writer, data, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), checkMask);
+        WriteFor(writer, data, message, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), checkMask);
         WriteOne(writer, control[ControlFrame.Start]);
 
         var meter = new WindowMeter();
         meter.Start();
         long started = Stopwatch.GetTimestamp();
-        long firstHalf = WriteFor(writer, data, started + PeerChannel.SecondsToTicks(options.Seconds / 2), checkMask);
+        long firstHalf = WriteFor(writer, data, message, started + PeerChannel.SecondsToTicks(options.Seconds / 2), checkMask);
         WriteOne(writer, control[ControlFrame.Half]);
         meter.Half(firstHalf);
-        long secondHalf = WriteFor(writer, data, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
+        long secondHalf = WriteFor(writer, data, message, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
         PeerReport report = meter.Stop(secondHalf, 0, null);
 
         WriteOne(writer, control[ControlFrame.Stop]);
@@ -171,7 +174,7 @@ internal static class RingPeer
 
     /// <summary>Reads, touches and releases data frames until a control frame arrives; returns its code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static byte ReadUntilControl(RingReader reader, int frameBytes, ref ulong checksum, out long frames)
+    private static byte ReadUntilControl(RingReader reader, int frameBytes, bool messages, ref ulong checksum, out long frames)
     {
         long count = 0;
         while (true)
@@ -190,21 +193,35 @@ internal static class RingPeer
                 frames = count;
                 return code;
             }
-            checksum += FrameToucher.Touch(span);
-            frame.Dispose();
+            if (messages)
+            {
+                // Decoded in place: the parts are slices of the ring frame, released with the message.
+                using Message message = RingMessageExtensions.DecodeFrame(frame, MessageFrameLimits.Default);
+                foreach (ReadOnlyMemory<byte> part in message.Parts)
+                {
+                    checksum += FrameToucher.Touch(part.Span);
+                }
+            }
+            else
+            {
+                checksum += FrameToucher.Touch(span);
+                frame.Dispose();
+            }
             count++;
         }
     }
 
     /// <summary>Writes data frames until <paramref name="deadline"/>, reading the clock every <paramref name="checkMask"/> + 1 frames.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long WriteFor(RingWriter writer, byte[] data, long deadline, int checkMask)
+    private static long WriteFor(RingWriter writer, byte[] data, Message? message, long deadline, int checkMask)
     {
         ReadOnlySpan<byte> span = data;
         long frames = 0;
         while (true)
         {
-            WriteStatus status = writer.TryWrite(span, PeerChannel.PollInterval);
+            WriteStatus status = message is null
+                ? writer.TryWrite(span, PeerChannel.PollInterval)
+                : writer.TryWriteMessage(message, PeerChannel.PollInterval);
             if (status != WriteStatus.Success)
             {
                 PeerChannel.OnWriteStall(status);
@@ -223,6 +240,29 @@ internal static class RingPeer
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A message with an empty body and <paramref name="parts"/> parts, each its own array, sized so that the
+    /// whole ring frame (message header included) is <paramref name="frameBytes"/>: the same bytes per frame as
+    /// the raw rows, gathered from separate segments.
+    /// </summary>
+    private static Message MessageOfParts(int frameBytes, int parts)
+    {
+        int payload = frameBytes - MessageFrame.HeaderSize(parts);
+        if (payload < parts)
+        {
+            throw new ArgumentException($"A frame of {frameBytes} bytes cannot carry a message of {parts} parts.");
+        }
+        MessageBuilder builder = Message.CreateBuilder();
+        for (int i = 0; i < parts; i++)
+        {
+            int length = payload / parts + (i == parts - 1 ? payload % parts : 0);
+            byte[] part = new byte[length];
+            FrameToucher.FillPattern(part);
+            builder.AddPart(part);
+        }
+        return builder.Build();
     }
 
     /// <summary>Answers every data frame with <paramref name="reply"/> until a control frame arrives; returns its code (the caller answers it).</summary>
