@@ -5,8 +5,8 @@ namespace ZeroLane.Messages.Transport;
 
 /// <summary>
 /// Receives frames (<see cref="MessageFrame"/>) from a connected stream socket: the 8-byte prefix, then
-/// exactly the frame into one pooled buffer, returned as a <see cref="Message"/> whose body and parts are
-/// slices of that buffer (no copy). Disposing the message returns the buffer to the pool.
+/// the frame into one pooled buffer, returned as a <see cref="Message"/> whose body and parts are slices of
+/// that buffer (no copy). Disposing the message returns the buffer to the pool.
 /// </summary>
 /// <remarks>
 /// Design: every byte received is recorded in the reader's own fields (prefix bytes so far, the frame
@@ -14,7 +14,10 @@ namespace ZeroLane.Messages.Transport;
 /// <see cref="Socket.ReceiveAsync(Memory{byte}, SocketFlags, CancellationToken)"/> delivers no bytes. So a
 /// receive cancelled at any point can simply be called again: it resumes where the last one stopped, with
 /// no byte lost or duplicated. The prefix is validated (<see cref="MessageFrame.ReadPrefix"/>) before the
-/// buffer is allocated, so a lying length costs nothing.
+/// buffer is allocated, so a lying length costs nothing. Reads go into a 64 KiB staging buffer while the
+/// reader waits for a prefix or for the rest of a frame smaller than that, so a stream of small messages
+/// costs one receive call per many messages (their bytes are copied once from staging into their frame
+/// buffers); the rest of a larger frame is received straight into its own buffer, with no copy.
 /// <para>
 /// Over a <see cref="Stream"/> (TLS) the stream does not promise that a cancelled read consumed nothing, so a
 /// cancelled receive faults the reader there.
@@ -27,8 +30,12 @@ public sealed class FrameReader : IDisposable
     private readonly Socket? _socket;
     private readonly Stream? _stream;
     private readonly MessageFrameLimits _limits;
-    private readonly byte[] _prefix = new byte[MessageFrame.PrefixSize];
-    private int _prefixRead;
+    private const int StagingSize = 64 * 1024;
+
+    // Bytes received but not yet consumed: a prefix in progress, or the start of frames read ahead.
+    private readonly byte[] _staging = new byte[StagingSize];
+    private int _stagedStart;
+    private int _stagedEnd;
     private PooledFrameBuffer? _frame;
     private int _frameLength;
     private int _frameRead;
@@ -61,8 +68,8 @@ public sealed class FrameReader : IDisposable
     /// <summary>True once a receive failed (malformed or truncated frame, broken connection).</summary>
     public bool IsFaulted => Volatile.Read(ref _fault) is not null;
 
-    /// <summary>True while part of a frame has arrived (for example after a cancelled receive).</summary>
-    public bool HasPartialFrame => _prefixRead > 0;
+    /// <summary>True while bytes of a frame not yet returned have arrived (after a cancelled receive, or read ahead).</summary>
+    public bool HasPartialFrame => _frame is not null || Staged > 0;
 
     /// <summary>Frames received.</summary>
     public long FramesReceived { get; private set; }
@@ -108,54 +115,73 @@ public sealed class FrameReader : IDisposable
     {
         try
         {
-            while (_prefixRead < MessageFrame.PrefixSize)
+            while (true)
             {
-                int received = await ReadAsync(_prefix.AsMemory(_prefixRead), cancellationToken).ConfigureAwait(false);
-                if (received == 0)
+                if (_frame is null)
                 {
-                    if (_prefixRead == 0)
+                    if (Staged < MessageFrame.PrefixSize)
                     {
-                        _ended = true;
-                        return null;
+                        CompactStaging();
+                        int received = await ReadAsync(_staging.AsMemory(_stagedEnd), cancellationToken).ConfigureAwait(false);
+                        if (received == 0)
+                        {
+                            if (Staged == 0)
+                            {
+                                _ended = true;
+                                return null;
+                            }
+                            throw new MessageStreamTruncatedException(Staged, null);
+                        }
+                        _stagedEnd += received;
+                        continue;
                     }
-                    throw new MessageStreamTruncatedException(_prefixRead, null);
+                    long length = MessageFrame.ReadPrefix(_staging.AsSpan(_stagedStart, MessageFrame.PrefixSize), _limits);
+                    _stagedStart += MessageFrame.PrefixSize;
+                    _frame = new PooledFrameBuffer((int)length);
+                    _frameLength = (int)length;
+                    _frameRead = 0;
                 }
-                _prefixRead += received;
-            }
-            if (_frame is null)
-            {
-                long length = MessageFrame.ReadPrefix(_prefix, _limits);
-                _frame = new PooledFrameBuffer((int)length);
-                _frameLength = (int)length;
-                _frameRead = 0;
-            }
-            while (_frameRead < _frameLength)
-            {
-                int received = await ReadAsync(_frame.Memory[_frameRead.._frameLength], cancellationToken).ConfigureAwait(false);
-                if (received == 0)
+
+                int take = Math.Min(Staged, _frameLength - _frameRead);
+                if (take > 0)
                 {
-                    throw new MessageStreamTruncatedException(MessageFrame.PrefixSize + _frameRead, MessageFrame.PrefixSize + (long)_frameLength);
+                    _staging.AsSpan(_stagedStart, take).CopyTo(_frame.GetSpan()[_frameRead..]);
+                    _stagedStart += take;
+                    _frameRead += take;
                 }
-                _frameRead += received;
-            }
-            PooledFrameBuffer frame = _frame;
-            _frame = null;
-            _prefixRead = 0;
-            try
-            {
-                Message message = MessageFrame.Decode(frame.Memory[.._frameLength], _limits, frame);
-                FramesReceived++;
-                return message;
-            }
-            catch
-            {
-                ((IDisposable)frame).Dispose();
-                throw;
+                if (_frameRead == _frameLength)
+                {
+                    return CompleteFrame();
+                }
+
+                // The staging buffer is empty here. The rest of a small frame is read into it (with whatever
+                // follows, saving a system call per small message); a large frame is read straight into its
+                // own buffer, so its bytes are not copied again.
+                int missing = _frameLength - _frameRead;
+                if (missing < _staging.Length)
+                {
+                    _stagedStart = _stagedEnd = 0;
+                    int received = await ReadAsync(_staging, cancellationToken).ConfigureAwait(false);
+                    if (received == 0)
+                    {
+                        throw Truncated();
+                    }
+                    _stagedEnd = received;
+                }
+                else
+                {
+                    int received = await ReadAsync(_frame.Memory[_frameRead.._frameLength], cancellationToken).ConfigureAwait(false);
+                    if (received == 0)
+                    {
+                        throw Truncated();
+                    }
+                    _frameRead += received;
+                }
             }
         }
         catch (OperationCanceledException) when (_socket is not null && cancellationToken.IsCancellationRequested)
         {
-            // Resumable: every byte received so far is in _prefix / _frame.
+            // Resumable: every byte received so far is in the staging buffer or in _frame.
             throw;
         }
         catch (SocketException exception)
@@ -178,6 +204,40 @@ public sealed class FrameReader : IDisposable
         finally
         {
             Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private int Staged => _stagedEnd - _stagedStart;
+
+    private Message CompleteFrame()
+    {
+        PooledFrameBuffer frame = _frame!;
+        _frame = null;
+        try
+        {
+            Message message = MessageFrame.Decode(frame.Memory, _limits, frame);
+            FramesReceived++;
+            return message;
+        }
+        catch
+        {
+            ((IDisposable)frame).Dispose();
+            throw;
+        }
+    }
+
+    private MessageStreamTruncatedException Truncated() =>
+        new(MessageFrame.PrefixSize + (long)_frameRead, MessageFrame.PrefixSize + (long)_frameLength);
+
+    /// <summary>Moves the staged bytes (less than a prefix) to the start of the staging buffer.</summary>
+    private void CompactStaging()
+    {
+        int staged = Staged;
+        if (_stagedStart > 0)
+        {
+            _staging.AsSpan(_stagedStart, staged).CopyTo(_staging);
+            _stagedStart = 0;
+            _stagedEnd = staged;
         }
     }
 
