@@ -167,10 +167,20 @@ public sealed class FrameWriter
         {
             return SendToStreamAsync(frames, cancellationToken);
         }
-        bool done;
         try
         {
             PinSegments();
+        }
+        catch
+        {
+            // A segment whose owner was disposed cannot be pinned; nothing was written, the writer stays usable.
+            Clear();
+            Exit();
+            throw;
+        }
+        bool done;
+        try
+        {
             done = TrySendVectored();
         }
         catch (Exception exception)
