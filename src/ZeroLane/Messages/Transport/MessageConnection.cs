@@ -164,6 +164,10 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
     public ValueTask SendAsync(Message message, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         Timeouts.RunAsync(token => Writer.SendAsync(message, token), timeout, "Sending", cancellationToken);
 
+    /// <inheritdoc cref="FrameWriter.SendAsync(ReadOnlySpan{Message}, CancellationToken)"/>
+    public ValueTask SendAsync(ReadOnlySpan<Message> messages, CancellationToken cancellationToken = default) =>
+        Writer.SendAsync(messages, cancellationToken);
+
     /// <inheritdoc cref="FrameWriter.SendAsync(IReadOnlyList{Message}, CancellationToken)"/>
     public ValueTask SendAsync(IReadOnlyList<Message> messages, CancellationToken cancellationToken = default) =>
         Writer.SendAsync(messages, cancellationToken);
