@@ -78,6 +78,13 @@ internal sealed class BenchRunner
                     Add(await SocketAsync(PeerOptions.EchoRole, PeerOptions.InitiatorRole, size, cancellationToken).ConfigureAwait(false));
                 }
             }
+            if (_settings.Includes(BenchSettings.MessageSockets))
+            {
+                foreach (BenchResult result in await MessageSocketBench.RunAsync(_settings.WarmupSeconds, _settings.Seconds, cancellationToken).ConfigureAwait(false))
+                {
+                    Add(result);
+                }
+            }
             _table?.WriteSummary(_results, _settings);
         }
         finally

@@ -101,6 +101,23 @@ internal sealed class BenchTable
             }
         }
 
+        foreach (string kind in new[] { "tcp", "unix" })
+        {
+            BenchResult? parts = results.FirstOrDefault(r => r.Transport == $"message-{kind}-8-parts");
+            BenchResult? whole = results.FirstOrDefault(r => r.Transport == $"message-{kind}-contiguous");
+            if (parts?.BytesPerSec is double split && whole?.BytesPerSec is double joined && joined > 0)
+            {
+                lines.Add(string.Create(s_culture,
+                    $"message of 8 parts, 64 MiB, {kind}: {split / 1e9:0.00} GB/s = {100 * split / joined:0}% of the same bytes as one part ({joined / 1e9:0.00} GB/s)"));
+            }
+            BenchResult? single = results.FirstOrDefault(r => r.Transport == $"message-{kind}-64b");
+            BenchResult? batched = results.FirstOrDefault(r => r.Transport == $"message-{kind}-64b-batched");
+            if (single?.FramesPerSec is double one && batched?.FramesPerSec is double many)
+            {
+                lines.Add(string.Create(s_culture, $"64 B messages, {kind}: {one:N0}/s one per send, {many:N0}/s in batches of {MessageSocketBench.Batch}"));
+            }
+        }
+
         int small = settings.Sizes.Contains(64) ? 64 : settings.Sizes.Min();
         var rates = new List<string>();
         foreach (string wait in new[] { "busy-spin", "spin-then-block" })

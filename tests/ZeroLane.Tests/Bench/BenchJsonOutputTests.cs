@@ -55,6 +55,14 @@ public sealed class BenchJsonOutputTests
         }
         // Messages of 8 parts through the ring: default strategy, frames of 1 KiB and more.
         expected.Add("zerolane-message/throughput/spin-then-block/65536");
+        // Messages over sockets: 64 MiB of 8 parts against one part, and 64-byte messages alone and batched.
+        foreach (string kind in new[] { "tcp", "unix" })
+        {
+            expected.Add($"message-{kind}-8-parts/throughput/-/{64 << 20}");
+            expected.Add($"message-{kind}-contiguous/throughput/-/{64 << 20}");
+            expected.Add($"message-{kind}-64b/throughput/-/64");
+            expected.Add($"message-{kind}-64b-batched/throughput/-/64");
+        }
         Assert.Equal(expected.Order(), keys.Order());
     }
 
