@@ -5,31 +5,21 @@ using Xunit;
 namespace ZeroLane.Tests.Ring;
 
 /// <summary>ReadAsync, TryReadAsync and ReadAllAsync deliver frames, wait for later ones, time out and cancel.</summary>
-public sealed class AsyncReading : BufferTest
+public sealed class AsyncReading : RingPairTest
 {
-    private readonly RingReader _reader;
-    private readonly RingWriter _writer;
 
     public AsyncReading()
+        : base(new BufferOptions { MetadataSize = 0, PayloadSize = 4096 })
     {
-        string name = NewName();
-        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
-        _writer = new RingWriter(name);
     }
 
-    public override void Dispose()
-    {
-        _writer.Dispose();
-        _reader.Dispose();
-        base.Dispose();
-    }
 
     [Fact]
     public async Task ReadAsyncReturnsAFrameThatIsAlreadyThere()
     {
-        _writer.Write(Patterns.Create(50, seed: 1), Safety.Timeout);
+        Writer.Write(Patterns.Create(50, seed: 1), Safety.Timeout);
 
-        using Frame frame = await _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout);
+        using Frame frame = await Reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout);
 
         Assert.Equal(1UL, frame.Sequence);
         Patterns.AssertMatches(frame.Span, 50, seed: 1);
@@ -38,10 +28,10 @@ public sealed class AsyncReading : BufferTest
     [Fact]
     public async Task APendingReadAsyncCompletesWhenAFrameIsWrittenLater()
     {
-        Task<Frame> pending = _reader.ReadAsync().AsTask();
+        Task<Frame> pending = Reader.ReadAsync().AsTask();
         Assert.False(pending.IsCompleted);
 
-        _writer.Write(Patterns.Create(50, seed: 1), Safety.Timeout);
+        Writer.Write(Patterns.Create(50, seed: 1), Safety.Timeout);
 
         using Frame frame = await pending.WaitAsync(Safety.Timeout);
         Patterns.AssertMatches(frame.Span, 50, seed: 1);
@@ -50,7 +40,7 @@ public sealed class AsyncReading : BufferTest
     [Fact]
     public async Task TryReadAsyncReportsATimeoutWhenNoFrameArrives()
     {
-        ReadResult result = await _reader.TryReadAsync(Safety.Short).AsTask().WaitAsync(Safety.Timeout);
+        ReadResult result = await Reader.TryReadAsync(Safety.Short).AsTask().WaitAsync(Safety.Timeout);
 
         Assert.Equal(ReadStatus.TimedOut, result.Status);
         Assert.False(result.Frame.IsValid);
@@ -59,8 +49,8 @@ public sealed class AsyncReading : BufferTest
     [Fact]
     public async Task TryReadAsyncReturnsAFrameThatArrivesWithinItsTimeout()
     {
-        ValueTask<ReadResult> pending = _reader.TryReadAsync(Safety.Timeout);
-        _writer.Write(Patterns.Create(8, seed: 3), Safety.Timeout);
+        ValueTask<ReadResult> pending = Reader.TryReadAsync(Safety.Timeout);
+        Writer.Write(Patterns.Create(8, seed: 3), Safety.Timeout);
 
         ReadResult result = await pending.AsTask().WaitAsync(Safety.Timeout);
 
@@ -73,7 +63,7 @@ public sealed class AsyncReading : BufferTest
     public async Task CancellingAPendingReadAsyncThrowsOperationCanceledException()
     {
         using var cancellation = new CancellationTokenSource();
-        Task<Frame> pending = _reader.ReadAsync(cancellation.Token).AsTask();
+        Task<Frame> pending = Reader.ReadAsync(cancellation.Token).AsTask();
         Assert.False(pending.IsCompleted);
 
         cancellation.Cancel();
@@ -84,8 +74,8 @@ public sealed class AsyncReading : BufferTest
     [Fact]
     public async Task ReadAsyncWithAnAlreadyCancelledTokenThrowsOperationCanceledException()
     {
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _reader.ReadAsync(new CancellationToken(canceled: true)));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _reader.TryReadAsync(Safety.Timeout, new CancellationToken(canceled: true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Reader.ReadAsync(new CancellationToken(canceled: true)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Reader.TryReadAsync(Safety.Timeout, new CancellationToken(canceled: true)));
     }
 
     [Fact]
@@ -93,13 +83,13 @@ public sealed class AsyncReading : BufferTest
     {
         using (var cancellation = new CancellationTokenSource())
         {
-            Task<Frame> cancelled = _reader.ReadAsync(cancellation.Token).AsTask();
+            Task<Frame> cancelled = Reader.ReadAsync(cancellation.Token).AsTask();
             cancellation.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Safety.Timeout));
         }
-        _writer.Write(Patterns.Create(5, seed: 9), Safety.Timeout);
+        Writer.Write(Patterns.Create(5, seed: 9), Safety.Timeout);
 
-        using Frame frame = await _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout);
+        using Frame frame = await Reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout);
 
         Patterns.AssertMatches(frame.Span, 5, seed: 9);
     }
@@ -109,14 +99,14 @@ public sealed class AsyncReading : BufferTest
     {
         for (ulong i = 1; i <= 10; i++)
         {
-            _writer.Write(Patterns.Create(20, seed: i), Safety.Timeout);
+            Writer.Write(Patterns.Create(20, seed: i), Safety.Timeout);
         }
-        _writer.Dispose();
+        Writer.Dispose();
 
         var previous = default(Frame);
         ulong expected = 1;
         using var cancellation = new CancellationTokenSource(Safety.Timeout);
-        await foreach (Frame frame in _reader.ReadAllAsync(cancellation.Token))
+        await foreach (Frame frame in Reader.ReadAllAsync(cancellation.Token))
         {
             Assert.True(!previous.IsValid || previous.IsReleased, "the previous frame is released when the next is requested");
             Assert.Equal(expected++, frame.Sequence);
@@ -126,7 +116,7 @@ public sealed class AsyncReading : BufferTest
 
         Assert.Equal(11UL, expected);
         Assert.True(previous.IsReleased);
-        Assert.Equal(4096, _reader.GetStats().FreeBytes);
+        Assert.Equal(4096, Reader.GetStats().FreeBytes);
     }
 
     [Fact]
@@ -136,7 +126,7 @@ public sealed class AsyncReading : BufferTest
         Task<int> consuming = Task.Run(async () =>
         {
             int count = 0;
-            await foreach (Frame frame in _reader.ReadAllAsync(cancellation.Token))
+            await foreach (Frame frame in Reader.ReadAllAsync(cancellation.Token))
             {
                 Patterns.AssertMatches(frame.Span, 100, seed: frame.Sequence);
                 count++;
@@ -146,9 +136,9 @@ public sealed class AsyncReading : BufferTest
 
         for (ulong i = 1; i <= 200; i++)
         {
-            _writer.Write(Patterns.Create(100, seed: i), Safety.Timeout);
+            Writer.Write(Patterns.Create(100, seed: i), Safety.Timeout);
         }
-        _writer.Dispose();
+        Writer.Dispose();
 
         Assert.Equal(200, await consuming.WaitAsync(Safety.Timeout));
     }
@@ -156,14 +146,14 @@ public sealed class AsyncReading : BufferTest
     [Fact]
     public async Task ReadAsyncThrowsWriterGoneWhenTheWriterDisconnectsAfterItsLastFrame()
     {
-        _writer.Write(Patterns.Create(5, seed: 1), Safety.Timeout);
-        _writer.Dispose();
+        Writer.Write(Patterns.Create(5, seed: 1), Safety.Timeout);
+        Writer.Dispose();
 
-        using (Frame last = await _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout))
+        using (Frame last = await Reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout))
         {
             Assert.Equal(1UL, last.Sequence);
         }
-        var gone = await Assert.ThrowsAsync<WriterGoneException>(() => _reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout));
+        var gone = await Assert.ThrowsAsync<WriterGoneException>(() => Reader.ReadAsync().AsTask().WaitAsync(Safety.Timeout));
         Assert.False(gone.Crashed);
     }
 
@@ -174,9 +164,9 @@ public sealed class AsyncReading : BufferTest
     [Fact]
     public async Task DisposingTheReaderRightAfterStartingAReadAsyncEndsThatRead()
     {
-        Task<Frame> pending = _reader.ReadAsync().AsTask();
+        Task<Frame> pending = Reader.ReadAsync().AsTask();
 
-        _reader.Dispose();
+        Reader.Dispose();
 
         Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
         Assert.True(finished == pending, "the pending read never completed after the reader was disposed");
@@ -186,11 +176,11 @@ public sealed class AsyncReading : BufferTest
     [Fact]
     public async Task DisposingTheReaderEndsAReadAsyncThatIsAlreadyWaiting()
     {
-        Assert.Equal(ReadStatus.TimedOut, (await _reader.TryReadAsync(Safety.Short)).Status); // the waiting thread now exists
-        Task<Frame> pending = _reader.ReadAsync().AsTask();
+        Assert.Equal(ReadStatus.TimedOut, (await Reader.TryReadAsync(Safety.Short)).Status); // the waiting thread now exists
+        Task<Frame> pending = Reader.ReadAsync().AsTask();
         await Task.Delay(Safety.Short); // not a measurement: just lets the waiting thread pick the read up
 
-        _reader.Dispose();
+        Reader.Dispose();
 
         Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
         Assert.True(finished == pending, "the pending read never completed after the reader was disposed");

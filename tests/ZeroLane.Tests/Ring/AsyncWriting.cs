@@ -5,29 +5,19 @@ using Xunit;
 namespace ZeroLane.Tests.Ring;
 
 /// <summary>WriteAsync, TryWriteAsync and LoanAsync write frames, wait for space, time out and cancel.</summary>
-public sealed class AsyncWriting : BufferTest
+public sealed class AsyncWriting : RingPairTest
 {
     private const int PayloadSize = 1024;
-    private readonly RingReader _reader;
-    private readonly RingWriter _writer;
 
     public AsyncWriting()
+        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
-        string name = NewName();
-        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
-        _writer = new RingWriter(name);
     }
 
-    public override void Dispose()
-    {
-        _writer.Dispose();
-        _reader.Dispose();
-        base.Dispose();
-    }
 
     private void Fill()
     {
-        while (_writer.TryWrite(new byte[240], TimeSpan.Zero) == WriteStatus.Success)
+        while (Writer.TryWrite(new byte[240], TimeSpan.Zero) == WriteStatus.Success)
         {
         }
     }
@@ -35,16 +25,16 @@ public sealed class AsyncWriting : BufferTest
     [Fact]
     public async Task WriteAsyncOfMemoryAndOfASequenceAndLoanAsyncAllArriveInOrder()
     {
-        await _writer.WriteAsync(Patterns.Create(10, seed: 1).AsMemory()).AsTask().WaitAsync(Safety.Timeout);
-        await _writer.WriteAsync(SequenceBuilder.From(Patterns.Create(20, seed: 2)[..5], Patterns.Create(20, seed: 2)[5..])).AsTask().WaitAsync(Safety.Timeout);
-        Assert.Equal(WriteStatus.Success, await _writer.TryWriteAsync(Patterns.Create(30, seed: 3).AsMemory(), Safety.Timeout));
-        FrameLoan loan = await _writer.LoanAsync(40).AsTask().WaitAsync(Safety.Timeout);
+        await Writer.WriteAsync(Patterns.Create(10, seed: 1).AsMemory()).AsTask().WaitAsync(Safety.Timeout);
+        await Writer.WriteAsync(SequenceBuilder.From(Patterns.Create(20, seed: 2)[..5], Patterns.Create(20, seed: 2)[5..])).AsTask().WaitAsync(Safety.Timeout);
+        Assert.Equal(WriteStatus.Success, await Writer.TryWriteAsync(Patterns.Create(30, seed: 3).AsMemory(), Safety.Timeout));
+        FrameLoan loan = await Writer.LoanAsync(40).AsTask().WaitAsync(Safety.Timeout);
         Patterns.Fill(loan.Span, seed: 4);
         loan.Commit(40);
 
         for (ulong i = 1; i <= 4; i++)
         {
-            using Frame frame = _reader.Read(Safety.Timeout);
+            using Frame frame = Reader.Read(Safety.Timeout);
             Assert.Equal(i, frame.Sequence);
             Patterns.AssertMatches(frame.Span, 10 * (int)i, seed: i);
         }
@@ -54,17 +44,17 @@ public sealed class AsyncWriting : BufferTest
     public async Task APendingWriteAsyncCompletesWhenTheReaderReleasesSpace()
     {
         Fill();
-        Task pending = _writer.WriteAsync(Patterns.Create(240, seed: 77).AsMemory()).AsTask();
+        Task pending = Writer.WriteAsync(Patterns.Create(240, seed: 77).AsMemory()).AsTask();
         Assert.False(pending.IsCompleted);
 
-        _reader.Read(Safety.Timeout).Dispose();
+        Reader.Read(Safety.Timeout).Dispose();
 
         await pending.WaitAsync(Safety.Timeout);
         for (int i = 0; i < 3; i++)
         {
-            _reader.Read(Safety.Timeout).Dispose();
+            Reader.Read(Safety.Timeout).Dispose();
         }
-        using Frame last = _reader.Read(Safety.Timeout);
+        using Frame last = Reader.Read(Safety.Timeout);
         Patterns.AssertMatches(last.Span, 240, seed: 77);
     }
 
@@ -72,10 +62,10 @@ public sealed class AsyncWriting : BufferTest
     public async Task APendingLoanAsyncCompletesWhenTheReaderReleasesSpace()
     {
         Fill();
-        Task<FrameLoan> pending = _writer.LoanAsync(240).AsTask();
+        Task<FrameLoan> pending = Writer.LoanAsync(240).AsTask();
         Assert.False(pending.IsCompleted);
 
-        _reader.Read(Safety.Timeout).Dispose();
+        Reader.Read(Safety.Timeout).Dispose();
 
         FrameLoan loan = await pending.WaitAsync(Safety.Timeout);
         loan.Span[0] = 42;
@@ -87,7 +77,7 @@ public sealed class AsyncWriting : BufferTest
     {
         Fill();
 
-        WriteStatus status = await _writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Short).AsTask().WaitAsync(Safety.Timeout);
+        WriteStatus status = await Writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Short).AsTask().WaitAsync(Safety.Timeout);
 
         Assert.Equal(WriteStatus.TimedOut, status);
     }
@@ -96,15 +86,15 @@ public sealed class AsyncWriting : BufferTest
     public async Task CancellingAPendingWriteAsyncThrowsOperationCanceledExceptionAndWritesNothing()
     {
         Fill();
-        long written = _writer.FramesWritten;
+        long written = Writer.FramesWritten;
         using var cancellation = new CancellationTokenSource();
-        Task pending = _writer.WriteAsync(new byte[240].AsMemory(), cancellation.Token).AsTask();
+        Task pending = Writer.WriteAsync(new byte[240].AsMemory(), cancellation.Token).AsTask();
         Assert.False(pending.IsCompleted);
 
         cancellation.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Safety.Timeout));
-        Assert.Equal(written, _writer.FramesWritten);
+        Assert.Equal(written, Writer.FramesWritten);
     }
 
     [Fact]
@@ -112,7 +102,7 @@ public sealed class AsyncWriting : BufferTest
     {
         Fill();
         using var cancellation = new CancellationTokenSource();
-        Task<FrameLoan> pending = _writer.LoanAsync(240, cancellation.Token).AsTask();
+        Task<FrameLoan> pending = Writer.LoanAsync(240, cancellation.Token).AsTask();
 
         cancellation.Cancel();
 
@@ -125,34 +115,34 @@ public sealed class AsyncWriting : BufferTest
         Fill();
         var cancelled = new CancellationToken(canceled: true);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _writer.WriteAsync(new byte[240].AsMemory(), cancelled));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _writer.LoanAsync(240, cancelled));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await _writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Timeout, cancelled));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Writer.WriteAsync(new byte[240].AsMemory(), cancelled));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Writer.LoanAsync(240, cancelled));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Timeout, cancelled));
     }
 
     [Fact]
     public async Task DisposingTheWriterEndsAWriteAsyncThatIsAlreadyWaiting()
     {
         Fill();
-        Assert.Equal(WriteStatus.TimedOut, await _writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Short)); // the waiting thread now exists
-        Task pending = _writer.WriteAsync(new byte[240].AsMemory()).AsTask();
+        Assert.Equal(WriteStatus.TimedOut, await Writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Short)); // the waiting thread now exists
+        Task pending = Writer.WriteAsync(new byte[240].AsMemory()).AsTask();
         await Task.Delay(Safety.Short); // not a measurement: just lets the waiting thread pick the write up
 
-        _writer.Dispose();
+        Writer.Dispose();
 
         Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
         Assert.True(finished == pending, "the pending write never completed after the writer was disposed");
         Assert.IsType<ObjectDisposedException>(await Record.ExceptionAsync(() => pending));
-        Assert.Equal(4UL, _reader.GetStats().FramesWritten);
+        Assert.Equal(4UL, Reader.GetStats().FramesWritten);
     }
 
     [Fact]
     public async Task DisposingTheWriterRightAfterStartingAWriteAsyncEndsThatWrite()
     {
         Fill();
-        Task pending = _writer.WriteAsync(new byte[240].AsMemory()).AsTask();
+        Task pending = Writer.WriteAsync(new byte[240].AsMemory()).AsTask();
 
-        _writer.Dispose();
+        Writer.Dispose();
 
         Task finished = await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(5)));
         Assert.True(finished == pending, "the pending write never completed after the writer was disposed");

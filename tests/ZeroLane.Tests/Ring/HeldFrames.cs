@@ -8,40 +8,30 @@ namespace ZeroLane.Tests.Ring;
 /// Several frames may be held at once and released in any order, but their space returns to the writer in
 /// ring order: while the oldest is held, releasing newer ones frees nothing.
 /// </summary>
-public sealed class HeldFrames : BufferTest
+public sealed class HeldFrames : RingPairTest
 {
     private const int PayloadSize = 1024;
     private const int FrameTotal = 256; // 240 bytes + header: four fill the block exactly
-    private readonly RingReader _reader;
-    private readonly RingWriter _writer;
 
     public HeldFrames()
+        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
-        string name = NewName();
-        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
-        _writer = new RingWriter(name);
         for (ulong i = 1; i <= 4; i++)
         {
-            _writer.Write(Patterns.Create(FrameTotal - 16, seed: i), Safety.Timeout);
+            Writer.Write(Patterns.Create(FrameTotal - 16, seed: i), Safety.Timeout);
         }
     }
 
-    public override void Dispose()
-    {
-        _writer.Dispose();
-        _reader.Dispose();
-        base.Dispose();
-    }
 
-    private long FreeBytes => _reader.GetStats().FreeBytes;
+    private long FreeBytes => Reader.GetStats().FreeBytes;
 
-    private Frame[] ReadAll() => [.. Enumerable.Range(0, 4).Select(_ => _reader.Read(Safety.Timeout))];
+    private Frame[] ReadAll() => [.. Enumerable.Range(0, 4).Select(_ => Reader.Read(Safety.Timeout))];
 
     [Fact]
     public void SeveralHeldFramesStayReadableUntilEachIsReleased()
     {
         Frame[] frames = ReadAll();
-        Assert.Equal(4, _reader.FramesHeld);
+        Assert.Equal(4, Reader.FramesHeld);
 
         frames[1].Dispose();
 
@@ -50,11 +40,11 @@ public sealed class HeldFrames : BufferTest
         Patterns.AssertMatches(frames[3].Span, FrameTotal - 16, seed: 4);
         Assert.True(frames[1].IsReleased);
         Assert.False(frames[0].IsReleased);
-        Assert.Equal(3, _reader.FramesHeld);
+        Assert.Equal(3, Reader.FramesHeld);
         frames[3].Dispose();
         frames[0].Dispose();
         frames[2].Dispose();
-        Assert.Equal(0, _reader.FramesHeld);
+        Assert.Equal(0, Reader.FramesHeld);
         Assert.Equal(PayloadSize, FreeBytes);
     }
 
@@ -69,12 +59,12 @@ public sealed class HeldFrames : BufferTest
         frames[2].Dispose();
 
         Assert.Equal(0, FreeBytes);
-        Assert.Equal(WriteStatus.TimedOut, _writer.TryWrite(new byte[FrameTotal - 16], Safety.Short));
+        Assert.Equal(WriteStatus.TimedOut, Writer.TryWrite(new byte[FrameTotal - 16], Safety.Short));
 
         frames[0].Dispose();
 
         Assert.Equal(PayloadSize, FreeBytes);
-        Assert.Equal(WriteStatus.Success, _writer.TryWrite(new byte[FrameTotal - 16], Safety.Timeout));
+        Assert.Equal(WriteStatus.Success, Writer.TryWrite(new byte[FrameTotal - 16], Safety.Timeout));
     }
 
     [Fact]
@@ -96,9 +86,9 @@ public sealed class HeldFrames : BufferTest
     [Fact]
     public void ReleaseThroughTheReaderIsTheSameAsDisposingTheFrame()
     {
-        Frame first = _reader.Read(Safety.Timeout);
+        Frame first = Reader.Read(Safety.Timeout);
 
-        _reader.Release(first);
+        Reader.Release(first);
 
         Assert.True(first.IsReleased);
         Assert.Equal(FrameTotal, FreeBytes);

@@ -6,30 +6,20 @@ using Xunit;
 namespace ZeroLane.Tests.Ring;
 
 /// <summary>A released frame fails loudly when touched, and releasing it again changes nothing (defect 7).</summary>
-public sealed class ReleasedFrames : BufferTest
+public sealed class ReleasedFrames : RingPairTest
 {
     private const int PayloadSize = 64 * 1024;
-    private readonly RingReader _reader;
-    private readonly RingWriter _writer;
 
     public ReleasedFrames()
+        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
-        string name = NewName();
-        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
-        _writer = new RingWriter(name);
     }
 
-    public override void Dispose()
-    {
-        _writer.Dispose();
-        _reader.Dispose();
-        base.Dispose();
-    }
 
     private Frame WriteAndRead(int length, ulong seed)
     {
-        _writer.Write(Patterns.Create(length, seed), Safety.Timeout);
-        return _reader.Read(Safety.Timeout);
+        Writer.Write(Patterns.Create(length, seed), Safety.Timeout);
+        return Reader.Read(Safety.Timeout);
     }
 
     [Fact]
@@ -77,13 +67,13 @@ public sealed class ReleasedFrames : BufferTest
         first.Dispose();
         first.Dispose();
         copyOfFirst.Dispose();
-        _reader.Release(first);
+        Reader.Release(first);
 
-        Assert.Equal(PayloadSize - 1016, _reader.GetStats().FreeBytes);
+        Assert.Equal(PayloadSize - 1016, Reader.GetStats().FreeBytes);
         Assert.False(second.IsReleased);
         Patterns.AssertMatches(second.Span, 1000, seed: 2);
         second.Dispose();
-        Assert.Equal(PayloadSize, _reader.GetStats().FreeBytes);
+        Assert.Equal(PayloadSize, Reader.GetStats().FreeBytes);
     }
 
     [Fact]
@@ -97,18 +87,18 @@ public sealed class ReleasedFrames : BufferTest
             Frame frame = WriteAndRead(10, seed: i);
             later.Add(frame);
         }
-        long freeBefore = _reader.GetStats().FreeBytes;
+        long freeBefore = Reader.GetStats().FreeBytes;
 
         stale.Dispose();
 
-        Assert.Equal(freeBefore, _reader.GetStats().FreeBytes);
+        Assert.Equal(freeBefore, Reader.GetStats().FreeBytes);
         Assert.All(later, frame => Assert.False(frame.IsReleased));
         for (int i = 0; i < later.Count; i++)
         {
             Patterns.AssertMatches(later[i].Span, 10, seed: (ulong)i + 2);
             later[i].Dispose();
         }
-        Assert.Equal(PayloadSize, _reader.GetStats().FreeBytes);
+        Assert.Equal(PayloadSize, Reader.GetStats().FreeBytes);
     }
 
     [Fact]
@@ -126,8 +116,8 @@ public sealed class ReleasedFrames : BufferTest
     {
         Frame frame = WriteAndRead(10, seed: 1);
 
-        _writer.Dispose();
-        _reader.Dispose();
+        Writer.Dispose();
+        Reader.Dispose();
 
         Assert.True(frame.IsReleased);
         Assert.Throws<ObjectDisposedException>(() => frame.Span.Length);

@@ -5,32 +5,22 @@ using Xunit;
 namespace ZeroLane.Tests.Ring;
 
 /// <summary>The smallest payload block, 64 bytes: 1-byte frames work, a 49-byte frame can never fit.</summary>
-public sealed class SmallestPayloadBlock : BufferTest
+public sealed class SmallestPayloadBlock : RingPairTest
 {
-    private readonly RingReader _reader;
-    private readonly RingWriter _writer;
 
     public SmallestPayloadBlock()
+        : base(new BufferOptions { MetadataSize = 0, PayloadSize = 64 })
     {
-        string name = NewName();
-        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 });
-        _writer = new RingWriter(name);
     }
 
-    public override void Dispose()
-    {
-        _writer.Dispose();
-        _reader.Dispose();
-        base.Dispose();
-    }
 
     [Fact]
     public void OneByteFramesGoThroughAgainAndAgain()
     {
         for (int i = 1; i <= 100; i++)
         {
-            _writer.Write(new[] { (byte)i }, Safety.Timeout);
-            using Frame frame = _reader.Read(Safety.Timeout);
+            Writer.Write(new[] { (byte)i }, Safety.Timeout);
+            using Frame frame = Reader.Read(Safety.Timeout);
             Assert.Equal((ulong)i, frame.Sequence);
             Assert.Equal((byte)i, frame.Span[0]);
         }
@@ -39,20 +29,20 @@ public sealed class SmallestPayloadBlock : BufferTest
     [Fact]
     public void AFortyNineByteFrameFailsAtOnceAsTooLargeRatherThanTimingOut()
     {
-        Task<WriteStatus> attempt = Safety.OnThread(() => _writer.TryWrite(new byte[49], Timeout.InfiniteTimeSpan));
+        Task<WriteStatus> attempt = Safety.OnThread(() => Writer.TryWrite(new byte[49], Timeout.InfiniteTimeSpan));
 
         Assert.Throws<FrameTooLargeException>(() => Safety.Join(attempt, "the write of 49 bytes"));
-        Assert.Throws<FrameTooLargeException>(() => _writer.Loan(49, Timeout.InfiniteTimeSpan));
-        Assert.Equal(48, _writer.MaxFrameLength);
+        Assert.Throws<FrameTooLargeException>(() => Writer.Loan(49, Timeout.InfiniteTimeSpan));
+        Assert.Equal(48, Writer.MaxFrameLength);
     }
 
     [Fact]
     public void AFortyEightByteFrameFillsTheBlockExactly()
     {
-        _writer.Write(Patterns.Create(48, seed: 1), Safety.Timeout);
+        Writer.Write(Patterns.Create(48, seed: 1), Safety.Timeout);
 
-        Assert.Equal(0, _reader.GetStats().FreeBytes);
-        using Frame frame = _reader.Read(Safety.Timeout);
+        Assert.Equal(0, Reader.GetStats().FreeBytes);
+        using Frame frame = Reader.Read(Safety.Timeout);
         Patterns.AssertMatches(frame.Span, 48, seed: 1);
     }
 
