@@ -13,7 +13,6 @@ public sealed class AsyncReading : RingPairTest
     {
     }
 
-
     [Fact]
     public async Task ReadAsyncReturnsAFrameThatIsAlreadyThere()
     {

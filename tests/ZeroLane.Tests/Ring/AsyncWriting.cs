@@ -14,7 +14,6 @@ public sealed class AsyncWriting : RingPairTest
     {
     }
 
-
     private void Fill()
     {
         while (Writer.TryWrite(new byte[240], TimeSpan.Zero) == WriteStatus.Success)

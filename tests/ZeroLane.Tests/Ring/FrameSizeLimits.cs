@@ -17,7 +17,6 @@ public sealed class FrameSizeLimits : RingPairTest
     {
     }
 
-
     public static TheoryData<int> ShortTailSizes => new(Enumerable.Range(PayloadSize - 31, 15)); // P-32 < size < P-16
 
     [Theory]

@@ -22,7 +22,6 @@ public sealed class HeldFrames : RingPairTest
         }
     }
 
-
     private long FreeBytes => Reader.GetStats().FreeBytes;
 
     private Frame[] ReadAll() => [.. Enumerable.Range(0, 4).Select(_ => Reader.Read(Safety.Timeout))];

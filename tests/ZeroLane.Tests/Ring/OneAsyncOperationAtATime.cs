@@ -17,7 +17,6 @@ public sealed class OneAsyncOperationAtATime : RingPairTest
     {
     }
 
-
     [Fact]
     public async Task ASecondReadAsyncWhileOneIsPendingThrowsInvalidOperationException()
     {

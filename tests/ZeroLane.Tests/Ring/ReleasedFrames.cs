@@ -15,7 +15,6 @@ public sealed class ReleasedFrames : RingPairTest
     {
     }
 
-
     private Frame WriteAndRead(int length, ulong seed)
     {
         Writer.Write(Patterns.Create(length, seed), Safety.Timeout);

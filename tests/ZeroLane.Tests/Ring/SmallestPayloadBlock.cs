@@ -13,7 +13,6 @@ public sealed class SmallestPayloadBlock : RingPairTest
     {
     }
 
-
     [Fact]
     public void OneByteFramesGoThroughAgainAndAgain()
     {
