@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using Microsoft.Win32.SafeHandles;
+
+namespace ZeroLane.Arrays;
+
+/// <summary>Operations on .npy array files that do not need the element type: header, metadata.</summary>
+public static class MappedArray
+{
+    /// <summary>Reads the header of the .npy file at <paramref name="path"/> without reading or mapping its data.</summary>
+    /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
+    public static NpyHeader ReadHeader(string path) => NpyHeader.Read(path);
+
+    /// <summary>Reads the JSON metadata of an array file (null if it has none) without reading or mapping its data.</summary>
+    /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
+    public static JsonNode? ReadMetadata(string path) => NpyHeader.Read(path).GetMetadata();
+
+    /// <summary>
+    /// Replaces the metadata of an array file in place: only the header is rewritten, the data neither moves
+    /// nor is read. Arrays mapped with <see cref="MappedAccess.ReadWrite"/> stay valid.
+    /// </summary>
+    /// <param name="path">The .npy file.</param>
+    /// <param name="metadata">The new metadata, or null to remove it.</param>
+    /// <exception cref="MetadataTooLargeException">The metadata does not fit in the header; call <see cref="RewriteWithMetadata"/>.</exception>
+    public static void UpdateMetadata(string path, JsonNode? metadata)
+    {
+        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        NpyHeader header = NpyHeader.Read(file, path);
+        string? json = NpyHeader.ToJson(metadata);
+        byte[] bytes = NpyHeader.Encode(header.Descr, header.Shape, header.Order, json, (int)header.DataOffset, header.MajorVersion)
+            ?? throw new MetadataTooLargeException(path, json?.Length ?? 0, header.MetadataCapacity);
+        RandomAccess.Write(file, bytes, 0);
+    }
+
+    /// <summary>
+    /// Rewrites an array file with new metadata and a header large enough for it (plus spare room), copying the
+    /// data to its new offset. The file is replaced atomically; arrays already open keep mapping the old file.
+    /// </summary>
+    /// <param name="path">The .npy file.</param>
+    /// <param name="metadata">The new metadata, or null to remove it.</param>
+    public static void RewriteWithMetadata(string path, JsonNode? metadata)
+    {
+        string temporary = $"{path}.zerolane-{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
+            {
+                NpyHeader header = NpyHeader.Read(source.SafeFileHandle, path);
+                byte[] bytes = NpyHeader.Encode(header.Descr, header.Shape, header.Order, NpyHeader.ToJson(metadata))!;
+                using var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                target.Write(bytes);
+                source.Position = header.DataOffset;
+                CopyExactly(source, target, header.DataLength, path);
+                target.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private static void CopyExactly(Stream source, Stream target, long count, string path)
+    {
+        byte[] buffer = new byte[1 << 20];
+        while (count > 0)
+        {
+            int n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
+            if (n == 0)
+            {
+                throw new MappedArrayFormatException($"'{path}' ended before the end of its data while it was being rewritten.");
+            }
+            target.Write(buffer, 0, n);
+            count -= n;
+        }
+    }
+}

@@ -1,0 +1,369 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using Microsoft.Win32.SafeHandles;
+using ZeroLane.Posix;
+
+namespace ZeroLane.Arrays;
+
+/// <summary>
+/// An N-dimensional array of <typeparamref name="T"/> stored in a .npy file and accessed through a memory mapping.
+/// </summary>
+/// <remarks>
+/// Design: the whole file is mapped once at open (O(1) in the data size; pages are read when touched) and the
+/// header is parsed from the mapping, bounded by the file size, so nothing outside the file is ever read. All
+/// sizes and offsets are 64-bit. Element access by coordinates and <see cref="CopyTo"/> use unaligned reads and
+/// writes and work for any data offset; spans and <see cref="At"/> hand out references into the mapping and
+/// therefore need the data to be aligned for <typeparamref name="T"/>, which it is in every file ZeroLane
+/// writes (data offset a multiple of 64) and in every file recent NumPy writes. This is the one type of
+/// the Arrays namespace that touches mapped memory. A span or memory obtained from the array is valid only until
+/// the array is disposed. Truncating the file while it is mapped makes later accesses fault (SIGBUS): do not.
+/// </remarks>
+/// <typeparam name="T">bool, sbyte, byte, short, ushort, int, uint, long, ulong, Half, float, double, <see cref="Complex64"/> or <see cref="System.Numerics.Complex"/>.</typeparam>
+public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
+{
+    private readonly SafeMappingHandle _mapping;
+    private readonly byte* _data;
+    private readonly long[] _shape;
+    private readonly long[] _strides;
+
+    private MappedArray(string path, MappedAccess access, SafeMappingHandle mapping, NpyHeader header)
+    {
+        Path = path;
+        Access = access;
+        Header = header;
+        _mapping = mapping;
+        _data = (byte*)mapping.DangerousGetHandle() + header.DataOffset;
+        _shape = header.Shape;
+        _strides = StridesOf(_shape, header.Order);
+        IsAligned = (nuint)_data % (nuint)AlignmentOf() == 0;
+    }
+
+    /// <summary>The file this array maps.</summary>
+    public string Path { get; }
+
+    /// <summary>How the file is mapped.</summary>
+    public MappedAccess Access { get; }
+
+    /// <summary>The file's header as read at open (metadata changed later through <see cref="MappedArray.UpdateMetadata"/> is not reflected).</summary>
+    public NpyHeader Header { get; }
+
+    /// <summary>Length of each dimension (a copy).</summary>
+    public long[] Shape => (long[])_shape.Clone();
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>C (row-major) or Fortran (column-major) layout of the data.</summary>
+    public ArrayOrder Order => Header.Order;
+
+    /// <summary>Number of elements.</summary>
+    public long Length => Header.ElementCount;
+
+    /// <summary>Size of the data in bytes.</summary>
+    public long ByteLength => Header.DataLength;
+
+    /// <summary>Whether the array offers writable access (<see cref="MappedAccess.ReadWrite"/> or <see cref="MappedAccess.CopyOnWrite"/>).</summary>
+    public bool IsWritable => Access != MappedAccess.ReadOnly;
+
+    /// <summary>Whether the data is aligned for <typeparamref name="T"/>, so that spans and <see cref="At"/> are offered.</summary>
+    public bool IsAligned { get; }
+
+    /// <summary>
+    /// Creates (or replaces) the file at <paramref name="path"/> with a zero-filled array of the given shape and
+    /// opens it read-write. The data is a sparse hole: creation costs neither disk nor time in the array size.
+    /// </summary>
+    /// <param name="path">The .npy file to create.</param>
+    /// <param name="shape">Length of each dimension; an empty shape is a 0-d array of one element.</param>
+    /// <param name="order">Layout of the data.</param>
+    /// <param name="metadata">Optional JSON metadata stored in the header.</param>
+    public static MappedArray<T> Create(string path, ReadOnlySpan<long> shape, ArrayOrder order = ArrayOrder.C, JsonNode? metadata = null)
+    {
+        long bytes = ByteLengthOf(shape);
+        byte[] header = NpyHeader.Encode(NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata))!;
+        using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.Write(header);
+            stream.SetLength(header.Length + bytes);
+        }
+        return Open(path, MappedAccess.ReadWrite);
+    }
+
+    /// <summary>Writes <paramref name="data"/> (laid out in <paramref name="order"/>) to a new .npy file at <paramref name="path"/>.</summary>
+    /// <param name="path">The .npy file to create or replace.</param>
+    /// <param name="data">The elements, in the memory order given by <paramref name="order"/>.</param>
+    /// <param name="shape">Length of each dimension; its product must equal the length of <paramref name="data"/>.</param>
+    /// <param name="order">Layout of <paramref name="data"/>.</param>
+    /// <param name="metadata">Optional JSON metadata stored in the header.</param>
+    public static void Save(string path, ReadOnlySpan<T> data, ReadOnlySpan<long> shape, ArrayOrder order = ArrayOrder.C, JsonNode? metadata = null)
+    {
+        long bytes = ByteLengthOf(shape);
+        if (bytes != (long)data.Length * sizeof(T))
+        {
+            throw new ArgumentException($"The shape ({string.Join(", ", shape.ToArray())}) holds {bytes / sizeof(T)} elements but the data has {data.Length}.", nameof(shape));
+        }
+        byte[] header = NpyHeader.Encode(NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata))!;
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
+        stream.Write(header);
+        // AsBytes would overflow past 2 GiB of bytes, so write whole elements in slices.
+        int slice = (1 << 30) / sizeof(T);
+        for (int start = 0; start < data.Length; start += slice)
+        {
+            stream.Write(MemoryMarshal.AsBytes(data.Slice(start, Math.Min(slice, data.Length - start))));
+        }
+    }
+
+    /// <summary>Maps the .npy file at <paramref name="path"/>; nothing but the header is read.</summary>
+    /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file, its dtype is unsupported or is not <typeparamref name="T"/>, or it is shorter than its shape needs.</exception>
+    public static MappedArray<T> Open(string path, MappedAccess access = MappedAccess.ReadOnly)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        int openFlags = (access == MappedAccess.ReadWrite ? Interop.Sys.OpenFlags.O_RDWR : Interop.Sys.OpenFlags.O_RDONLY) | Interop.Sys.OpenFlags.O_CLOEXEC;
+        (int protection, int flags) = access switch
+        {
+            MappedAccess.ReadOnly => (Interop.Sys.PROT_READ, Interop.Sys.MAP_SHARED),
+            MappedAccess.ReadWrite => (Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE, Interop.Sys.MAP_SHARED),
+            MappedAccess.CopyOnWrite => (Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE, Interop.Sys.MAP_PRIVATE),
+            _ => throw new ArgumentOutOfRangeException(nameof(access)),
+        };
+        int fd = Interop.Sys.Open(path, openFlags, 0);
+        if (fd < 0)
+        {
+            throw PosixError.Last("open", path);
+        }
+        using SafeFileHandle file = FileDescriptor.Own(fd);
+        long size = FileDescriptor.Size(file, path);
+        if (size == 0)
+        {
+            throw new MappedArrayFormatException($"'{path}' is empty, not a .npy file.");
+        }
+        nint address = Interop.Sys.MMap(0, (nuint)size, protection, flags, fd, 0);
+        if (address == Interop.Sys.MAP_FAILED)
+        {
+            throw PosixError.Last("mmap", path);
+        }
+        var mapping = new SafeMappingHandle(address, size);
+        try
+        {
+            var prefix = new ReadOnlySpan<byte>((void*)address, (int)Math.Min(size, NpyHeader.MaxHeaderLength + 12));
+            NpyHeader header = NpyHeader.Parse(prefix, size, path);
+            if (header.ElementType != typeof(T))
+            {
+                throw new MappedArrayFormatException(
+                    $"'{path}' holds '{header.Descr}' elements ({header.ElementType.Name}), not {typeof(T).Name}; open it as MappedArray<{header.ElementType.Name}>.");
+            }
+            return new MappedArray<T>(path, access, mapping, header);
+        }
+        catch
+        {
+            mapping.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Offset in elements from the start of the data of the element at <paramref name="index"/>.</summary>
+    /// <exception cref="IndexOutOfRangeException">A coordinate is outside its dimension.</exception>
+    public long OffsetOf(params ReadOnlySpan<long> index)
+    {
+        if (index.Length != _shape.Length)
+        {
+            throw new ArgumentException($"The array has {_shape.Length} dimensions but {index.Length} coordinates were given.", nameof(index));
+        }
+        long offset = 0;
+        for (int i = 0; i < index.Length; i++)
+        {
+            if ((ulong)index[i] >= (ulong)_shape[i])
+            {
+                throw new IndexOutOfRangeException($"Coordinate {index[i]} of dimension {i} is outside 0..{_shape[i] - 1}.");
+            }
+            offset += index[i] * _strides[i];
+        }
+        return offset;
+    }
+
+    /// <summary>The element at <paramref name="index"/> (works for any data alignment).</summary>
+    public T Get(params ReadOnlySpan<long> index) => GetAt(OffsetOf(index));
+
+    /// <summary>Stores <paramref name="value"/> at <paramref name="index"/> (works for any data alignment).</summary>
+    /// <exception cref="InvalidOperationException">The array is read-only.</exception>
+    public void Set(ReadOnlySpan<long> index, T value) => SetAt(OffsetOf(index), value);
+
+    /// <summary>The element at <paramref name="offset"/> elements from the start of the data, in memory order.</summary>
+    public T GetAt(long offset)
+    {
+        CheckOffset(offset);
+        return Unsafe.ReadUnaligned<T>(_data + offset * sizeof(T));
+    }
+
+    /// <summary>Stores <paramref name="value"/> at <paramref name="offset"/> elements from the start of the data, in memory order.</summary>
+    /// <exception cref="InvalidOperationException">The array is read-only.</exception>
+    public void SetAt(long offset, T value)
+    {
+        CheckWritable();
+        CheckOffset(offset);
+        Unsafe.WriteUnaligned(_data + offset * sizeof(T), value);
+    }
+
+    /// <summary>A reference to the element at <paramref name="index"/>, for writable, aligned arrays.</summary>
+    /// <exception cref="InvalidOperationException">The array is read-only or its data is not aligned for <typeparamref name="T"/>.</exception>
+    public ref T At(params ReadOnlySpan<long> index)
+    {
+        CheckWritable();
+        CheckAligned();
+        long offset = OffsetOf(index);
+        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        return ref Unsafe.AsRef<T>(_data + offset * sizeof(T));
+    }
+
+    /// <summary>The <paramref name="length"/> elements from <paramref name="start"/>, in memory order.</summary>
+    /// <exception cref="InvalidOperationException">The data is not aligned for <typeparamref name="T"/>; use <see cref="CopyTo"/> or <see cref="GetAt"/>.</exception>
+    public ReadOnlySpan<T> GetSpan(long start, int length)
+    {
+        CheckAligned();
+        CheckRange(start, length);
+        return new ReadOnlySpan<T>(_data + start * sizeof(T), length);
+    }
+
+    /// <summary>A writable view of the <paramref name="length"/> elements from <paramref name="start"/>, in memory order.</summary>
+    /// <exception cref="InvalidOperationException">The array is read-only, or its data is not aligned for <typeparamref name="T"/>.</exception>
+    public Span<T> GetWritableSpan(long start, int length)
+    {
+        CheckWritable();
+        CheckAligned();
+        CheckRange(start, length);
+        return new Span<T>(_data + start * sizeof(T), length);
+    }
+
+    /// <summary>Copies elements from <paramref name="start"/> (memory order) into <paramref name="destination"/>; works for any alignment.</summary>
+    public void CopyTo(long start, Span<T> destination)
+    {
+        CheckRange(start, destination.Length);
+        new ReadOnlySpan<byte>(_data + start * sizeof(T), destination.Length * sizeof(T)).CopyTo(MemoryMarshal.AsBytes(destination));
+    }
+
+    /// <summary>
+    /// The whole data in memory order as consecutive chunks of at most <paramref name="maxChunkLength"/> elements
+    /// (by default as many as an array can hold), for arrays larger than one span. Each chunk is valid until the array is disposed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The data is not aligned for <typeparamref name="T"/>.</exception>
+    public IEnumerable<ReadOnlyMemory<T>> GetChunks(int maxChunkLength = 0)
+    {
+        CheckAligned();
+        int chunk = maxChunkLength > 0 ? maxChunkLength : Array.MaxLength;
+        return Enumerate(chunk);
+    }
+
+    private IEnumerable<ReadOnlyMemory<T>> Enumerate(int chunk)
+    {
+        for (long start = 0; start < Length; start += chunk)
+        {
+            ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+            yield return ChunkAt(start, (int)Math.Min(chunk, Length - start));
+        }
+    }
+
+    // Iterators cannot hold unsafe code, so the pointer arithmetic lives here.
+    private ReadOnlyMemory<T> ChunkAt(long start, int length) => new MappedMemory((T*)(_data + start * sizeof(T)), length).Memory;
+
+    /// <summary>Writes changed pages of a <see cref="MappedAccess.ReadWrite"/> array to the file (msync); does nothing in other modes.</summary>
+    public void Flush()
+    {
+        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        if (Access == MappedAccess.ReadWrite &&
+            Interop.Sys.MSync(_mapping.DangerousGetHandle(), (nuint)_mapping.Length, Interop.Sys.MS_SYNC) != 0)
+        {
+            throw PosixError.Last("msync", Path);
+        }
+    }
+
+    /// <summary>Unmaps the file. Changes of a ReadWrite array reach the file even without <see cref="Flush"/>; CopyOnWrite changes are dropped.</summary>
+    public void Dispose() => _mapping.Dispose();
+
+    private void CheckOffset(long offset)
+    {
+        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        if ((ulong)offset >= (ulong)Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The array has {Length} elements.");
+        }
+    }
+
+    private void CheckRange(long start, int length)
+    {
+        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        if (start < 0 || length < 0 || start > Length - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"The range [{start}, {start}+{length}) is outside the array's {Length} elements.");
+        }
+    }
+
+    private void CheckWritable()
+    {
+        if (Access == MappedAccess.ReadOnly)
+        {
+            throw new InvalidOperationException($"'{Path}' is mapped read-only; open it with MappedAccess.ReadWrite or CopyOnWrite to write.");
+        }
+    }
+
+    private void CheckAligned()
+    {
+        if (!IsAligned)
+        {
+            throw new InvalidOperationException(
+                $"The data of '{Path}' starts at offset {Header.DataOffset}, not aligned for {typeof(T).Name}, so spans and references are not offered. " +
+                "Use Get, Set, GetAt, SetAt or CopyTo, or realign the file with MappedArray.RewriteWithMetadata.");
+        }
+    }
+
+    private static int AlignmentOf() =>
+        typeof(T) == typeof(System.Numerics.Complex) || typeof(T) == typeof(Complex64) ? sizeof(T) / 2 : sizeof(T);
+
+    private static long ByteLengthOf(ReadOnlySpan<long> shape)
+    {
+        NpyDType.DescrOf<T>();
+        try
+        {
+            long count = 1;
+            foreach (long dimension in shape)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(dimension, nameof(shape));
+                count = checked(count * dimension);
+            }
+            return checked(count * sizeof(T));
+        }
+        catch (OverflowException e)
+        {
+            throw new ArgumentException("The shape describes more than 2^63 bytes.", nameof(shape), e);
+        }
+    }
+
+    private static long[] StridesOf(long[] shape, ArrayOrder order)
+    {
+        var strides = new long[shape.Length];
+        long stride = 1;
+        for (int k = 0; k < shape.Length; k++)
+        {
+            int i = order == ArrayOrder.C ? shape.Length - 1 - k : k;
+            strides[i] = stride;
+            stride *= shape[i];
+        }
+        return strides;
+    }
+
+    /// <summary>Exposes a range of the mapping as <see cref="Memory{T}"/>; owns nothing (the array owns the mapping).</summary>
+    private sealed class MappedMemory(T* pointer, int length) : MemoryManager<T>
+    {
+        public override Span<T> GetSpan() => new(pointer, length);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(pointer + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+}
