@@ -18,7 +18,8 @@ namespace ZeroLane.Arrays;
 /// therefore need the data to be aligned for <typeparamref name="T"/>, which it is in every file ZeroLane
 /// writes (data offset a multiple of 64) and in every file recent NumPy writes. This is the one type of
 /// the Arrays namespace that touches mapped memory. A span or memory obtained from the array is valid only until
-/// the array is disposed. Truncating the file while it is mapped makes later accesses fault (SIGBUS): do not.
+/// the array is disposed, and disposing while another thread still accesses the array is not supported.
+/// Truncating or re-creating the file while it is mapped makes later accesses fault (SIGBUS): do not.
 /// </remarks>
 /// <typeparam name="T">bool, sbyte, byte, short, ushort, int, uint, long, ulong, Half, float, double, <see cref="Complex64"/> or <see cref="System.Numerics.Complex"/>.</typeparam>
 public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
