@@ -8,6 +8,7 @@ var root = new RootCommand("zerolane: zero-copy data exchange between processes 
     DemoCommand.Create(),
     LsCommand.Create(),
     StatCommand.Create(),
+    ArrayCommand.Create(),
     CleanCommand.Create(),
     ReadCommand.Create(),
     WriteCommand.Create(),
