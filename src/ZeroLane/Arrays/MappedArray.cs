@@ -10,6 +10,29 @@ public static class MappedArray
     /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
     public static NpyHeader ReadHeader(string path) => NpyHeader.Read(path);
 
+    /// <summary>
+    /// The file of the shared-memory array <paramref name="name"/>: <c>/dev/shm/NAME.npy</c>. Names follow the buffer
+    /// rules (1 to 200 letters, digits, '.', '_' or '-', not starting with '.'), so none can leave <c>/dev/shm</c>.
+    /// </summary>
+    /// <exception cref="InvalidBufferNameException">The name is not allowed.</exception>
+    public static string SharedPath(string name)
+    {
+        Buffers.BufferNames.Validate(name);
+        return "/dev/shm/" + name + ".npy";
+    }
+
+    /// <summary>Removes the shared-memory array <paramref name="name"/>; processes that have it open keep their pages. False if absent.</summary>
+    public static bool DeleteShared(string name)
+    {
+        string path = SharedPath(name);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        File.Delete(path);
+        return true;
+    }
+
     /// <summary>Reads the JSON metadata of an array file (null if it has none) without reading or mapping its data.</summary>
     /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
     public static JsonNode? ReadMetadata(string path) => NpyHeader.Read(path).GetMetadata();

@@ -91,6 +91,100 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         return Open(path, MappedAccess.ReadWrite);
     }
 
+    /// <summary>
+    /// Creates a zero-filled array in shared memory under <paramref name="name"/> (the file
+    /// <c>/dev/shm/NAME.npy</c>, see <see cref="MappedArray.SharedPath"/>) and opens it read-write; another process
+    /// opens the same pages with <see cref="OpenShared"/>. Fails if an array of that name exists.
+    /// </summary>
+    /// <param name="name">1 to 200 letters, digits, '.', '_' or '-', not starting with '.'.</param>
+    /// <param name="shape">Length of each dimension.</param>
+    /// <param name="order">Layout of the data.</param>
+    /// <param name="metadata">Optional JSON metadata stored in the header.</param>
+    /// <param name="permissions">Mode of the shared file; default owner read/write (0600).</param>
+    /// <exception cref="IOException">A shared array of that name already exists.</exception>
+    public static MappedArray<T> CreateShared(string name, ReadOnlySpan<long> shape, ArrayOrder order = ArrayOrder.C, JsonNode? metadata = null,
+        UnixFileMode permissions = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    {
+        string path = MappedArray.SharedPath(name);
+        long bytes = ByteLengthOf(shape);
+        byte[] header = NpyHeader.Encode(NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata))!;
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.ReadWrite };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = permissions;
+        }
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, options);
+        }
+        catch (IOException exception) when (File.Exists(path))
+        {
+            throw new IOException($"A shared array named '{name}' already exists ({path}); open it with OpenShared or remove it with MappedArray.DeleteShared.", exception);
+        }
+        try
+        {
+            using (stream)
+            {
+                stream.Write(header);
+                stream.SetLength(header.Length + bytes);
+            }
+            return Open(path, MappedAccess.ReadWrite);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    /// <summary>Opens the shared-memory array <paramref name="name"/> that another process created with <see cref="CreateShared"/>.</summary>
+    /// <exception cref="FileNotFoundException">No shared array of that name exists.</exception>
+    public static MappedArray<T> OpenShared(string name, MappedAccess access = MappedAccess.ReadOnly) =>
+        Open(MappedArray.SharedPath(name), access);
+
+    /// <summary>
+    /// Adds the array's data (the bytes after the header, in place in the mapping) to <paramref name="builder"/> as
+    /// one part, without copying. The mapping stays valid until the message is disposed, even if this array is
+    /// disposed first. Arrays of more than 2 GiB - 1 bytes are refused (a part is one span).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The data is 2 GiB or larger.</exception>
+    public Messages.MessageBuilder AddTo(Messages.MessageBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        long bytes = Length * sizeof(T);
+        if (bytes > int.MaxValue)
+        {
+            throw new NotSupportedException($"The array's data is {bytes} bytes; a message part can be at most {int.MaxValue}. Send it in chunks (GetChunks).");
+        }
+        bool added = false;
+        _mapping.DangerousAddRef(ref added);
+        try
+        {
+            return builder.AddNativePart((nint)_data, (int)bytes, new MappingReference(_mapping));
+        }
+        catch
+        {
+            _mapping.DangerousRelease();
+            throw;
+        }
+    }
+
+    /// <summary>Keeps a mapping alive while a message holds a part of it.</summary>
+    private sealed class MappingReference(SafeMappingHandle mapping) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                mapping.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>Writes <paramref name="data"/> (laid out in <paramref name="order"/>) to a new .npy file at <paramref name="path"/>.</summary>
     /// <param name="path">The .npy file to create or replace.</param>
     /// <param name="data">The elements, in the memory order given by <paramref name="order"/>.</param>
