@@ -85,6 +85,13 @@ internal sealed class BenchRunner
                     Add(result);
                 }
             }
+            if (_settings.Includes(BenchSettings.Arrays))
+            {
+                foreach (BenchResult result in ArrayBench.Run(_settings.WarmupSeconds, _settings.Seconds))
+                {
+                    Add(result);
+                }
+            }
             _table?.WriteSummary(_results, _settings);
         }
         finally

@@ -12,8 +12,9 @@ internal sealed record BenchSettings(IReadOnlyList<int> Sizes, double Seconds, d
     internal const string CacheLine = "cacheline";
     internal const string Messages = "messages";
     internal const string MessageSockets = "message-sockets";
+    internal const string Arrays = "arrays";
 
-    internal static readonly string[] AllParts = [Ring, Messages, Socket, MessageSockets, MemoryCopy, CacheLine];
+    internal static readonly string[] AllParts = [Ring, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
 
     /// <summary>1080p RGB24: one video frame, the workload the ring was built for.</summary>
     internal const int VideoFrameBytes = 6_220_800;

@@ -118,6 +118,23 @@ internal sealed class BenchTable
             }
         }
 
+        BenchResult? openSmall = results.FirstOrDefault(r => r.Transport == ArrayBench.Transport && r.Mode == ArrayBench.Open && r.FrameBytes == 16L << 20);
+        BenchResult? openLarge = results.FirstOrDefault(r => r.Transport == ArrayBench.Transport && r.Mode == ArrayBench.Open && r.FrameBytes == 4L << 30);
+        if (openSmall?.P50Ns is double small16 && openLarge?.P50Ns is double large4)
+        {
+            lines.Add(string.Create(s_culture, $"array open p50: 16 MiB {small16 / 1000:0.0} us, 4 GiB {large4 / 1000:0.0} us"));
+        }
+        if (results.FirstOrDefault(r => r.Transport == ArrayBench.Transport && r.Mode == ArrayBench.Read)?.BytesPerSec is double read)
+        {
+            lines.Add(string.Create(s_culture, $"array sequential read through spans: {read / 1e9:0.00} GB/s") +
+                (memcpy?.BytesPerSec is double copyBandwidth ? string.Create(s_culture, $" = {100 * read / copyBandwidth:0}% of memcpy") : ""));
+        }
+        if (results.FirstOrDefault(r => r.Transport == ArrayBench.Transport && r.Mode == ArrayBench.Save)?.BytesPerSec is double save &&
+            results.FirstOrDefault(r => r.Transport == ArrayBench.FileTransport && r.Mode == ArrayBench.Save)?.BytesPerSec is double writeAll)
+        {
+            lines.Add(string.Create(s_culture, $"array save: {save / 1e9:0.00} GB/s = {100 * save / writeAll:0}% of File.WriteAllBytes ({writeAll / 1e9:0.00} GB/s)"));
+        }
+
         int small = settings.Sizes.Contains(64) ? 64 : settings.Sizes.Min();
         var rates = new List<string>();
         foreach (string wait in new[] { "busy-spin", "spin-then-block" })
