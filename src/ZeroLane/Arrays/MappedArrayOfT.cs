@@ -19,18 +19,22 @@ namespace ZeroLane.Arrays;
 /// writes (data offset a multiple of 64) and in every file recent NumPy writes. This is the one type of
 /// the Arrays namespace that touches mapped memory. A span or memory obtained from the array is valid only until
 /// the array is disposed, and disposing while another thread still accesses the array is not supported.
-/// Truncating or re-creating the file while it is mapped makes later accesses fault (SIGBUS): do not.
+/// If another process truncates the file while it is mapped, spans, chunks, copies, message parts and Flush throw
+/// <see cref="MappedArrayFormatException"/> (the size is checked each time); element access (Get, Set, At) is not
+/// checked and would fault (SIGBUS) on pages the file no longer has: do not truncate a mapped file.
 /// </remarks>
 /// <typeparam name="T">bool, sbyte, byte, short, ushort, int, uint, long, ulong, Half, float, double, <see cref="Complex64"/> or <see cref="System.Numerics.Complex"/>.</typeparam>
 public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
 {
     private readonly SafeMappingHandle _mapping;
+    private readonly SafeFileHandle _file;
     private readonly byte* _data;
     private readonly long[] _shape;
     private readonly long[] _strides;
 
-    private MappedArray(string path, MappedAccess access, SafeMappingHandle mapping, NpyHeader header)
+    private MappedArray(string path, MappedAccess access, SafeMappingHandle mapping, NpyHeader header, SafeFileHandle file)
     {
+        _file = file;
         Path = path;
         Access = access;
         Header = header;
@@ -152,7 +156,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public Messages.MessageBuilder AddTo(Messages.MessageBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        CheckFileSize();
         long bytes = Length * sizeof(T);
         if (bytes > int.MaxValue)
         {
@@ -227,20 +231,22 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         {
             throw PosixError.Last("open", path);
         }
-        using SafeFileHandle file = FileDescriptor.Own(fd);
-        long size = FileDescriptor.Size(file, path);
-        if (size == 0)
-        {
-            throw new MappedArrayFormatException($"'{path}' is empty, not a .npy file.");
-        }
-        nint address = Interop.Sys.MMap(0, (nuint)size, protection, flags, fd, 0);
-        if (address == Interop.Sys.MAP_FAILED)
-        {
-            throw PosixError.Last("mmap", path);
-        }
-        var mapping = new SafeMappingHandle(address, size);
+        // The descriptor stays open with the array, so the file's size can be checked later (see CheckFileSize).
+        SafeFileHandle file = FileDescriptor.Own(fd);
+        SafeMappingHandle? mapping = null;
         try
         {
+            long size = FileDescriptor.Size(file, path);
+            if (size == 0)
+            {
+                throw new MappedArrayFormatException($"'{path}' is empty, not a .npy file.");
+            }
+            nint address = Interop.Sys.MMap(0, (nuint)size, protection, flags, fd, 0);
+            if (address == Interop.Sys.MAP_FAILED)
+            {
+                throw PosixError.Last("mmap", path);
+            }
+            mapping = new SafeMappingHandle(address, size);
             var prefix = new ReadOnlySpan<byte>((void*)address, (int)Math.Min(size, NpyHeader.MaxHeaderLength + 12));
             NpyHeader header = NpyHeader.Parse(prefix, size, path);
             if (header.ElementType != typeof(T))
@@ -248,12 +254,32 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
                 throw new MappedArrayFormatException(
                     $"'{path}' holds '{header.Descr}' elements ({header.ElementType.Name}), not {typeof(T).Name}; open it as MappedArray<{header.ElementType.Name}>.");
             }
-            return new MappedArray<T>(path, access, mapping, header);
+            return new MappedArray<T>(path, access, mapping, header, file);
         }
         catch
         {
-            mapping.Dispose();
+            mapping?.Dispose();
+            file.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Throws if the file is now shorter than the header and data need: another process truncated or replaced it
+    /// while it was mapped. Checked whenever a span, chunk, copy, message part or flush is made, so those fail with a
+    /// clear exception instead of touching pages the file no longer has (which would fault the process).
+    /// </summary>
+    /// <exception cref="MappedArrayFormatException">The file shrank while open.</exception>
+    private void CheckFileSize()
+    {
+        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        long needed = Header.DataOffset + Header.DataLength;
+        long size = FileDescriptor.Size(_file, Path);
+        if (size < needed)
+        {
+            throw new MappedArrayFormatException(
+                $"'{Path}' changed size while it was open: it now has {size} bytes but its header and data need {needed}. " +
+                "Another process truncated or replaced it; dispose this array and open the file again.");
         }
     }
 
@@ -317,6 +343,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     {
         CheckAligned();
         CheckRange(start, length);
+        CheckFileSize();
         return new ReadOnlySpan<T>(_data + start * sizeof(T), length);
     }
 
@@ -327,6 +354,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         CheckWritable();
         CheckAligned();
         CheckRange(start, length);
+        CheckFileSize();
         return new Span<T>(_data + start * sizeof(T), length);
     }
 
@@ -334,6 +362,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public void CopyTo(long start, Span<T> destination)
     {
         CheckRange(start, destination.Length);
+        CheckFileSize();
         new ReadOnlySpan<byte>(_data + start * sizeof(T), destination.Length * sizeof(T)).CopyTo(MemoryMarshal.AsBytes(destination));
     }
 
@@ -353,7 +382,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     {
         for (long start = 0; start < Length; start += chunk)
         {
-            ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+            CheckFileSize();
             yield return ChunkAt(start, (int)Math.Min(chunk, Length - start));
         }
     }
@@ -364,7 +393,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     /// <summary>Writes changed pages of a <see cref="MappedAccess.ReadWrite"/> array to the file (msync); does nothing in other modes.</summary>
     public void Flush()
     {
-        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        CheckFileSize();
         if (Access == MappedAccess.ReadWrite &&
             Interop.Sys.MSync(_mapping.DangerousGetHandle(), (nuint)_mapping.Length, Interop.Sys.MS_SYNC) != 0)
         {
@@ -373,7 +402,11 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>Unmaps the file. Changes of a ReadWrite array reach the file even without <see cref="Flush"/>; CopyOnWrite changes are dropped.</summary>
-    public void Dispose() => _mapping.Dispose();
+    public void Dispose()
+    {
+        _mapping.Dispose();
+        _file.Dispose();
+    }
 
     private void CheckOffset(long offset)
     {
