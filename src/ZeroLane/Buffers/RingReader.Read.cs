@@ -375,7 +375,9 @@ public sealed partial class RingReader
     /// </remarks>
     private void SweepUnsynchronized()
     {
-        bool moved = false;
+        long credit = 0;
+        ulong count = 0;
+        long readPosition = -1;
         while (_headTicket < _nextTicket)
         {
             ref Slot slot = ref _slots[_headTicket & (_slots.Length - 1)];
@@ -383,39 +385,31 @@ public sealed partial class RingReader
             {
                 break;
             }
-            _pendingCredit += slot.Credit;
-            _pendingCount += slot.CountAdvance;
-            _pendingReadPosition = slot.EndPosition;
+            credit += slot.Credit;
+            count += slot.CountAdvance;
+            readPosition = slot.EndPosition;
             _headTicket++;
-            moved = true;
         }
-        if (moved)
+        if (readPosition >= 0)
         {
-            PublishCreditUnsynchronized();
+            PublishCreditUnsynchronized(credit, count, readPosition);
         }
     }
 
     /// <summary>
     /// Gives retired space back to the writer: payload_free_bytes, read_pos and read_count, then wakes the
-    /// writer. Batching this is what keeps small frames fast: each publication moves OIEB cache lines
-    /// between the cores. Caller holds _sync.
+    /// writer. Caller holds _sync.
     /// </summary>
-    private void PublishCreditUnsynchronized()
+    private void PublishCreditUnsynchronized(long credit, ulong count, long readPosition)
     {
-        if (_pendingCount == 0 && _pendingCredit == 0)
-        {
-            return;
-        }
         // release [space-freed]: the atomic add publishes the space; a writer that reads the new value may
         // overwrite these bytes. It comes before read_pos and read_count so that a writer which sees
         // read_count == written_count (acquire [ring-drained]) knows every credit has landed.
-        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, _pendingCredit);
-        _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)_pendingReadPosition);
-        _readCount += _pendingCount;
+        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, credit);
+        _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)readPosition);
+        _readCount += count;
         // release [ring-drained]
         _region.WriteUInt64Release(OiebLayout.PayloadReadCount, _readCount);
-        _pendingCredit = 0;
-        _pendingCount = 0;
         // No check of free against the block size here: a reference C++ writer counts a wrap marker before
         // it subtracts the marker's tail, so the sum can exceed the block for a moment. The writer checks it.
         // Defect 4: post sem-r only when its value is 0. It is a wake-up hint for a writer that re-checks

@@ -51,10 +51,7 @@ public sealed partial class RingReader : IDisposable
     private long _nextTicket;
     private long _headTicket;
 
-    // Retired credit being published (see SweepUnsynchronized), under _sync.
-    private long _pendingCredit;
-    private ulong _pendingCount;
-    private long _pendingReadPosition;
+    // read_count as this reader last published it, under _sync.
     private ulong _readCount;
     private int _undrainedPosts;
 
