@@ -30,6 +30,15 @@ public static class PeerOutput
     /// <summary><c>BYE</c>: the peer disposed its end gracefully and is about to exit 0.</summary>
     public const string Bye = "BYE";
 
+    /// <summary><c>VALUE value=V</c>: what touch-truncated read.</summary>
+    public const string Value = "VALUE";
+
+    /// <summary><c>THREW Type: message</c>: the exception touch-truncated got instead of a value.</summary>
+    public const string Threw = "THREW";
+
+    /// <summary>The stdin line that lets a scenario waiting for the test (touch-truncated) go on.</summary>
+    public const string GoCommand = "go";
+
     /// <summary>The stdin line that asks a peer to stop gracefully (dispose its end and exit).</summary>
     public const string ExitCommand = "exit";
 

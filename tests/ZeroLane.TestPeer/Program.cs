@@ -16,9 +16,15 @@ using ZeroLane.TestPeer;
 //       disconnects and prints BYE.
 //   hold-writer NAME [--strategy S]
 //       connects, prints CONNECTED and never writes.
-// Stdin: the line "exit" stops the peer gracefully; end of stdin (the test process died) exits at once.
+//   touch-truncated PATH [--via array|foreign-mapping]
+//       maps the int32 .npy file PATH as a read-only MappedArray (and, with --via foreign-mapping, also through
+//       System.IO.MemoryMappedFiles), prints READY, waits for "go" on stdin (the test truncates the file first),
+//       then reads the last element through the chosen mapping and prints VALUE value=V or THREW Type: message.
+// Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
+// process died) exits at once.
 using var stop = new CancellationTokenSource();
-WatchStdin(stop);
+using var go = new ManualResetEventSlim();
+WatchStdin(stop, go);
 try
 {
     PeerArguments arguments = PeerArguments.Parse(args);
@@ -28,6 +34,7 @@ try
         "hold-reader" => Scenarios.Reader(arguments, read: false, stop.Token),
         "writer" => Scenarios.Writer(arguments, write: true, stop.Token),
         "hold-writer" => Scenarios.Writer(arguments, write: false, stop.Token),
+        "touch-truncated" => TruncatedFileScenario.Run(arguments, go),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }
@@ -37,7 +44,7 @@ catch (UsageException e)
     return ExitCodes.Usage;
 }
 
-static void WatchStdin(CancellationTokenSource stop)
+static void WatchStdin(CancellationTokenSource stop, ManualResetEventSlim go)
 {
     var watcher = new Thread(() =>
     {
@@ -46,6 +53,10 @@ static void WatchStdin(CancellationTokenSource stop)
             if (line.Trim() == PeerOutput.ExitCommand)
             {
                 stop.Cancel();
+            }
+            else if (line.Trim() == PeerOutput.GoCommand)
+            {
+                go.Set();
             }
         }
         Environment.Exit(ExitCodes.ParentGone);

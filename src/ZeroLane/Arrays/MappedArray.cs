@@ -6,6 +6,17 @@ namespace ZeroLane.Arrays;
 /// <summary>Operations on .npy array files that do not need the element type: header, metadata.</summary>
 public static class MappedArray
 {
+    /// <summary>
+    /// Whether the fault guard protects mapped arrays in this process: when another process truncates a mapped file,
+    /// touching a page it no longer has throws <see cref="MappedArrayFormatException"/> instead of killing the process
+    /// with SIGBUS. It needs libzerolane_native.so (built with ZeroLane when a C compiler is present) and installs a
+    /// SIGBUS handler that passes every other SIGBUS to the runtime; ZEROLANE_FAULT_GUARD=0 switches it off.
+    /// </summary>
+    public static bool IsFaultGuardActive => Posix.FaultGuard.IsActive;
+
+    /// <summary>Why <see cref="IsFaultGuardActive"/> is false, or null when it is true.</summary>
+    public static string? FaultGuardInactiveReason => Posix.FaultGuard.InactiveReason;
+
     /// <summary>Reads the header of the .npy file at <paramref name="path"/> without reading or mapping its data.</summary>
     /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
     public static NpyHeader ReadHeader(string path) => NpyHeader.Read(path);

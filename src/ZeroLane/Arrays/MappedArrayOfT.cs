@@ -20,8 +20,12 @@ namespace ZeroLane.Arrays;
 /// the Arrays namespace that touches mapped memory. A span or memory obtained from the array is valid only until
 /// the array is disposed, and disposing while another thread still accesses the array is not supported.
 /// If another process truncates the file while it is mapped, spans, chunks, copies, message parts and Flush throw
-/// <see cref="MappedArrayFormatException"/> (the size is checked each time); element access (Get, Set, At) is not
-/// checked and would fault (SIGBUS) on pages the file no longer has: do not truncate a mapped file.
+/// <see cref="MappedArrayFormatException"/> (the size is checked each time). Element access cannot afford a size
+/// check, so the mapping is registered with the fault guard (see <see cref="MappedArray.IsFaultGuardActive"/>): a
+/// page the file no longer has reads as zeros instead of faulting the process, and the access that touched it (and
+/// every later call on the array) throws <see cref="MappedArrayFormatException"/>. Data read through a span or
+/// reference obtained before the truncation also reads as zeros, and writes through it are dropped; the next call
+/// on the array throws.
 /// </remarks>
 /// <typeparam name="T">bool, sbyte, byte, short, ushort, int, uint, long, ulong, Half, float, double, <see cref="Complex64"/> or <see cref="System.Numerics.Complex"/>.</typeparam>
 public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
@@ -29,6 +33,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     private readonly SafeMappingHandle _mapping;
     private readonly SafeFileHandle _file;
     private readonly byte* _data;
+    private readonly int* _faulted;
     private readonly long[] _shape;
     private readonly long[] _strides;
 
@@ -39,6 +44,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         Access = access;
         Header = header;
         _mapping = mapping;
+        _faulted = mapping.FaultFlag;
         _data = (byte*)mapping.DangerousGetHandle() + header.DataOffset;
         _shape = header.Shape;
         _strides = StridesOf(_shape, header.Order);
@@ -71,6 +77,9 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
 
     /// <summary>Whether the array offers writable access (<see cref="MappedAccess.ReadWrite"/> or <see cref="MappedAccess.CopyOnWrite"/>).</summary>
     public bool IsWritable => Access != MappedAccess.ReadOnly;
+
+    /// <summary>Whether the mapping is covered by the fault guard (see <see cref="MappedArray.IsFaultGuardActive"/>).</summary>
+    internal bool IsGuarded => _mapping.IsGuarded;
 
     /// <summary>Whether the data is aligned for <typeparamref name="T"/>, so that spans and <see cref="At"/> are offered.</summary>
     public bool IsAligned { get; }
@@ -247,6 +256,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
                 throw PosixError.Last("mmap", path);
             }
             mapping = new SafeMappingHandle(address, size);
+            mapping.Guard(protection);
             var prefix = new ReadOnlySpan<byte>((void*)address, (int)Math.Min(size, NpyHeader.MaxHeaderLength + 12));
             NpyHeader header = NpyHeader.Parse(prefix, size, path);
             if (header.ElementType != typeof(T))
@@ -273,6 +283,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     private void CheckFileSize()
     {
         ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        ThrowIfFaulted();
         long needed = Header.DataOffset + Header.DataLength;
         long size = FileDescriptor.Size(_file, Path);
         if (size < needed)
@@ -314,7 +325,9 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public T GetAt(long offset)
     {
         CheckOffset(offset);
-        return Unsafe.ReadUnaligned<T>(_data + offset * sizeof(T));
+        T value = Unsafe.ReadUnaligned<T>(_data + offset * sizeof(T));
+        ThrowIfFaulted();
+        return value;
     }
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="offset"/> elements from the start of the data, in memory order.</summary>
@@ -324,6 +337,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         CheckWritable();
         CheckOffset(offset);
         Unsafe.WriteUnaligned(_data + offset * sizeof(T), value);
+        ThrowIfFaulted();
     }
 
     /// <summary>A reference to the element at <paramref name="index"/>, for writable, aligned arrays.</summary>
@@ -334,6 +348,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         CheckAligned();
         long offset = OffsetOf(index);
         ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
+        ThrowIfFaulted();
         return ref Unsafe.AsRef<T>(_data + offset * sizeof(T));
     }
 
@@ -364,6 +379,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         CheckRange(start, destination.Length);
         CheckFileSize();
         new ReadOnlySpan<byte>(_data + start * sizeof(T), destination.Length * sizeof(T)).CopyTo(MemoryMarshal.AsBytes(destination));
+        ThrowIfFaulted();
     }
 
     /// <summary>
@@ -406,6 +422,31 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     {
         _mapping.Dispose();
         _file.Dispose();
+    }
+
+    /// <summary>
+    /// Throws if the fault guard had to replace pages of the mapping because the file shrank. Called after each element
+    /// access: the access itself completed on zero pages (a read saw zeros, a write was dropped), so its result must
+    /// not be used. The flag is set on this thread by the signal handler during the access, which precedes this read
+    /// in program order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfFaulted()
+    {
+        if (Volatile.Read(ref *_faulted) != 0)
+        {
+            ThrowFileShrank();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowFileShrank()
+    {
+        long size = FileDescriptor.Size(_file, Path);
+        throw new MappedArrayFormatException(
+            $"'{Path}' shrank while it was mapped (it now has {size} bytes; its header and data need {Header.DataOffset + Header.DataLength}): " +
+            "another process truncated or replaced it, and the array touched a page the file no longer has. That access read zeros or " +
+            "its write was dropped, and so will any through spans taken earlier. Dispose this array and open the file again.");
     }
 
     private void CheckOffset(long offset)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ZeroLane.Arrays;
 using ZeroLane.Tests.Infrastructure;
 
@@ -5,11 +6,21 @@ namespace ZeroLane.Tests.Arrays;
 
 /// <summary>
 /// A mapped file that another process truncates gives a clear exception when spans, chunks, copies, message parts
-/// or a flush are made, instead of touching pages the file no longer has.
+/// or a flush are made (the size is checked), and when an element access touches a page the file no longer has
+/// (the fault guard turns the SIGBUS into a flag), instead of killing the process.
 /// </summary>
 public sealed class FilesThatShrinkWhileOpen : IDisposable
 {
+    private const int Count = 64 * 1024; // 256 KiB of int: 64 pages
     private readonly string _path = Path.Combine(Path.GetTempPath(), TestBuffers.UniqueName("shrink") + ".npy");
+    private readonly string _otherPath = Path.Combine(Path.GetTempPath(), TestBuffers.UniqueName("shrink") + ".npy");
+
+    [Fact]
+    public void TheFaultGuardIsActiveInThisProcess()
+    {
+        Assert.True(MappedArray.IsFaultGuardActive, MappedArray.FaultGuardInactiveReason);
+        Assert.Null(MappedArray.FaultGuardInactiveReason);
+    }
 
     [Theory]
     [InlineData(MappedAccess.ReadOnly)]
@@ -21,11 +32,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         using MappedArray<int> array = MappedArray<int>.Open(_path, access);
         Assert.Equal(4096, array.GetSpan(0, 4096).Length);
 
-        // What another process might do to the file while we have it mapped.
-        using (var stream = new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            stream.SetLength(array.Header.DataOffset + 100);
-        }
+        TruncateInAnotherProcess(_path, array.Header.DataOffset + 100);
 
         var error = Assert.Throws<MappedArrayFormatException>(() => array.GetSpan(0, 10).Length);
         Assert.Contains("changed size while it was open", error.Message);
@@ -36,6 +43,80 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         if (access != MappedAccess.ReadOnly)
         {
             Assert.Throws<MappedArrayFormatException>(() => array.GetWritableSpan(0, 10).Length);
+        }
+    }
+
+    [Theory]
+    [InlineData(MappedAccess.ReadOnly)]
+    [InlineData(MappedAccess.ReadWrite)]
+    [InlineData(MappedAccess.CopyOnWrite)]
+    public void ReadingAnElementPastTheNewEndThrowsInsteadOfKillingTheProcess(MappedAccess access)
+    {
+        using MappedArray<int> array = SaveAndOpenGuarded(_path, access);
+
+        TruncateInAnotherProcess(_path, array.Header.DataOffset + 4096);
+
+        Assert.Equal(1, array.GetAt(0)); // still in the file, so still served
+        var error = Assert.Throws<MappedArrayFormatException>(() => array.GetAt(Count - 1));
+        Assert.Contains("shrank while it was mapped", error.Message);
+        Assert.Contains("Dispose this array and open the file again", error.Message);
+        // From then on every call says so, including on pages the file still has.
+        Assert.Throws<MappedArrayFormatException>(() => array.GetAt(0));
+        Assert.Throws<MappedArrayFormatException>(() => array.Get(5));
+        Assert.Throws<MappedArrayFormatException>(() => array.GetSpan(0, 1).Length);
+        Assert.Throws<MappedArrayFormatException>(() => array.Flush());
+    }
+
+    [Theory]
+    [InlineData(MappedAccess.ReadWrite)]
+    [InlineData(MappedAccess.CopyOnWrite)]
+    public void WritingAnElementPastTheNewEndThrowsAndLeavesTheFileAsTheOtherProcessLeftIt(MappedAccess access)
+    {
+        using MappedArray<int> array = SaveAndOpenGuarded(_path, access);
+        long truncatedLength = array.Header.DataOffset + 4096;
+
+        TruncateInAnotherProcess(_path, truncatedLength);
+
+        Assert.Throws<MappedArrayFormatException>(() => array.SetAt(Count - 1, 7));
+        Assert.Throws<MappedArrayFormatException>(() => array.At(0));
+        Assert.Equal(truncatedLength, new FileInfo(_path).Length);
+    }
+
+    [Fact]
+    public void ASpanTakenBeforeTheFileShrankReadsZerosAndTheNextCallThrows()
+    {
+        using MappedArray<int> array = SaveAndOpenGuarded(_path, MappedAccess.ReadOnly);
+        ReadOnlySpan<int> span = array.GetSpan(0, Count);
+        Assert.Equal(Count, span[Count - 1]);
+
+        TruncateInAnotherProcess(_path, array.Header.DataOffset + 4096);
+
+        Assert.Equal(0, span[Count - 1]);
+        Assert.Throws<MappedArrayFormatException>(() => array.GetAt(0));
+    }
+
+    [Fact]
+    public void AnotherArrayKeepsWorkingWhenOneFileShrank()
+    {
+        using MappedArray<int> shrunk = SaveAndOpenGuarded(_path, MappedAccess.ReadOnly);
+        using MappedArray<int> other = SaveAndOpenGuarded(_otherPath, MappedAccess.ReadOnly);
+
+        TruncateInAnotherProcess(_path, shrunk.Header.DataOffset + 4096);
+        Assert.Throws<MappedArrayFormatException>(() => shrunk.GetAt(Count - 1));
+
+        Assert.Equal(Count, other.GetAt(Count - 1));
+        Assert.Equal(Count, other.GetSpan(0, Count)[Count - 1]);
+    }
+
+    [Fact]
+    public void GuardSlotsAreReturnedWhenArraysAreDisposed()
+    {
+        MappedArray<int>.Save(_path, new int[16], [16]);
+        // More arrays than the guard's table has slots (16,384), one after another.
+        for (int i = 0; i < 20_000; i++)
+        {
+            using MappedArray<int> array = MappedArray<int>.Open(_path);
+            Assert.True(array.IsGuarded, $"array {i} was not guarded: the guard's slots leak");
         }
     }
 
@@ -50,7 +131,41 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         }
 
         Assert.Equal(99, array.GetSpan(0, 100)[99]);
+        Assert.Equal(99, array.GetAt(99));
     }
 
-    public void Dispose() => File.Delete(_path);
+    /// <summary>
+    /// Saves 1..<see cref="Count"/> and opens it, after checking the mapping is guarded: an unguarded mapping would
+    /// take the whole test run down with SIGBUS instead of failing this test.
+    /// </summary>
+    private static MappedArray<int> SaveAndOpenGuarded(string path, MappedAccess access)
+    {
+        MappedArray<int>.Save(path, Enumerable.Range(1, Count).ToArray(), [Count]);
+        MappedArray<int> array = MappedArray<int>.Open(path, access);
+        if (!array.IsGuarded)
+        {
+            array.Dispose();
+            Assert.Fail("The fault guard does not cover the mapping: " + MappedArray.FaultGuardInactiveReason);
+        }
+        return array;
+    }
+
+    /// <summary>What another process might do to a file we have mapped: coreutils' truncate.</summary>
+    internal static void TruncateInAnotherProcess(string path, long length)
+    {
+        using var truncate = Process.Start(new ProcessStartInfo("truncate", ["-s", length.ToString(System.Globalization.CultureInfo.InvariantCulture), path])
+        {
+            RedirectStandardError = true,
+        })!;
+        string error = truncate.StandardError.ReadToEnd();
+        truncate.WaitForExit();
+        Assert.True(truncate.ExitCode == 0, $"truncate failed: {error}");
+        Assert.Equal(length, new FileInfo(path).Length);
+    }
+
+    public void Dispose()
+    {
+        File.Delete(_path);
+        File.Delete(_otherPath);
+    }
 }

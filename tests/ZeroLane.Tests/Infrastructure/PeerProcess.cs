@@ -33,7 +33,7 @@ internal sealed class PeerProcess : IDisposable
     private bool _stdoutClosed;
     private bool _disposed;
 
-    private PeerProcess(string[] arguments, bool underNonReapingParent)
+    private PeerProcess(string[] arguments, bool underNonReapingParent, IReadOnlyDictionary<string, string>? environment = null)
     {
         _commandLine = (underNonReapingParent ? "sh -c '... & exec sleep' " : "") + "ZeroLane.TestPeer " + string.Join(' ', arguments);
         var startInfo = new ProcessStartInfo(underNonReapingParent ? "/bin/sh" : s_dotnet.Value)
@@ -61,6 +61,10 @@ internal sealed class PeerProcess : IDisposable
         }
         // Cheap start-up: no dynamic PGO instrumentation in a process that lives for moments.
         startInfo.Environment["DOTNET_TieredPGO"] = "0";
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[key] = value;
+        }
         _process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(_stdout, e.Data, isStdout: true);
         _process.ErrorDataReceived += (_, e) => OnLine(_stderr, e.Data, isStdout: false);
@@ -72,6 +76,22 @@ internal sealed class PeerProcess : IDisposable
 
     /// <summary>Starts <c>dotnet ZeroLane.TestPeer.dll</c> with <paramref name="arguments"/>.</summary>
     internal static PeerProcess Start(params string[] arguments) => new(arguments, underNonReapingParent: false);
+
+    /// <summary>Starts <c>dotnet ZeroLane.TestPeer.dll</c> with <paramref name="arguments"/> and extra environment variables.</summary>
+    internal static PeerProcess StartWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        new(arguments, underNonReapingParent: false, environment);
+
+    /// <summary>Everything the child printed on stderr so far.</summary>
+    internal string ErrorOutput
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return string.Join('\n', _stderr);
+            }
+        }
+    }
 
     /// <summary>
     /// Starts the peer as the child of a process that never reaps it (<c>sh -c 'peer &amp; exec sleep 600'</c>),
