@@ -60,17 +60,19 @@ public static class MappedArray
         using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
         NpyHeader header = NpyHeader.Read(file, path);
         string? json = NpyHeader.ToJson(metadata);
-        byte[] bytes = NpyHeader.Encode(header.Descr, header.Shape, header.Order, json, (int)header.DataOffset, header.MajorVersion)
+        byte[] bytes = NpyHeader.EncodeInPlace(header.Descr, header.Shape, header.Order, json, (int)header.DataOffset, header.MajorVersion)
             ?? throw new MetadataTooLargeException(path, json?.Length ?? 0, header.MetadataCapacity);
         RandomAccess.Write(file, bytes, 0);
     }
 
     /// <summary>
-    /// Rewrites an array file with new metadata and a header large enough for it (plus spare room), copying the
-    /// data to its new offset. The file is replaced atomically; arrays already open keep mapping the old file.
+    /// Rewrites an array file with new metadata and a header large enough for it (plus spare room, within the
+    /// <see cref="NpyHeader.NumPyMaxHeaderLength"/> NumPy accepts), copying the data to its new offset. The file is
+    /// replaced atomically; arrays already open keep mapping the old file.
     /// </summary>
     /// <param name="path">The .npy file.</param>
     /// <param name="metadata">The new metadata, or null to remove it.</param>
+    /// <exception cref="MetadataTooLargeException">The metadata would make the header longer than NumPy loads by default.</exception>
     public static void RewriteWithMetadata(string path, JsonNode? metadata)
     {
         string temporary = $"{path}.zerolane-{Guid.NewGuid():N}.tmp";
@@ -79,7 +81,7 @@ public static class MappedArray
             using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
             {
                 NpyHeader header = NpyHeader.Read(source.SafeFileHandle, path);
-                byte[] bytes = NpyHeader.Encode(header.Descr, header.Shape, header.Order, NpyHeader.ToJson(metadata))!;
+                byte[] bytes = NpyHeader.EncodeForNewFile(path, header.Descr, header.Shape, header.Order, NpyHeader.ToJson(metadata));
                 using var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
                 target.Write(bytes);
                 source.Position = header.DataOffset;

@@ -91,11 +91,11 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     /// <param name="path">The .npy file to create.</param>
     /// <param name="shape">Length of each dimension; an empty shape is a 0-d array of one element.</param>
     /// <param name="order">Layout of the data.</param>
-    /// <param name="metadata">Optional JSON metadata stored in the header.</param>
+    /// <param name="metadata">Optional JSON metadata stored in the header (at most about 9.8 KB, see <see cref="MetadataTooLargeException"/>).</param>
     public static MappedArray<T> Create(string path, ReadOnlySpan<long> shape, ArrayOrder order = ArrayOrder.C, JsonNode? metadata = null)
     {
         long bytes = ByteLengthOf(shape);
-        byte[] header = NpyHeader.Encode(NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata))!;
+        byte[] header = NpyHeader.EncodeForNewFile(path, NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata));
         using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite))
         {
             stream.Write(header);
@@ -112,7 +112,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     /// <param name="name">1 to 200 letters, digits, '.', '_' or '-', not starting with '.'.</param>
     /// <param name="shape">Length of each dimension.</param>
     /// <param name="order">Layout of the data.</param>
-    /// <param name="metadata">Optional JSON metadata stored in the header.</param>
+    /// <param name="metadata">Optional JSON metadata stored in the header (at most about 9.8 KB, see <see cref="MetadataTooLargeException"/>).</param>
     /// <param name="permissions">Mode of the shared file; default owner read/write (0600).</param>
     /// <exception cref="IOException">A shared array of that name already exists.</exception>
     public static MappedArray<T> CreateShared(string name, ReadOnlySpan<long> shape, ArrayOrder order = ArrayOrder.C, JsonNode? metadata = null,
@@ -120,7 +120,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     {
         string path = MappedArray.SharedPath(name);
         long bytes = ByteLengthOf(shape);
-        byte[] header = NpyHeader.Encode(NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata))!;
+        byte[] header = NpyHeader.EncodeForNewFile(path, NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata));
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.ReadWrite };
         if (!OperatingSystem.IsWindows())
         {
@@ -203,7 +203,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     /// <param name="data">The elements, in the memory order given by <paramref name="order"/>.</param>
     /// <param name="shape">Length of each dimension; its product must equal the length of <paramref name="data"/>.</param>
     /// <param name="order">Layout of <paramref name="data"/>.</param>
-    /// <param name="metadata">Optional JSON metadata stored in the header.</param>
+    /// <param name="metadata">Optional JSON metadata stored in the header (at most about 9.8 KB, see <see cref="MetadataTooLargeException"/>).</param>
     public static void Save(string path, ReadOnlySpan<T> data, ReadOnlySpan<long> shape, ArrayOrder order = ArrayOrder.C, JsonNode? metadata = null)
     {
         long bytes = ByteLengthOf(shape);
@@ -211,7 +211,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         {
             throw new ArgumentException($"The shape ({string.Join(", ", shape.ToArray())}) holds {bytes / sizeof(T)} elements but the data has {data.Length}.", nameof(shape));
         }
-        byte[] header = NpyHeader.Encode(NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata))!;
+        byte[] header = NpyHeader.EncodeForNewFile(path, NpyDType.DescrOf<T>(), shape, order, NpyHeader.ToJson(metadata));
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
         stream.Write(header);
         // AsBytes would overflow past 2 GiB of bytes, so write whole elements in slices.

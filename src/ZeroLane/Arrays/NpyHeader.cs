@@ -26,6 +26,15 @@ public sealed class NpyHeader
     /// <summary>Spare header bytes ZeroLane leaves after the metadata when it writes a file, for in-place updates.</summary>
     public const int MetadataReserve = 1024;
 
+    /// <summary>
+    /// The longest header text NumPy (1.24 and later) loads without <c>allow_pickle=True</c> or a larger
+    /// <c>max_header_size</c>: ZeroLane never writes a new file with a longer one, which bounds the metadata.
+    /// </summary>
+    public const int NumPyMaxHeaderLength = 10_000;
+
+    /// <summary>The longest prelude and header of a new file: a multiple of 64 whose header text is within NumPy's limit.</summary>
+    private const int MaxWrittenLength = (10 + NumPyMaxHeaderLength) / DataAlignment * DataAlignment;
+
     /// <summary>Header texts longer than this are refused as corrupt rather than read.</summary>
     internal const int MaxHeaderLength = 16 << 20;
 
@@ -243,11 +252,38 @@ public sealed class NpyHeader
     }
 
     /// <summary>
-    /// The prelude and header text for an array, padded so the data starts at a multiple of 64 with
-    /// <see cref="MetadataReserve"/> spare bytes, or padded to exactly <paramref name="totalLength"/> bytes.
-    /// Returns null when <paramref name="totalLength"/> is given and too small.
+    /// The prelude and header for a new file: version 1.0, padded so the data starts at a multiple of 64 with
+    /// <see cref="MetadataReserve"/> spare bytes, but never longer than NumPy loads without being told to trust the
+    /// file (<see cref="NumPyMaxHeaderLength"/>), so every file ZeroLane writes opens with a plain <c>numpy.load</c>.
     /// </summary>
-    internal static byte[]? Encode(string descr, ReadOnlySpan<long> shape, ArrayOrder order, string? metadataJson, int? totalLength = null, int? majorVersion = null)
+    /// <exception cref="MetadataTooLargeException">The metadata would make the header longer than NumPy accepts.</exception>
+    internal static byte[] EncodeForNewFile(string path, string descr, ReadOnlySpan<long> shape, ArrayOrder order, string? metadataJson)
+    {
+        StringBuilder text = HeaderText(descr, shape, order, metadataJson);
+        const int prelude = 10;
+        int bodyLength = text.Length + 1;
+        if (prelude + bodyLength > MaxWrittenLength)
+        {
+            int capacity = MaxWrittenLength - prelude - (HeaderText(descr, shape, order, null).Length + 1 + MetadataPrefix.Length + 1);
+            throw MetadataTooLargeException.BeyondNumPyLimit(path, metadataJson?.Length ?? 0, capacity);
+        }
+        int total = Math.Min(RoundUp(prelude + bodyLength + MetadataReserve), MaxWrittenLength);
+        return Assemble(text, total, major: 1);
+    }
+
+    /// <summary>
+    /// The prelude and header for an existing file's header of exactly <paramref name="totalLength"/> bytes in format
+    /// <paramref name="majorVersion"/>, so the data does not move; null when the header text does not fit.
+    /// </summary>
+    internal static byte[]? EncodeInPlace(string descr, ReadOnlySpan<long> shape, ArrayOrder order, string? metadataJson, int totalLength, int majorVersion)
+    {
+        StringBuilder text = HeaderText(descr, shape, order, metadataJson);
+        int prelude = majorVersion == 1 ? 10 : 12;
+        return prelude + text.Length + 1 > totalLength ? null : Assemble(text, totalLength, majorVersion);
+    }
+
+    /// <summary>The dict literal, then the metadata comment if there is metadata; no padding.</summary>
+    private static StringBuilder HeaderText(string descr, ReadOnlySpan<long> shape, ArrayOrder order, string? metadataJson)
     {
         var text = new StringBuilder();
         text.Append("{'descr': '").Append(descr).Append("', 'fortran_order': ")
@@ -269,32 +305,14 @@ public sealed class NpyHeader
         {
             text.Append(' ').Append(MetadataPrefix).Append(metadataJson);
         }
-        int bodyLength = text.Length + 1;
+        return text;
+    }
 
-        int major;
-        int total;
-        if (totalLength is int fixedTotal)
-        {
-            major = majorVersion ?? 1;
-            int preludeLength = major == 1 ? 10 : 12;
-            if (preludeLength + bodyLength > fixedTotal)
-            {
-                return null;
-            }
-            total = fixedTotal;
-        }
-        else
-        {
-            major = 1;
-            total = RoundUp(10 + bodyLength + MetadataReserve);
-            if (total - 10 > ushort.MaxValue)
-            {
-                major = 2;
-                total = RoundUp(12 + bodyLength + MetadataReserve);
-            }
-        }
+    /// <summary>Prelude, header text, spaces up to <paramref name="total"/> bytes, and the final newline.</summary>
+    private static byte[] Assemble(StringBuilder text, int total, int major)
+    {
         int prelude = major == 1 ? 10 : 12;
-        text.Append(' ', total - prelude - bodyLength).Append('\n');
+        text.Append(' ', total - prelude - text.Length - 1).Append('\n');
 
         byte[] bytes = new byte[total];
         Magic.CopyTo(bytes);

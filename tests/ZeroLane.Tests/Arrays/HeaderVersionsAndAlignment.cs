@@ -76,17 +76,40 @@ public sealed class HeaderVersionsAndAlignment : IDisposable
     }
 
     [Fact]
-    public void HeadersWeWriteEndOnA64ByteBoundaryWithSpareRoom()
+    public void HeadersWeWriteEndOnA64ByteBoundaryWithSpareRoomWithinNumPysLimit()
     {
-        foreach (int size in new[] { 0, 10, 100, 1000, 10_000, 70_000 })
+        foreach (int size in new[] { 0, 10, 100, 1000, 8000, 9500 })
         {
             string path = Path.Combine(_directory.Path, $"pad-{size}.npy");
             MappedArray<byte>.Save(path, [7], [1], metadata: new JsonObject { ["s"] = new string('a', size) });
             NpyHeader header = MappedArray.ReadHeader(path);
             Assert.Equal(0, header.DataOffset % 64);
-            Assert.True(header.MetadataCapacity - header.MetadataJson!.Length >= NpyHeader.MetadataReserve);
-            Assert.Equal(size + 70 < 60_000 ? 1 : 2, header.MajorVersion);
+            Assert.Equal(1, header.MajorVersion);
+            Assert.InRange(header.DataOffset - 10, 0, NpyHeader.NumPyMaxHeaderLength);
+            // The full reserve where it fits under NumPy's limit, otherwise all the room up to it.
+            long spare = header.MetadataCapacity - header.MetadataJson!.Length;
+            Assert.True(spare >= NpyHeader.MetadataReserve || header.DataOffset + 64 > 10 + NpyHeader.NumPyMaxHeaderLength, $"size {size}: {spare} spare");
         }
+    }
+
+    [Fact]
+    public void MetadataThatWouldTakeTheHeaderBeyondNumPysLimitIsRefusedAndNothingIsWritten()
+    {
+        string path = Path.Combine(_directory.Path, "too-big.npy");
+        var big = new JsonObject { ["s"] = new string('a', 10_000) };
+
+        var error = Assert.Throws<MetadataTooLargeException>(() => MappedArray<byte>.Save(path, [7], [1], metadata: big));
+
+        Assert.Contains("NumPy refuses .npy headers longer than 10000 bytes", error.Message);
+        Assert.InRange(error.Capacity, 9800, 9950);
+        Assert.False(File.Exists(path));
+        Assert.Throws<MetadataTooLargeException>(() => MappedArray<byte>.Create(path, [1], metadata: big).Dispose());
+        Assert.False(File.Exists(path));
+
+        // Exactly the capacity the error named fits.
+        var largest = new JsonObject { ["s"] = new string('a', error.Capacity - """{"s":""}""".Length) };
+        MappedArray<byte>.Save(path, [7], [1], metadata: largest);
+        Assert.True(JsonNode.DeepEquals(largest, MappedArray.ReadMetadata(path)));
     }
 
     [Fact]

@@ -112,17 +112,30 @@ public sealed class MetadataLivesInTheHeader : IDisposable
     public void RewritingWithALargerHeaderKeepsTheDataAndAlignment()
     {
         MappedArray<short>.Save(_path, [1, 2, 3, 4, 5, 6], [3, 2], ArrayOrder.Fortran);
-        var big = new JsonObject { ["blob"] = new string('x', 100_000) };
+        var big = new JsonObject { ["blob"] = new string('x', 9_000) };
 
         MappedArray.RewriteWithMetadata(_path, big);
 
         NpyHeader header = MappedArray.ReadHeader(_path);
-        Assert.Equal(2, header.MajorVersion);
+        Assert.Equal(1, header.MajorVersion);
         Assert.Equal(0, header.DataOffset % 64);
         Assert.True(JsonNode.DeepEquals(big, header.GetMetadata()));
         using var array = MappedArray<short>.Open(_path);
         Assert.Equal(ArrayOrder.Fortran, array.Order);
         Assert.Equal([1, 2, 3, 4, 5, 6], array.GetSpan(0, 6).ToArray());
+        Assert.Single(Directory.GetFiles(_directory.Path));
+    }
+
+    [Fact]
+    public void RewritingBeyondNumPysHeaderLimitIsRefusedAndTheFileIsUnchanged()
+    {
+        MappedArray<short>.Save(_path, [1, 2, 3], [3]);
+        byte[] before = File.ReadAllBytes(_path);
+
+        var error = Assert.Throws<MetadataTooLargeException>(() => MappedArray.RewriteWithMetadata(_path, new JsonObject { ["blob"] = new string('x', 100_000) }));
+
+        Assert.Contains("beside the array", error.Message);
+        Assert.Equal(before, File.ReadAllBytes(_path));
         Assert.Single(Directory.GetFiles(_directory.Path));
     }
 

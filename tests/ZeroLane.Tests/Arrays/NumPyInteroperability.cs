@@ -73,16 +73,22 @@ public sealed class NumPyInteroperability : IDisposable
         string rewritten = Path.Combine(_directory.Path, "rewritten.npy");
         File.Copy(path, rewritten);
         MappedArray.RewriteWithMetadata(rewritten, new JsonObject { ["blob"] = new string('z', 8000) });
+        // The most metadata ZeroLane writes: its header is as long as NumPy loads without allow_pickle.
+        string largest = Path.Combine(_directory.Path, "largest.npy");
+        int capacity = Assert.Throws<MetadataTooLargeException>(() =>
+            MappedArray<float>.Save(largest, [1, 2, 3, 4, 5, 6], [2, 3], metadata: new JsonObject { ["blob"] = new string('w', 20_000) })).Capacity;
+        MappedArray<float>.Save(largest, [1, 2, 3, 4, 5, 6], [2, 3], metadata: new JsonObject { ["blob"] = new string('w', capacity - """{"blob":""}""".Length) });
 
         NumPy.Run("""
             for path in sys.argv[1:]:
                 a = np.load(path, mmap_mode='r')
                 assert a.dtype == np.float32 and a.shape == (2, 3), (a.dtype, a.shape)
                 assert np.array_equal(a, np.arange(1, 7, dtype=np.float32).reshape(2, 3))
+                assert np.array_equal(np.load(path), a)
                 with open(path, 'rb') as fh:
                     version = np.lib.format.read_magic(fh)
                     np.lib.format._read_array_header(fh, version)
-            """, path, rewritten);
+            """, path, rewritten, largest);
     }
 
     private sealed class OpenAndCheck(string path, ArrayOrder order) : ITypedTest
