@@ -50,14 +50,19 @@ public static class MappedArray
 
     /// <summary>
     /// Replaces the metadata of an array file in place: only the header is rewritten, the data neither moves
-    /// nor is read. Arrays mapped with <see cref="MappedAccess.ReadWrite"/> stay valid.
+    /// nor is read. Arrays mapped with <see cref="MappedAccess.ReadWrite"/> stay valid. The header is written under an
+    /// exclusive flock, which ZeroLane's header readers wait for, so they never see it half written (NumPy does not
+    /// lock: do not update metadata while NumPy opens the file).
     /// </summary>
     /// <param name="path">The .npy file.</param>
     /// <param name="metadata">The new metadata, or null to remove it.</param>
     /// <exception cref="MetadataTooLargeException">The metadata does not fit in the header; call <see cref="RewriteWithMetadata"/>.</exception>
     public static void UpdateMetadata(string path, JsonNode? metadata)
     {
-        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        ArgumentNullException.ThrowIfNull(path);
+        using SafeFileHandle file = Posix.FileDescriptor.Open(path, Interop.Sys.OpenFlags.O_RDWR);
+        // Exclusive against ZeroLane's header readers (ReadHeader, ReadMetadata, Open), which take a shared lock.
+        using Posix.FileDescriptor.FileLockScope scope = Posix.FileDescriptor.Lock(file, exclusive: true, path);
         NpyHeader header = NpyHeader.Read(file, path);
         string? json = NpyHeader.ToJson(metadata);
         byte[] bytes = NpyHeader.EncodeInPlace(header.Descr, header.Shape, header.Order, json, (int)header.DataOffset, header.MajorVersion)

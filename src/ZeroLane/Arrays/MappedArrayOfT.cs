@@ -227,7 +227,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public static MappedArray<T> Open(string path, MappedAccess access = MappedAccess.ReadOnly)
     {
         ArgumentNullException.ThrowIfNull(path);
-        int openFlags = (access == MappedAccess.ReadWrite ? Interop.Sys.OpenFlags.O_RDWR : Interop.Sys.OpenFlags.O_RDONLY) | Interop.Sys.OpenFlags.O_CLOEXEC;
+        int openFlags = access == MappedAccess.ReadWrite ? Interop.Sys.OpenFlags.O_RDWR : Interop.Sys.OpenFlags.O_RDONLY;
         (int protection, int flags) = access switch
         {
             MappedAccess.ReadOnly => (Interop.Sys.PROT_READ, Interop.Sys.MAP_SHARED),
@@ -235,16 +235,14 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
             MappedAccess.CopyOnWrite => (Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE, Interop.Sys.MAP_PRIVATE),
             _ => throw new ArgumentOutOfRangeException(nameof(access)),
         };
-        int fd = Interop.Sys.Open(path, openFlags, 0);
-        if (fd < 0)
-        {
-            throw PosixError.Last("open", path);
-        }
         // The descriptor stays open with the array, so the file's size can be checked later (see CheckFileSize).
-        SafeFileHandle file = FileDescriptor.Own(fd);
+        SafeFileHandle file = FileDescriptor.Open(path, openFlags);
+        int fd = FileDescriptor.Raw(file);
         SafeMappingHandle? mapping = null;
         try
         {
+            // Shared while the header is read, so MappedArray.UpdateMetadata (exclusive) cannot tear it.
+            using FileDescriptor.FileLockScope headerLock = FileDescriptor.Lock(file, exclusive: false, path);
             long size = FileDescriptor.Size(file, path);
             if (size == 0)
             {

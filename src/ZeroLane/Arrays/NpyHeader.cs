@@ -108,8 +108,13 @@ public sealed class NpyHeader
     /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
     public static NpyHeader Read(string path)
     {
-        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-        return Read(file, path);
+        ArgumentNullException.ThrowIfNull(path);
+        using SafeFileHandle file = Posix.FileDescriptor.Open(path, Interop.Sys.OpenFlags.O_RDONLY);
+        // Shared lock: MappedArray.UpdateMetadata rewrites the header under an exclusive one, so no torn header is read.
+        using (Posix.FileDescriptor.Lock(file, exclusive: false, path))
+        {
+            return Read(file, path);
+        }
     }
 
     internal static NpyHeader Read(SafeFileHandle file, string path)

@@ -53,6 +53,67 @@ internal static class FileDescriptor
         return (owner, mode);
     }
 
+    /// <summary>
+    /// Opens <paramref name="path"/> with open(2) (O_CLOEXEC added), bypassing the advisory lock .NET's own file
+    /// APIs take on Unix, so that the caller chooses the lock (see <see cref="Lock"/>).
+    /// </summary>
+    internal static SafeFileHandle Open(string path, int flags)
+    {
+        int fd = Interop.Sys.Open(path, flags | Interop.Sys.OpenFlags.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw PosixError.Last("open", path);
+        }
+        return Own(fd);
+    }
+
+    /// <summary>How long <see cref="Lock"/> waits for a conflicting flock before giving up.</summary>
+    internal static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Takes a shared or exclusive flock(2) on the open file, waiting up to <see cref="LockTimeout"/> for a holder of
+    /// a conflicting lock (polled: the locks ZeroLane takes last microseconds); released by disposing the result or
+    /// closing the descriptor.
+    /// </summary>
+    /// <exception cref="IOException">Another holder kept a conflicting lock for longer than <see cref="LockTimeout"/>.</exception>
+    internal static FileLockScope Lock(SafeFileHandle handle, bool exclusive, string what)
+    {
+        int operation = (exclusive ? Interop.Sys.LOCK_EX : Interop.Sys.LOCK_SH) | Interop.Sys.LOCK_NB;
+        long deadline = Environment.TickCount64 + (long)LockTimeout.TotalMilliseconds;
+        while (Interop.Sys.Flock(Raw(handle), operation) != 0)
+        {
+            int errno = Interop.Errno.Last;
+            if (errno == Interop.Errno.EWOULDBLOCK && Environment.TickCount64 < deadline)
+            {
+                Thread.Sleep(1);
+            }
+            else if (errno == Interop.Errno.EWOULDBLOCK)
+            {
+                throw new IOException(
+                    $"'{what}' stayed locked ({(exclusive ? "shared or exclusive" : "exclusive")} flock) by another open of the file for " +
+                    $"{LockTimeout.TotalSeconds:0} s. A ZeroLane metadata update holds it for microseconds; another program (or a .NET " +
+                    "FileStream, which takes a shared flock) may hold it: close it and retry.");
+            }
+            else if (errno != Interop.Errno.EINTR)
+            {
+                throw PosixError.Create(errno, "flock", what);
+            }
+        }
+        return new FileLockScope(handle);
+    }
+
+    /// <summary>An flock held on a descriptor until disposed.</summary>
+    internal readonly struct FileLockScope(SafeFileHandle handle) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!handle.IsClosed)
+            {
+                Interop.Sys.Flock(Raw(handle), Interop.Sys.LOCK_UN);
+            }
+        }
+    }
+
     /// <summary>lstat into <paramref name="buffer"/>; false if the path does not exist.</summary>
     private static unsafe bool TryLStat(string path, byte* buffer)
     {

@@ -127,6 +127,48 @@ public sealed class MetadataLivesInTheHeader : IDisposable
     }
 
     [Fact]
+    public void ReadersNeverSeeAHalfWrittenHeaderWhileTheMetadataIsUpdated()
+    {
+        var first = new JsonObject { ["first"] = new string('a', 700) };
+        var second = new JsonObject { ["second"] = new string('b', 90), ["n"] = 2 };
+        MappedArray<short>.Save(_path, [1, 2, 3], [3], metadata: first);
+        using var stop = new CancellationTokenSource();
+        Exception? updateFailure = null;
+        var updates = new Thread(() =>
+        {
+            try
+            {
+                for (int i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    MappedArray.UpdateMetadata(_path, i % 2 == 0 ? second : first);
+                }
+            }
+            catch (Exception e)
+            {
+                updateFailure = e;
+            }
+        });
+        updates.Start();
+        try
+        {
+            for (int i = 0; i < 1000 && updates.IsAlive; i++)
+            {
+                JsonNode? read = MappedArray.ReadMetadata(_path);
+                Assert.True(JsonNode.DeepEquals(read, first) || JsonNode.DeepEquals(read, second), read?.ToJsonString());
+                using var array = MappedArray<short>.Open(_path);
+                JsonNode? mapped = array.Header.GetMetadata();
+                Assert.True(JsonNode.DeepEquals(mapped, first) || JsonNode.DeepEquals(mapped, second), mapped?.ToJsonString());
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            updates.Join();
+        }
+        Assert.Null(updateFailure);
+    }
+
+    [Fact]
     public void RewritingBeyondNumPysHeaderLimitIsRefusedAndTheFileIsUnchanged()
     {
         MappedArray<short>.Save(_path, [1, 2, 3], [3]);
