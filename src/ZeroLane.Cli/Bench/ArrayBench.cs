@@ -9,7 +9,8 @@ namespace ZeroLane.Cli.Bench;
 /// Mapped arrays, in this process: time to open (map) a 16 MiB and a 4 GiB array, which should not differ (nothing is
 /// read until touched); sequential read bandwidth summing a 256 MiB float array through its spans (pages already in
 /// the page cache), to compare with memcpy; and save bandwidth of <c>MappedArray.Save</c> against
-/// <c>File.WriteAllBytes</c> of the same 256 MiB, in the system temp directory.
+/// <c>File.WriteAllBytes</c> of the same 256 MiB, in the system temp directory; and element access by
+/// <c>GetAt</c> (bounds and fault-guard checks) against indexing a span of the same mapping.
 /// </summary>
 internal static class ArrayBench
 {
@@ -18,6 +19,8 @@ internal static class ArrayBench
     internal const string Open = "open";
     internal const string Read = "read";
     internal const string Save = "save";
+    internal const string Get = "get";
+    internal const string SpanIndex = "span-index";
     private const long SmallBytes = 16L << 20;
     private const long LargeBytes = 4L << 30;
     private const int DataBytes = 256 << 20;
@@ -41,6 +44,7 @@ internal static class ArrayBench
             results.Add(SaveBandwidth(saved, data, seconds));
             results.Add(WriteAllBytesBandwidth(Path.Combine(directory, "data.bin"), MemoryMarshal.AsBytes(data.AsSpan()).ToArray(), seconds));
             results.Add(ReadBandwidth(saved, warmupSeconds, seconds));
+            results.AddRange(ElementAccess(saved, seconds));
             return results;
         }
         finally
@@ -92,6 +96,45 @@ internal static class ArrayBench
         BenchResult result = Repeat(Transport, Read, array.Length * sizeof(float), Math.Max(seconds, warmupSeconds), () => checksum += Sum(array));
         GC.KeepAlive(checksum);
         return result;
+    }
+
+    /// <summary>
+    /// Elements per second summed one at a time, by <c>GetAt</c> and by indexing a span over the same 16 Mi elements
+    /// of the mapping (64 MiB, in cache as far as the machine allows): the cost of GetAt's checks.
+    /// </summary>
+    private static IEnumerable<BenchResult> ElementAccess(string path, double seconds)
+    {
+        const int count = 16 << 20;
+        using MappedArray<float> array = MappedArray<float>.Open(path);
+        float checksum = 0;
+        BenchResult get = Repeat(Transport, Get, count, seconds, () => checksum += SumByGetAt(array, count));
+        BenchResult span = Repeat(Transport, SpanIndex, count, seconds, () => checksum += SumBySpanIndex(array.GetSpan(0, count)));
+        GC.KeepAlive(checksum);
+        // Repeat counts bytes as the "frame": report elements instead.
+        return [get with { BytesPerSec = null }, span with { BytesPerSec = null }];
+    }
+
+    // Fully optimised from the first call: each runs long enough that tiering would measure on-stack-replacement code.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static float SumByGetAt(MappedArray<float> array, int count)
+    {
+        float sum = 0;
+        for (long i = 0; i < count; i++)
+        {
+            sum += array.GetAt(i);
+        }
+        return sum;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static float SumBySpanIndex(ReadOnlySpan<float> values)
+    {
+        float sum = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            sum += values[i];
+        }
+        return sum;
     }
 
     /// <summary>Sums the array through its spans with SIMD: every byte is read once, nothing is copied.</summary>

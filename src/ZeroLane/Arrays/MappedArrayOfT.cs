@@ -34,6 +34,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     private readonly SafeFileHandle _file;
     private readonly byte* _data;
     private readonly int* _faulted;
+    private readonly long _length;
     private readonly long[] _shape;
     private readonly long[] _strides;
 
@@ -47,6 +48,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         _faulted = mapping.FaultFlag;
         _data = (byte*)mapping.DangerousGetHandle() + header.DataOffset;
         _shape = header.Shape;
+        _length = header.ElementCount;
         _strides = StridesOf(_shape, header.Order);
         IsAligned = (nuint)_data % (nuint)AlignmentOf() == 0;
     }
@@ -320,6 +322,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public void Set(ReadOnlySpan<long> index, T value) => SetAt(OffsetOf(index), value);
 
     /// <summary>The element at <paramref name="offset"/> elements from the start of the data, in memory order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T GetAt(long offset)
     {
         CheckOffset(offset);
@@ -330,6 +333,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="offset"/> elements from the start of the data, in memory order.</summary>
     /// <exception cref="InvalidOperationException">The array is read-only.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetAt(long offset, T value)
     {
         CheckWritable();
@@ -437,24 +441,37 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowFileShrank()
+    // Not NoInlining: the JIT then sees that it always throws and treats the call as one that does not return, so
+    // the caller's values need not be saved around it (which would cost GetAt a store and reload per element).
+    // Kept tiny for the same reason: the JIT only looks into small methods.
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowFileShrank() => throw FileShrank();
+
+    private MappedArrayFormatException FileShrank()
     {
         long size = FileDescriptor.Size(_file, Path);
-        throw new MappedArrayFormatException(
+        return new MappedArrayFormatException(
             $"'{Path}' shrank while it was mapped (it now has {size} bytes; its header and data need {Header.DataOffset + Header.DataLength}): " +
             "another process truncated or replaced it, and the array touched a page the file no longer has. That access read zeros or " +
             "its write was dropped, and so will any through spans taken earlier. Dispose this array and open the file again.");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckOffset(long offset)
     {
-        ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
-        if ((ulong)offset >= (ulong)Length)
+        if ((ulong)offset >= (ulong)_length || _mapping.IsClosed)
         {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The array has {Length} elements.");
+            ThrowBadOffset(offset);
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowBadOffset(long offset) => throw BadOffset(offset);
+
+    private Exception BadOffset(long offset) =>
+        _mapping.IsClosed
+            ? new ObjectDisposedException(GetType().FullName)
+            : new ArgumentOutOfRangeException(nameof(offset), offset, $"The array has {Length} elements.");
 
     private void CheckRange(long start, int length)
     {
@@ -465,13 +482,20 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckWritable()
     {
         if (Access == MappedAccess.ReadOnly)
         {
-            throw new InvalidOperationException($"'{Path}' is mapped read-only; open it with MappedAccess.ReadWrite or CopyOnWrite to write.");
+            ThrowReadOnly();
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowReadOnly() => throw ReadOnlyError();
+
+    private InvalidOperationException ReadOnlyError() =>
+        new($"'{Path}' is mapped read-only; open it with MappedAccess.ReadWrite or CopyOnWrite to write.");
 
     private void CheckAligned()
     {
