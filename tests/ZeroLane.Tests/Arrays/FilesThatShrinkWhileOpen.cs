@@ -109,6 +109,27 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
     }
 
     [Fact]
+    public void ASharedArrayWhoseShmFileIsTruncatedThrowsToo()
+    {
+        string name = TestBuffers.UniqueName("shrink-shm");
+        try
+        {
+            using MappedArray<long> array = MappedArray<long>.CreateShared(name, [Count]);
+            Assert.True(array.IsGuarded, MappedArray.FaultGuardInactiveReason);
+            array.SetAt(Count - 1, 42);
+
+            TruncateInAnotherProcess(MappedArray.SharedPath(name), array.Header.DataOffset);
+
+            Assert.Throws<MappedArrayFormatException>(() => array.GetAt(Count - 1));
+            Assert.Throws<MappedArrayFormatException>(() => array.SetAt(0, 1));
+        }
+        finally
+        {
+            MappedArray.DeleteShared(name);
+        }
+    }
+
+    [Fact]
     public void GuardSlotsAreReturnedWhenArraysAreDisposed()
     {
         MappedArray<int>.Save(_path, new int[16], [16]);
