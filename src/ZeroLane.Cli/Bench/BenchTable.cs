@@ -129,9 +129,10 @@ internal sealed class BenchTable
             lines.Add(string.Create(s_culture, $"array sequential read through spans: {read / 1e9:0.00} GB/s") +
                 (memcpy?.BytesPerSec is double copyBandwidth ? string.Create(s_culture, $" = {100 * read / copyBandwidth:0}% of memcpy") : ""));
         }
-        if (results.FirstOrDefault(r => r.Transport == ArrayBench.Transport && r.Mode == ArrayBench.Get) is { FramesPerSec: double getRuns, FrameBytes: long elements } &&
+        if (results.FirstOrDefault(r => r.Transport == ArrayBench.Transport && r.Mode == ArrayBench.Get) is { FramesPerSec: double getRuns, FrameBytes: long bytes } &&
             results.FirstOrDefault(r => r.Transport == ArrayBench.Transport && r.Mode == ArrayBench.SpanIndex)?.FramesPerSec is double spanRuns)
         {
+            long elements = bytes / sizeof(float);
             lines.Add(string.Create(s_culture,
                 $"array element access: GetAt {1e9 / (getRuns * elements):0.00} ns/element, span index {1e9 / (spanRuns * elements):0.00} ns/element"));
         }

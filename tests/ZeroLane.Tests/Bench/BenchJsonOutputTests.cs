@@ -63,8 +63,10 @@ public sealed class BenchJsonOutputTests
             expected.Add($"message-{kind}-64b/throughput/-/64");
             expected.Add($"message-{kind}-64b-batched/throughput/-/64");
         }
-        // Mapped arrays: open time at 16 MiB and 4 GiB, save against File.WriteAllBytes, read through spans.
-        expected.AddRange([$"array/open/-/{16L << 20}", $"array/open/-/{4L << 30}", $"array/save/-/{256 << 20}", $"file/save/-/{256 << 20}", $"array/read/-/{256 << 20}"]);
+        // Mapped arrays: open time at 16 MiB and 4 GiB, save against File.WriteAllBytes, read through spans, and one
+        // pass of GetAt and of span indexing over 16 Mi float elements.
+        expected.AddRange([$"array/open/-/{16L << 20}", $"array/open/-/{4L << 30}", $"array/save/-/{256 << 20}", $"file/save/-/{256 << 20}", $"array/read/-/{256 << 20}",
+            $"array/get/-/{64 << 20}", $"array/span-index/-/{64 << 20}"]);
         Assert.Equal(expected.Order(), keys.Order());
     }
 
