@@ -25,7 +25,8 @@ namespace ZeroLane.Arrays;
 /// page the file no longer has reads as zeros instead of faulting the process, and the access that touched it (and
 /// every later call on the array) throws <see cref="MappedArrayFormatException"/>. Data read through a span or
 /// reference obtained before the truncation also reads as zeros, and writes through it are dropped; the next call
-/// on the array throws.
+/// on the array throws. The same guard turns a full filesystem under a sparse array (a write to a page the
+/// filesystem has no room for) into an <see cref="IOException"/>.
 /// </remarks>
 /// <typeparam name="T">bool, sbyte, byte, short, ushort, int, uint, long, ulong, Half, float, double, <see cref="Complex64"/> or <see cref="System.Numerics.Complex"/>.</typeparam>
 public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
@@ -322,6 +323,8 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public void Set(ReadOnlySpan<long> index, T value) => SetAt(OffsetOf(index), value);
 
     /// <summary>The element at <paramref name="offset"/> elements from the start of the data, in memory order.</summary>
+    /// <exception cref="MappedArrayFormatException">Another process truncated the file and the element's page is gone.</exception>
+    /// <exception cref="IOException">The kernel could not supply the element's page although the file is whole (filesystem out of space).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T GetAt(long offset)
     {
@@ -333,6 +336,8 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
 
     /// <summary>Stores <paramref name="value"/> at <paramref name="offset"/> elements from the start of the data, in memory order.</summary>
     /// <exception cref="InvalidOperationException">The array is read-only.</exception>
+    /// <exception cref="MappedArrayFormatException">Another process truncated the file and the element's page is gone.</exception>
+    /// <exception cref="IOException">The filesystem had no room for the element's page (a sparse file on a full filesystem).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetAt(long offset, T value)
     {
@@ -427,7 +432,8 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>
-    /// Throws if the fault guard had to replace pages of the mapping because the file shrank. Called after each element
+    /// Throws if the fault guard had to replace pages of the mapping (the file shrank, or its filesystem had no room for
+    /// a page). Called after each element
     /// access: the access itself completed on zero pages (a read saw zeros, a write was dropped), so its result must
     /// not be used. The flag is set on this thread by the signal handler during the access, which precedes this read
     /// in program order.
@@ -437,7 +443,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     {
         if (Volatile.Read(ref *_faulted) != 0)
         {
-            ThrowFileShrank();
+            ThrowPageLost();
         }
     }
 
@@ -445,13 +451,27 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     // the caller's values need not be saved around it (which would cost GetAt a store and reload per element).
     // Kept tiny for the same reason: the JIT only looks into small methods.
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private void ThrowFileShrank() => throw FileShrank();
+    private void ThrowPageLost() => throw PageLost();
 
-    private MappedArrayFormatException FileShrank()
+    /// <summary>
+    /// What the fault guard's flag means: the file is now shorter than the array (another process truncated it), or,
+    /// if it still has every byte, the kernel could not supply a page for another reason, in practice a filesystem
+    /// out of space under a sparse file (tmpfs, /dev/shm) or a file truncated and grown again.
+    /// </summary>
+    private Exception PageLost()
     {
         long size = FileDescriptor.Size(_file, Path);
+        long needed = Header.DataOffset + Header.DataLength;
+        if (size >= needed)
+        {
+            return new IOException(
+                $"The kernel could not supply a page of '{Path}' (SIGBUS) although the file has all its {needed} bytes: most likely its " +
+                "filesystem is out of space for a page of this sparse file (a full /dev/shm or disk), or another process truncated it and " +
+                "grew it again. That access read zeros or its write was dropped, and so will any through spans taken earlier. " +
+                "Free space on the filesystem, then dispose this array and open the file again.");
+        }
         return new MappedArrayFormatException(
-            $"'{Path}' shrank while it was mapped (it now has {size} bytes; its header and data need {Header.DataOffset + Header.DataLength}): " +
+            $"'{Path}' shrank while it was mapped (it now has {size} bytes; its header and data need {needed}): " +
             "another process truncated or replaced it, and the array touched a page the file no longer has. That access read zeros or " +
             "its write was dropped, and so will any through spans taken earlier. Dispose this array and open the file again.");
     }
