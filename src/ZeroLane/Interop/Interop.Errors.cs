@@ -16,6 +16,7 @@ internal static partial class Interop
         internal const int EACCES = 13;
         internal const int EEXIST = 17;
         internal const int EINVAL = 22;
+        internal const int ENOSPC = 28;
         internal const int ENAMETOOLONG = 36;
         internal const int ELOOP = 40;
         internal const int EOVERFLOW = 75;

@@ -45,12 +45,49 @@ internal sealed class SharedMemory : IDisposable
             {
                 throw PosixError.Last("ftruncate", "/dev/shm/" + name);
             }
+            Allocate(fd, size, name);
             return new SharedMemory(name, Map(handle, size, writable: true, name));
         }
         catch
         {
             Interop.Sys.ShmUnlink(name);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Gives the object all its pages now. ftruncate alone leaves it sparse, and on a /dev/shm too small for it (64 MiB
+    /// in a default Docker container) the first touch of a page the filesystem cannot supply would kill the process
+    /// with SIGBUS, long after creation. Allocating up front turns that into a clear error here.
+    /// </summary>
+    private static void Allocate(int fd, long size, string name)
+    {
+        int error;
+        while ((error = Interop.Sys.PosixFallocate(fd, 0, size)) == Interop.Errno.EINTR)
+        {
+        }
+        if (error == Interop.Errno.ENOSPC)
+        {
+            throw new IOException(
+                $"/dev/shm has no room for shared memory object '{name}' of {size:N0} bytes ({FreeBytes():N0} bytes free). " +
+                "Free space there (zerolane clean removes stale buffers), make /dev/shm larger (in Docker: --shm-size), " +
+                "or ask for a smaller buffer.");
+        }
+        if (error != 0)
+        {
+            throw PosixError.Create(error, "posix_fallocate", "/dev/shm/" + name);
+        }
+    }
+
+    private static long FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo("/dev/shm").AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return -1;
         }
     }
 

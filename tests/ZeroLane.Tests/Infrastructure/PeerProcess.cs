@@ -33,10 +33,11 @@ internal sealed class PeerProcess : IDisposable
     private bool _stdoutClosed;
     private bool _disposed;
 
-    private PeerProcess(string[] arguments, bool underNonReapingParent, IReadOnlyDictionary<string, string>? environment = null)
+    private PeerProcess(string[] arguments, bool underNonReapingParent, IReadOnlyDictionary<string, string>? environment = null, string[]? launcher = null)
     {
-        _commandLine = (underNonReapingParent ? "sh -c '... & exec sleep' " : "") + "ZeroLane.TestPeer " + string.Join(' ', arguments);
-        var startInfo = new ProcessStartInfo(underNonReapingParent ? "/bin/sh" : s_dotnet.Value)
+        _commandLine = (underNonReapingParent ? "sh -c '... & exec sleep' " : "") + (launcher is null ? "" : string.Join(' ', launcher) + " ") +
+            "ZeroLane.TestPeer " + string.Join(' ', arguments);
+        var startInfo = new ProcessStartInfo(underNonReapingParent ? "/bin/sh" : launcher?[0] ?? s_dotnet.Value)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -52,6 +53,15 @@ internal sealed class PeerProcess : IDisposable
             // (a background job would otherwise get /dev/null and take it for the test process's death).
             startInfo.ArgumentList.Add("-c");
             startInfo.ArgumentList.Add("exec 3<&0; \"$0\" \"$@\" <&3 & exec sleep 600");
+            startInfo.ArgumentList.Add(s_dotnet.Value);
+        }
+        else if (launcher is not null)
+        {
+            // The launcher ends by exec'ing "$0" "$@": dotnet, the peer and its arguments.
+            foreach (string word in launcher[1..])
+            {
+                startInfo.ArgumentList.Add(word);
+            }
             startInfo.ArgumentList.Add(s_dotnet.Value);
         }
         startInfo.ArgumentList.Add(s_peerAssembly.Value);
@@ -80,6 +90,17 @@ internal sealed class PeerProcess : IDisposable
     /// <summary>Starts <c>dotnet ZeroLane.TestPeer.dll</c> with <paramref name="arguments"/> and extra environment variables.</summary>
     internal static PeerProcess StartWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
         new(arguments, underNonReapingParent: false, environment);
+
+    /// <summary>
+    /// Starts the peer in a private mount namespace whose /dev/shm is a fresh tmpfs of <paramref name="devShmSize"/>
+    /// (e.g. "1m"): shm_open and sem_open there are real, and nothing is shared with other tests. Needs root.
+    /// </summary>
+    internal static PeerProcess StartWithPrivateDevShm(string devShmSize, params string[] arguments) =>
+        new(arguments, underNonReapingParent: false, launcher:
+        [
+            "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+            $"mount -t tmpfs -o size={devShmSize},mode=1777 tmpfs /dev/shm && exec \"$0\" \"$@\"",
+        ]);
 
     /// <summary>Everything the child printed on stderr so far.</summary>
     internal string ErrorOutput

@@ -20,6 +20,17 @@ public abstract class PeerTest : BufferTest
     private readonly List<PeerProcess> _peers = new();
     private readonly List<string> _lockDirectories = new();
 
+    /// <summary>Starts a peer with a private /dev/shm of <paramref name="devShmSize"/> (see <see cref="PeerProcess.StartWithPrivateDevShm"/>); killed when the test ends.</summary>
+    internal PeerProcess StartPeerWithPrivateDevShm(string devShmSize, params string[] arguments)
+    {
+        PeerProcess peer = PeerProcess.StartWithPrivateDevShm(devShmSize, arguments);
+        lock (_peers)
+        {
+            _peers.Add(peer);
+        }
+        return peer;
+    }
+
     /// <summary>Starts a peer that is killed when the test ends.</summary>
     internal PeerProcess StartPeer(params string[] arguments)
     {
