@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -58,8 +57,7 @@ static void zl_call_previous(int signal_number, siginfo_t *info, void *context)
     if (s_previous.sa_handler == SIG_DFL || s_previous.sa_handler == SIG_IGN) {
         /* Nobody handled SIGBUS before us: let the default action (terminate with a core dump) happen as if we
          * had never been installed. The signal is blocked while we run, so it is delivered when we return. */
-        struct sigaction default_action;
-        memset(&default_action, 0, sizeof default_action);
+        struct sigaction default_action = {0};
         default_action.sa_handler = SIG_DFL;
         sigemptyset(&default_action.sa_mask);
         sigaction(signal_number, &default_action, NULL);
@@ -119,8 +117,7 @@ static void zl_install(void)
     /* Run the way the handler we chain to expects to run: the .NET runtime's SIGBUS handler must run on the
      * thread's own stack (on the alternate stack it takes the fault for a stack overflow), so SA_ONSTACK and
      * the mask are taken from it rather than chosen here. */
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
+    struct sigaction action = {0};
     action.sa_sigaction = zl_on_sigbus;
     action.sa_flags = SA_SIGINFO | (current.sa_flags & (SA_ONSTACK | SA_RESTART));
     action.sa_mask = current.sa_mask;
