@@ -178,7 +178,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         _mapping.DangerousAddRef(ref added);
         try
         {
-            return builder.AddNativePart((nint)_data, (int)bytes, new MappingReference(_mapping));
+            return builder.AddNativePart((nint)_data, (int)bytes, new MappingReference(_mapping, Path));
         }
         catch
         {
@@ -187,10 +187,24 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
         }
     }
 
-    /// <summary>Keeps a mapping alive while a message holds a part of it.</summary>
-    private sealed class MappingReference(SafeMappingHandle mapping) : IDisposable
+    /// <summary>
+    /// Keeps a mapping alive while a message holds a part of it, and tells senders whether the part's pages were lost
+    /// (the fault guard replaced them because the file shrank), so that zeros are not sent as data.
+    /// </summary>
+    private sealed class MappingReference(SafeMappingHandle mapping, string path) : IDisposable, Messages.ISegmentOwnerCheck
     {
         private int _released;
+
+        public void ThrowIfContentLost()
+        {
+            if (mapping.HasFaulted)
+            {
+                // The array (and its descriptor) may be gone by now, so the file's size is not asked for.
+                throw new MappedArrayFormatException(
+                    $"A message part mapped from '{path}' lost its pages while it was being sent: another process truncated the file " +
+                    "(or its filesystem ran out of space), so the part read as zeros. The message was not sent; open the file again.");
+            }
+        }
 
         public void Dispose()
         {

@@ -109,6 +109,21 @@ public sealed class Message : IDisposable
         return count;
     }
 
+    /// <summary>
+    /// Throws if an owner reports that its segment's content was lost (see <see cref="ISegmentOwnerCheck"/>). Senders call
+    /// it after copying the segments and before publishing them.
+    /// </summary>
+    internal void ThrowIfContentLost()
+    {
+        foreach (IDisposable owner in _owners)
+        {
+            if (owner is ISegmentOwnerCheck check)
+            {
+                check.ThrowIfContentLost();
+            }
+        }
+    }
+
     private static ReadOnlySequence<byte> SequenceOf(ReadOnlyMemory<byte> body, ReadOnlyMemory<byte>[] parts)
     {
         SequenceSegment? first = null, last = null;

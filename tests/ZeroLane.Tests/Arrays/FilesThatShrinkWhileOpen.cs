@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ZeroLane.Arrays;
+using ZeroLane.Messages;
 using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Arrays;
@@ -126,6 +127,29 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         finally
         {
             MappedArray.DeleteShared(name);
+        }
+    }
+
+    [Fact]
+    public void AMessagePartWhoseFileShrankIsNotSentAsZeros()
+    {
+        string name = TestBuffers.UniqueName("shrink-ring");
+        try
+        {
+            using var reader = new ZeroLane.Buffers.RingReader(name, new ZeroLane.Buffers.BufferOptions { PayloadSize = 1 << 20 });
+            using var writer = new ZeroLane.Buffers.RingWriter(name);
+            using MappedArray<int> array = SaveAndOpenGuarded(_path, MappedAccess.ReadOnly);
+            using ZeroLane.Messages.Message message = array.AddTo(ZeroLane.Messages.Message.CreateBuilder()).Build();
+
+            TruncateInAnotherProcess(_path, array.Header.DataOffset + 4096);
+
+            var error = Assert.Throws<MappedArrayFormatException>(() => writer.WriteMessage(message, Safety.Timeout));
+            Assert.Contains("The message was not sent", error.Message);
+            Assert.Equal(ZeroLane.Buffers.ReadStatus.TimedOut, reader.TryRead(out _, TimeSpan.Zero));
+        }
+        finally
+        {
+            TestBuffers.Remove(name);
         }
     }
 

@@ -211,6 +211,8 @@ public static class RingMessageExtensions
                 part.Span.CopyTo(destination[offset..]);
                 offset += part.Length;
             }
+            // A part mapped from a file that shrank meanwhile was copied as zeros: do not publish it.
+            message.ThrowIfContentLost();
             loan.Commit(total);
         }
         finally

@@ -82,12 +82,15 @@ public sealed class FrameWriter
     /// <exception cref="OperationCanceledException">Cancelled; if any byte may have been written the writer is now faulted.</exception>
     /// <exception cref="MessageConnectionException">The connection broke; the writer is now faulted.</exception>
     /// <exception cref="MessageConnectionFaultedException">An earlier send was cancelled midway or failed.</exception>
+    /// <exception cref="Arrays.MappedArrayFormatException">A part mapped from an array file whose pages were lost (another process truncated it); nothing was sent and the writer is still usable.</exception>
     public ValueTask SendAsync(Message message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         Enter(cancellationToken);
         try
         {
+            // A part whose mapped file already shrank reads as zeros: refuse before anything is sent (the writer stays usable).
+            message.ThrowIfContentLost();
             int segments = 1 + message.PartCount + 1;
             EnsureSegments(segments);
             int headerSize = MessageFrame.HeaderSize(message.PartCount);
@@ -119,6 +122,7 @@ public sealed class FrameWriter
             foreach (Message message in messages)
             {
                 ArgumentNullException.ThrowIfNull(message, nameof(messages));
+                message.ThrowIfContentLost();
                 segments += 2 + message.PartCount;
                 headers += MessageFrame.HeaderSize(message.PartCount);
             }
