@@ -14,6 +14,12 @@ internal static class ThrowHelper
         throw new ObjectDisposedException("Frame", "The frame has been released; its bytes may already hold a later frame. Copy what you need before releasing it.");
 
     [DoesNotReturn]
+    internal static void ThrowSegmentLost(string name) =>
+        throw new BufferCorruptedException(
+            $"Buffer '{name}' lost its shared memory: another process truncated /dev/shm/{name} (or /dev/shm ran out of space) while it " +
+            "was mapped, so its pages now read as zeros. The ring cannot continue; dispose this end and have the reader create the buffer again.");
+
+    [DoesNotReturn]
     internal static void ThrowCorrupted(string name, string what) =>
         throw new BufferCorruptedException($"Buffer '{name}' is corrupted: {what}. The ring cannot continue; dispose the reader and recreate the buffer.");
 }

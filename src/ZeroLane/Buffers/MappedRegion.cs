@@ -33,6 +33,12 @@ internal sealed unsafe class MappedRegion : IDisposable
 
     internal long Length => _length;
 
+    /// <summary>
+    /// Whether the fault guard replaced pages of the mapping with zeros (the segment was truncated under us). Checked on
+    /// slow paths only (waits, gone peers), where a zeroed segment ends up.
+    /// </summary>
+    internal bool HasLostPages => _handle.HasFaulted;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint ReadUInt32Acquire(long offset)
     {

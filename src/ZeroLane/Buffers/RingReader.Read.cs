@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using ZeroLane.Posix;
 
@@ -163,6 +164,7 @@ public sealed partial class RingReader
                 }
                 if (waiter.PeerCheckDue())
                 {
+                    ThrowIfSegmentLost();
                     ReadStatus gone = CheckWriter();
                     if (gone != ReadStatus.Success)
                     {
@@ -172,7 +174,12 @@ public sealed partial class RingReader
                 }
                 if (!waiter.Wait())
                 {
-                    return TryTakeFrame(out frame) ? ReadStatus.Success : ReadStatus.TimedOut;
+                    if (TryTakeFrame(out frame))
+                    {
+                        return ReadStatus.Success;
+                    }
+                    ThrowIfSegmentLost();
+                    return ReadStatus.TimedOut;
                 }
                 if (_writerSeen && _region.ReadUInt64Acquire(OiebLayout.WriterPid) == 0 && !TryTakeFrame(out frame))
                 {
@@ -190,6 +197,22 @@ public sealed partial class RingReader
         {
             waiter.Dispose();
             Interlocked.Decrement(ref _activeWaits);
+        }
+    }
+
+    /// <summary>Corruption, unless the segment was truncated under us (then that is what the zeros mean).</summary>
+    [DoesNotReturn]
+    private void ThrowCorrupted(string what)
+    {
+        ThrowIfSegmentLost();
+        ThrowHelper.ThrowCorrupted(Name, what);
+    }
+
+    private void ThrowIfSegmentLost()
+    {
+        if (_region.HasLostPages)
+        {
+            ThrowHelper.ThrowSegmentLost(Name);
         }
     }
 
@@ -260,8 +283,14 @@ public sealed partial class RingReader
                 {
                     if (sequence != 0)
                     {
-                        ThrowHelper.ThrowCorrupted(Name, $"a frame header at payload offset {_cursor} has size 0 and sequence {sequence}; " +
+                        ThrowCorrupted($"a frame header at payload offset {_cursor} has size 0 and sequence {sequence}; " +
                             "only a wrap marker (size 0, sequence 0) may have size 0");
+                    }
+                    if (_cursor == 0)
+                    {
+                        // A marker says "the next frame did not fit before the end"; at offset 0 the whole block lay
+                        // ahead, so no writer writes one there. Zeros here would otherwise be consumed forever.
+                        ThrowCorrupted("a wrap marker at payload offset 0, where no frame can fail to fit");
                     }
                     _consumedCount++;
                     _cursor = 0;
@@ -270,17 +299,17 @@ public sealed partial class RingReader
                 }
                 if (size > (ulong)(spaceToEnd - FrameHeaderLayout.Size))
                 {
-                    ThrowHelper.ThrowCorrupted(Name, $"a frame header at payload offset {_cursor} claims {size} bytes but only " +
+                    ThrowCorrupted($"a frame header at payload offset {_cursor} claims {size} bytes but only " +
                         $"{spaceToEnd - FrameHeaderLayout.Size} remain before the end of the {_payloadSize}-byte payload block");
                 }
                 if (size > int.MaxValue)
                 {
-                    ThrowHelper.ThrowCorrupted(Name, $"a frame of {size} bytes exceeds the 2 GiB a .NET span can address");
+                    ThrowCorrupted($"a frame of {size} bytes exceeds the 2 GiB a .NET span can address");
                 }
                 if (sequence != _expectedSequence && sequence != 1)
                 {
                     // Sequence 1 is a new writer starting over after the previous one left.
-                    ThrowHelper.ThrowCorrupted(Name, $"sequence gap: expected {_expectedSequence}, got {sequence}");
+                    ThrowCorrupted($"sequence gap: expected {_expectedSequence}, got {sequence}");
                 }
                 _expectedSequence = sequence + 1;
                 long total = FrameHeaderLayout.Size + (long)size;

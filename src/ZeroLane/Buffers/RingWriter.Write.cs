@@ -155,6 +155,15 @@ public sealed partial class RingWriter
             $"for the next frame's header. Frames here may be at most {max - FrameHeaderLayout.Size} bytes, or exactly {max}.");
     }
 
+    /// <summary>A truncated segment reads as zeros (no reader, no space): say what happened instead.</summary>
+    private void ThrowIfSegmentLost()
+    {
+        if (_region.HasLostPages)
+        {
+            ThrowHelper.ThrowSegmentLost(Name);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ReaderCheckDue()
     {
@@ -174,6 +183,7 @@ public sealed partial class RingWriter
         {
             // Disposed (a plain store we see at once) or dead (checked once per PeerCheckInterval, also
             // while the ring has room, so frames are not written into a buffer nobody will read).
+            ThrowIfSegmentLost();
             position = wrapFrom = 0;
             return WriteStatus.ReaderGone;
         }
@@ -208,10 +218,12 @@ public sealed partial class RingWriter
                 }
                 if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0 || (waiter.PeerCheckDue() && !IsReaderAlive()))
                 {
+                    ThrowIfSegmentLost();
                     return WriteStatus.ReaderGone;
                 }
                 if (!waiter.Wait())
                 {
+                    ThrowIfSegmentLost();
                     return WriteStatus.TimedOut;
                 }
             }

@@ -138,7 +138,10 @@ internal sealed class SharedMemory : IDisposable
         {
             throw PosixError.Last("mmap", "/dev/shm/" + name);
         }
-        return new SafeMappingHandle(address, size);
+        var mapping = new SafeMappingHandle(address, size);
+        // A segment truncated by another process then reads as zeros and flags the mapping, instead of killing this process.
+        mapping.Guard(protection);
+        return mapping;
     }
 
     public void Dispose() => Mapping.Dispose();

@@ -71,6 +71,16 @@ public sealed class ReaderCorruptionDetection : BufferTest
     }
 
     [Fact]
+    public void AWrapMarkerAtOffsetZeroIsReportedAsCorruptionNotConsumedForever()
+    {
+        // No frame can fail to fit at offset 0, so no writer puts a marker there; zeros at 0 (a wiped segment) used to
+        // be taken for markers, one after another, without end.
+        _peer.WriteRawFrame(0, sequence: 0, bytes: default, advance: 16);
+
+        Assert.Contains("wrap marker at payload offset 0", ReadFails().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ASequenceGapIsReportedWithTheExpectedAndActualNumbers()
     {
         for (ulong i = 1; i <= 3; i++)

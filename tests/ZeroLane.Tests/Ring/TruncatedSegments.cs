@@ -1,0 +1,33 @@
+using ZeroLane.Buffers;
+using ZeroLane.Tests.Arrays;
+using ZeroLane.Tests.Infrastructure;
+
+namespace ZeroLane.Tests.Ring;
+
+/// <summary>
+/// A segment that another process truncates while both ends have it mapped (possible with permissive modes, or by
+/// the owner's own tools) gives both ends BufferCorruptedException saying so, instead of killing them with SIGBUS.
+/// </summary>
+public sealed class TruncatedSegments : RingPairTest
+{
+    public TruncatedSegments() : base(new BufferOptions { PayloadSize = 256 << 10 })
+    {
+    }
+
+    [Fact]
+    public void BothEndsGetAClearErrorInsteadOfDying()
+    {
+        Writer.Write(new byte[100]);
+        using (Frame frame = Reader.Read(Safety.Timeout))
+        {
+            Assert.Equal(100, frame.Length);
+        }
+
+        FilesThatShrinkWhileOpen.TruncateInAnotherProcess("/dev/shm/" + Reader.Name, 0);
+
+        var writerError = Assert.Throws<BufferCorruptedException>(() => Writer.TryWrite(new byte[100], TimeSpan.Zero));
+        Assert.Contains("lost its shared memory", writerError.Message);
+        var readerError = Assert.Throws<BufferCorruptedException>(() => Reader.TryRead(out _, TimeSpan.Zero));
+        Assert.Contains("truncated /dev/shm/" + Reader.Name, readerError.Message);
+    }
+}
