@@ -20,6 +20,7 @@ internal sealed unsafe class MappedRegion : IDisposable
     private readonly SafeMappingHandle _handle;
     private readonly byte* _base;
     private readonly long _length;
+    private readonly int* _lostPages;
     private int _disposed;
 
     internal MappedRegion(SafeMappingHandle handle)
@@ -29,15 +30,16 @@ internal sealed unsafe class MappedRegion : IDisposable
         _handle = handle;
         _base = (byte*)handle.DangerousGetHandle();
         _length = handle.Length;
+        _lostPages = handle.FaultFlag;
     }
 
     internal long Length => _length;
 
     /// <summary>
-    /// Whether the fault guard replaced pages of the mapping with zeros (the segment was truncated under us). Checked on
-    /// slow paths only (waits, gone peers), where a zeroed segment ends up.
+    /// Whether the fault guard replaced pages of the mapping with zeros (the segment was truncated under us, or /dev/shm
+    /// had no room for a page of a sparse segment). Checked before the writer publishes a frame and on slow paths.
     /// </summary>
-    internal bool HasLostPages => _handle.HasFaulted;
+    internal bool HasLostPages => Volatile.Read(ref *_lostPages) != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint ReadUInt32Acquire(long offset)

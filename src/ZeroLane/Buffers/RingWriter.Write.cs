@@ -395,6 +395,11 @@ public sealed partial class RingWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Publish(long position, long wrapFrom, int length)
     {
+        if (_region.HasLostPages)
+        {
+            // The frame's bytes went to zero pages: publish nothing rather than a frame of zeros.
+            ThrowHelper.ThrowSegmentLost(Name);
+        }
         long total = FrameHeaderLayout.Size + (long)length;
         long headerOffset = _payloadOffset + position;
         _region.WriteUInt64(headerOffset + FrameHeaderLayout.PayloadSize, (ulong)length);

@@ -30,4 +30,18 @@ public sealed class TruncatedSegments : RingPairTest
         var readerError = Assert.Throws<BufferCorruptedException>(() => Reader.TryRead(out _, TimeSpan.Zero));
         Assert.Contains("truncated /dev/shm/" + Reader.Name, readerError.Message);
     }
+
+    [Fact]
+    public void AFrameWrittenIntoPagesTheSegmentLostIsNotPublished()
+    {
+        Writer.Write(new byte[100]);
+        Reader.Read(Safety.Timeout).Dispose();
+
+        // Keep the first page (the OIEB and the start of the payload block), lose the rest.
+        FilesThatShrinkWhileOpen.TruncateInAnotherProcess("/dev/shm/" + Reader.Name, 4096);
+
+        var error = Assert.Throws<BufferCorruptedException>(() => Writer.TryWrite(new byte[64 << 10], TimeSpan.Zero));
+        Assert.Contains("lost its shared memory", error.Message);
+        Assert.Equal(ReadStatus.TimedOut, Reader.TryRead(out _, TimeSpan.Zero));
+    }
 }
