@@ -89,6 +89,28 @@ public static class MessageFrame
     {
         ArgumentNullException.ThrowIfNull(limits);
         ReadOnlySpan<byte> span = frame.Span;
+        (int partCount, int headerLength, int bodyLength) = Validate(span, limits);
+        int offset = headerLength;
+        ReadOnlyMemory<byte> body = frame.Slice(offset, bodyLength);
+        offset += bodyLength;
+        var parts = new ReadOnlyMemory<byte>[partCount];
+        for (int i = 0; i < partCount; i++)
+        {
+            int partLength = PartLength(span, i);
+            parts[i] = frame.Slice(offset, partLength);
+            offset += partLength;
+        }
+        return new Message(body, parts, owner is null ? [] : [owner]);
+    }
+
+    /// <summary>
+    /// Checks the header of the bytes after a prefix against <paramref name="limits"/> and the frame's length, allocating
+    /// nothing: flags, part count, and that the body and part lengths add up to exactly the frame.
+    /// </summary>
+    /// <returns>The part count, the header's length (where the body starts) and the body's length.</returns>
+    /// <exception cref="MessageFrameException">The header's counts or lengths do not fit the frame.</exception>
+    internal static (int PartCount, int HeaderLength, int BodyLength) Validate(ReadOnlySpan<byte> span, MessageFrameLimits limits)
+    {
         if (span.Length < FixedHeaderSize)
         {
             throw new MessageFrameException($"A frame of {span.Length} bytes is shorter than the {FixedHeaderSize}-byte header.");
@@ -115,7 +137,6 @@ public static class MessageFrame
             throw new MessageFrameException($"A frame's body claims {bodyLength} bytes but only {remaining} follow the header.");
         }
         remaining -= bodyLength;
-        var lengths = new long[partCount];
         for (int i = 0; i < partCount; i++)
         {
             ulong partLength = BinaryPrimitives.ReadUInt64BigEndian(span[(FixedHeaderSize + 8 * i)..]);
@@ -124,23 +145,17 @@ public static class MessageFrame
                 throw new MessageFrameException($"Part {i} of a frame claims {partLength} bytes but only {remaining} remain.");
             }
             remaining -= partLength;
-            lengths[i] = (long)partLength;
         }
         if (remaining != 0)
         {
             throw new MessageFrameException($"A frame has {remaining} bytes beyond its body and parts: its lengths do not add up.");
         }
-        int offset = (int)headerLength;
-        ReadOnlyMemory<byte> body = frame.Slice(offset, (int)bodyLength);
-        offset += (int)bodyLength;
-        var parts = new ReadOnlyMemory<byte>[partCount];
-        for (int i = 0; i < partCount; i++)
-        {
-            parts[i] = frame.Slice(offset, (int)lengths[i]);
-            offset += (int)lengths[i];
-        }
-        return new Message(body, parts, owner is null ? [] : [owner]);
+        return ((int)partCount, (int)headerLength, (int)bodyLength);
     }
+
+    /// <summary>The length of part <paramref name="index"/> as the header of a validated frame states it.</summary>
+    internal static int PartLength(ReadOnlySpan<byte> span, int index) =>
+        (int)BinaryPrimitives.ReadUInt64BigEndian(span[(FixedHeaderSize + 8 * index)..]);
 }
 
 /// <summary>Bounds a decoder enforces before allocating.</summary>

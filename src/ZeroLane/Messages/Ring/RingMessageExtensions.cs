@@ -137,6 +137,59 @@ public static class RingMessageExtensions
         return status;
     }
 
+    /// <summary>
+    /// Reads the next message into a <see cref="MessageView"/>, allocating nothing: for receive loops that must not
+    /// allocate per message. Expected failures (timeout, writer gone) are returned, not thrown. On success, dispose
+    /// <paramref name="message"/> to release its ring frame.
+    /// </summary>
+    /// <exception cref="MessageFrameException">The frame is not a valid message; it has been released.</exception>
+    public static ReadStatus TryReadMessageView(this RingReader reader, out MessageView message, TimeSpan timeout,
+        MessageFrameLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ReadStatus status = reader.TryRead(out Frame frame, timeout, cancellationToken);
+        message = status == ReadStatus.Success ? ViewFrame(frame, limits ?? MessageFrameLimits.Default) : default;
+        return status;
+    }
+
+    /// <summary>
+    /// Sees a ring frame holding a message frame as a <see cref="MessageView"/>, in place and without allocating. The view
+    /// owns the frame; if the frame is not a valid message it is released and the exception thrown.
+    /// </summary>
+    /// <exception cref="MessageFrameException">The frame is not a valid message.</exception>
+    public static MessageView ViewFrame(Frame frame, MessageFrameLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        try
+        {
+            ReadOnlySpan<byte> message = MessageBytes(frame, limits);
+            (int partCount, int headerLength, int bodyLength) = MessageFrame.Validate(message, limits);
+            return new MessageView(frame, partCount, headerLength, bodyLength);
+        }
+        catch
+        {
+            frame.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The bytes after the prefix, once the prefix is checked against the frame's length.</summary>
+    private static ReadOnlySpan<byte> MessageBytes(Frame frame, MessageFrameLimits limits)
+    {
+        if (frame.Length < MessageFrame.PrefixSize)
+        {
+            throw new MessageFrameException($"A ring frame of {frame.Length} bytes is too short to hold a message's {MessageFrame.PrefixSize}-byte length prefix.");
+        }
+        ReadOnlySpan<byte> span = frame.Span;
+        long announced = MessageFrame.ReadPrefix(span, limits);
+        if (announced != frame.Length - MessageFrame.PrefixSize)
+        {
+            throw new MessageFrameException($"A ring frame of {frame.Length} bytes holds a message whose prefix announces {announced} bytes after it, " +
+                $"not {frame.Length - MessageFrame.PrefixSize}: the frame was not written as one message.");
+        }
+        return span[MessageFrame.PrefixSize..];
+    }
+
     /// <summary>Reads the next message without blocking a thread-pool thread. Dispose the message to release its ring frame.</summary>
     /// <exception cref="WriterGoneException">The writer is gone and every frame it committed has been read.</exception>
     /// <exception cref="MessageFrameException">The frame is not a valid message; it has been released.</exception>
@@ -157,16 +210,7 @@ public static class RingMessageExtensions
         ArgumentNullException.ThrowIfNull(limits);
         try
         {
-            if (frame.Length < MessageFrame.PrefixSize)
-            {
-                throw new MessageFrameException($"A ring frame of {frame.Length} bytes is too short to hold a message's {MessageFrame.PrefixSize}-byte length prefix.");
-            }
-            long announced = MessageFrame.ReadPrefix(frame.Span, limits);
-            if (announced != frame.Length - MessageFrame.PrefixSize)
-            {
-                throw new MessageFrameException($"A ring frame of {frame.Length} bytes holds a message whose prefix announces {announced} bytes after it, " +
-                    $"not {frame.Length - MessageFrame.PrefixSize}: the frame was not written as one message.");
-            }
+            MessageBytes(frame, limits);
             return MessageFrame.Decode(frame.Memory[MessageFrame.PrefixSize..], limits, new FrameRelease(frame));
         }
         catch
