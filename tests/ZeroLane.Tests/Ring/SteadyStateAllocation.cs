@@ -87,22 +87,7 @@ public sealed class SteadyStateAllocation : BufferTest
             frame.Dispose();
         }
 
-        for (int i = 0; i < Warmup; i++)
-        {
-            Cycle();
-        }
-        // Two windows: a cost per frame shows in both, a one-time initialisation (a lazy static reached by the
-        // writer's periodic reader check, say) in at most one; steady state is the smaller of the two.
-        long allocated = long.MaxValue;
-        for (int window = 0; window < 2; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < Measured; i++)
-            {
-                Cycle();
-            }
-            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        long allocated = SteadyState.AllocatedBytes(Cycle, Warmup, Measured);
 
         Assert.True(allocated == 0, $"{allocated} bytes allocated over {Measured} frames ({(double)allocated / Measured:F2} per frame)");
         Assert.Equal((Warmup + 2 * Measured) * (long)(data[size - 1] + size), checksum);

@@ -110,20 +110,7 @@ public sealed class MessageViewsReadInPlaceWithoutAllocating : BufferTest
             view.Dispose();
         }
 
-        for (int i = 0; i < Warmup; i++)
-        {
-            Cycle();
-        }
-        long allocated = long.MaxValue;
-        for (int window = 0; window < 2; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < Measured; i++)
-            {
-                Cycle();
-            }
-            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        long allocated = SteadyState.AllocatedBytes(Cycle, Warmup, Measured);
 
         Assert.True(allocated == 0, $"{allocated} bytes allocated over {Measured} messages ({(double)allocated / Measured:F2} per message)");
         long perCycle = message.Body.Span[0] + message.GetPart(0).Span[partLength - 1] + 8 + 3;
