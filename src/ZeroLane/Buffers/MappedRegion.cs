@@ -41,6 +41,17 @@ internal sealed unsafe class MappedRegion : IDisposable
     /// </summary>
     internal bool HasLostPages => Volatile.Read(ref *_lostPages) != 0;
 
+    /// <summary>Throws if <see cref="HasLostPages"/>: zeros read from a lost segment mean that, not "no reader" or "no frame".</summary>
+    /// <exception cref="BufferCorruptedException">The segment of buffer <paramref name="name"/> lost its pages.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ThrowIfLostPages(string name)
+    {
+        if (HasLostPages)
+        {
+            ThrowHelper.ThrowSegmentLost(name);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal uint ReadUInt32Acquire(long offset)
     {

@@ -164,7 +164,7 @@ public sealed partial class RingReader
                 }
                 if (waiter.PeerCheckDue())
                 {
-                    ThrowIfSegmentLost();
+                    _region.ThrowIfLostPages(Name);
                     ReadStatus gone = CheckWriter();
                     if (gone != ReadStatus.Success)
                     {
@@ -178,7 +178,7 @@ public sealed partial class RingReader
                     {
                         return ReadStatus.Success;
                     }
-                    ThrowIfSegmentLost();
+                    _region.ThrowIfLostPages(Name);
                     return ReadStatus.TimedOut;
                 }
                 if (_writerSeen && _region.ReadUInt64Acquire(OiebLayout.WriterPid) == 0 && !TryTakeFrame(out frame))
@@ -204,16 +204,8 @@ public sealed partial class RingReader
     [DoesNotReturn]
     private void ThrowCorrupted(string what)
     {
-        ThrowIfSegmentLost();
+        _region.ThrowIfLostPages(Name);
         ThrowHelper.ThrowCorrupted(Name, what);
-    }
-
-    private void ThrowIfSegmentLost()
-    {
-        if (_region.HasLostPages)
-        {
-            ThrowHelper.ThrowSegmentLost(Name);
-        }
     }
 
     /// <summary>Success while the writer lives (or none has come yet); otherwise how it went.</summary>

@@ -155,15 +155,6 @@ public sealed partial class RingWriter
             $"for the next frame's header. Frames here may be at most {max - FrameHeaderLayout.Size} bytes, or exactly {max}.");
     }
 
-    /// <summary>A truncated segment reads as zeros (no reader, no space): say what happened instead.</summary>
-    private void ThrowIfSegmentLost()
-    {
-        if (_region.HasLostPages)
-        {
-            ThrowHelper.ThrowSegmentLost(Name);
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ReaderCheckDue()
     {
@@ -183,7 +174,7 @@ public sealed partial class RingWriter
         {
             // Disposed (a plain store we see at once) or dead (checked once per PeerCheckInterval, also
             // while the ring has room, so frames are not written into a buffer nobody will read).
-            ThrowIfSegmentLost();
+            _region.ThrowIfLostPages(Name);
             position = wrapFrom = 0;
             return WriteStatus.ReaderGone;
         }
@@ -218,12 +209,12 @@ public sealed partial class RingWriter
                 }
                 if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0 || (waiter.PeerCheckDue() && !IsReaderAlive()))
                 {
-                    ThrowIfSegmentLost();
+                    _region.ThrowIfLostPages(Name);
                     return WriteStatus.ReaderGone;
                 }
                 if (!waiter.Wait())
                 {
-                    ThrowIfSegmentLost();
+                    _region.ThrowIfLostPages(Name);
                     return WriteStatus.TimedOut;
                 }
             }
@@ -395,11 +386,8 @@ public sealed partial class RingWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Publish(long position, long wrapFrom, int length)
     {
-        if (_region.HasLostPages)
-        {
-            // The frame's bytes went to zero pages: publish nothing rather than a frame of zeros.
-            ThrowHelper.ThrowSegmentLost(Name);
-        }
+        // The frame's bytes may have gone to zero pages: publish nothing rather than a frame of zeros.
+        _region.ThrowIfLostPages(Name);
         long total = FrameHeaderLayout.Size + (long)length;
         long headerOffset = _payloadOffset + position;
         _region.WriteUInt64(headerOffset + FrameHeaderLayout.PayloadSize, (ulong)length);
