@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ZeroLane.Arrays;
 using ZeroLane.Messages;
 using ZeroLane.Tests.Infrastructure;
@@ -33,7 +32,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         using MappedArray<int> array = MappedArray<int>.Open(_path, access);
         Assert.Equal(4096, array.GetSpan(0, 4096).Length);
 
-        TruncateInAnotherProcess(_path, array.Header.DataOffset + 100);
+        ExternalCommand.Truncate(_path, array.Header.DataOffset + 100);
 
         var error = Assert.Throws<MappedArrayFormatException>(() => array.GetSpan(0, 10).Length);
         Assert.Contains("changed size while it was open", error.Message);
@@ -55,7 +54,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
     {
         using MappedArray<int> array = SaveAndOpenGuarded(_path, access);
 
-        TruncateInAnotherProcess(_path, array.Header.DataOffset + 4096);
+        ExternalCommand.Truncate(_path, array.Header.DataOffset + 4096);
 
         Assert.Equal(1, array.GetAt(0)); // still in the file, so still served
         var error = Assert.Throws<MappedArrayFormatException>(() => array.GetAt(Count - 1));
@@ -76,7 +75,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         using MappedArray<int> array = SaveAndOpenGuarded(_path, access);
         long truncatedLength = array.Header.DataOffset + 4096;
 
-        TruncateInAnotherProcess(_path, truncatedLength);
+        ExternalCommand.Truncate(_path, truncatedLength);
 
         Assert.Throws<MappedArrayFormatException>(() => array.SetAt(Count - 1, 7));
         Assert.Throws<MappedArrayFormatException>(() => array.At(0));
@@ -90,7 +89,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         ReadOnlySpan<int> span = array.GetSpan(0, Count);
         Assert.Equal(Count, span[Count - 1]);
 
-        TruncateInAnotherProcess(_path, array.Header.DataOffset + 4096);
+        ExternalCommand.Truncate(_path, array.Header.DataOffset + 4096);
 
         Assert.Equal(0, span[Count - 1]);
         Assert.Throws<MappedArrayFormatException>(() => array.GetAt(0));
@@ -102,7 +101,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         using MappedArray<int> shrunk = SaveAndOpenGuarded(_path, MappedAccess.ReadOnly);
         using MappedArray<int> other = SaveAndOpenGuarded(_otherPath, MappedAccess.ReadOnly);
 
-        TruncateInAnotherProcess(_path, shrunk.Header.DataOffset + 4096);
+        ExternalCommand.Truncate(_path, shrunk.Header.DataOffset + 4096);
         Assert.Throws<MappedArrayFormatException>(() => shrunk.GetAt(Count - 1));
 
         Assert.Equal(Count, other.GetAt(Count - 1));
@@ -119,7 +118,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
             Assert.True(array.IsGuarded, MappedArray.FaultGuardInactiveReason);
             array.SetAt(Count - 1, 42);
 
-            TruncateInAnotherProcess(MappedArray.SharedPath(name), array.Header.DataOffset);
+            ExternalCommand.Truncate(MappedArray.SharedPath(name), array.Header.DataOffset);
 
             Assert.Throws<MappedArrayFormatException>(() => array.GetAt(Count - 1));
             Assert.Throws<MappedArrayFormatException>(() => array.SetAt(0, 1));
@@ -141,7 +140,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
             using MappedArray<int> array = SaveAndOpenGuarded(_path, MappedAccess.ReadOnly);
             using ZeroLane.Messages.Message message = array.AddTo(ZeroLane.Messages.Message.CreateBuilder()).Build();
 
-            TruncateInAnotherProcess(_path, array.Header.DataOffset + 4096);
+            ExternalCommand.Truncate(_path, array.Header.DataOffset + 4096);
 
             var error = Assert.Throws<MappedArrayFormatException>(() => writer.WriteMessage(message, Safety.Timeout));
             Assert.Contains("The message was not sent", error.Message);
@@ -193,19 +192,6 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
             Assert.Fail("The fault guard does not cover the mapping: " + MappedArray.FaultGuardInactiveReason);
         }
         return array;
-    }
-
-    /// <summary>What another process might do to a file we have mapped: coreutils' truncate.</summary>
-    internal static void TruncateInAnotherProcess(string path, long length)
-    {
-        using var truncate = Process.Start(new ProcessStartInfo("truncate", ["-s", length.ToString(System.Globalization.CultureInfo.InvariantCulture), path])
-        {
-            RedirectStandardError = true,
-        })!;
-        string error = truncate.StandardError.ReadToEnd();
-        truncate.WaitForExit();
-        Assert.True(truncate.ExitCode == 0, $"truncate failed: {error}");
-        Assert.Equal(length, new FileInfo(path).Length);
     }
 
     public void Dispose()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ZeroLane.Arrays;
 using ZeroLane.Tests.Infrastructure;
 
@@ -36,18 +35,11 @@ public sealed class FullFilesystemsUnderSparseArrays : IDisposable
         Assert.Throws<IOException>(() => array.GetAt(0));
     }
 
+    /// <summary>Mounts a tmpfs of our own at the mount point: needs root, as CI has.</summary>
     private void Mount(string options)
     {
-        Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", _mountPoint);
+        ExternalCommand.Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", _mountPoint);
         _mounted = true;
-    }
-
-    private static void Run(string program, params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardError = true })!;
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {error} (this test needs root)");
     }
 
     public void Dispose()
@@ -55,7 +47,7 @@ public sealed class FullFilesystemsUnderSparseArrays : IDisposable
         if (_mounted)
         {
             // Lazy: detaches at once even if something still has a file open there.
-            Run("umount", "-l", _mountPoint);
+            ExternalCommand.Run("umount", "-l", _mountPoint);
         }
         Directory.Delete(_mountPoint, recursive: true);
     }

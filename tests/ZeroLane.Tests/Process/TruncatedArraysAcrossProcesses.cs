@@ -67,7 +67,7 @@ public sealed class TruncatedArraysAcrossProcesses : IDisposable
     private void TruncateAndGo(PeerProcess peer)
     {
         long headerLength = MappedArray.ReadHeader(_path).DataOffset;
-        Arrays.FilesThatShrinkWhileOpen.TruncateInAnotherProcess(_path, headerLength + 4096);
+        ExternalCommand.Truncate(_path, headerLength + 4096);
         peer.Send(PeerOutput.GoCommand);
     }
 

@@ -1,5 +1,4 @@
 using ZeroLane.Buffers;
-using ZeroLane.Tests.Arrays;
 using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Ring;
@@ -23,7 +22,7 @@ public sealed class TruncatedSegments : RingPairTest
             Assert.Equal(100, frame.Length);
         }
 
-        FilesThatShrinkWhileOpen.TruncateInAnotherProcess("/dev/shm/" + Reader.Name, 0);
+        ExternalCommand.Truncate("/dev/shm/" + Reader.Name, 0);
 
         var writerError = Assert.Throws<BufferCorruptedException>(() => Writer.TryWrite(new byte[100], TimeSpan.Zero));
         Assert.Contains("lost its shared memory", writerError.Message);
@@ -38,7 +37,7 @@ public sealed class TruncatedSegments : RingPairTest
         Reader.Read(Safety.Timeout).Dispose();
 
         // Keep the first page (the OIEB and the start of the payload block), lose the rest.
-        FilesThatShrinkWhileOpen.TruncateInAnotherProcess("/dev/shm/" + Reader.Name, 4096);
+        ExternalCommand.Truncate("/dev/shm/" + Reader.Name, 4096);
 
         var error = Assert.Throws<BufferCorruptedException>(() => Writer.TryWrite(new byte[64 << 10], TimeSpan.Zero));
         Assert.Contains("lost its shared memory", error.Message);

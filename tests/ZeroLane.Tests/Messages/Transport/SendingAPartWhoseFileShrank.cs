@@ -1,6 +1,5 @@
 using ZeroLane.Arrays;
 using ZeroLane.Messages;
-using ZeroLane.Tests.Arrays;
 using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Messages.Transport;
@@ -26,7 +25,7 @@ public sealed class SendingAPartWhoseFileShrank : IDisposable
         {
             Assert.True(array.IsGuarded, MappedArray.FaultGuardInactiveReason);
             using Message message = array.AddTo(Message.CreateBuilder()).Build();
-            FilesThatShrinkWhileOpen.TruncateInAnotherProcess(_path, array.Header.DataOffset + 4096);
+            ExternalCommand.Truncate(_path, array.Header.DataOffset + 4096);
             Assert.Throws<MappedArrayFormatException>(() => array.GetAt(count - 1)); // the guard has now replaced the lost pages
 
             await Assert.ThrowsAsync<MappedArrayFormatException>(async () => await client.SendAsync(message, HangGuard.Token));
