@@ -26,7 +26,7 @@ public class RingFrameBenchmarks
     public void Setup()
     {
         string name = $"zlbench-bdn-{Environment.ProcessId}-{Size}";
-        _reader = new RingReader(name, new BufferOptions { PayloadSize = Math.Max(4L * Size + 64 * 1024, 1 << 20) });
+        _reader = new RingReader(name, new ReaderOptions { PayloadSize = Math.Max(4L * Size + 64 * 1024, 1 << 20) });
         _writer = new RingWriter(name);
         _source = new byte[Size];
         _destination = new byte[Size];

@@ -19,7 +19,7 @@ internal static class CliErrors
     internal static bool IsExpected(Exception exception) => exception is
         CommandException or
         ZeroLaneException or
-        InvalidBufferNameException or
+        InvalidNameException or
         TimeoutException or
         UnauthorizedAccessException or
         IOException;

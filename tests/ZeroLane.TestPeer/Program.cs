@@ -73,7 +73,7 @@ internal static class Scenarios
 {
     internal static int Reader(PeerArguments arguments, bool read, CancellationToken stop)
     {
-        var options = new BufferOptions
+        var options = new ReaderOptions
         {
             PayloadSize = arguments.Number("payload") ?? 1L << 20,
             MetadataSize = arguments.Number("metadata") ?? 0,

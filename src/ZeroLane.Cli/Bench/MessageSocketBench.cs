@@ -63,14 +63,14 @@ internal static class MessageSocketBench
                 : MessageListener.ListenTcp(0);
             ValueTask<MessageConnection> accepting = listener.AcceptAsync(cancellationToken);
             using MessageConnection sender = unix
-                ? await MessageConnection.ConnectUnixAsync(Path.Combine(directory!, "s"), cancellationToken).ConfigureAwait(false)
-                : await MessageConnection.ConnectTcpAsync("127.0.0.1", listener.Port, cancellationToken).ConfigureAwait(false);
+                ? await MessageConnection.ConnectUnixAsync(Path.Combine(directory!, "s"), cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await MessageConnection.ConnectTcpAsync("127.0.0.1", listener.Port, cancellationToken: cancellationToken).ConfigureAwait(false);
             using MessageConnection receiver = await accepting.ConfigureAwait(false);
 
             long received = 0;
             Task receiving = Task.Run(async () =>
             {
-                while (await receiver.TryReceiveAsync(cancellationToken).ConfigureAwait(false) is { } message)
+                while ((await receiver.TryReceiveAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false)).Message is { } message)
                 {
                     using (message)
                     {

@@ -46,7 +46,7 @@ internal static class RingPeer
         }
     }
 
-    private static BufferOptions BufferOptionsFor(PeerOptions options) =>
+    private static ReaderOptions BufferOptionsFor(PeerOptions options) =>
         new() { PayloadSize = options.PayloadBytes, WaitStrategy = options.Wait };
 
     private static WriterOptions WriterOptionsFor(PeerOptions options) => new() { WaitStrategy = options.Wait };
@@ -196,7 +196,7 @@ internal static class RingPeer
             if (messages)
             {
                 // Seen in place and validated, allocating nothing: the parts are spans of the ring frame, released with the view.
-                using MessageView message = RingMessageExtensions.ViewFrame(frame, MessageFrameLimits.Default);
+                using MessageView message = FrameMessages.ViewFrame(frame, MessageLimits.Default);
                 for (int i = 0; i < message.PartCount; i++)
                 {
                     checksum += FrameToucher.Touch(message.GetPart(i));
@@ -249,7 +249,7 @@ internal static class RingPeer
     /// </summary>
     private static Message MessageOfParts(int frameBytes, int parts)
     {
-        int payload = frameBytes - MessageFrame.HeaderSize(parts);
+        int payload = frameBytes - MessageEncoding.HeaderSize(parts);
         if (payload < parts)
         {
             throw new ArgumentException($"A frame of {frameBytes} bytes cannot carry a message of {parts} parts.");

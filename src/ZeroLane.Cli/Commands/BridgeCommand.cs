@@ -4,27 +4,18 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ZeroLane.Buffers;
-using ZeroLane.Cli.Bridge;
-using ZeroLane.Messages;
+using ZeroLane.Messages.Transport;
 
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
 /// <c>zerolane bridge send|receive</c>: carries a buffer's frames and metadata across hosts over TCP, so a
-/// reader on host B receives what a writer on host A wrote. See <see cref="BridgeProtocol"/> for the wire.
+/// reader on host B receives what a writer on host A wrote. The library's <see cref="RingBridge"/> does the carrying
+/// (and documents the back-pressure); this command sets up the buffer, the connection and the waiting.
 /// </summary>
-/// <remarks>
-/// Design: neither end buffers anything of its own. The receiver reads the next message from the socket
-/// only once its blocking ring write has returned, so a slow far reader fills the far ring, then the TCP
-/// windows, which blocks the sender's send, which stops it reading the near ring, which blocks the near
-/// writer. Nothing is dropped anywhere.
-/// </remarks>
 internal static class BridgeCommand
 {
     private static readonly TimeSpan s_retryInterval = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>How often a sender with no metadata forwarded yet looks for it while no frame arrives.</summary>
-    private static readonly TimeSpan s_metadataPollInterval = TimeSpan.FromMilliseconds(100);
 
     private sealed record SendSettings(
         string Name, string Host, int Port, long PayloadSize, long MetadataSize, WaitStrategy Wait, string? LockDirectory, TimeSpan ConnectTimeout);
@@ -104,90 +95,39 @@ internal static class BridgeCommand
 
     private static int Send(SendSettings settings, CancellationToken cancellationToken)
     {
-        var options = new BufferOptions { PayloadSize = settings.PayloadSize, MetadataSize = settings.MetadataSize, WaitStrategy = settings.Wait };
+        var options = new ReaderOptions { PayloadSize = settings.PayloadSize, MetadataSize = settings.MetadataSize, WaitStrategy = settings.Wait };
         if (settings.LockDirectory is not null)
         {
             options = options with { LockDirectory = settings.LockDirectory };
         }
         using var reader = new RingReader(settings.Name, options);
         bool interactive = !Console.IsErrorRedirected;
-        using BridgeStream stream = ConnectTo(settings, interactive, cancellationToken);
+        using MessageConnection connection = ConnectTo(settings, interactive, cancellationToken);
         if (interactive)
         {
             Console.Error.Write($"Forwarding buffer '{reader.Name}' to {settings.Host}:{settings.Port}; waiting for a writer. Ctrl+C to stop.\n");
         }
-        bool metadataSent = false;
-        byte[] sequenceBody = new byte[BridgeProtocol.SequenceLength];
-        while (true)
+        RingBridgeResult result = RingBridge.SendAsync(reader, connection, cancellationToken).GetAwaiter().GetResult();
+        if (interactive)
         {
-            if (!metadataSent && reader.HasMetadata)
-            {
-                SendMetadata(stream, reader, cancellationToken);
-                metadataSent = true;
-            }
-            ReadStatus status = reader.TryRead(out Frame frame, metadataSent ? Timeout.InfiniteTimeSpan : s_metadataPollInterval, cancellationToken);
-            switch (status)
-            {
-                case ReadStatus.Success:
-                    if (!metadataSent && reader.HasMetadata)
-                    {
-                        SendMetadata(stream, reader, cancellationToken);
-                        metadataSent = true;
-                    }
-                    BridgeProtocol.WriteSequence(sequenceBody, frame.Sequence);
-                    // The message owns the frame: it is released once sent, which is what lets the near writer go on.
-                    using (Message message = Message.CreateBuilder().WithBody(sequenceBody).AddPart(frame).Build())
-                    {
-                        stream.Send(message, cancellationToken);
-                    }
-                    break;
-                case ReadStatus.TimedOut:
-                    break;
-                case ReadStatus.WriterDisconnected:
-                    if (!metadataSent && reader.HasMetadata)
-                    {
-                        SendMetadata(stream, reader, cancellationToken);
-                    }
-                    using (Message end = Message.Create(BridgeProtocol.EndTag.ToArray()))
-                    {
-                        stream.Send(end, cancellationToken);
-                    }
-                    stream.CloseAndWaitForPeer(cancellationToken);
-                    if (interactive)
-                    {
-                        Console.Error.Write($"Forwarded {reader.FramesRead} frames, {reader.BytesRead} bytes.\n");
-                    }
-                    return 0;
-                default:
-                    CliErrors.Fail($"the writer of buffer '{settings.Name}' died without disconnecting after {reader.FramesRead} frames; " +
-                        "the far side was not told the stream ended.");
-                    break;
-            }
+            Console.Error.Write($"Forwarded {result.Frames} frames, {result.Bytes} bytes.\n");
         }
+        return 0;
     }
 
-    private static void SendMetadata(BridgeStream stream, RingReader reader, CancellationToken cancellationToken)
-    {
-        using Message message = Message.Create(BridgeProtocol.MetadataTag.ToArray(), reader.GetMetadata().ToArray());
-        stream.Send(message, cancellationToken);
-    }
-
-    private static BridgeStream ConnectTo(SendSettings settings, bool interactive, CancellationToken cancellationToken)
+    private static MessageConnection ConnectTo(SendSettings settings, bool interactive, CancellationToken cancellationToken)
     {
         long deadline = Stopwatch.GetTimestamp() + (long)(settings.ConnectTimeout.TotalSeconds * Stopwatch.Frequency);
         bool told = false;
         while (true)
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                socket.ConnectAsync(settings.Host, settings.Port, cancellationToken).AsTask().GetAwaiter().GetResult();
-                return new BridgeStream(socket);
+                return MessageConnection.ConnectTcpAsync(settings.Host, settings.Port, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
             }
             catch (SocketException exception) when (exception.SocketErrorCode is SocketError.ConnectionRefused or SocketError.TimedOut or
                 SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.TryAgain)
             {
-                socket.Dispose();
                 if (Stopwatch.GetTimestamp() >= deadline)
                 {
                     CliErrors.Fail($"could not connect to {settings.Host}:{settings.Port} within {settings.ConnectTimeout.TotalSeconds:0.###} s " +
@@ -202,13 +142,7 @@ internal static class BridgeCommand
             }
             catch (SocketException exception)
             {
-                socket.Dispose();
                 CliErrors.Fail($"could not connect to {settings.Host}:{settings.Port}: {exception.Message}");
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
             }
         }
     }
@@ -216,71 +150,33 @@ internal static class BridgeCommand
     private static int Receive(ReceiveSettings settings, CancellationToken cancellationToken)
     {
         bool interactive = !Console.IsErrorRedirected;
-        Socket connection;
-        using (var listener = new Socket(settings.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+        MessageConnection connection;
+        MessageListener listener;
+        try
         {
-            try
-            {
-                listener.Bind(settings.Listen);
-                listener.Listen(1);
-            }
-            catch (SocketException exception)
-            {
-                CliErrors.Fail($"cannot listen on {settings.Listen}: {exception.Message}");
-            }
+            listener = MessageListener.ListenTcp(settings.Listen.Port, settings.Listen.Address, backlog: 1);
+        }
+        catch (SocketException exception)
+        {
+            throw new CommandException($"cannot listen on {settings.Listen}: {exception.Message}");
+        }
+        using (listener)
+        {
             if (interactive)
             {
                 Console.Error.Write($"Listening on {listener.LocalEndPoint} for 'zerolane bridge send'. Ctrl+C to stop.\n");
             }
             connection = listener.AcceptAsync(cancellationToken).AsTask().GetAwaiter().GetResult();
         }
-        using var stream = new BridgeStream(connection);
-        RingWriter writer = ConnectWriter(settings, interactive, cancellationToken);
-        try
+        using (connection)
         {
-            // Nothing larger could be written to the local buffer anyway; refusing it before allocating is the point of the limit.
-            long largest = Math.Max(writer.MaxFrameLength, writer.MetadataCapacity) + MessageFrame.HeaderSize(1) + BridgeProtocol.SequenceLength;
-            var limits = new MessageFrameLimits { MaxFrameLength = Math.Min(int.MaxValue, largest), MaxParts = 1 };
-            ulong expectedSequence = 1;
-            while (true)
+            using RingWriter writer = ConnectWriter(settings, interactive, cancellationToken);
+            RingBridgeResult result = RingBridge.ReceiveAsync(connection, writer, cancellationToken).GetAwaiter().GetResult();
+            if (interactive)
             {
-                using Message? message = stream.Receive(limits, cancellationToken);
-                if (message is null)
-                {
-                    CliErrors.Fail($"the sender closed the connection before the end of the stream (it failed or was stopped); " +
-                        $"{writer.FramesWritten} frames were written to buffer '{settings.Name}'.");
-                }
-                ReadOnlySpan<byte> body = message.Body.Span;
-                switch (BridgeProtocol.KindOf(body, message.PartCount))
-                {
-                    case BridgeProtocol.Kind.Frame:
-                        ulong sequence = BridgeProtocol.ReadSequence(body);
-                        CliErrors.Require(sequence == expectedSequence,
-                            $"the sender forwarded frame {sequence} where frame {expectedSequence} was expected; the stream is broken.");
-                        // Blocks while the local ring is full: this is where back-pressure starts.
-                        writer.Write(message.GetPart(0).Span, cancellationToken);
-                        expectedSequence++;
-                        break;
-                    case BridgeProtocol.Kind.Metadata:
-                        writer.SetMetadata(message.GetPart(0).Span);
-                        break;
-                    case BridgeProtocol.Kind.End:
-                        // Disconnect the writer before closing the connection: when the sender sees the close, the reader here has it all.
-                        writer.Dispose();
-                        if (interactive)
-                        {
-                            Console.Error.Write($"Received {writer.FramesWritten} frames, {writer.BytesWritten} bytes into buffer '{settings.Name}'.\n");
-                        }
-                        return 0;
-                    default:
-                        CliErrors.Fail("the peer sent a message that is not part of the bridge protocol; is it 'zerolane bridge send'?");
-                        break;
-                }
+                Console.Error.Write($"Received {result.Frames} frames, {result.Bytes} bytes into buffer '{settings.Name}'.\n");
             }
-        }
-        finally
-        {
-            writer.Dispose();
+            return 0;
         }
     }
 

@@ -26,14 +26,14 @@ internal static class CleanCommand
         foreach (string name in only)
         {
             // Validates the name (clear error for a bad one) before anything is removed.
-            BufferInspector.TryGetStats(name);
+            BufferInspector.TryGetStats(name, out _);
         }
         IReadOnlyList<string> stale = BufferInspector.FindStale(lockDirectory);
         if (only.Length > 0)
         {
             foreach (string name in only.Where(n => !stale.Contains(n, StringComparer.Ordinal)))
             {
-                Console.Out.Write(BufferInspector.TryGetStats(name) is null
+                Console.Out.Write(!BufferInspector.TryGetStats(name, out _)
                     ? $"{name}: no such buffer.\n"
                     : $"{name}: not stale, its reader is alive.\n");
             }
@@ -47,7 +47,7 @@ internal static class CleanCommand
         var table = new TextTable("NAME", "PAYLOAD>", "WRITTEN>", "READ>", "READER", "WRITER");
         foreach (string name in stale)
         {
-            BufferStats? stats = BufferInspector.TryGetStats(name);
+            BufferInspector.TryGetStats(name, out BufferStats? stats);
             table.AddRow(stats is null
                 ? [name, "-", "-", "-", "-", "(lock file only)"]
                 : [name, Units.Bytes(stats.PayloadCapacity), Units.Count(stats.FramesWritten), Units.Count(stats.FramesRead),

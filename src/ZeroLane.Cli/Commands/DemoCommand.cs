@@ -273,7 +273,7 @@ internal static class DemoCommand
         try
         {
             BufferInspector.Clean(name);
-            if (BufferInspector.TryGetStats(name) is not null)
+            if (BufferInspector.TryGetStats(name, out _))
             {
                 display.Message($"zerolane: buffer '{name}' could not be removed; 'zerolane clean' removes it once its reader is gone.");
             }

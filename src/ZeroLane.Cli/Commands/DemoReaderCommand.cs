@@ -39,7 +39,7 @@ internal static class DemoReaderCommand
     private static int Run(string name, long bufferSize, int frameSize, CancellationToken cancellationToken)
     {
         using var parent = new ParentWatch(cancellationToken);
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = bufferSize });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = bufferSize });
         Console.Out.Write(DemoReport.Format(DemoReport.Ready, (DemoReport.PayloadCapacity, reader.PayloadCapacity)) + "\n");
         var tally = new Tally(frameSize, Metadata(frameSize));
         long nextReport = Stopwatch.GetTimestamp() + (long)(s_reportInterval.TotalSeconds * Stopwatch.Frequency);

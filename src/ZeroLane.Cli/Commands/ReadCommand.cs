@@ -58,7 +58,7 @@ internal static class ReadCommand
 
     private static int Run(Settings settings, CancellationToken cancellationToken)
     {
-        var options = new BufferOptions { PayloadSize = settings.PayloadSize, MetadataSize = settings.MetadataSize, WaitStrategy = settings.Wait };
+        var options = new ReaderOptions { PayloadSize = settings.PayloadSize, MetadataSize = settings.MetadataSize, WaitStrategy = settings.Wait };
         if (settings.LockDirectory is not null)
         {
             options = options with { LockDirectory = settings.LockDirectory };

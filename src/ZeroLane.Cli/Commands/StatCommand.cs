@@ -23,7 +23,7 @@ internal static class StatCommand
     private static async Task<int> RunAsync(string name, bool watch, int? count, CancellationToken cancellationToken)
     {
         CliErrors.Require(count is null or >= 1, "--count must be at least 1.");
-        BufferStats stats = BufferInspector.TryGetStats(name) ?? throw NotFound(name);
+        BufferStats stats = BufferInspector.TryGetStats(name, out BufferStats? found) ? found : throw NotFound(name);
         if (!watch && count is null)
         {
             Console.Out.Write(StatsText.Details(stats));
@@ -50,7 +50,7 @@ internal static class StatCommand
                 return 0;
             }
             await Task.Delay(s_refreshInterval, cancellationToken).ConfigureAwait(false);
-            stats = BufferInspector.TryGetStats(name) ?? throw new CommandException($"buffer '{name}' no longer exists: its reader removed it.");
+            stats = BufferInspector.TryGetStats(name, out BufferStats? current) ? current : throw new CommandException($"buffer '{name}' no longer exists: its reader removed it.");
         }
     }
 

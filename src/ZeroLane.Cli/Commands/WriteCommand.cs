@@ -40,7 +40,7 @@ internal static class WriteCommand
         byte[]? metadata = settings.Metadata is null ? null : LoadMetadata(settings.Metadata);
         int frameSize = (int)settings.FrameSize;
         // Check against the buffer's figures before connecting: a writer that connects and leaves ends the reader's session.
-        if (BufferInspector.TryGetStats(settings.Name) is { } stats)
+        if (BufferInspector.TryGetStats(settings.Name, out BufferStats? stats))
         {
             long maxFrameLength = Math.Min(int.MaxValue, stats.PayloadCapacity - 16);
             CliErrors.Require(frameSize <= maxFrameLength,

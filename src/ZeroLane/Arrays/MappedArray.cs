@@ -25,10 +25,10 @@ public static class MappedArray
     /// The file of the shared-memory array <paramref name="name"/>: <c>/dev/shm/NAME.npy</c>. Names follow the buffer
     /// rules (1 to 200 letters, digits, '.', '_' or '-', not starting with '.'), so none can leave <c>/dev/shm</c>.
     /// </summary>
-    /// <exception cref="InvalidBufferNameException">The name is not allowed.</exception>
+    /// <exception cref="InvalidNameException">The name is not allowed.</exception>
     public static string SharedPath(string name)
     {
-        Buffers.BufferNames.Validate(name);
+        Ipc.ObjectNames.Validate(name, "shared array");
         return "/dev/shm/" + name + ".npy";
     }
 
@@ -60,13 +60,13 @@ public static class MappedArray
     public static void UpdateMetadata(string path, JsonNode? metadata)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using SafeFileHandle file = Posix.FileDescriptor.Open(path, Interop.Sys.OpenFlags.O_RDWR);
+        using SafeFileHandle file = Posix.FileDescriptor.OpenExisting(path, writable: true);
         // Exclusive against ZeroLane's header readers (ReadHeader, ReadMetadata, Open), which take a shared lock.
         using Posix.FileDescriptor.FileLockScope scope = Posix.FileDescriptor.Lock(file, exclusive: true, path);
         NpyHeader header = NpyHeader.Read(file, path);
         string? json = NpyHeader.ToJson(metadata);
         byte[] bytes = NpyHeader.EncodeInPlace(header.Descr, header.Shape, header.Order, json, (int)header.DataOffset, header.MajorVersion)
-            ?? throw new MetadataTooLargeException(path, json?.Length ?? 0, header.MetadataCapacity);
+            ?? throw NpyHeader.MetadataTooLarge(path, json?.Length ?? 0, header.MetadataCapacity);
         RandomAccess.Write(file, bytes, 0);
     }
 

@@ -31,7 +31,7 @@ namespace ZeroLane.Arrays;
 /// <typeparam name="T">bool, sbyte, byte, short, ushort, int, uint, long, ulong, Half, float, double, <see cref="Complex64"/> or <see cref="System.Numerics.Complex"/>.</typeparam>
 public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
 {
-    private readonly SafeMappingHandle _mapping;
+    private readonly MemoryMapping _mapping;
     private readonly SafeFileHandle _file;
     private readonly byte* _data;
     private readonly int* _faulted;
@@ -39,14 +39,14 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     private readonly long[] _shape;
     private readonly long[] _strides;
 
-    private MappedArray(string path, MappedAccess access, SafeMappingHandle mapping, NpyHeader header, SafeFileHandle file)
+    private MappedArray(string path, MappedAccess access, MemoryMapping mapping, NpyHeader header, SafeFileHandle file)
     {
         _file = file;
         Path = path;
         Access = access;
         Header = header;
         _mapping = mapping;
-        _faulted = mapping.FaultFlag;
+        _faulted = (int*)mapping.FaultFlag;
         _data = (byte*)mapping.DangerousGetHandle() + header.DataOffset;
         _shape = header.Shape;
         _length = header.ElementCount;
@@ -159,61 +159,11 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public static MappedArray<T> OpenShared(string name, MappedAccess access = MappedAccess.ReadOnly) =>
         Open(MappedArray.SharedPath(name), access);
 
-    /// <summary>
-    /// Adds the array's data (the bytes after the header, in place in the mapping) to <paramref name="builder"/> as
-    /// one part, without copying. The mapping stays valid until the message is disposed, even if this array is
-    /// disposed first. Arrays of more than 2 GiB - 1 bytes are refused (a part is one span).
-    /// </summary>
-    /// <exception cref="NotSupportedException">The data is 2 GiB or larger.</exception>
-    public Messages.MessageBuilder AddTo(Messages.MessageBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        CheckFileSize();
-        long bytes = Length * sizeof(T);
-        if (bytes > int.MaxValue)
-        {
-            throw new NotSupportedException($"The array's data is {bytes} bytes; a message part can be at most {int.MaxValue}. Send it in chunks (GetChunks).");
-        }
-        bool added = false;
-        _mapping.DangerousAddRef(ref added);
-        try
-        {
-            return builder.AddNativePart((nint)_data, (int)bytes, new MappingReference(_mapping, Path));
-        }
-        catch
-        {
-            _mapping.DangerousRelease();
-            throw;
-        }
-    }
+    /// <summary>The mapping of the whole file, for a message part over the data (see <c>MessageBuilder.AddPart(MappedArray)</c>).</summary>
+    internal MemoryMapping Mapping => _mapping;
 
-    /// <summary>
-    /// Keeps a mapping alive while a message holds a part of it, and tells senders whether the part's pages were lost
-    /// (the fault guard replaced them because the file shrank), so that zeros are not sent as data.
-    /// </summary>
-    private sealed class MappingReference(SafeMappingHandle mapping, string path) : IDisposable, Messages.ISegmentOwnerCheck
-    {
-        private int _released;
-
-        public void ThrowIfContentLost()
-        {
-            if (mapping.HasFaulted)
-            {
-                // The array (and its descriptor) may be gone by now, so the file's size is not asked for.
-                throw new MappedArrayFormatException(
-                    $"A message part mapped from '{path}' lost its pages while it was being sent: another process truncated the file " +
-                    "(or its filesystem ran out of space), so the part read as zeros. The message was not sent; open the file again.");
-            }
-        }
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                mapping.DangerousRelease();
-            }
-        }
-    }
+    /// <summary>The address of the first element.</summary>
+    internal nint DataAddress => (nint)_data;
 
     /// <summary>Writes <paramref name="data"/> (laid out in <paramref name="order"/>) to a new .npy file at <paramref name="path"/>.</summary>
     /// <param name="path">The .npy file to create or replace.</param>
@@ -244,18 +194,16 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public static MappedArray<T> Open(string path, MappedAccess access = MappedAccess.ReadOnly)
     {
         ArgumentNullException.ThrowIfNull(path);
-        int openFlags = access == MappedAccess.ReadWrite ? Interop.Sys.OpenFlags.O_RDWR : Interop.Sys.OpenFlags.O_RDONLY;
-        (int protection, int flags) = access switch
+        MappingAccess mappingAccess = access switch
         {
-            MappedAccess.ReadOnly => (Interop.Sys.PROT_READ, Interop.Sys.MAP_SHARED),
-            MappedAccess.ReadWrite => (Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE, Interop.Sys.MAP_SHARED),
-            MappedAccess.CopyOnWrite => (Interop.Sys.PROT_READ | Interop.Sys.PROT_WRITE, Interop.Sys.MAP_PRIVATE),
+            MappedAccess.ReadOnly => MappingAccess.ReadOnly,
+            MappedAccess.ReadWrite => MappingAccess.ReadWrite,
+            MappedAccess.CopyOnWrite => MappingAccess.CopyOnWrite,
             _ => throw new ArgumentOutOfRangeException(nameof(access)),
         };
         // The descriptor stays open with the array, so the file's size can be checked later (see CheckFileSize).
-        SafeFileHandle file = FileDescriptor.Open(path, openFlags);
-        int fd = FileDescriptor.Raw(file);
-        SafeMappingHandle? mapping = null;
+        SafeFileHandle file = FileDescriptor.OpenExisting(path, writable: access == MappedAccess.ReadWrite);
+        MemoryMapping? mapping = null;
         try
         {
             // Shared while the header is read, so MappedArray.UpdateMetadata (exclusive) cannot tear it.
@@ -265,13 +213,8 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
             {
                 throw new MappedArrayFormatException($"'{path}' is empty, not a .npy file.");
             }
-            nint address = Interop.Sys.MMap(0, (nuint)size, protection, flags, fd, 0);
-            if (address == Interop.Sys.MAP_FAILED)
-            {
-                throw PosixError.Last("mmap", path);
-            }
-            mapping = new SafeMappingHandle(address, size);
-            mapping.Guard(protection);
+            mapping = MemoryMapping.Map(file, size, mappingAccess, path);
+            nint address = mapping.DangerousGetHandle();
             var prefix = new ReadOnlySpan<byte>((void*)address, (int)Math.Min(size, NpyHeader.MaxHeaderLength + 12));
             NpyHeader header = NpyHeader.Parse(prefix, size, path);
             if (header.ElementType != typeof(T))
@@ -295,7 +238,7 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     /// clear exception instead of touching pages the file no longer has (which would fault the process).
     /// </summary>
     /// <exception cref="MappedArrayFormatException">The file shrank while open.</exception>
-    private void CheckFileSize()
+    internal void CheckFileSize()
     {
         ObjectDisposedException.ThrowIf(_mapping.IsClosed, this);
         ThrowIfFaulted();
@@ -431,10 +374,9 @@ public sealed unsafe class MappedArray<T> : IDisposable where T : unmanaged
     public void Flush()
     {
         CheckFileSize();
-        if (Access == MappedAccess.ReadWrite &&
-            Interop.Sys.MSync(_mapping.DangerousGetHandle(), (nuint)_mapping.Length, Interop.Sys.MS_SYNC) != 0)
+        if (Access == MappedAccess.ReadWrite)
         {
-            throw PosixError.Last("msync", Path);
+            _mapping.Flush(Path);
         }
     }
 

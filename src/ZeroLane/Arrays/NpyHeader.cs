@@ -109,7 +109,7 @@ public sealed class NpyHeader
     public static NpyHeader Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using SafeFileHandle file = Posix.FileDescriptor.Open(path, Interop.Sys.OpenFlags.O_RDONLY);
+        using SafeFileHandle file = Posix.FileDescriptor.OpenExisting(path, writable: false);
         // Shared lock: MappedArray.UpdateMetadata rewrites the header under an exclusive one, so no torn header is read.
         using (Posix.FileDescriptor.Lock(file, exclusive: false, path))
         {
@@ -270,7 +270,7 @@ public sealed class NpyHeader
         if (prelude + bodyLength > MaxWrittenLength)
         {
             int capacity = MaxWrittenLength - prelude - (HeaderText(descr, shape, order, null).Length + 1 + MetadataPrefix.Length + 1);
-            throw MetadataTooLargeException.BeyondNumPyLimit(path, metadataJson?.Length ?? 0, capacity);
+            throw MetadataBeyondNumPyLimit(path, metadataJson?.Length ?? 0, capacity);
         }
         int total = Math.Min(RoundUp(prelude + bodyLength + MetadataReserve), MaxWrittenLength);
         return Assemble(text, total, major: 1);
@@ -343,4 +343,15 @@ public sealed class NpyHeader
 
     private static MappedArrayFormatException Truncated(string path, string what) =>
         new($"'{path}' is truncated or corrupt: {what}.");
+
+    /// <summary>Metadata that no longer fits in the room left in an array file's header.</summary>
+    internal static MetadataTooLargeException MetadataTooLarge(string path, int length, int capacity) =>
+        new($"The metadata ({length} bytes of JSON) does not fit in the header of '{path}', which has room for {capacity}. " +
+            "Call MappedArray.RewriteWithMetadata to rewrite the file with a larger header (this copies the data).", length, capacity);
+
+    /// <summary>Metadata that would make a new file's header longer than NumPy loads by default.</summary>
+    internal static MetadataTooLargeException MetadataBeyondNumPyLimit(string path, int length, int capacity) =>
+        new($"The metadata ({length} bytes of JSON) is too large for the header of '{path}': NumPy refuses .npy headers longer than " +
+            $"{NumPyMaxHeaderLength} bytes unless told to trust the file, so ZeroLane keeps metadata to at most {capacity} bytes for this array. " +
+            "Store larger metadata in a file beside the array and put its name in the metadata.", length, capacity);
 }

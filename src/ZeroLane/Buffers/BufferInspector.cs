@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using ZeroLane.Ipc;
 using ZeroLane.Posix;
 
 namespace ZeroLane.Buffers;
@@ -25,7 +27,7 @@ public static class BufferInspector
             {
                 continue;
             }
-            if (TryGetStats(name) is { } stats)
+            if (TryGetStats(name, out BufferStats? stats))
             {
                 result.Add(stats);
             }
@@ -34,11 +36,12 @@ public static class BufferInspector
         return result;
     }
 
-    /// <summary>Figures of the buffer, or null if there is no readable ZeroBuffer v1 buffer of that name.</summary>
-    /// <exception cref="InvalidBufferNameException">The name is not allowed.</exception>
-    public static BufferStats? TryGetStats(string name)
+    /// <summary>Reads the figures of buffer <paramref name="name"/>; false if there is no ZeroBuffer v1 buffer of that name that this user can read.</summary>
+    /// <exception cref="InvalidNameException">The name is not allowed.</exception>
+    public static bool TryGetStats(string name, [NotNullWhen(true)] out BufferStats? stats)
     {
         BufferNames.Validate(name);
+        stats = null;
         IIpcPlatform platform = IpcPlatform.Current;
         SharedMemory? memory;
         try
@@ -47,20 +50,22 @@ public static class BufferInspector
         }
         catch (UnauthorizedAccessException)
         {
-            return null;
+            return false;
         }
         using (memory)
         {
             if (memory is null || memory.Length < OiebLayout.Size)
             {
-                return null;
+                return false;
             }
             using var region = new MappedRegion(memory.Mapping);
-            if (region.ReadUInt32Acquire(OiebLayout.OiebSize) != OiebLayout.Size || region.ReadByte(OiebLayout.VersionMajor) != OiebLayout.ProtocolMajor)
+            var oieb = new Oieb(region);
+            if (!oieb.LooksValid)
             {
-                return null;
+                return false;
             }
-            return BufferStats.Read(name, region, platform);
+            stats = BufferStats.Read(name, oieb, platform);
+            return true;
         }
     }
 

@@ -1,3 +1,4 @@
+using ZeroLane.Ipc;
 using ZeroLane.Posix;
 
 namespace ZeroLane.Buffers;
@@ -64,10 +65,11 @@ public sealed record BufferStats
     public static BufferHealth HealthOf(double utilization) =>
         utilization < 0.80 ? BufferHealth.Healthy : utilization <= 0.95 ? BufferHealth.Degraded : BufferHealth.Critical;
 
-    internal static BufferStats Read(string name, MappedRegion region, IIpcPlatform platform)
+    internal static BufferStats Read(string name, Oieb oieb, IIpcPlatform platform)
     {
-        var writer = new ProcessIdentity((int)region.ReadUInt64Acquire(OiebLayout.WriterPid), region.ReadUInt64Acquire(OiebLayout.WriterStartTime));
-        var reader = new ProcessIdentity((int)region.ReadUInt64Acquire(OiebLayout.ReaderPid), region.ReadUInt64Acquire(OiebLayout.ReaderStartTime));
+        MappedRegion region = oieb.Region;
+        ProcessIdentity writer = oieb.Writer.Read();
+        ProcessIdentity reader = oieb.Reader.Read();
         long payload = (long)region.ReadUInt64Acquire(OiebLayout.PayloadSize);
         ulong metadataWritten = region.ReadUInt64Acquire(OiebLayout.MetadataWrittenBytes);
         return new BufferStats
@@ -83,7 +85,7 @@ public sealed record BufferStats
             WriterAlive = writer.Pid != 0 && platform.IsAlive(writer),
             ReaderPid = reader.Pid,
             ReaderAlive = reader.Pid != 0 && platform.IsAlive(reader),
-            ZeroLaneReader = region.ReadUInt32Acquire(OiebLayout.ExtensionMagic) == OiebLayout.ExtensionMagicValue,
+            ZeroLaneReader = oieb.HasZeroLaneReader,
         };
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using ZeroLane.Ipc;
 using ZeroLane.Posix;
 
 namespace ZeroLane.Buffers;
@@ -164,7 +165,7 @@ public sealed partial class RingReader
                 }
                 if (waiter.PeerCheckDue())
                 {
-                    _region.ThrowIfLostPages(Name);
+                    _oieb.ThrowIfLostPages(Name);
                     ReadStatus gone = CheckWriter();
                     if (gone != ReadStatus.Success)
                     {
@@ -178,10 +179,10 @@ public sealed partial class RingReader
                     {
                         return ReadStatus.Success;
                     }
-                    _region.ThrowIfLostPages(Name);
+                    _oieb.ThrowIfLostPages(Name);
                     return ReadStatus.TimedOut;
                 }
-                if (_writerSeen && _region.ReadUInt64Acquire(OiebLayout.WriterPid) == 0 && !TryTakeFrame(out frame))
+                if (_writerSeen && _oieb.Writer.Pid == 0 && !TryTakeFrame(out frame))
                 {
                     // A disconnect is a plain store: notice it at once rather than at the next peer check.
                     _writerSeen = false;
@@ -204,14 +205,14 @@ public sealed partial class RingReader
     [DoesNotReturn]
     private void ThrowCorrupted(string what)
     {
-        _region.ThrowIfLostPages(Name);
+        _oieb.ThrowIfLostPages(Name);
         ThrowHelper.ThrowCorrupted(Name, what);
     }
 
     /// <summary>Success while the writer lives (or none has come yet); otherwise how it went.</summary>
     private ReadStatus CheckWriter()
     {
-        ProcessIdentity writer = ReadWriterIdentity();
+        ProcessIdentity writer = _oieb.Writer.Read();
         if (writer.Pid != 0)
         {
             if (_platform.IsAlive(writer))
@@ -219,12 +220,9 @@ public sealed partial class RingReader
                 _writerSeen = true;
                 return ReadStatus.Success;
             }
-            // Clear the dead writer's claim so a new writer can connect; each CAS loses harmlessly if a new
-            // writer got there first, so its PID and start time are never wiped.
-            if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)writer.Pid, 0))
-            {
-                _region.CompareAndSetUInt64(OiebLayout.WriterStartTime, writer.StartTime, 0);
-            }
+            // Clear the dead writer's claim so a new writer can connect; it loses harmlessly if a new writer got
+            // there first, so its PID and start time are never wiped.
+            _oieb.Writer.TryClear(writer);
             _writerSeen = false;
             return ReadStatus.WriterDied;
         }
@@ -239,7 +237,7 @@ public sealed partial class RingReader
     /// <summary>Takes the next frame if one is published; never waits.</summary>
     private bool TryTakeFrame(out Frame frame)
     {
-        lock (_sync)
+        lock (_ledger.Sync)
         {
             if (_disposed)
             {
@@ -265,7 +263,7 @@ public sealed partial class RingReader
                 {
                     // A tail too short for a header: an implicit wrap (only a peer writer leaves one; defect 1).
                     _cursor = 0;
-                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 0);
+                    _ledger.AddReleasedUnsynchronized(credit: spaceToEnd, count: 0, endPosition: 0);
                     continue;
                 }
                 long headerOffset = _payloadOffset + _cursor;
@@ -286,7 +284,7 @@ public sealed partial class RingReader
                     }
                     _consumedCount++;
                     _cursor = 0;
-                    AddSkippedSlot(credit: spaceToEnd, countAdvance: 1);
+                    _ledger.AddReleasedUnsynchronized(credit: spaceToEnd, count: 1, endPosition: 0);
                     continue;
                 }
                 if (size > (ulong)(spaceToEnd - FrameHeaderLayout.Size))
@@ -306,7 +304,7 @@ public sealed partial class RingReader
                 _expectedSequence = sequence + 1;
                 long total = FrameHeaderLayout.Size + (long)size;
                 long end = _cursor + total == _payloadSize ? 0 : _cursor + total;
-                long ticket = AddSlot(headerOffset + FrameHeaderLayout.Size, (int)size, credit: total, countAdvance: 1, end, released: false);
+                long ticket = _ledger.AddUnsynchronized(headerOffset + FrameHeaderLayout.Size, (int)size, credit: total, count: 1, end);
                 _consumedCount++;
                 _cursor = end;
                 _framesRead++;
@@ -321,113 +319,23 @@ public sealed partial class RingReader
                     _writeSemaphore.Drain();
                     _undrainedPosts = 0;
                 }
-                frame = new Frame(this, ticket, sequence, (int)size);
+                frame = new Frame(_ledger, ticket, sequence, (int)size);
                 return true;
             }
         }
     }
 
-    private void AddSkippedSlot(long credit, uint countAdvance)
-    {
-        AddSlot(0, 0, credit, countAdvance, endPosition: 0, released: true);
-        SweepUnsynchronized();
-    }
-
-    private long AddSlot(long dataOffset, int length, long credit, uint countAdvance, long endPosition, bool released)
-    {
-        if (_nextTicket - _headTicket == _slots.Length)
-        {
-            GrowSlots();
-        }
-        long ticket = _nextTicket++;
-        ref Slot slot = ref _slots[ticket & (_slots.Length - 1)];
-        slot.Ticket = ticket;
-        slot.DataOffset = dataOffset;
-        slot.Length = length;
-        slot.Credit = credit;
-        slot.CountAdvance = countAdvance;
-        slot.EndPosition = endPosition;
-        slot.Memory = null;
-        Volatile.Write(ref slot.Released, released);
-        return ticket;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void GrowSlots()
-    {
-        var grown = new Slot[_slots.Length * 2];
-        for (long t = _headTicket; t < _nextTicket; t++)
-        {
-            grown[t & (grown.Length - 1)] = _slots[t & (_slots.Length - 1)];
-        }
-        _slots = grown;
-    }
-
-    internal void ReleaseTicket(long ticket)
-    {
-        lock (_sync)
-        {
-            if (_disposed || ticket < _headTicket || ticket >= _nextTicket)
-            {
-                return;
-            }
-            ref Slot slot = ref _slots[ticket & (_slots.Length - 1)];
-            if (slot.Ticket != ticket || slot.Released)
-            {
-                return;
-            }
-            Volatile.Write(ref slot.Released, true);
-            slot.Memory?.Invalidate();
-            slot.Memory = null;
-            if (ticket == _headTicket)
-            {
-                SweepUnsynchronized();
-            }
-        }
-    }
-
-    /// <summary>
-    /// Retires every released slot at the head, in ring order, and publishes their credit. Caller holds _sync.
-    /// </summary>
-    /// <remarks>
-    /// Credit is published at every release that retires something, never held back for a batch: a reader
-    /// may release a frame and then stop reading for a while (or, in one thread, go on to write into the
-    /// same full ring), and a writer must not wait on space that is free but unpublished.
-    /// </remarks>
-    private void SweepUnsynchronized()
-    {
-        long credit = 0;
-        ulong count = 0;
-        long readPosition = -1;
-        while (_headTicket < _nextTicket)
-        {
-            ref Slot slot = ref _slots[_headTicket & (_slots.Length - 1)];
-            if (!slot.Released)
-            {
-                break;
-            }
-            credit += slot.Credit;
-            count += slot.CountAdvance;
-            readPosition = slot.EndPosition;
-            _headTicket++;
-        }
-        if (readPosition >= 0)
-        {
-            PublishCreditUnsynchronized(credit, count, readPosition);
-        }
-    }
-
     /// <summary>
     /// Gives retired space back to the writer: payload_free_bytes, read_pos and read_count, then wakes the
-    /// writer. Caller holds _sync.
+    /// writer. Called by the ledger with its lock held.
     /// </summary>
-    private void PublishCreditUnsynchronized(long credit, ulong count, long readPosition)
+    void ICreditSink.PublishCredit(long credit, ulong count, long endPosition)
     {
         // release [space-freed]: the atomic add publishes the space; a writer that reads the new value may
         // overwrite these bytes. It comes before read_pos and read_count so that a writer which sees
         // read_count == written_count (acquire [ring-drained]) knows every credit has landed.
         _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, credit);
-        _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)readPosition);
+        _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)endPosition);
         _readCount += count;
         // release [ring-drained]
         _region.WriteUInt64Release(OiebLayout.PayloadReadCount, _readCount);
@@ -441,51 +349,5 @@ public sealed partial class RingReader
         }
     }
 
-    internal bool IsReleased(long ticket)
-    {
-        if (_disposed || ticket < Volatile.Read(ref _headTicket))
-        {
-            return true;
-        }
-        Slot[] slots = _slots;
-        ref Slot slot = ref slots[ticket & (slots.Length - 1)];
-        return slot.Ticket != ticket || Volatile.Read(ref slot.Released);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ReadOnlySpan<byte> GetFrameSpan(long ticket)
-    {
-        Slot[] slots = _slots;
-        ref Slot slot = ref slots[ticket & (slots.Length - 1)];
-        if (_disposed || slot.Ticket != ticket || Volatile.Read(ref slot.Released) || ticket < _headTicket)
-        {
-            ThrowHelper.ThrowFrameReleased();
-        }
-        return _region.GetSpan(slot.DataOffset, slot.Length);
-    }
-
-    internal ReadOnlyMemory<byte> GetFrameMemory(long ticket)
-    {
-        lock (_sync)
-        {
-            ref Slot slot = ref _slots[ticket & (_slots.Length - 1)];
-            if (_disposed || slot.Ticket != ticket || slot.Released || ticket < _headTicket)
-            {
-                ThrowHelper.ThrowFrameReleased();
-            }
-            slot.Memory ??= _region.CreateMemoryManager(slot.DataOffset, slot.Length);
-            return slot.Memory.Memory;
-        }
-    }
-
-    private Frame ThrowForStatus(ReadStatus status, TimeSpan timeout) => status switch
-    {
-        ReadStatus.TimedOut => throw new TimeoutException($"No frame arrived in buffer '{Name}' within {timeout}."),
-        ReadStatus.WriterDisconnected => throw new WriterGoneException(
-            $"The writer of buffer '{Name}' disconnected and every frame it wrote has been read.", crashed: false),
-        ReadStatus.WriterDied => throw new WriterGoneException(
-            $"The writer of buffer '{Name}' died without disconnecting; every frame it committed has been read. " +
-            "A new writer may connect.", crashed: true),
-        _ => throw new InvalidOperationException($"Unexpected read status {status}."),
-    };
+    private Frame ThrowForStatus(ReadStatus status, TimeSpan timeout) => throw ThrowHelper.ReadFailed(status, Name, timeout);
 }

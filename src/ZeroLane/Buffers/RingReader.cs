@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ZeroLane.Ipc;
 using ZeroLane.Posix;
 
 namespace ZeroLane.Buffers;
@@ -14,24 +15,25 @@ namespace ZeroLane.Buffers;
 /// (release) after the header and bytes are written, then posts sem-w once.</item>
 /// <item>This reader finds frames by comparing written_count (acquire) with the number of items it has
 /// consumed, so the semaphore is only a wake-up hint and may run ahead or behind without harm.</item>
-/// <item>Frames handed out are tracked by ticket in a slot table. Releasing marks a slot; the sweep then
-/// credits every released slot at the head, in ring order, to payload_free_bytes (atomic add) and
-/// publishes read_pos and read_count for them. Wrap markers and short tails enter the table as slots that
-/// are released at once, so their wasted bytes are credited in ring order too.</item>
+/// <item>Frames handed out are tracked by ticket in a <see cref="CreditLedger"/>. Releasing marks a ticket; every
+/// released ticket at the head is then credited, in ring order, to payload_free_bytes (atomic add), and read_pos and
+/// read_count are published for them. Wrap markers and short tails enter the ledger already released, so their
+/// wasted bytes are credited in ring order too.</item>
 /// <item>Publishing read_pos at the oldest unreleased frame, not at the read cursor, keeps peers that
 /// compute free space from positions from writing over frames still held here.</item>
 /// </list>
-/// Reading and releasing take one uncontended lock, so frames may be released from any thread.
+/// Reading and releasing take the ledger's one uncontended lock, so frames may be released from any thread.
 /// </remarks>
-public sealed partial class RingReader : IDisposable
+public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
 {
     private readonly IIpcPlatform _platform;
     private readonly BufferNames _names;
-    private readonly BufferOptions _options;
-    private readonly object _sync = new();
+    private readonly ReaderOptions _options;
     private FileLock? _lock;
     private SharedMemory? _sharedMemory;
     private MappedRegion _region = null!;
+    private Oieb _oieb;
+    private CreditLedger _ledger = null!;
     private NamedSemaphore _writeSemaphore = null!;
     private NamedSemaphore _readSemaphore = null!;
     private readonly long _payloadOffset;
@@ -39,19 +41,14 @@ public sealed partial class RingReader : IDisposable
     private readonly long _metadataOffset;
     private readonly long _metadataSize;
 
-    // Read cursor: owned by the reading thread, under _sync.
+    // Read cursor: owned by the reading thread, under the ledger's lock.
     private long _cursor;
     private ulong _consumedCount;
     private ulong _knownWritten;
     private ulong _expectedSequence = 1;
     private bool _writerSeen;
 
-    // Slot table of items handed out but not yet credited, indexed by ticket & (length - 1).
-    private Slot[] _slots = new Slot[64];
-    private long _nextTicket;
-    private long _headTicket;
-
-    // read_count as this reader last published it, under _sync.
+    // read_count as this reader last published it, under the ledger's lock.
     private ulong _readCount;
     private int _undrainedPosts;
 
@@ -70,14 +67,14 @@ public sealed partial class RingReader : IDisposable
     /// Creates the buffer <paramref name="name"/> and becomes its reader. Stale buffers left by dead
     /// readers (of this name and others in the lock directory) are removed first.
     /// </summary>
-    /// <exception cref="InvalidBufferNameException">The name is not allowed.</exception>
+    /// <exception cref="InvalidNameException">The name is not allowed.</exception>
     /// <exception cref="ReaderAlreadyConnectedException">A live reader already owns a buffer of that name.</exception>
-    public RingReader(string name, BufferOptions? options = null)
-        : this(name, options ?? new BufferOptions(), IpcPlatform.Current)
+    public RingReader(string name, ReaderOptions? options = null)
+        : this(name, options ?? new ReaderOptions(), IpcPlatform.Current)
     {
     }
 
-    internal RingReader(string name, BufferOptions options, IIpcPlatform platform)
+    internal RingReader(string name, ReaderOptions options, IIpcPlatform platform)
     {
         ArgumentNullException.ThrowIfNull(options);
         _names = BufferNames.Create(name, options.LockDirectory);
@@ -109,24 +106,7 @@ public sealed partial class RingReader : IDisposable
     public long BytesRead => Volatile.Read(ref _bytesRead);
 
     /// <summary>Frames read but not yet released.</summary>
-    public int FramesHeld
-    {
-        get
-        {
-            lock (_sync)
-            {
-                int held = 0;
-                for (long t = _headTicket; t < _nextTicket; t++)
-                {
-                    if (!_slots[t & (_slots.Length - 1)].Released)
-                    {
-                        held++;
-                    }
-                }
-                return held;
-            }
-        }
-    }
+    public int FramesHeld => _ledger.HeldCount;
 
     /// <summary>True while a writer is connected and alive.</summary>
     public bool IsWriterConnected
@@ -134,22 +114,21 @@ public sealed partial class RingReader : IDisposable
         get
         {
             ThrowIfDisposed();
-            ProcessIdentity writer = ReadWriterIdentity();
-            return writer.Pid != 0 && _platform.IsAlive(writer);
+            return _oieb.Writer.IsHeldByLiveProcess(_platform);
         }
     }
 
     /// <summary>A snapshot of the buffer's figures: capacity, free bytes, utilization, counts, peers.</summary>
     public BufferStats GetStats()
     {
-        lock (_sync)
+        lock (_ledger.Sync)
         {
             ThrowIfDisposed();
-            return BufferStats.Read(_names.Name, _region, _platform);
+            return BufferStats.Read(_names.Name, _oieb, _platform);
         }
     }
 
-    private static void ValidateOptions(BufferOptions options)
+    private static void ValidateOptions(ReaderOptions options)
     {
         if (options.PayloadSize < BufferLayout.Alignment)
         {
@@ -173,7 +152,7 @@ public sealed partial class RingReader : IDisposable
 
     private void Create(BufferLayout layout)
     {
-        EnsureLockDirectory(_names.LockDirectory);
+        LockDirectory.EnsureSafe(_names.LockDirectory);
         StaleBuffers.RemoveAll(_platform, _names.LockDirectory, except: _names.Name);
         _lock = AcquireLock();
         NamedSemaphore? writeSemaphore = null, readSemaphore = null;
@@ -186,7 +165,9 @@ public sealed partial class RingReader : IDisposable
             readSemaphore = _platform.CreateSemaphore(_names.ReadSemaphore, _options.Permissions);
             sharedMemory = _platform.CreateSharedMemory(_names.SharedMemory, layout.TotalSize, _options.Permissions);
             _region = new MappedRegion(sharedMemory.Mapping);
-            InitializeOieb(layout);
+            _oieb = new Oieb(_region);
+            _ledger = new CreditLedger(_region, this);
+            _oieb.Initialize(layout, _platform.CurrentProcess);
         }
         catch
         {
@@ -239,96 +220,22 @@ public sealed partial class RingReader : IDisposable
         }
     }
 
-    private bool HasLiveReader()
-    {
-        using SharedMemory? existing = _platform.OpenSharedMemory(_names.SharedMemory, writable: false);
-        if (existing is null || existing.Length < OiebLayout.Size)
-        {
-            return false;
-        }
-        using var region = new MappedRegion(existing.Mapping);
-        var reader = new ProcessIdentity((int)region.ReadUInt64Acquire(OiebLayout.ReaderPid), region.ReadUInt64Acquire(OiebLayout.ReaderStartTime));
-        return reader.Pid != 0 && _platform.IsAlive(reader);
-    }
-
-    private static void EnsureLockDirectory(string directory)
-    {
-        if (FileDescriptor.PathOwnerAndMode(directory) is null)
-        {
-            // World-writable and sticky like /tmp (1777), so readers of several users can share it while each
-            // lock file inside stays owner-only and only its owner can remove it.
-            Directory.CreateDirectory(directory);
-            if (FileDescriptor.PathOwnerAndMode(directory) is { } created && created.Owner == Interop.Sys.GetEUid())
-            {
-                Interop.Sys.Chmod(directory, 0b1_111_111_111);
-            }
-        }
-        (uint owner, uint mode) = FileDescriptor.PathOwnerAndMode(directory)
-            ?? throw new DirectoryNotFoundException($"The lock directory '{directory}' vanished while it was being created.");
-        const uint typeMask = 0xF000, directoryType = 0x4000, symlinkType = 0xA000, otherWrite = 0x2, sticky = 0x200;
-        if ((mode & typeMask) == symlinkType)
-        {
-            throw new UnauthorizedAccessException(
-                $"The lock directory '{directory}' is a symbolic link; ZeroLane does not follow links at lock paths, since " +
-                "another user could plant one. Remove it or choose another BufferOptions.LockDirectory.");
-        }
-        if ((mode & typeMask) != directoryType)
-        {
-            throw new IOException($"The lock directory '{directory}' exists but is not a directory.");
-        }
-        uint self = Interop.Sys.GetEUid();
-        if (owner != self && owner != 0 && (mode & otherWrite) != 0 && (mode & sticky) == 0)
-        {
-            throw new UnauthorizedAccessException(
-                $"The lock directory '{directory}' belongs to another user (uid {owner}) and is world-writable without the sticky bit, " +
-                "so any user could remove or replace lock files in it. Remove it (it is recreated safely) or choose another LockDirectory.");
-        }
-    }
+    private bool HasLiveReader() =>
+        Oieb.PeekReader(_platform, _names.SharedMemory) is { Pid: not 0 } reader && _platform.IsAlive(reader);
 
     /// <summary>With the lock held: remove this name's objects left by a dead reader (or refuse a live peer reader).</summary>
     private void RemoveLeftovers()
     {
-        using (SharedMemory? existing = _platform.OpenSharedMemory(_names.SharedMemory, writable: false))
+        if (Oieb.PeekReader(_platform, _names.SharedMemory) is { Pid: not 0 } reader && reader != _platform.CurrentProcess && _platform.IsAlive(reader))
         {
-            if (existing is not null && existing.Length >= OiebLayout.Size)
-            {
-                using var region = new MappedRegion(existing.Mapping);
-                var reader = new ProcessIdentity((int)region.ReadUInt64Acquire(OiebLayout.ReaderPid), region.ReadUInt64Acquire(OiebLayout.ReaderStartTime));
-                if (reader.Pid != 0 && reader != _platform.CurrentProcess && _platform.IsAlive(reader))
-                {
-                    throw new ReaderAlreadyConnectedException(
-                        $"Buffer '{Name}' already exists and its reader (pid {reader.Pid}) is alive, although it holds no lock at " +
-                        $"{_names.LockPath} (a peer using another lock directory?). Stop that reader or choose another name.");
-                }
-            }
+            throw new ReaderAlreadyConnectedException(
+                $"Buffer '{Name}' already exists and its reader (pid {reader.Pid}) is alive, although it holds no lock at " +
+                $"{_names.LockPath} (a peer using another lock directory?). Stop that reader or choose another name.");
         }
         _platform.RemoveSharedMemory(_names.SharedMemory);
         _platform.RemoveSemaphore(_names.WriteSemaphore);
         _platform.RemoveSemaphore(_names.ReadSemaphore);
     }
-
-    private void InitializeOieb(BufferLayout layout)
-    {
-        // The memory is zero-filled by ftruncate. Fields first, oieb_size last (release): a writer that sees
-        // oieb_size == 128 sees a fully initialized block.
-        _region.WriteByte(OiebLayout.VersionMajor, OiebLayout.ProtocolMajor);
-        _region.WriteByte(OiebLayout.VersionMinor, OiebLayout.ProtocolMinor);
-        _region.WriteByte(OiebLayout.VersionPatch, OiebLayout.ProtocolPatch);
-        _region.WriteUInt64(OiebLayout.MetadataSize, (ulong)layout.MetadataBlockSize);
-        _region.WriteUInt64(OiebLayout.MetadataFreeBytes, (ulong)layout.MetadataBlockSize);
-        _region.WriteUInt64(OiebLayout.PayloadSize, (ulong)layout.PayloadBlockSize);
-        _region.WriteUInt64(OiebLayout.PayloadFreeBytes, (ulong)layout.PayloadBlockSize);
-        ProcessIdentity self = _platform.CurrentProcess;
-        _region.WriteUInt64(OiebLayout.ReaderStartTime, self.StartTime);
-        _region.WriteUInt64(OiebLayout.ReaderPid, (ulong)self.Pid);
-        _region.WriteUInt32Release(OiebLayout.ExtensionFlags, (uint)ReaderFlags.CountsFramesAndReleasesInOrder);
-        _region.WriteUInt32Release(OiebLayout.ExtensionMagic, OiebLayout.ExtensionMagicValue);
-        // release [OIEB-ready]: pairs with the writer's acquire load of oieb_size in ValidateOieb.
-        _region.WriteUInt32Release(OiebLayout.OiebSize, OiebLayout.Size);
-    }
-
-    private ProcessIdentity ReadWriterIdentity() =>
-        new((int)_region.ReadUInt64Acquire(OiebLayout.WriterPid), _region.ReadUInt64Acquire(OiebLayout.WriterStartTime));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
@@ -355,20 +262,16 @@ public sealed partial class RingReader : IDisposable
         _writeSemaphore.Post();
         _asyncWaiter?.Dispose();
         WaitForWaitsToLeave(ref _activeWaits, _writeSemaphore);
-        lock (_sync)
+        _ledger.Close();
+        lock (_ledger.Sync)
         {
             // Every step is attempted even if one fails, so nothing is left behind and the lock goes last.
             Attempt(() =>
             {
-                _region.WriteUInt64(OiebLayout.ReaderStartTime, 0);
-                _region.WriteUInt64Release(OiebLayout.ReaderPid, 0);
+                _oieb.Reader.Vacate();
                 // Wake a writer blocked on space so it sees the reader gone now, not at its next peer check.
                 _readSemaphore.Post();
             });
-            for (long t = _headTicket; t < _nextTicket; t++)
-            {
-                _slots[t & (_slots.Length - 1)].Memory?.Invalidate();
-            }
             Exception? failure = Attempt(() => _platform.RemoveSharedMemory(_names.SharedMemory));
             Exception? failure2 = Attempt(() => _platform.RemoveSemaphore(_names.WriteSemaphore));
             Exception? failure3 = Attempt(() => _platform.RemoveSemaphore(_names.ReadSemaphore));
@@ -407,17 +310,5 @@ public sealed partial class RingReader : IDisposable
         {
             return exception;
         }
-    }
-
-    private struct Slot
-    {
-        internal long Ticket;
-        internal long DataOffset;
-        internal int Length;
-        internal bool Released;
-        internal uint CountAdvance;
-        internal long Credit;
-        internal long EndPosition;
-        internal MappedRegion.RegionMemoryManager? Memory;
     }
 }

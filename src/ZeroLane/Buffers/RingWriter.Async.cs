@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using ZeroLane.Ipc;
 
 namespace ZeroLane.Buffers;
 
@@ -12,7 +13,7 @@ public sealed partial class RingWriter
         Loan,
     }
 
-    private DedicatedWaiter<(WriteStatus Status, FrameLoan Loan)>? _asyncWaiter;
+    private DedicatedWaiter<LoanResult>? _asyncWaiter;
     private AsyncOperation _asyncOperation;
     private ReadOnlyMemory<byte> _asyncData;
     private ReadOnlySequence<byte> _asyncSequence;
@@ -93,72 +94,82 @@ public sealed partial class RingWriter
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<FrameLoan> LoanAsync(int maxLength, CancellationToken cancellationToken = default)
     {
+        LoanResult result = await TryLoanAsync(maxLength, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        ThrowForStatus(result.Status, Timeout.InfiniteTimeSpan);
+        return result.Loan;
+    }
+
+    /// <summary>
+    /// Loans space for one frame of up to <paramref name="maxLength"/> bytes if it frees up within <paramref name="timeout"/>,
+    /// waiting without blocking a thread-pool thread. Completes synchronously, without allocating, when there is space.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A loan is already open.</exception>
+    /// <exception cref="FrameTooLargeException">The loan can never fit in this buffer.</exception>
+    public ValueTask<LoanResult> TryLoanAsync(int maxLength, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
         ReserveAsync();
-        WriteStatus status;
-        FrameLoan loan;
+        bool started = false;
         try
         {
-            status = TryLoan(maxLength, out loan, TimeSpan.Zero, CancellationToken.None);
-        }
-        catch
-        {
-            _asyncWaiter!.Unreserve();
-            throw;
-        }
-        if (status == WriteStatus.TimedOut)
-        {
+            WriteStatus status = TryLoan(maxLength, out FrameLoan loan, TimeSpan.Zero, CancellationToken.None);
+            if (status != WriteStatus.TimedOut || timeout == TimeSpan.Zero)
+            {
+                return new ValueTask<LoanResult>(new LoanResult(status, loan));
+            }
             _asyncOperation = AsyncOperation.Loan;
             _asyncLength = maxLength;
-            (status, loan) = await StartLoanAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            started = true;
+            return StartLoanAsync(timeout, cancellationToken);
         }
-        else
+        finally
         {
-            _asyncWaiter!.Unreserve();
+            if (!started)
+            {
+                _asyncWaiter!.Unreserve();
+            }
         }
-        ThrowForStatus(status, Timeout.InfiniteTimeSpan);
-        return loan;
     }
 
     /// <summary>Takes the one async slot (throws if an async operation is pending) before anything else happens.</summary>
     private void ReserveAsync()
     {
         ThrowIfDisposed();
-        _asyncWaiter ??= new DedicatedWaiter<(WriteStatus, FrameLoan)>(RunAsyncOperation, "ZeroLane writer " + Name);
+        _asyncWaiter ??= new DedicatedWaiter<LoanResult>(RunAsyncOperation, "ZeroLane writer " + Name);
         _asyncWaiter.Reserve();
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WriteStatus> StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        (WriteStatus status, _) = await StartLoanAsync(timeout, cancellationToken).ConfigureAwait(false);
-        return status;
+        LoanResult result = await StartLoanAsync(timeout, cancellationToken).ConfigureAwait(false);
+        return result.Status;
     }
 
-    private ValueTask<(WriteStatus Status, FrameLoan Loan)> StartLoanAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    private ValueTask<LoanResult> StartLoanAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             _asyncWaiter!.Unreserve();
-            return ValueTask.FromCanceled<(WriteStatus, FrameLoan)>(cancellationToken);
+            return ValueTask.FromCanceled<LoanResult>(cancellationToken);
         }
         _asyncTimeout = timeout;
         _asyncToken = cancellationToken;
         return _asyncWaiter!.Start();
     }
 
-    private (WriteStatus Status, FrameLoan Loan) RunAsyncOperation()
+    private LoanResult RunAsyncOperation()
     {
         try
         {
             switch (_asyncOperation)
             {
                 case AsyncOperation.Write:
-                    return (TryWrite(_asyncData.Span, _asyncTimeout, _asyncToken), default);
+                    return new LoanResult(TryWrite(_asyncData.Span, _asyncTimeout, _asyncToken), default);
                 case AsyncOperation.WriteSequence:
-                    return (TryWrite(_asyncSequence, _asyncTimeout, _asyncToken), default);
+                    return new LoanResult(TryWrite(_asyncSequence, _asyncTimeout, _asyncToken), default);
                 default:
                     WriteStatus status = TryLoan(_asyncLength, out FrameLoan loan, _asyncTimeout, _asyncToken);
-                    return (status, loan);
+                    return new LoanResult(status, loan);
             }
         }
         finally

@@ -1,16 +1,9 @@
-using System.Buffers;
-
 namespace ZeroLane.Buffers;
 
 public sealed partial class RingWriter
 {
-    private bool _loanOpen;
-    private long _loanToken;
-    private long _loanPosition;
+    // Where the open loan's frame goes behind a wrap (the wrap position), or -1; set when the loan is granted.
     private long _loanWrapFrom;
-    private int _loanCapacity;
-    private LoanBufferWriter? _loanBufferWriter;
-    private MappedRegion.RegionMemoryManager? _payloadMemory;
 
     /// <summary>Loans space for one frame of up to <paramref name="maxLength"/> bytes, waiting as long as it takes.</summary>
     /// <exception cref="ReaderGoneException">The reader is gone.</exception>
@@ -41,136 +34,33 @@ public sealed partial class RingWriter
             loan = default;
             return status;
         }
-        _loanOpen = true;
-        _loanToken++;
-        _loanPosition = position;
         _loanWrapFrom = wrapFrom;
-        _loanCapacity = maxLength;
-        _loanBufferWriter?.Reset();
-        loan = new FrameLoan(this, _loanToken, maxLength);
+        loan = _loans.Open(_payloadOffset + position + FrameHeaderLayout.Size, maxLength);
         return WriteStatus.Success;
     }
 
     private void ThrowIfLoanOpen()
     {
-        if (_loanOpen)
+        if (_loans.IsOpen)
         {
             throw new InvalidOperationException(
                 $"A loan is open on buffer '{Name}': commit or abandon it before writing or loaning again (frames are written in order).");
         }
     }
 
-    private void CheckLoan(long token)
+    /// <summary>A loan of the whole block is the one loan that can be committed short into a tail too short for a header.</summary>
+    void Ipc.ILoanPublisher.ValidateCommit(long offset, int length)
     {
-        if (!_loanOpen || token != _loanToken || _disposed)
-        {
-            throw new ObjectDisposedException(nameof(FrameLoan), "This loan was already committed or abandoned.");
-        }
-    }
-
-    internal Span<byte> GetLoanSpan(long token)
-    {
-        CheckLoan(token);
-        return _region.GetSpan(_payloadOffset + _loanPosition + FrameHeaderLayout.Size, _loanCapacity);
-    }
-
-    internal IBufferWriter<byte> GetLoanBufferWriter(long token)
-    {
-        CheckLoan(token);
-        _loanBufferWriter ??= new LoanBufferWriter(this);
-        _loanBufferWriter.Token = token;
-        return _loanBufferWriter;
-    }
-
-    internal int GetLoanAdvanced(long token)
-    {
-        CheckLoan(token);
-        return _loanBufferWriter is { } writer && writer.Token == token ? writer.Advanced : 0;
-    }
-
-    internal void CommitLoan(long token, int length)
-    {
-        CheckLoan(token);
-        if (length <= 0 || length > _loanCapacity)
-        {
-            throw new ArgumentOutOfRangeException(nameof(length), length,
-                $"Commit between 1 and the {_loanCapacity} bytes loaned; to publish nothing, abandon the loan.");
-        }
-        long remainder = _payloadSize - (_loanPosition + FrameHeaderLayout.Size + length);
+        long remainder = _payloadSize - (offset - _payloadOffset + length);
         if (remainder is > 0 and < FrameHeaderLayout.Size)
         {
             // Only a loan of the whole block can get here (any other loan keeps a header's room after it).
             throw new ArgumentOutOfRangeException(nameof(length), length,
                 $"Committing {length} bytes of a loan of the whole block would leave a tail of {remainder} bytes, too short for a " +
-                $"header. Commit at most {_payloadSize - 2 * FrameHeaderLayout.Size} bytes or exactly {_loanCapacity}; the loan stays open.");
-        }
-        _loanOpen = false;
-        Publish(_loanPosition, _loanWrapFrom, length);
-    }
-
-    internal void AbandonLoan(long token)
-    {
-        if (_loanOpen && token == _loanToken)
-        {
-            _loanOpen = false;
+                $"header. Commit at most {_payloadSize - 2 * FrameHeaderLayout.Size} bytes or exactly {_payloadSize - FrameHeaderLayout.Size}; the loan stays open.");
         }
     }
 
-    private Memory<byte> GetLoanMemory(int offset, int length)
-    {
-        _payloadMemory ??= _region.CreateMemoryManager(_payloadOffset, (int)Math.Min(int.MaxValue, _payloadSize));
-        return _payloadMemory.Memory.Slice((int)_loanPosition + FrameHeaderLayout.Size + offset, length);
-    }
-
-    /// <summary>The loan as an <see cref="IBufferWriter{T}"/>; one instance per writer, rebound to each loan.</summary>
-    private sealed class LoanBufferWriter : IBufferWriter<byte>
-    {
-        private readonly RingWriter _writer;
-
-        internal LoanBufferWriter(RingWriter writer) => _writer = writer;
-
-        internal long Token { get; set; }
-
-        internal int Advanced { get; private set; }
-
-        internal void Reset() => Advanced = 0;
-
-        public void Advance(int count)
-        {
-            _writer.CheckLoan(Token);
-            if ((uint)count > (uint)(_writer._loanCapacity - Advanced))
-            {
-                throw new ArgumentOutOfRangeException(nameof(count), count, $"Only {_writer._loanCapacity - Advanced} loaned bytes remain.");
-            }
-            Advanced += count;
-        }
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            int remaining = Remaining(sizeHint);
-            if (_writer._payloadSize > int.MaxValue)
-            {
-                throw new NotSupportedException("GetMemory is not available on payload blocks of 2 GiB or more; use GetSpan.");
-            }
-            return _writer.GetLoanMemory(Advanced, remaining);
-        }
-
-        public Span<byte> GetSpan(int sizeHint = 0)
-        {
-            int remaining = Remaining(sizeHint);
-            return _writer.GetLoanSpan(Token).Slice(Advanced, remaining);
-        }
-
-        private int Remaining(int sizeHint)
-        {
-            _writer.CheckLoan(Token);
-            int remaining = _writer._loanCapacity - Advanced;
-            if (sizeHint > remaining || remaining == 0)
-            {
-                throw new InvalidOperationException(
-                    $"The loan has {remaining} bytes left but {Math.Max(sizeHint, 1)} were asked for. A loan cannot grow: loan more bytes up front.");
-            }
-            return remaining;
-        }
-    }
+    void Ipc.ILoanPublisher.PublishLoan(long offset, int length) =>
+        Publish(offset - _payloadOffset - FrameHeaderLayout.Size, _loanWrapFrom, length);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using ZeroLane.Ipc;
 
 namespace ZeroLane.Buffers;
 
@@ -92,7 +93,8 @@ public sealed partial class RingWriter
 
     /// <summary>Writes the metadata; once per buffer lifetime, by any writer.</summary>
     /// <exception cref="MetadataAlreadyWrittenException">Metadata was already written to this buffer.</exception>
-    /// <exception cref="ArgumentException">The metadata is empty or larger than the metadata block allows.</exception>
+    /// <exception cref="ArgumentException">The metadata is empty.</exception>
+    /// <exception cref="MetadataTooLargeException">The metadata is larger than the metadata block allows.</exception>
     /// <exception cref="InvalidOperationException">The buffer has no metadata block.</exception>
     public void SetMetadata(ReadOnlySpan<byte> metadata)
     {
@@ -107,9 +109,11 @@ public sealed partial class RingWriter
         }
         if ((long)metadata.Length + 8 > _metadataSize)
         {
-            throw new ArgumentException(
+            int capacity = (int)Math.Min(int.MaxValue, _metadataSize - 8);
+            throw new MetadataTooLargeException(
                 $"Metadata of {metadata.Length} bytes does not fit: buffer '{Name}' has a {_metadataSize}-byte metadata block, " +
-                $"which holds at most {_metadataSize - 8} bytes after the 8-byte size prefix.", nameof(metadata));
+                $"which holds at most {capacity} bytes after the 8-byte size prefix. Have the reader create the buffer with a larger " +
+                "ReaderOptions.MetadataSize.", metadata.Length, capacity);
         }
         if (_region.ReadUInt64Acquire(OiebLayout.MetadataWrittenBytes) != 0)
         {
@@ -170,11 +174,11 @@ public sealed partial class RingWriter
     /// <summary>Waits until a frame of <paramref name="total"/> bytes (header included) can be placed.</summary>
     private WriteStatus Reserve(long total, bool loan, TimeSpan timeout, CancellationToken cancellationToken, out long position, out long wrapFrom)
     {
-        if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0 || ReaderCheckDue() && !IsReaderAlive())
+        if (_oieb.Reader.Pid == 0 || ReaderCheckDue() && !IsReaderAlive())
         {
             // Disposed (a plain store we see at once) or dead (checked once per PeerCheckInterval, also
             // while the ring has room, so frames are not written into a buffer nobody will read).
-            _region.ThrowIfLostPages(Name);
+            _oieb.ThrowIfLostPages(Name);
             position = wrapFrom = 0;
             return WriteStatus.ReaderGone;
         }
@@ -207,14 +211,14 @@ public sealed partial class RingWriter
                 {
                     ThrowHelper.ThrowObjectDisposed(nameof(RingWriter));
                 }
-                if (_region.ReadUInt64(OiebLayout.ReaderPid) == 0 || (waiter.PeerCheckDue() && !IsReaderAlive()))
+                if (_oieb.Reader.Pid == 0 || (waiter.PeerCheckDue() && !IsReaderAlive()))
                 {
-                    _region.ThrowIfLostPages(Name);
+                    _oieb.ThrowIfLostPages(Name);
                     return WriteStatus.ReaderGone;
                 }
                 if (!waiter.Wait())
                 {
-                    _region.ThrowIfLostPages(Name);
+                    _oieb.ThrowIfLostPages(Name);
                     return WriteStatus.TimedOut;
                 }
             }
@@ -387,7 +391,7 @@ public sealed partial class RingWriter
     private void Publish(long position, long wrapFrom, int length)
     {
         // The frame's bytes may have gone to zero pages: publish nothing rather than a frame of zeros.
-        _region.ThrowIfLostPages(Name);
+        _oieb.ThrowIfLostPages(Name);
         long total = FrameHeaderLayout.Size + (long)length;
         long headerOffset = _payloadOffset + position;
         _region.WriteUInt64(headerOffset + FrameHeaderLayout.PayloadSize, (ulong)length);
@@ -425,16 +429,9 @@ public sealed partial class RingWriter
 
     private void ThrowForStatus(WriteStatus status, TimeSpan timeout)
     {
-        switch (status)
+        if (status != WriteStatus.Success)
         {
-            case WriteStatus.Success:
-                return;
-            case WriteStatus.TimedOut:
-                throw new TimeoutException($"No space became free in buffer '{Name}' within {timeout}: the reader is not keeping up or holds its frames.");
-            case WriteStatus.ReaderGone:
-                throw new ReaderGoneException($"The reader of buffer '{Name}' is gone (it died or disposed the buffer); frames can no longer be delivered.");
-            default:
-                throw new InvalidOperationException($"Unexpected write status {status}.");
+            throw ThrowHelper.WriteFailed(status, Name, timeout);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ZeroLane.Ipc;
 using ZeroLane.Posix;
 
 namespace ZeroLane.Buffers;
@@ -19,12 +20,14 @@ namespace ZeroLane.Buffers;
 /// waits for the ring to drain and then resets write_pos and payload_free_bytes exactly, undoing whatever
 /// the dead writer had reserved and not published.
 /// </remarks>
-public sealed partial class RingWriter : IDisposable
+public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
 {
     private readonly IIpcPlatform _platform;
     private readonly WriterOptions _options;
     private readonly SharedMemory _sharedMemory;
     private readonly MappedRegion _region;
+    private readonly Oieb _oieb;
+    private readonly LoanTracker _loans;
     private readonly NamedSemaphore _writeSemaphore;
     private readonly NamedSemaphore _readSemaphore;
     private readonly ProcessIdentity _self;
@@ -47,7 +50,7 @@ public sealed partial class RingWriter : IDisposable
     private readonly object _disposeSync = new();
 
     /// <summary>Connects to the buffer <paramref name="name"/> as its writer.</summary>
-    /// <exception cref="InvalidBufferNameException">The name is not allowed.</exception>
+    /// <exception cref="InvalidNameException">The name is not allowed.</exception>
     /// <exception cref="BufferNotFoundException">No reader has created the buffer (start the reader first).</exception>
     /// <exception cref="ReaderGoneException">The buffer exists but its reader is dead.</exception>
     /// <exception cref="WriterAlreadyConnectedException">Another live writer is connected.</exception>
@@ -65,28 +68,29 @@ public sealed partial class RingWriter : IDisposable
         _options = options;
         _platform = platform;
         _self = platform.CurrentProcess;
-        _sharedMemory = platform.OpenSharedMemory(names.SharedMemory, writable: true) ?? throw NotFound(name, "no shared memory of that name exists");
+        _sharedMemory = platform.OpenSharedMemory(names.SharedMemory, writable: true) ?? throw Oieb.NotFound(name, "no shared memory of that name exists");
         NamedSemaphore? writeSemaphore = null, readSemaphore = null;
         try
         {
             if (_sharedMemory.Length < OiebLayout.Size)
             {
-                throw NotFound(name, "its reader is still creating it");
+                throw Oieb.NotFound(name, "its reader is still creating it");
             }
             _region = new MappedRegion(_sharedMemory.Mapping);
-            (_metadataSize, _payloadSize) = ValidateOieb(_region, name);
+            _oieb = new Oieb(_region);
+            (_metadataSize, _payloadSize) = _oieb.Validate(name);
             _metadataOffset = OiebLayout.Size;
             _payloadOffset = OiebLayout.Size + _metadataSize;
-            var reader = new ProcessIdentity((int)_region.ReadUInt64Acquire(OiebLayout.ReaderPid), _region.ReadUInt64Acquire(OiebLayout.ReaderStartTime));
+            _loans = new LoanTracker(_region, _payloadOffset, _payloadSize, this);
+            ProcessIdentity reader = _oieb.Reader.Read();
             if (reader.Pid == 0 || !platform.IsAlive(reader))
             {
                 throw new ReaderGoneException(
                     $"Buffer '{name}' exists but its reader (pid {reader.Pid}) is gone. Start a reader; it will remove the stale buffer and create a fresh one.");
             }
-            writeSemaphore = platform.OpenSemaphore(names.WriteSemaphore) ?? throw NotFound(name, $"its semaphore {names.WriteSemaphore} is missing");
-            readSemaphore = platform.OpenSemaphore(names.ReadSemaphore) ?? throw NotFound(name, $"its semaphore {names.ReadSemaphore} is missing");
-            _readerCountsFrames = _region.ReadUInt32Acquire(OiebLayout.ExtensionMagic) == OiebLayout.ExtensionMagicValue &&
-                ((ReaderFlags)_region.ReadUInt32Acquire(OiebLayout.ExtensionFlags)).HasFlag(ReaderFlags.CountsFramesAndReleasesInOrder);
+            writeSemaphore = platform.OpenSemaphore(names.WriteSemaphore) ?? throw Oieb.NotFound(name, $"its semaphore {names.WriteSemaphore} is missing");
+            readSemaphore = platform.OpenSemaphore(names.ReadSemaphore) ?? throw Oieb.NotFound(name, $"its semaphore {names.ReadSemaphore} is missing");
+            _readerCountsFrames = _oieb.ReaderCountsFrames;
 
             _writePosition = (long)_region.ReadUInt64Acquire(OiebLayout.PayloadWritePos);
             if (_writePosition == _payloadSize)
@@ -99,7 +103,13 @@ public sealed partial class RingWriter : IDisposable
                 throw new BufferCorruptedException($"Buffer '{name}' is corrupted: write_pos {_writePosition} lies outside the {_payloadSize}-byte payload block.");
             }
             // Claim last: nothing after it can fail, so a refused connection never leaves a claim behind.
-            ClaimWriterSlot(name);
+            ProcessIdentity holder = _oieb.Writer.Claim(_self, platform);
+            if (holder.Pid != 0)
+            {
+                throw new WriterAlreadyConnectedException(
+                    $"Buffer '{name}' already has a live writer (pid {holder.Pid}). A buffer takes one writer at a time; " +
+                    "wait for it to disconnect or use another buffer.");
+            }
             // A predecessor that died while connected may have reserved space it never published; with a
             // ZeroLane reader the first write waits for the ring to drain and then resets the accounting.
             bool predecessorDied = _region.ExchangeUInt64(OiebLayout.WriterState, OiebLayout.WriterStateConnected) == OiebLayout.WriterStateConnected;
@@ -154,81 +164,11 @@ public sealed partial class RingWriter : IDisposable
         lock (_disposeSync)
         {
             ThrowIfDisposed();
-            return BufferStats.Read(Name, _region, _platform);
+            return BufferStats.Read(Name, _oieb, _platform);
         }
     }
 
-    /// <summary>Checks an OIEB and returns the block sizes.</summary>
-    internal static (long MetadataSize, long PayloadSize) ValidateOieb(MappedRegion region, string name)
-    {
-        // acquire [OIEB-ready]: pairs with the reader's release store of oieb_size; every other field is set.
-        uint oiebSize = region.ReadUInt32Acquire(OiebLayout.OiebSize);
-        if (oiebSize == 0)
-        {
-            throw NotFound(name, "its reader is still creating it");
-        }
-        if (oiebSize != OiebLayout.Size)
-        {
-            throw new IncompatibleBufferException(
-                $"Buffer '{name}' has oieb_size {oiebSize}; ZeroBuffer v1 requires 128. It was written by an incompatible implementation or is corrupted.");
-        }
-        byte major = region.ReadByte(OiebLayout.VersionMajor);
-        if (major != OiebLayout.ProtocolMajor)
-        {
-            throw new IncompatibleBufferException(
-                $"Buffer '{name}' uses protocol version {major}.{region.ReadByte(OiebLayout.VersionMinor)}.{region.ReadByte(OiebLayout.VersionPatch)}; " +
-                "ZeroLane speaks major version 1 only.");
-        }
-        ulong metadataSize = region.ReadUInt64(OiebLayout.MetadataSize);
-        ulong payloadSize = region.ReadUInt64(OiebLayout.PayloadSize);
-        if (payloadSize <= FrameHeaderLayout.Size || metadataSize > (ulong)region.Length || payloadSize > (ulong)region.Length ||
-            OiebLayout.Size + metadataSize + payloadSize > (ulong)region.Length)
-        {
-            throw new BufferCorruptedException(
-                $"Buffer '{name}' is corrupted: metadata_size {metadataSize} and payload_size {payloadSize} do not fit its {region.Length}-byte segment.");
-        }
-        return ((long)metadataSize, (long)payloadSize);
-    }
-
-    private void ClaimWriterSlot(string name)
-    {
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            ulong current = _region.ReadUInt64Acquire(OiebLayout.WriterPid);
-            if (current != 0)
-            {
-                var existing = new ProcessIdentity((int)current, _region.ReadUInt64Acquire(OiebLayout.WriterStartTime));
-                if (_platform.IsAlive(existing))
-                {
-                    throw new WriterAlreadyConnectedException(
-                        $"Buffer '{name}' already has a live writer (pid {existing.Pid}). A buffer takes one writer at a time; " +
-                        "wait for it to disconnect or use another buffer.");
-                }
-                // A dead writer's claim: clear its PID, then its start time only if nobody has stored a newer one.
-                if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, current, 0))
-                {
-                    _region.CompareAndSetUInt64(OiebLayout.WriterStartTime, existing.StartTime, 0);
-                }
-                continue;
-            }
-            _region.WriteUInt64(OiebLayout.WriterStartTime, 0);
-            if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, 0, (ulong)_self.Pid))
-            {
-                _region.WriteUInt64Release(OiebLayout.WriterStartTime, _self.StartTime);
-                return;
-            }
-        }
-        throw new WriterAlreadyConnectedException($"Buffer '{name}': other writers keep claiming it; could not connect.");
-    }
-
-    private static BufferNotFoundException NotFound(string name, string why) =>
-        new($"Buffer '{name}' was not found: {why}. A reader creates the buffer and the writer connects to it, so start the reader first.");
-
-    private bool IsReaderAlive()
-    {
-        ulong pid = _region.ReadUInt64Acquire(OiebLayout.ReaderPid);
-        return pid != 0 && _platform.IsAlive(new ProcessIdentity((int)pid, _region.ReadUInt64Acquire(OiebLayout.ReaderStartTime)));
-    }
+    private bool IsReaderAlive() => _oieb.Reader.IsHeldByLiveProcess(_platform);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
@@ -252,14 +192,16 @@ public sealed partial class RingWriter : IDisposable
         _readSemaphore.Post();
         _asyncWaiter?.Dispose();
         RingReader.WaitForWaitsToLeave(ref _activeWaits, _readSemaphore);
-        _loanOpen = false;
+        _loans.Close();
         Monitor.Enter(_disposeSync);
         try
         {
-            if (_region.CompareAndSetUInt64(OiebLayout.WriterPid, (ulong)_self.Pid, 0))
+            if (_oieb.Writer.Pid == (ulong)_self.Pid)
             {
+                // Connected state first, while the claim is still ours: a writer that claims after us then finds a clean
+                // disconnect, not a predecessor that died.
                 _region.WriteUInt64Release(OiebLayout.WriterState, 0);
-                _region.CompareAndSetUInt64(OiebLayout.WriterStartTime, _self.StartTime, 0);
+                _oieb.Writer.TryClear(_self);
             }
             // Wake a reader waiting for frames so it sees the disconnect now.
             _writeSemaphore.Post();

@@ -64,17 +64,9 @@ internal static class StaleBuffers
 
     private static bool RemoveObjectsIfReaderDead(IIpcPlatform platform, BufferNames names)
     {
-        using (SharedMemory? memory = platform.OpenSharedMemory(names.SharedMemory, writable: false))
+        if (Oieb.PeekReader(platform, names.SharedMemory) is { Pid: not 0 } reader && platform.IsAlive(reader))
         {
-            if (memory is not null && memory.Length >= OiebLayout.Size)
-            {
-                using var region = new MappedRegion(memory.Mapping);
-                var reader = new ProcessIdentity((int)region.ReadUInt64Acquire(OiebLayout.ReaderPid), region.ReadUInt64Acquire(OiebLayout.ReaderStartTime));
-                if (reader.Pid != 0 && platform.IsAlive(reader))
-                {
-                    return false;
-                }
-            }
+            return false;
         }
         bool any = platform.RemoveSharedMemory(names.SharedMemory);
         any |= platform.RemoveSemaphore(names.WriteSemaphore);

@@ -15,6 +15,7 @@ internal static partial class Interop
         internal const int EWOULDBLOCK = EAGAIN;
         internal const int EACCES = 13;
         internal const int EEXIST = 17;
+        internal const int ENOTDIR = 20;
         internal const int EINVAL = 22;
         internal const int ENOSPC = 28;
         internal const int ENAMETOOLONG = 36;

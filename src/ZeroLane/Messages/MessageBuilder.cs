@@ -1,11 +1,13 @@
 using System.Buffers;
-using ZeroLane.Buffers;
+using ZeroLane.Arrays;
+using ZeroLane.Ipc;
+using ZeroLane.Posix;
 
 namespace ZeroLane.Messages;
 
 /// <summary>
 /// Builds a <see cref="Message"/> from segments of any origin without copying them: arrays,
-/// <see cref="Memory{T}"/>, <see cref="IMemoryOwner{T}"/>, native or mapped memory, ring frames. Segments
+/// <see cref="Memory{T}"/>, <see cref="IMemoryOwner{T}"/>, native memory, mapped arrays, frames read from shared memory. Segments
 /// added with an owner are released when the message is disposed.
 /// </summary>
 public sealed class MessageBuilder
@@ -51,7 +53,7 @@ public sealed class MessageBuilder
         return this;
     }
 
-    /// <summary>Adds a ring frame's bytes as a part, in place; the message releases the frame when disposed.</summary>
+    /// <summary>Adds a frame's bytes as a part, in place; the message releases the frame when disposed.</summary>
     public MessageBuilder AddPart(Frame frame)
     {
         ThrowIfBuilt();
@@ -65,7 +67,7 @@ public sealed class MessageBuilder
     /// as a part, in place. The memory must stay valid until the message is disposed; <paramref name="owner"/>,
     /// if given, is disposed with the message.
     /// </summary>
-    public unsafe MessageBuilder AddNativePart(nint address, int length, IDisposable? owner = null)
+    public MessageBuilder AddNativePart(nint address, int length, IDisposable? owner = null)
     {
         ThrowIfBuilt();
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -73,7 +75,7 @@ public sealed class MessageBuilder
         {
             throw new ArgumentException("A native part needs an address.", nameof(address));
         }
-        var manager = new NativeMemoryManager((byte*)address, length);
+        var manager = new NativeMemoryManager(address, length);
         _parts.Add(manager.Memory);
         _owners.Add(manager);
         if (owner is not null)
@@ -81,6 +83,38 @@ public sealed class MessageBuilder
             _owners.Add(owner);
         }
         return this;
+    }
+
+    /// <summary>
+    /// Adds the data of <paramref name="array"/> (the bytes after its header, in place in its mapping) as one part, without
+    /// copying. The mapping stays valid until the message is disposed, even if the array is disposed first. If another
+    /// process truncates the array's file before the message is sent, senders refuse the part (its pages read as zeros)
+    /// instead of sending zeros.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The data is 2 GiB or larger (a part is one span); send it in chunks (<see cref="MappedArray{T}.GetChunks"/>).</exception>
+    /// <exception cref="MappedArrayFormatException">The array's file already shrank.</exception>
+    public MessageBuilder AddPart<T>(MappedArray<T> array) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        ThrowIfBuilt();
+        array.CheckFileSize();
+        long bytes = array.ByteLength;
+        if (bytes > int.MaxValue)
+        {
+            throw new NotSupportedException($"The array's data is {bytes} bytes; a message part can be at most {int.MaxValue}. Send it in chunks (GetChunks).");
+        }
+        MemoryMapping mapping = array.Mapping;
+        bool added = false;
+        mapping.DangerousAddRef(ref added);
+        try
+        {
+            return AddNativePart(array.DataAddress, (int)bytes, new MappedArrayPart(mapping, array.Path));
+        }
+        catch
+        {
+            mapping.DangerousRelease();
+            throw;
+        }
     }
 
     /// <summary>Makes the message. The builder cannot be used afterwards.</summary>
@@ -111,5 +145,33 @@ public sealed class MessageBuilder
     private sealed class FrameOwner(Frame frame) : IDisposable
     {
         public void Dispose() => frame.Dispose();
+    }
+
+    /// <summary>
+    /// Keeps an array's mapping alive while a message holds a part of it, and tells senders whether the part's pages were
+    /// lost (the fault guard replaced them because the file shrank), so that zeros are not sent as data.
+    /// </summary>
+    private sealed class MappedArrayPart(MemoryMapping mapping, string path) : IDisposable, ISegmentOwnerCheck
+    {
+        private int _released;
+
+        public void ThrowIfContentLost()
+        {
+            if (mapping.HasFaulted)
+            {
+                // The array (and its descriptor) may be gone by now, so the file's size is not asked for.
+                throw new MappedArrayFormatException(
+                    $"A message part mapped from '{path}' lost its pages while it was being sent: another process truncated the file " +
+                    "(or its filesystem ran out of space), so the part read as zeros. The message was not sent; open the file again.");
+            }
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                mapping.DangerousRelease();
+            }
+        }
     }
 }

@@ -13,11 +13,12 @@ namespace ZeroLane.Posix;
 /// checks the flag and throws. The handler is installed by the first registration, once per process; set
 /// ZEROLANE_FAULT_GUARD=0 to leave SIGBUS alone. Without libzerolane_native (no C compiler at build time) or with
 /// the guard switched off, every flag reads "not faulted" and a truncated mapping faults the process as before.
+/// Flags are addresses of native ints; <see cref="MemoryMapping"/> reads them.
 /// </remarks>
-internal static unsafe class FaultGuard
+internal static class FaultGuard
 {
-    /// <summary>A flag that is never set, for mappings the guard does not cover.</summary>
-    internal static int* NeverFaulted { get; } = (int*)NativeMemory.AllocZeroed(sizeof(int));
+    /// <summary>The address of a flag that is never set, for mappings the guard does not cover.</summary>
+    internal static nint NeverFaulted { get; } = AllocateZeroedFlag();
 
     /// <summary>Whether the handler is installed and is still the process's SIGBUS handler.</summary>
     internal static bool IsActive => Installation.Error is null && Interop.FaultGuard.IsInstalled() != 0;
@@ -27,13 +28,13 @@ internal static unsafe class FaultGuard
         Installation.Error ?? (IsActive ? null : "another SIGBUS handler was installed after ours and replaced it");
 
     /// <summary>
-    /// Guards the mapping [<paramref name="start"/>, +<paramref name="length"/>) and returns its slot, with the flag the
-    /// handler sets in <paramref name="faulted"/> (slot -1 and <see cref="NeverFaulted"/> when the guard is not available
-    /// or its table is full).
+    /// Guards the mapping [<paramref name="start"/>, +<paramref name="length"/>) and returns its slot, with the address of the
+    /// flag the handler sets in <paramref name="faultFlag"/> (slot -1 and <see cref="NeverFaulted"/> when the guard is not
+    /// available or its table is full).
     /// </summary>
-    internal static int Register(nint start, long length, int protection, out int* faulted)
+    internal static int Register(nint start, long length, int protection, out nint faultFlag)
     {
-        faulted = NeverFaulted;
+        faultFlag = NeverFaulted;
         if (Installation.Error is not null)
         {
             return -1;
@@ -41,7 +42,7 @@ internal static unsafe class FaultGuard
         int slot = Interop.FaultGuard.Register(start, (nuint)length, protection);
         if (slot >= 0)
         {
-            faulted = Interop.FaultGuard.Flag(slot);
+            faultFlag = Interop.FaultGuard.Flag(slot);
         }
         return slot;
     }
@@ -53,6 +54,13 @@ internal static unsafe class FaultGuard
         {
             Interop.FaultGuard.Unregister(slot);
         }
+    }
+
+    private static nint AllocateZeroedFlag()
+    {
+        nint flag = Marshal.AllocHGlobal(sizeof(int));
+        Marshal.WriteInt32(flag, 0);
+        return flag;
     }
 
     /// <summary>Installs the handler when first touched (type initialisation runs once per process).</summary>

@@ -2,17 +2,50 @@ using Microsoft.Win32.SafeHandles;
 
 namespace ZeroLane.Posix;
 
-/// <summary>Helpers over raw descriptors, so that a descriptor is owned by a SafeFileHandle as soon as it exists.</summary>
+/// <summary>Files by descriptor: opening without .NET's implicit lock, size, status, permissions and flock(2).</summary>
+/// <remarks>Every descriptor is owned by a <see cref="SafeFileHandle"/> from the moment it exists.</remarks>
 internal static class FileDescriptor
 {
-    internal static SafeFileHandle Own(int fd) => new((IntPtr)fd, ownsHandle: true);
+    /// <summary>
+    /// Opens an existing file with open(2) (O_CLOEXEC), bypassing the advisory lock .NET's own file APIs take on Unix, so
+    /// that the caller chooses the lock (see <see cref="Lock"/>).
+    /// </summary>
+    internal static SafeFileHandle OpenExisting(string path, bool writable)
+    {
+        int flags = (writable ? Interop.Sys.OpenFlags.O_RDWR : Interop.Sys.OpenFlags.O_RDONLY) | Interop.Sys.OpenFlags.O_CLOEXEC;
+        SafeFileHandle handle = Interop.Sys.Open(path, flags, 0);
+        if (handle.IsInvalid)
+        {
+            Exception error = PosixError.Last("open", path);
+            handle.Dispose();
+            throw error;
+        }
+        return handle;
+    }
 
-    internal static int Raw(SafeFileHandle handle) => (int)handle.DangerousGetHandle();
+    /// <summary>
+    /// Opens (and with <paramref name="create"/>, creates with <paramref name="mode"/>) a file read-write without following a
+    /// final symbolic link. Null with the errno when open(2) fails (ELOOP: the path is a symbolic link).
+    /// </summary>
+    internal static SafeFileHandle? TryOpenNoFollow(string path, bool create, UnixFileMode mode, out int errno)
+    {
+        int flags = Interop.Sys.OpenFlags.O_RDWR | Interop.Sys.OpenFlags.O_CLOEXEC | Interop.Sys.OpenFlags.O_NOFOLLOW |
+            (create ? Interop.Sys.OpenFlags.O_CREAT : 0);
+        SafeFileHandle handle = Interop.Sys.Open(path, flags, (uint)mode);
+        if (!handle.IsInvalid)
+        {
+            errno = 0;
+            return handle;
+        }
+        errno = PosixError.LastErrno;
+        handle.Dispose();
+        return null;
+    }
 
     /// <summary>Size in bytes of what the descriptor refers to.</summary>
     internal static long Size(SafeFileHandle handle, string what)
     {
-        long size = Interop.Sys.LSeek(Raw(handle), 0, Interop.Sys.SEEK_END);
+        long size = Interop.Sys.LSeek(handle, 0, Interop.Sys.SEEK_END);
         if (size < 0)
         {
             throw PosixError.Last("lseek", what);
@@ -20,51 +53,87 @@ internal static class FileDescriptor
         return size;
     }
 
-    /// <summary>The (device, inode) pair that identifies an open file.</summary>
-    internal static unsafe (ulong Device, ulong Inode) Identity(SafeFileHandle handle, string what)
+    /// <summary>fstat(2) of an open file.</summary>
+    internal static FileStatus Status(SafeFileHandle handle, string what)
     {
-        byte* buffer = stackalloc byte[Interop.Sys.StatBufferSize];
-        if (Interop.Sys.FStat(Raw(handle), buffer) != 0)
+        if (Interop.Sys.FStat(handle, out Interop.Sys.FileStatus status) != 0)
         {
             throw PosixError.Last("fstat", what);
         }
-        return (*(ulong*)buffer, *(ulong*)(buffer + 8));
+        return new FileStatus(status);
     }
 
-    /// <summary>The (device, inode) pair of a path without following a final symlink, or null if it does not exist.</summary>
-    internal static unsafe (ulong Device, ulong Inode)? PathIdentity(string path)
+    /// <summary>lstat(2) of a path (a final symbolic link is described, not followed), or null if nothing is there.</summary>
+    internal static FileStatus? PathStatus(string path)
     {
-        byte* buffer = stackalloc byte[Interop.Sys.StatBufferSize];
-        return TryLStat(path, buffer) ? (*(ulong*)buffer, *(ulong*)(buffer + 8)) : null;
-    }
-
-    /// <summary>Owner and mode bits of a path without following a final symlink, or null if it does not exist.</summary>
-    internal static unsafe (uint Owner, uint Mode)? PathOwnerAndMode(string path)
-    {
-        byte* buffer = stackalloc byte[Interop.Sys.StatBufferSize];
-        if (!TryLStat(path, buffer))
+        if (Interop.Sys.LStat(path, out Interop.Sys.FileStatus status) == 0)
+        {
+            return new FileStatus(status);
+        }
+        int errno = PosixError.LastErrno;
+        if (errno is Interop.Errno.ENOENT or Interop.Errno.ENOTDIR)
         {
             return null;
         }
-        // x86-64: st_nlink is 64-bit and precedes st_mode; the generic layout (arm64) has a 32-bit st_mode first.
-        bool x64 = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
-        uint mode = *(uint*)(buffer + (x64 ? 24 : 16));
-        uint owner = *(uint*)(buffer + (x64 ? 28 : 24));
-        return (owner, mode);
+        throw PosixError.Create(errno, "lstat", path);
+    }
+
+    /// <summary>Sets the permissions of an open file exactly (open and shm_open apply the umask; fchmod does not).</summary>
+    internal static void SetPermissions(SafeFileHandle handle, UnixFileMode mode, string what)
+    {
+        if (Interop.Sys.FChmod(handle, (uint)mode) != 0)
+        {
+            throw PosixError.Last("fchmod", what);
+        }
+    }
+
+    /// <summary>Sets the permissions of a path exactly (chmod follows a final symbolic link: use it only on paths just created).</summary>
+    internal static void SetPermissions(string path, UnixFileMode mode)
+    {
+        if (Interop.Sys.Chmod(path, (uint)mode) != 0)
+        {
+            throw PosixError.Last("chmod", path);
+        }
+    }
+
+    /// <summary>Sets the file's length (ftruncate); new bytes read as zeros.</summary>
+    internal static void SetLength(SafeFileHandle handle, long length, string what)
+    {
+        if (Interop.Sys.FTruncate(handle, length) != 0)
+        {
+            throw PosixError.Last("ftruncate", what);
+        }
     }
 
     /// <summary>
-    /// Opens <paramref name="path"/> with open(2) (O_CLOEXEC added), bypassing the advisory lock .NET's own file
-    /// APIs take on Unix, so that the caller chooses the lock (see <see cref="Lock"/>).
+    /// Gives the file's first <paramref name="length"/> bytes their blocks now (posix_fallocate). Returns 0, or the error
+    /// number (ENOSPC when the filesystem has no room), which the caller turns into its own message.
     /// </summary>
-    internal static SafeFileHandle Open(string path, int flags)
+    internal static int Allocate(SafeFileHandle handle, long length)
     {
-        int fd = Interop.Sys.Open(path, flags | Interop.Sys.OpenFlags.O_CLOEXEC, 0);
-        if (fd < 0)
+        int error;
+        while ((error = Interop.Sys.PosixFallocate(handle, 0, length)) == Interop.Errno.EINTR)
         {
-            throw PosixError.Last("open", path);
         }
-        return Own(fd);
+        return error;
+    }
+
+    /// <summary>The real user ID the process runs as (geteuid).</summary>
+    internal static uint EffectiveUserId => Interop.Sys.GetEUid();
+
+    /// <summary>Removes a name (unlink); false if it was absent.</summary>
+    internal static bool Unlink(string path)
+    {
+        if (Interop.Sys.Unlink(path) == 0)
+        {
+            return true;
+        }
+        int errno = PosixError.LastErrno;
+        if (errno == Interop.Errno.ENOENT)
+        {
+            return false;
+        }
+        throw PosixError.Create(errno, "unlink", path);
     }
 
     /// <summary>How long <see cref="Lock"/> waits for a conflicting flock before giving up.</summary>
@@ -80,26 +149,39 @@ internal static class FileDescriptor
     {
         int operation = (exclusive ? Interop.Sys.LOCK_EX : Interop.Sys.LOCK_SH) | Interop.Sys.LOCK_NB;
         long deadline = Environment.TickCount64 + (long)LockTimeout.TotalMilliseconds;
-        while (Interop.Sys.Flock(Raw(handle), operation) != 0)
+        while (!TryLock(handle, operation, what))
         {
-            int errno = Interop.Errno.Last;
-            if (errno == Interop.Errno.EWOULDBLOCK && Environment.TickCount64 < deadline)
-            {
-                Thread.Sleep(1);
-            }
-            else if (errno == Interop.Errno.EWOULDBLOCK)
+            if (Environment.TickCount64 >= deadline)
             {
                 throw new IOException(
                     $"'{what}' stayed locked ({(exclusive ? "shared or exclusive" : "exclusive")} flock) by another open of the file for " +
                     $"{LockTimeout.TotalSeconds:0} s. A ZeroLane metadata update holds it for microseconds; another program (or a .NET " +
                     "FileStream, which takes a shared flock) may hold it: close it and retry.");
             }
-            else if (errno != Interop.Errno.EINTR)
+            Thread.Sleep(1);
+        }
+        return new FileLockScope(handle);
+    }
+
+    /// <summary>Takes an exclusive flock without waiting; false if another open of the file holds a lock on it.</summary>
+    internal static bool TryLockExclusive(SafeFileHandle handle, string what) =>
+        TryLock(handle, Interop.Sys.LOCK_EX | Interop.Sys.LOCK_NB, what);
+
+    private static bool TryLock(SafeFileHandle handle, int operation, string what)
+    {
+        while (Interop.Sys.Flock(handle, operation) != 0)
+        {
+            int errno = PosixError.LastErrno;
+            if (errno == Interop.Errno.EWOULDBLOCK)
+            {
+                return false;
+            }
+            if (errno != Interop.Errno.EINTR)
             {
                 throw PosixError.Create(errno, "flock", what);
             }
         }
-        return new FileLockScope(handle);
+        return true;
     }
 
     /// <summary>An flock held on a descriptor until disposed.</summary>
@@ -109,23 +191,8 @@ internal static class FileDescriptor
         {
             if (!handle.IsClosed)
             {
-                Interop.Sys.Flock(Raw(handle), Interop.Sys.LOCK_UN);
+                Interop.Sys.Flock(handle, Interop.Sys.LOCK_UN);
             }
         }
-    }
-
-    /// <summary>lstat into <paramref name="buffer"/>; false if the path does not exist.</summary>
-    private static unsafe bool TryLStat(string path, byte* buffer)
-    {
-        if (Interop.Sys.LStat(path, buffer) == 0)
-        {
-            return true;
-        }
-        int errno = Interop.Errno.Last;
-        if (errno == Interop.Errno.ENOENT)
-        {
-            return false;
-        }
-        throw PosixError.Create(errno, "lstat", path);
     }
 }

@@ -37,13 +37,10 @@ internal sealed class FileLock : IDisposable
                     handle.Dispose();
                     return null;
                 }
-                if (FileDescriptor.PathIdentity(path) == FileDescriptor.Identity(handle, path))
+                if (FileDescriptor.PathStatus(path)?.Identity == FileDescriptor.Status(handle, path).Identity)
                 {
                     // open applies the umask; set the requested mode exactly, as for the other objects.
-                    if (Interop.Sys.FChmod(FileDescriptor.Raw(handle), (uint)mode) != 0)
-                    {
-                        throw PosixError.Last("fchmod", path);
-                    }
+                    FileDescriptor.SetPermissions(handle, mode, path);
                     return new FileLock(path, handle);
                 }
                 // Someone removed or replaced the file after we opened it: our lock guards nothing.
@@ -76,24 +73,21 @@ internal sealed class FileLock : IDisposable
         {
             return false;
         }
-        if (FileDescriptor.PathIdentity(path) != FileDescriptor.Identity(handle, path))
+        if (FileDescriptor.PathStatus(path)?.Identity != FileDescriptor.Status(handle, path).Identity)
         {
             return false;
         }
-        Interop.Sys.Unlink(path);
+        FileDescriptor.Unlink(path);
         return true;
     }
 
     private static SafeFileHandle? OpenNoFollow(string path, bool create, UnixFileMode mode)
     {
-        int flags = Interop.Sys.OpenFlags.O_RDWR | Interop.Sys.OpenFlags.O_CLOEXEC | Interop.Sys.OpenFlags.O_NOFOLLOW |
-            (create ? Interop.Sys.OpenFlags.O_CREAT : 0);
-        int fd = Interop.Sys.Open(path, flags, (uint)mode);
-        if (fd >= 0)
+        SafeFileHandle? handle = FileDescriptor.TryOpenNoFollow(path, create, mode, out int errno);
+        if (handle is not null)
         {
-            return FileDescriptor.Own(fd);
+            return handle;
         }
-        int errno = Interop.Errno.Last;
         if (errno == Interop.Errno.ENOENT && !create)
         {
             return null;
@@ -107,19 +101,7 @@ internal sealed class FileLock : IDisposable
         throw PosixError.Create(errno, "open", path);
     }
 
-    private static bool TryLock(SafeFileHandle handle, string path)
-    {
-        if (Interop.Sys.Flock(FileDescriptor.Raw(handle), Interop.Sys.LOCK_EX | Interop.Sys.LOCK_NB) == 0)
-        {
-            return true;
-        }
-        int errno = Interop.Errno.Last;
-        if (errno == Interop.Errno.EWOULDBLOCK)
-        {
-            return false;
-        }
-        throw PosixError.Create(errno, "flock", path);
-    }
+    private static bool TryLock(SafeFileHandle handle, string path) => FileDescriptor.TryLockExclusive(handle, path);
 
     /// <summary>Removes the lock file, then releases the lock (closing the descriptor drops it).</summary>
     public void Dispose()
@@ -128,7 +110,14 @@ internal sealed class FileLock : IDisposable
         {
             return;
         }
-        Interop.Sys.Unlink(Path);
+        try
+        {
+            FileDescriptor.Unlink(Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Closing the descriptor below still drops the lock; a file left behind is stale and removed by the next cleaner.
+        }
         _handle.Dispose();
     }
 }

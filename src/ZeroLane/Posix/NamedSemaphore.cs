@@ -15,6 +15,8 @@ namespace ZeroLane.Posix;
 /// when no one waits and call libc otherwise, so every wake-up still goes through glibc. A self-check
 /// against libc at first use turns the fast path off if the layout is ever different.
 /// </para>
+/// This is a mapped-memory type: glibc maps the semaphore's file (<c>/dev/shm/sem.NAME</c>) and the fast path reads and
+/// swaps its word through a pointer.
 /// </remarks>
 internal sealed unsafe class NamedSemaphore : IDisposable
 {
@@ -23,11 +25,15 @@ internal sealed unsafe class NamedSemaphore : IDisposable
     private readonly ulong* _word;
     private readonly SafeSemaphoreHandle _handle;
     private readonly nint _semaphore;
+    private int _disposed;
 
     private NamedSemaphore(string name, SafeSemaphoreHandle handle)
     {
         Name = name;
         _handle = handle;
+        // The handle stays referenced (and so open) until Dispose releases it: the raw pointer below is used on hot paths.
+        bool added = false;
+        handle.DangerousAddRef(ref added);
         _semaphore = handle.DangerousGetHandle();
         _word = s_fastPath ? (ulong*)_semaphore : null;
     }
@@ -42,13 +48,14 @@ internal sealed unsafe class NamedSemaphore : IDisposable
             return false;
         }
         string name = $"/zerolane-probe-{Environment.ProcessId}-{Environment.TickCount64}";
-        nint semaphore = Interop.Sys.SemOpen(name, Interop.Sys.OpenFlags.O_CREAT | Interop.Sys.OpenFlags.O_EXCL, 0b110_000_000, 0);
-        if (semaphore == Interop.Sys.SEM_FAILED)
+        using SafeSemaphoreHandle handle = Interop.Sys.SemOpen(name, Interop.Sys.OpenFlags.O_CREAT | Interop.Sys.OpenFlags.O_EXCL, 0b110_000_000, 0);
+        if (handle.IsInvalid)
         {
             return false;
         }
         try
         {
+            nint semaphore = handle.DangerousGetHandle();
             ulong* word = (ulong*)semaphore;
             bool ok = Volatile.Read(ref *word) == 0;
             ok &= Interop.Sys.SemPost(semaphore) == 0 && Interop.Sys.SemPost(semaphore) == 0 && Volatile.Read(ref *word) == 2;
@@ -59,7 +66,6 @@ internal sealed unsafe class NamedSemaphore : IDisposable
         }
         finally
         {
-            Interop.Sys.SemClose(semaphore);
             Interop.Sys.SemUnlink(name);
         }
     }
@@ -70,19 +76,18 @@ internal sealed unsafe class NamedSemaphore : IDisposable
     /// <summary>Creates a semaphore with value 0; fails if the name exists.</summary>
     internal static NamedSemaphore CreateExclusive(string name, UnixFileMode mode)
     {
-        nint semaphore = Interop.Sys.SemOpen(name, Interop.Sys.OpenFlags.O_CREAT | Interop.Sys.OpenFlags.O_EXCL, (uint)mode, 0);
-        if (semaphore == Interop.Sys.SEM_FAILED)
+        SafeSemaphoreHandle handle = Interop.Sys.SemOpen(name, Interop.Sys.OpenFlags.O_CREAT | Interop.Sys.OpenFlags.O_EXCL, (uint)mode, 0);
+        if (handle.IsInvalid)
         {
-            throw PosixError.Last("sem_open(create)", DevicePath(name));
+            Exception error = PosixError.Last("sem_open(create)", DevicePath(name));
+            handle.Dispose();
+            throw error;
         }
-        var result = new NamedSemaphore(name, new SafeSemaphoreHandle(semaphore));
+        var result = new NamedSemaphore(name, handle);
         try
         {
-            // sem_open applies the umask; set the requested mode exactly.
-            if (Interop.Sys.Chmod(DevicePath(name), (uint)mode) != 0)
-            {
-                throw PosixError.Last("chmod", DevicePath(name));
-            }
+            // sem_open applies the umask; set the requested mode exactly (the name was just created exclusively).
+            FileDescriptor.SetPermissions(DevicePath(name), mode);
             return result;
         }
         catch
@@ -96,17 +101,18 @@ internal sealed unsafe class NamedSemaphore : IDisposable
     /// <summary>Opens an existing semaphore, or returns null when none has that name.</summary>
     internal static NamedSemaphore? TryOpen(string name)
     {
-        nint semaphore = Interop.Sys.SemOpen(name, 0, 0, 0);
-        if (semaphore == Interop.Sys.SEM_FAILED)
+        SafeSemaphoreHandle handle = Interop.Sys.SemOpen(name, 0, 0, 0);
+        if (handle.IsInvalid)
         {
-            int errno = Interop.Errno.Last;
+            int errno = PosixError.LastErrno;
+            handle.Dispose();
             if (errno == Interop.Errno.ENOENT)
             {
                 return null;
             }
             throw PosixError.Create(errno, "sem_open", DevicePath(name));
         }
-        return new NamedSemaphore(name, new SafeSemaphoreHandle(semaphore));
+        return new NamedSemaphore(name, handle);
     }
 
     /// <summary>Removes the name; returns false if it did not exist.</summary>
@@ -289,5 +295,12 @@ internal sealed unsafe class NamedSemaphore : IDisposable
 
     private void ThrowLast(string operation) => throw PosixError.Last(operation, DevicePath(Name));
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _handle.DangerousRelease();
+            _handle.Dispose();
+        }
+    }
 }

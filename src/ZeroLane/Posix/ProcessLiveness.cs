@@ -43,37 +43,19 @@ internal static class ProcessLiveness
 
     /// <summary>State letter (field 3) and start time (field 22) of /proc/PID/stat; ('?', 0) if unreadable.</summary>
     /// <remarks>Reads into a stack buffer: liveness checks run inside wait loops, which must not allocate.</remarks>
-    internal static unsafe (char State, ulong StartTime) ReadStat(int pid)
+    internal static (char State, ulong StartTime) ReadStat(int pid)
     {
         Span<byte> path = stackalloc byte[32];
         "/proc/"u8.CopyTo(path);
         pid.TryFormat(path[6..], out int digits, default, CultureInfo.InvariantCulture);
         "/stat\0"u8.CopyTo(path[(6 + digits)..]);
-
-        int fd;
-        fixed (byte* pathPointer = path)
-        {
-            fd = OpenRaw(pathPointer);
-        }
-        if (fd < 0)
-        {
-            return ('?', 0);
-        }
-        byte* buffer = stackalloc byte[1024];
-        nint length;
-        try
-        {
-            length = Interop.Sys.Read(fd, buffer, 1024);
-        }
-        finally
-        {
-            Interop.Sys.Close(fd);
-        }
+        Span<byte> buffer = stackalloc byte[1024];
+        int length = Interop.Sys.ReadFile(path[..(6 + digits + 6)], buffer);
         if (length <= 0)
         {
             return ('?', 0);
         }
-        var stat = new ReadOnlySpan<byte>(buffer, (int)length);
+        ReadOnlySpan<byte> stat = buffer[..length];
         return (ParseState(stat), ParseStartTime(stat));
     }
 
@@ -111,6 +93,4 @@ internal static class ProcessLiveness
         }
         return i == 0 ? 0 : value;
     }
-
-    private static unsafe int OpenRaw(byte* path) => Interop.Sys.OpenRaw(path, Interop.Sys.OpenFlags.O_RDONLY | Interop.Sys.OpenFlags.O_CLOEXEC, 0);
 }

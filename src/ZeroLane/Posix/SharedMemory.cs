@@ -7,12 +7,12 @@ namespace ZeroLane.Posix;
 /// </summary>
 /// <remarks>
 /// Design: the descriptor is closed as soon as the mapping exists (the mapping keeps the pages alive);
-/// only the <see cref="SafeMappingHandle"/> lives as long as this object. Unlinking the name is separate
+/// only the <see cref="MemoryMapping"/> lives as long as this object. Unlinking the name is separate
 /// from unmapping, so a reader can remove the name while a writer still has the pages mapped.
 /// </remarks>
 internal sealed class SharedMemory : IDisposable
 {
-    private SharedMemory(string name, SafeMappingHandle mapping)
+    private SharedMemory(string name, MemoryMapping mapping)
     {
         Name = name;
         Mapping = mapping;
@@ -20,33 +20,27 @@ internal sealed class SharedMemory : IDisposable
 
     internal string Name { get; }
 
-    internal SafeMappingHandle Mapping { get; }
+    internal MemoryMapping Mapping { get; }
 
     internal long Length => Mapping.Length;
 
     /// <summary>Creates a new object of <paramref name="size"/> bytes (zero-filled); fails if the name exists.</summary>
     internal static SharedMemory CreateExclusive(string name, long size, UnixFileMode mode)
     {
-        int fd = Interop.Sys.ShmOpen(name, Interop.Sys.OpenFlags.O_RDWR | Interop.Sys.OpenFlags.O_CREAT |
+        string path = DevicePath(name);
+        using SafeFileHandle handle = Interop.Sys.ShmOpen(name, Interop.Sys.OpenFlags.O_RDWR | Interop.Sys.OpenFlags.O_CREAT |
             Interop.Sys.OpenFlags.O_EXCL | Interop.Sys.OpenFlags.O_CLOEXEC, (uint)mode);
-        if (fd < 0)
+        if (handle.IsInvalid)
         {
-            throw PosixError.Last("shm_open(create)", "/dev/shm/" + name);
+            throw PosixError.Last("shm_open(create)", path);
         }
-        using SafeFileHandle handle = FileDescriptor.Own(fd);
         try
         {
             // shm_open applies the umask; set the requested mode exactly (it may be wider, for cross-user use).
-            if (Interop.Sys.FChmod(fd, (uint)mode) != 0)
-            {
-                throw PosixError.Last("fchmod", "/dev/shm/" + name);
-            }
-            if (Interop.Sys.FTruncate(fd, size) != 0)
-            {
-                throw PosixError.Last("ftruncate", "/dev/shm/" + name);
-            }
-            Allocate(fd, size, name);
-            return new SharedMemory(name, Map(handle, size, writable: true, name));
+            FileDescriptor.SetPermissions(handle, mode, path);
+            FileDescriptor.SetLength(handle, size, path);
+            Allocate(handle, size, name);
+            return new SharedMemory(name, MemoryMapping.Map(handle, size, MappingAccess.ReadWrite, path));
         }
         catch
         {
@@ -60,22 +54,19 @@ internal sealed class SharedMemory : IDisposable
     /// in a default Docker container) the first touch of a page the filesystem cannot supply would kill the process
     /// with SIGBUS, long after creation. Allocating up front turns that into a clear error here.
     /// </summary>
-    private static void Allocate(int fd, long size, string name)
+    private static void Allocate(SafeFileHandle handle, long size, string name)
     {
-        int error;
-        while ((error = Interop.Sys.PosixFallocate(fd, 0, size)) == Interop.Errno.EINTR)
-        {
-        }
+        int error = FileDescriptor.Allocate(handle, size);
         if (error == Interop.Errno.ENOSPC)
         {
             throw new IOException(
                 $"/dev/shm has no room for shared memory object '{name}' of {size:N0} bytes ({FreeBytes():N0} bytes free). " +
                 "Free space there (zerolane clean removes stale buffers), make /dev/shm larger (in Docker: --shm-size), " +
-                "or ask for a smaller buffer.");
+                "or ask for a smaller object.");
         }
         if (error != 0)
         {
-            throw PosixError.Create(error, "posix_fallocate", "/dev/shm/" + name);
+            throw PosixError.Create(error, "posix_fallocate", DevicePath(name));
         }
     }
 
@@ -94,25 +85,25 @@ internal sealed class SharedMemory : IDisposable
     /// <summary>Opens an existing object, or returns null when no object has that name.</summary>
     internal static SharedMemory? TryOpen(string name, bool writable)
     {
+        string path = DevicePath(name);
         int flags = (writable ? Interop.Sys.OpenFlags.O_RDWR : Interop.Sys.OpenFlags.O_RDONLY) | Interop.Sys.OpenFlags.O_CLOEXEC;
-        int fd = Interop.Sys.ShmOpen(name, flags, 0);
-        if (fd < 0)
+        using SafeFileHandle handle = Interop.Sys.ShmOpen(name, flags, 0);
+        if (handle.IsInvalid)
         {
-            int errno = Interop.Errno.Last;
+            int errno = PosixError.LastErrno;
             if (errno == Interop.Errno.ENOENT)
             {
                 return null;
             }
-            throw PosixError.Create(errno, "shm_open", "/dev/shm/" + name);
+            throw PosixError.Create(errno, "shm_open", path);
         }
-        using SafeFileHandle handle = FileDescriptor.Own(fd);
-        long size = FileDescriptor.Size(handle, "/dev/shm/" + name);
+        long size = FileDescriptor.Size(handle, path);
         if (size == 0)
         {
             // Created but not yet sized: the creator is between shm_open and ftruncate.
-            return new SharedMemory(name, new SafeMappingHandle(IntPtr.Zero, 0));
+            return new SharedMemory(name, MemoryMapping.Empty());
         }
-        return new SharedMemory(name, Map(handle, size, writable, name));
+        return new SharedMemory(name, MemoryMapping.Map(handle, size, writable ? MappingAccess.ReadWrite : MappingAccess.ReadOnly, path));
     }
 
     /// <summary>Removes the name; returns false if it did not exist.</summary>
@@ -122,27 +113,16 @@ internal sealed class SharedMemory : IDisposable
         {
             return true;
         }
-        int errno = Interop.Errno.Last;
+        int errno = PosixError.LastErrno;
         if (errno == Interop.Errno.ENOENT)
         {
             return false;
         }
-        throw PosixError.Create(errno, "shm_unlink", "/dev/shm/" + name);
+        throw PosixError.Create(errno, "shm_unlink", DevicePath(name));
     }
 
-    private static SafeMappingHandle Map(SafeFileHandle handle, long size, bool writable, string name)
-    {
-        int protection = Interop.Sys.PROT_READ | (writable ? Interop.Sys.PROT_WRITE : 0);
-        nint address = Interop.Sys.MMap(0, (nuint)size, protection, Interop.Sys.MAP_SHARED, FileDescriptor.Raw(handle), 0);
-        if (address == Interop.Sys.MAP_FAILED)
-        {
-            throw PosixError.Last("mmap", "/dev/shm/" + name);
-        }
-        var mapping = new SafeMappingHandle(address, size);
-        // A segment truncated by another process then reads as zeros and flags the mapping, instead of killing this process.
-        mapping.Guard(protection);
-        return mapping;
-    }
+    /// <summary>Where glibc keeps a shared memory object: <c>/dev/shm/NAME</c>.</summary>
+    internal static string DevicePath(string name) => "/dev/shm/" + name;
 
     public void Dispose() => Mapping.Dispose();
 }

@@ -38,7 +38,7 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         Assert.Contains("changed size while it was open", error.Message);
         Assert.Throws<MappedArrayFormatException>(() => array.CopyTo(0, new int[10]));
         Assert.Throws<MappedArrayFormatException>(() => array.GetChunks().First());
-        Assert.Throws<MappedArrayFormatException>(() => array.AddTo(ZeroLane.Messages.Message.CreateBuilder()));
+        Assert.Throws<MappedArrayFormatException>(() => ZeroLane.Messages.Message.CreateBuilder().AddPart(array));
         Assert.Throws<MappedArrayFormatException>(() => array.Flush());
         if (access != MappedAccess.ReadOnly)
         {
@@ -135,16 +135,16 @@ public sealed class FilesThatShrinkWhileOpen : IDisposable
         string name = TestBuffers.UniqueName("shrink-ring");
         try
         {
-            using var reader = new ZeroLane.Buffers.RingReader(name, new ZeroLane.Buffers.BufferOptions { PayloadSize = 1 << 20 });
+            using var reader = new ZeroLane.Buffers.RingReader(name, new ZeroLane.Buffers.ReaderOptions { PayloadSize = 1 << 20 });
             using var writer = new ZeroLane.Buffers.RingWriter(name);
             using MappedArray<int> array = SaveAndOpenGuarded(_path, MappedAccess.ReadOnly);
-            using ZeroLane.Messages.Message message = array.AddTo(ZeroLane.Messages.Message.CreateBuilder()).Build();
+            using ZeroLane.Messages.Message message = ZeroLane.Messages.Message.CreateBuilder().AddPart(array).Build();
 
             ExternalCommand.Truncate(_path, array.Header.DataOffset + 4096);
 
             var error = Assert.Throws<MappedArrayFormatException>(() => writer.WriteMessage(message, Safety.Timeout));
             Assert.Contains("The message was not sent", error.Message);
-            Assert.Equal(ZeroLane.Buffers.ReadStatus.TimedOut, reader.TryRead(out _, TimeSpan.Zero));
+            Assert.Equal(ZeroLane.ReadStatus.TimedOut, reader.TryRead(out _, TimeSpan.Zero));
         }
         finally
         {

@@ -83,7 +83,7 @@ public sealed class SharedArrays : BufferTest
     [InlineData("")]
     public void NamesThatCouldLeaveDevShmAreRefused(string name)
     {
-        Assert.Throws<InvalidBufferNameException>(() => MappedArray<byte>.CreateShared(name, [1]));
+        Assert.Throws<InvalidNameException>(() => MappedArray<byte>.CreateShared(name, [1]));
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class SharedArrays : BufferTest
             unsafe
             {
                 using MappedArray<int> array = MappedArray<int>.Open(path);
-                message = array.AddTo(Message.CreateBuilder().WithBody("tensor"u8.ToArray())).Build();
+                message = Message.CreateBuilder().WithBody("tensor"u8.ToArray()).AddPart(array).Build();
                 fixed (int* data = array.GetSpan(0, 1000))
                 using (System.Buffers.MemoryHandle part = message.GetPart(0).Pin())
                 {
@@ -125,10 +125,10 @@ public sealed class SharedArrays : BufferTest
         try
         {
             MappedArray<double>.Save(path, Enumerable.Range(0, 512).Select(i => i * 0.5).ToArray(), [512]);
-            using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+            using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
             using var writer = new RingWriter(name);
             using (MappedArray<double> array = MappedArray<double>.Open(path))
-            using (Message outgoing = array.AddTo(Message.CreateBuilder()).Build())
+            using (Message outgoing = Message.CreateBuilder().AddPart(array).Build())
             {
                 writer.WriteMessage(outgoing, Safety.Timeout);
             }

@@ -17,7 +17,7 @@ public sealed class BridgeCarriesABufferAcrossTcp : BufferTest
         string far = NewName("br-far");
         const int frames = 2_000;
         const int largest = 20_000;
-        using var farReader = new RingReader(far, new BufferOptions { PayloadSize = 256 * 1024 });
+        using var farReader = new RingReader(far, new ReaderOptions { PayloadSize = 256 * 1024 });
         using BridgeProcesses bridge = await BridgeProcesses.StartAsync(near, far, "128K");
         Task<int> received = FarReader.ReadAllAsync(farReader, largest, hold: 2);
 
@@ -41,7 +41,7 @@ public sealed class BridgeCarriesABufferAcrossTcp : BufferTest
     {
         string near = NewName("br-nometa");
         string far = NewName("br-nometa-far");
-        using var farReader = new RingReader(far, new BufferOptions { PayloadSize = 64 * 1024 });
+        using var farReader = new RingReader(far, new ReaderOptions { PayloadSize = 64 * 1024 });
         using BridgeProcesses bridge = await BridgeProcesses.StartAsync(near, far, "64K");
         Task<int> received = FarReader.ReadAllAsync(farReader, largest: 1000);
 

@@ -38,7 +38,7 @@ public sealed class BridgeFailuresAreOneLineErrors : BufferTest
     {
         string near = NewName("br-kill");
         string far = NewName("br-kill-far");
-        using var farReader = new RingReader(far, new BufferOptions { PayloadSize = 64 * 1024 });
+        using var farReader = new RingReader(far, new ReaderOptions { PayloadSize = 64 * 1024 });
         using BridgeProcesses bridge = await BridgeProcesses.StartAsync(near, far, "64K");
         using var nearWriter = new RingWriter(near);
         nearWriter.Write(Patterns.Create(100, 0), Safety.Timeout);
@@ -51,7 +51,7 @@ public sealed class BridgeFailuresAreOneLineErrors : BufferTest
         bridge.Send.Kill();
         ToolResult result = await bridge.Receive.WaitAsync();
 
-        ToolProcess.AssertOneLineError(result, "the sender closed the connection before the end of the stream");
+        ToolProcess.AssertOneLineError(result, "sender closed the connection before the end of the stream");
         Assert.Equal(ReadStatus.WriterDisconnected, farReader.TryRead(out _, Safety.Timeout));
     }
 

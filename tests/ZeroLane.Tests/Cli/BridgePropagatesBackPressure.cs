@@ -24,7 +24,7 @@ public sealed class BridgePropagatesBackPressure(ITestOutputHelper output) : Buf
     {
         string near = NewName("br-bp-near");
         string far = NewName("br-bp-far");
-        using var farReader = new RingReader(far, new BufferOptions { PayloadSize = 1 << 20 });
+        using var farReader = new RingReader(far, new ReaderOptions { PayloadSize = 1 << 20 });
         using BridgeProcesses bridge = await BridgeProcesses.StartAsync(near, far, "1M");
         using var resume = new ManualResetEventSlim();
         Task<int> received = FarReader.ReadAllAsync(farReader, Largest, hold: 3, resume);

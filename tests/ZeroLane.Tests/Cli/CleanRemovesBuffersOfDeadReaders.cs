@@ -22,7 +22,7 @@ public sealed class CleanRemovesBuffersOfDeadReaders : BufferTest
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains($"Removed {name}\n", result.Output);
-        Assert.Null(BufferInspector.TryGetStats(name));
+        Assert.Null(TestBuffers.StatsOrNull(name));
         Assert.Empty(TestBuffers.Leftovers(name, _lockDirectory));
     }
 
@@ -36,7 +36,7 @@ public sealed class CleanRemovesBuffersOfDeadReaders : BufferTest
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Remove 1 buffer? [y/N]", result.Output);
         Assert.Contains("Nothing removed.", result.Output);
-        Assert.NotNull(BufferInspector.TryGetStats(name));
+        Assert.NotNull(TestBuffers.StatsOrNull(name));
     }
 
     [Fact]
@@ -59,21 +59,21 @@ public sealed class CleanRemovesBuffersOfDeadReaders : BufferTest
         ToolResult result = await ToolProcess.RunAsync("clean", "--lock-dir", _lockDirectory, name);
 
         ToolProcess.AssertOneLineError(result, "use --yes");
-        Assert.NotNull(BufferInspector.TryGetStats(name));
+        Assert.NotNull(TestBuffers.StatsOrNull(name));
     }
 
     [Fact]
     public async Task CleanOfABufferWithALiveReaderSaysItIsNotStaleAndKeepsIt()
     {
         string name = NewName("cli-live");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20, LockDirectory = _lockDirectory });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20, LockDirectory = _lockDirectory });
 
         ToolResult result = await ToolProcess.RunAsync("clean", "--yes", "--lock-dir", _lockDirectory, name);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains($"{name}: not stale, its reader is alive.", result.Output);
         Assert.Contains("No stale buffers.", result.Output);
-        Assert.NotNull(BufferInspector.TryGetStats(name));
+        Assert.NotNull(TestBuffers.StatsOrNull(name));
     }
 
     /// <summary>Starts <c>zerolane read</c>, waits until its buffer exists, and kills it with SIGKILL.</summary>
@@ -83,7 +83,7 @@ public sealed class CleanRemovesBuffersOfDeadReaders : BufferTest
         using ToolProcess reader = ToolProcess.Start("read", name, "--payload-size", "1M", "--lock-dir", _lockDirectory);
         await ToolProcess.WaitForReaderAsync(name, reader);
         reader.Kill();
-        Assert.Equal(false, BufferInspector.TryGetStats(name)?.ReaderAlive);
+        Assert.Equal(false, TestBuffers.StatsOrNull(name)?.ReaderAlive);
         return name;
     }
 

@@ -49,7 +49,7 @@ public sealed class DemoLeavesNothingBehindWhenStopped : IDisposable
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < ToolProcess.SafetyTimeout)
         {
-            if (BufferInspector.TryGetStats(_bufferName) is { ReaderAlive: true, WriterAlive: true, FramesWritten: > 0 } stats)
+            if (TestBuffers.StatsOrNull(_bufferName) is { ReaderAlive: true, WriterAlive: true, FramesWritten: > 0 } stats)
             {
                 _streaming = stats;
                 return stats;

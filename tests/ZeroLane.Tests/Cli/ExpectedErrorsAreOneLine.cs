@@ -33,12 +33,12 @@ public sealed class ExpectedErrorsAreOneLine : BufferTest
     public async Task WriteWithAFrameSizeTheBufferCannotHoldFailsWithoutEndingTheReadersSession()
     {
         string name = NewName("cli-toolarge");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 64 * 1024 });
 
         ToolResult result = await ToolProcess.RunAsync(["write", name, "--frame-size", "70000"], new byte[100]);
 
         ToolProcess.AssertOneLineError(result, $"--frame-size 70000 does not fit buffer '{name}'");
-        Assert.Equal(0, BufferInspector.TryGetStats(name)!.WriterPid);
+        Assert.Equal(0, TestBuffers.StatsOrNull(name)!.WriterPid);
         Assert.Equal(ReadStatus.TimedOut, reader.TryRead(out _, TimeSpan.Zero));
     }
 

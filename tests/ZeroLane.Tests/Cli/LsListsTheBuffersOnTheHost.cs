@@ -12,7 +12,7 @@ public sealed class LsListsTheBuffersOnTheHost : BufferTest
     public async Task LsJsonPrintsOneObjectPerLineIncludingABufferCreatedByTheTest()
     {
         string name = NewName("cli-ls");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
 
         ToolResult result = await ToolProcess.RunAsync("ls", "--json");
 
@@ -33,7 +33,7 @@ public sealed class LsListsTheBuffersOnTheHost : BufferTest
     public async Task LsShowsABufferInTheTableWithItsLiveReader()
     {
         string name = NewName("cli-lstable");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
 
         ToolResult result = await ToolProcess.RunAsync("ls");
 

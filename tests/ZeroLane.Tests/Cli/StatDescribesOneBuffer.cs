@@ -23,7 +23,7 @@ public sealed class StatDescribesOneBuffer : BufferTest
     public async Task StatShowsTheFramesMetadataAndPeersOfABuffer()
     {
         string name = NewName("cli-stat");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         writer.SetMetadata("hello"u8);
         writer.Write(new byte[1000]);
@@ -43,7 +43,7 @@ public sealed class StatDescribesOneBuffer : BufferTest
     public async Task StatWatchWithCountRefreshesThatManyTimesAndExits()
     {
         string name = NewName("cli-watch");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
 
         ToolResult result = await ToolProcess.RunAsync("stat", name, "--watch", "--count", "2");
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Xunit;
 using ZeroLane.Buffers;
+using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Cli;
 
@@ -124,7 +125,7 @@ internal sealed class ToolProcess : IDisposable
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < SafetyTimeout)
         {
-            if (BufferInspector.TryGetStats(name) is { ReaderAlive: true } stats)
+            if (TestBuffers.StatsOrNull(name) is { ReaderAlive: true } stats)
             {
                 return stats;
             }

@@ -36,7 +36,7 @@ public sealed class ReadmeQuickStartTests : BufferTest
     public void MessagesExampleRunsAsWritten()
     {
         string name = NewName("readme-msg");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 32 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 32 << 20 });
         using var writer = new RingWriter(name);
         Assert.Equal(6_220_800, MessagesExample(reader, writer));
     }
@@ -68,7 +68,7 @@ public sealed class ReadmeQuickStartTests : BufferTest
     {
         // quick start begins
         // The reader creates and owns the buffer: 4 KiB metadata block, 64 MiB payload block.
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 4096, PayloadSize = 64 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 4096, PayloadSize = 64 << 20 });
 
         // The writer (usually another process) connects to it.
         using var writer = new RingWriter(name);

@@ -21,7 +21,7 @@ internal sealed class BlockingCalls : IDisposable
 
     internal BlockingCalls(string name, WaitStrategy strategy = WaitStrategy.SpinThenBlock)
     {
-        Reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize, WaitStrategy = strategy });
+        Reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize, WaitStrategy = strategy });
         Writer = new RingWriter(name, new WriterOptions { WaitStrategy = strategy });
     }
 

@@ -5,7 +5,7 @@ namespace ZeroLane.Tests.Infrastructure;
 /// <summary>Base for tests of one reader and one writer on a fresh buffer, both disposed after the test.</summary>
 public abstract class RingPairTest : BufferTest
 {
-    protected RingPairTest(BufferOptions options, WriterOptions? writerOptions = null)
+    protected RingPairTest(ReaderOptions options, WriterOptions? writerOptions = null)
     {
         string name = NewName();
         Reader = new RingReader(name, options);

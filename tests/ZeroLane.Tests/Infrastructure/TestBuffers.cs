@@ -38,6 +38,10 @@ internal static class TestBuffers
             }
         }
     }
+
+    /// <summary>The buffer's figures, or null when there is no readable buffer of that name.</summary>
+    internal static BufferStats? StatsOrNull(string name) =>
+        BufferInspector.TryGetStats(name, out BufferStats? stats) ? stats : null;
 }
 
 /// <summary>

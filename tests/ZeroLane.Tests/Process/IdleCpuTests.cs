@@ -43,7 +43,7 @@ public sealed class IdleCpuTests(ITestOutputHelper output) : PeerTest
     public void WriterProcessWaitingForSpaceUsesNearZeroCpu(WaitStrategy strategy)
     {
         string name = NewName("idlew");
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 << 10 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 << 10 });
         PeerProcess writer = StartConnectedWriter(name, "--size", "1000", "--forever", "--strategy", strategy.ToString());
         Assert.True(SpinWait.SpinUntil(() => reader.GetStats().FreeBytes < 1016, HangGuard), "the writer did not fill the buffer");
 

@@ -22,7 +22,7 @@ public sealed class PartialInitialisationTests : PeerTest
     {
         string lockDirectory = NewLockDirectory();
         string name = NewName("nomap");
-        var options = new BufferOptions { MetadataSize = 1L << 46, PayloadSize = 1L << 46, LockDirectory = lockDirectory };
+        var options = new ReaderOptions { MetadataSize = 1L << 46, PayloadSize = 1L << 46, LockDirectory = lockDirectory };
 
         Exception failure = Record.Exception(() => new RingReader(name, options).Dispose());
 
@@ -36,7 +36,7 @@ public sealed class PartialInitialisationTests : PeerTest
     public void ReaderThatFailsAtAnyPlatformCallLeavesNothingBehind()
     {
         string lockDirectory = NewLockDirectory();
-        var options = new BufferOptions { MetadataSize = 256, PayloadSize = 4096, LockDirectory = lockDirectory };
+        var options = new ReaderOptions { MetadataSize = 256, PayloadSize = 4096, LockDirectory = lockDirectory };
         var counting = new FaultInjectingPlatform(failAtCall: 0);
         int calls;
         using (new RingReader(NewName("pfcount"), options, counting))
@@ -63,7 +63,7 @@ public sealed class PartialInitialisationTests : PeerTest
     public void WriterThatFailsAtAnyPlatformCallLeavesNoClaimBehind()
     {
         string name = NewName("wpf");
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         var counting = new FaultInjectingPlatform(failAtCall: 0);
         int calls;
         using (new RingWriter(name, new WriterOptions(), counting))
@@ -88,7 +88,7 @@ public sealed class PartialInitialisationTests : PeerTest
     public void WriterThatRefusesACorruptedBufferLeavesNoClaimBehind()
     {
         string name = NewName("wcorrupt");
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         WriteOiebUInt64(name, OiebLayout.PayloadWritePos, 1UL << 40);
 
         Assert.Throws<BufferCorruptedException>(() => new RingWriter(name));

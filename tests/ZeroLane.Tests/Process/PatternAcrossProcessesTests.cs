@@ -9,7 +9,7 @@ namespace ZeroLane.Tests.CrossProcess;
 public sealed class PatternAcrossProcessesTests : PeerTest
 {
     private static readonly int[] s_lengths = [1, 1 << 10, 1 << 20, 10 << 20];
-    private static readonly BufferOptions s_options = new() { MetadataSize = 0, PayloadSize = 24 << 20 };
+    private static readonly ReaderOptions s_options = new() { MetadataSize = 0, PayloadSize = 24 << 20 };
 
     [Theory]
     [InlineData(false)]

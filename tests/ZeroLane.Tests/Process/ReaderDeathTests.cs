@@ -72,7 +72,7 @@ public sealed class ReaderDeathTests : PeerTest
         string refusal = lateWriter.WaitForLine(PeerOutput.Error);
         Assert.Contains(nameof(ReaderGoneException), refusal);
 
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize, LockDirectory = lockDirectory });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize, LockDirectory = lockDirectory });
         PeerProcess newWriter = StartConnectedWriter(name, "--size", FrameLength.ToString(), "--count", "100");
 
         for (ulong sequence = 1; sequence <= 100; sequence++)
@@ -107,7 +107,7 @@ public sealed class ReaderDeathTests : PeerTest
 
         KillAndLeaveZombie(readerPid);
 
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize, LockDirectory = lockDirectory });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize, LockDirectory = lockDirectory });
         Assert.Equal(Environment.ProcessId, reader.GetStats().ReaderPid);
     }
 

@@ -35,7 +35,7 @@ public sealed class ResourceLeakTests(ITestOutputHelper output) : PeerTest
     public void CreateDisposeCyclesAndKilledReaderProcessesLeaveNothingBehind()
     {
         string lockDirectory = NewLockDirectory();
-        var options = new BufferOptions { MetadataSize = 64, PayloadSize = 4096, LockDirectory = lockDirectory };
+        var options = new ReaderOptions { MetadataSize = 64, PayloadSize = 4096, LockDirectory = lockDirectory };
         var used = new List<string>();
         for (int i = 0; i < WarmUpCycles; i++)
         {
@@ -66,7 +66,7 @@ public sealed class ResourceLeakTests(ITestOutputHelper output) : PeerTest
     }
 
     /// <summary>Creates a reader and a writer, passes one frame, disposes both; returns the name.</summary>
-    private static string Cycle(string name, BufferOptions options)
+    private static string Cycle(string name, ReaderOptions options)
     {
         using var reader = new RingReader(name, options);
         using (var writer = new RingWriter(name))
@@ -80,7 +80,7 @@ public sealed class ResourceLeakTests(ITestOutputHelper output) : PeerTest
     }
 
     /// <summary>A child creates the buffer and is killed; the next reader of the name (here) removes what it left.</summary>
-    private string KillReaderProcessAndClean(string name, BufferOptions options, string lockDirectory)
+    private string KillReaderProcessAndClean(string name, ReaderOptions options, string lockDirectory)
     {
         using (PeerProcess child = StartHoldingReader(name, "--payload", "4096", "--metadata", "64", "--lock-dir", lockDirectory))
         {

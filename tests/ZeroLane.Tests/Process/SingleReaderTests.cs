@@ -11,7 +11,7 @@ namespace ZeroLane.Tests.CrossProcess;
 /// </summary>
 public sealed class SingleReaderTests : PeerTest
 {
-    private static readonly BufferOptions s_options = new() { MetadataSize = 0, PayloadSize = 64 << 10 };
+    private static readonly ReaderOptions s_options = new() { MetadataSize = 0, PayloadSize = 64 << 10 };
 
     [Fact]
     public void SecondReaderIsRejectedWhileAReaderProcessOwnsTheBuffer()

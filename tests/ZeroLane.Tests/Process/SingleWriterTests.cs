@@ -13,7 +13,7 @@ public sealed class SingleWriterTests : PeerTest
     private const int FrameLength = 1008;
     private const int FramesFor82Percent = 82;
 
-    private static readonly BufferOptions s_options = new() { MetadataSize = 0, PayloadSize = PayloadSize };
+    private static readonly ReaderOptions s_options = new() { MetadataSize = 0, PayloadSize = PayloadSize };
 
     [Fact]
     public void SecondWriterProcessIsRejectedWhileAnotherWriterProcessIsConnected()

@@ -28,7 +28,7 @@ public sealed class WriterCrashTests(ITestOutputHelper output) : PeerTest
         int seed = Random.Shared.Next();
         var random = new Random(seed);
         string name = NewName("crash");
-        using var reader = new RingReader(name, new BufferOptions
+        using var reader = new RingReader(name, new ReaderOptions
         {
             MetadataSize = 0,
             PayloadSize = 1 << 20,

@@ -8,7 +8,7 @@ namespace ZeroLane.Tests.CrossProcess;
 /// <summary>A writer process killed with SIGKILL: the reader first reads every frame it committed, then reports it dead.</summary>
 public sealed class WriterDeathTests : PeerTest
 {
-    private static readonly BufferOptions s_options = new()
+    private static readonly ReaderOptions s_options = new()
     {
         MetadataSize = 0,
         PayloadSize = 1 << 20,

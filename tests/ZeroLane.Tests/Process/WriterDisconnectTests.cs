@@ -8,7 +8,7 @@ namespace ZeroLane.Tests.CrossProcess;
 /// <summary>A writer process that disposes its writer: the reader reads every frame, then sees a graceful disconnect.</summary>
 public sealed class WriterDisconnectTests : PeerTest
 {
-    private static readonly BufferOptions s_options = new() { MetadataSize = 0, PayloadSize = 1 << 20 };
+    private static readonly ReaderOptions s_options = new() { MetadataSize = 0, PayloadSize = 1 << 20 };
 
     [Fact]
     public void ReaderReadsEveryFrameThenReportsWriterDisconnected()

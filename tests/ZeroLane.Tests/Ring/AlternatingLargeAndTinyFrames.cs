@@ -12,7 +12,7 @@ public sealed class AlternatingLargeAndTinyFrames : BufferTest
     {
         const int payloadSize = 10240, large = payloadSize * 9 / 10, pairs = 100;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = payloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = payloadSize });
         using var writer = new RingWriter(name);
 
         Task writing = Safety.OnThread(() =>

@@ -9,7 +9,7 @@ public sealed class AsyncReading : RingPairTest
 {
 
     public AsyncReading()
-        : base(new BufferOptions { MetadataSize = 0, PayloadSize = 4096 })
+        : base(new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 })
     {
     }
 

@@ -30,7 +30,7 @@ public sealed class AsyncWaitsHoldNoThreadPoolThread : BufferTest
             for (int i = 0; i < Pending; i++)
             {
                 string name = NewName();
-                var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 });
+                var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 });
                 pairs.Add((reader, new RingWriter(name)));
             }
             long before = PoolLoad();
@@ -67,7 +67,7 @@ public sealed class AsyncWaitsHoldNoThreadPoolThread : BufferTest
             for (int i = 0; i < Pending; i++)
             {
                 string name = NewName();
-                var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 });
+                var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 });
                 var writer = new RingWriter(name);
                 writer.Write(new byte[48], Safety.Timeout); // exactly full
                 pairs.Add((reader, writer));

@@ -10,7 +10,7 @@ public sealed class AsyncWriting : RingPairTest
     private const int PayloadSize = 1024;
 
     public AsyncWriting()
-        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
+        : base(new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
     }
 

@@ -33,14 +33,14 @@ public sealed class BufferHealthThresholds : BufferTest
     {
         const int payloadSize = 6400;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = payloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = payloadSize });
         using var writer = new RingWriter(name);
         if (used > 0)
         {
             writer.Write(new byte[used - 16], Safety.Timeout);
         }
 
-        foreach (BufferStats stats in new[] { reader.GetStats(), writer.GetStats(), BufferInspector.TryGetStats(name)! })
+        foreach (BufferStats stats in new[] { reader.GetStats(), writer.GetStats(), TestBuffers.StatsOrNull(name)! })
         {
             Assert.Equal(payloadSize - used, stats.FreeBytes);
             Assert.Equal((double)used / payloadSize, stats.Utilization, precision: 9);
@@ -52,7 +52,7 @@ public sealed class BufferHealthThresholds : BufferTest
     public void UtilizationFallsAsTheReaderReleasesFrames()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 6400 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 6400 });
         using var writer = new RingWriter(name);
         for (int i = 0; i < 4; i++)
         {

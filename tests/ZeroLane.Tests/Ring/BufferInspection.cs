@@ -11,14 +11,14 @@ public sealed class BufferInspection : BufferTest
     public void TryGetStatsReportsTheFiguresOfALiveBuffer()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         writer.SetMetadata(new byte[100]);
         writer.Write(new byte[1000], Safety.Timeout);
         writer.Write(new byte[500], Safety.Timeout);
         reader.Read(Safety.Timeout).Dispose();
 
-        BufferStats stats = BufferInspector.TryGetStats(name)!;
+        BufferStats stats = TestBuffers.StatsOrNull(name)!;
 
         Assert.NotNull(stats);
         Assert.Equal(name, stats.Name);
@@ -39,32 +39,32 @@ public sealed class BufferInspection : BufferTest
     public void InspectingABufferDoesNotAttachToIt()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
 
-        BufferStats before = BufferInspector.TryGetStats(name)!;
+        BufferStats before = TestBuffers.StatsOrNull(name)!;
         Assert.Equal(0, before.WriterPid);
         Assert.False(before.WriterAlive);
 
         using var writer = new RingWriter(name);
         writer.Write(new byte[] { 1 }, Safety.Timeout);
-        BufferInspector.TryGetStats(name);
+        TestBuffers.StatsOrNull(name);
         Assert.False(BufferInspector.Clean(name));
         using Frame frame = reader.Read(Safety.Timeout);
         Assert.Equal(1UL, frame.Sequence);
-        Assert.Equal(Environment.ProcessId, BufferInspector.TryGetStats(name)!.ReaderPid);
+        Assert.Equal(Environment.ProcessId, TestBuffers.StatsOrNull(name)!.ReaderPid);
     }
 
     [Fact]
     public void TryGetStatsReturnsNullForABufferThatDoesNotExist()
     {
-        Assert.Null(BufferInspector.TryGetStats(NewName()));
+        Assert.Null(TestBuffers.StatsOrNull(NewName()));
     }
 
     [Fact]
     public void ListIncludesALiveBuffer()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
 
         Assert.Contains(BufferInspector.List(), stats => stats.Name == name && stats.ReaderAlive);
         Assert.DoesNotContain(name, BufferInspector.FindStale());

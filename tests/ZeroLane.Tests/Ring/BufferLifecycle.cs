@@ -11,7 +11,7 @@ public sealed class BufferLifecycle : BufferTest
     public void TheReaderCreatesAllFourObjectsAndDisposeRemovesThemAll()
     {
         string name = NewName();
-        var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 4096 });
+        var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 4096 });
         Assert.Equal(4, TestBuffers.Leftovers(name).Length);
         var writer = new RingWriter(name);
         writer.Write(new byte[] { 1 }, Safety.Timeout);
@@ -27,7 +27,7 @@ public sealed class BufferLifecycle : BufferTest
     public void DisposingTheReaderWhileTheWriterIsConnectedRemovesEverythingAndTheWriterSeesItGone()
     {
         string name = NewName();
-        var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
         writer.Write(new byte[] { 1 }, Safety.Timeout);
 
@@ -41,7 +41,7 @@ public sealed class BufferLifecycle : BufferTest
     public void DisposingTwiceIsHarmlessAndDisposedEndpointsThrowObjectDisposedException()
     {
         string name = NewName();
-        var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         var writer = new RingWriter(name);
 
         writer.Dispose();
@@ -62,7 +62,7 @@ public sealed class BufferLifecycle : BufferTest
         Directory.CreateDirectory(RawSegment.PathOf(name));
         try
         {
-            Assert.ThrowsAny<Exception>(() => new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 }));
+            Assert.ThrowsAny<Exception>(() => new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 }));
 
             Assert.False(File.Exists("/dev/shm/sem.sem-w-" + name));
             Assert.False(File.Exists("/dev/shm/sem.sem-r-" + name));
@@ -99,7 +99,7 @@ public sealed class BufferLifecycle : BufferTest
         Directory.CreateDirectory(BufferNames.DefaultLockDirectory);
         File.WriteAllText(Path.Combine(BufferNames.DefaultLockDirectory, name + ".lock"), "");
 
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1024 });
         using var writer = new RingWriter(name);
 
         Assert.Equal(1024, writer.PayloadCapacity);

@@ -6,7 +6,7 @@ namespace ZeroLane.Tests.Ring;
 
 /// <summary>
 /// Names are 1 to 200 letters, digits, '.', '_' or '-', not starting with '.'; anything else is refused with
-/// InvalidBufferNameException naming the problem, before any object is created (defect 9).
+/// InvalidNameException naming the problem, before any object is created (defect 9).
 /// </summary>
 public sealed class BufferNameRules : BufferTest
 {
@@ -45,10 +45,10 @@ public sealed class BufferNameRules : BufferTest
     [MemberData(nameof(RejectedNames))]
     public void AReaderRefusesTheNameWithAMessageNamingTheProblem(string name, string problem)
     {
-        var refused = Assert.Throws<InvalidBufferNameException>(() => new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path }));
+        var refused = Assert.Throws<InvalidNameException>(() => new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path }));
 
         Assert.Contains(problem, refused.Message, StringComparison.Ordinal);
-        Assert.Equal(name, refused.BufferName);
+        Assert.Equal(name, refused.Name);
         Assert.Empty(Directory.GetFileSystemEntries(_lockDirectory.Path));
     }
 
@@ -56,9 +56,9 @@ public sealed class BufferNameRules : BufferTest
     [MemberData(nameof(RejectedNames))]
     public void AWriterAndTheInspectorRefuseTheNameToo(string name, string problem)
     {
-        Assert.Contains(problem, Assert.Throws<InvalidBufferNameException>(() => new RingWriter(name)).Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidBufferNameException>(() => BufferInspector.TryGetStats(name));
-        Assert.Throws<InvalidBufferNameException>(() => BufferInspector.Clean(name, _lockDirectory.Path));
+        Assert.Contains(problem, Assert.Throws<InvalidNameException>(() => new RingWriter(name)).Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidNameException>(() => TestBuffers.StatsOrNull(name));
+        Assert.Throws<InvalidNameException>(() => BufferInspector.Clean(name, _lockDirectory.Path));
     }
 
     [Fact]
@@ -114,14 +114,14 @@ public sealed class BufferNameRules : BufferTest
 
     private void RoundTrip(string name)
     {
-        using (var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path }))
+        using (var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path }))
         using (var writer = new RingWriter(name))
         {
             writer.Write(new byte[] { 42 }, Safety.Timeout);
             using Frame frame = reader.Read(Safety.Timeout);
             Assert.Equal(42, frame.Span[0]);
             Assert.Equal(name, reader.Name);
-            Assert.NotNull(BufferInspector.TryGetStats(name));
+            Assert.NotNull(TestBuffers.StatsOrNull(name));
         }
         Assert.Empty(TestBuffers.Leftovers(name, _lockDirectory.Path));
     }

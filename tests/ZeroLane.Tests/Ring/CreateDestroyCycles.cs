@@ -28,7 +28,7 @@ public sealed class CreateDestroyCycles : BufferTest
         string name = NewName();
         void Cycle(int i)
         {
-            using var reader = new RingReader(name, new BufferOptions { MetadataSize = 64, PayloadSize = 4096, LockDirectory = _lockDirectory.Path });
+            using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 64, PayloadSize = 4096, LockDirectory = _lockDirectory.Path });
             using var writer = new RingWriter(name);
             writer.Write(new[] { (byte)i }, Safety.Timeout);
             using Frame frame = reader.Read(Safety.Timeout);

@@ -11,7 +11,7 @@ public sealed class ExactFit : BufferTest
     public void A10224ByteFrameFitsA10240ByteBlockRepeatedly()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
 
@@ -30,7 +30,7 @@ public sealed class ExactFit : BufferTest
     public void AnExactFitLoanAndAnExactFitWriteAlternate()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
 
         for (int i = 1; i <= 10; i++)
@@ -54,7 +54,7 @@ public sealed class ExactFit : BufferTest
     public void AnExactFitFrameWaitsForAnEarlierFrameToBeReleasedThenArrives()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         writer.Write(new byte[100], Safety.Timeout);
         Frame first = reader.Read(Safety.Timeout);

@@ -13,7 +13,7 @@ public sealed class FrameSizeLimits : RingPairTest
     private const int PayloadSize = 1024;
 
     public FrameSizeLimits()
-        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
+        : base(new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
     }
 

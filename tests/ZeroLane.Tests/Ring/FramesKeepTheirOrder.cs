@@ -11,7 +11,7 @@ public sealed class FramesKeepTheirOrder : BufferTest
     public void SeveralFramesArriveInOrderWithConsecutiveSequenceNumbers()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
 
         for (int i = 1; i <= 20; i++)
@@ -30,7 +30,7 @@ public sealed class FramesKeepTheirOrder : BufferTest
     public void FramesOfMixedSizesArriveInOrder()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
         int[] sizes = [100, 1024, 10240, 1];
 

@@ -11,7 +11,7 @@ public sealed class FullBufferBlocksTheWriter : BufferTest
     public void WritesTimeOutWhileTheBufferIsFullAndSucceedOnceTheReaderReleasesAFrame()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         byte[] data = new byte[1024];
 
@@ -37,7 +37,7 @@ public sealed class FullBufferBlocksTheWriter : BufferTest
     public void ABlockedWriteCompletesWhenAReaderThreadReleasesAFrame()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1024 });
         using var writer = new RingWriter(name);
         while (writer.TryWrite(new byte[200], TimeSpan.Zero) == WriteStatus.Success)
         {

@@ -14,7 +14,7 @@ public sealed class HeldFrames : RingPairTest
     private const int FrameTotal = 256; // 240 bytes + header: four fill the block exactly
 
     public HeldFrames()
-        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
+        : base(new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
         for (ulong i = 1; i <= 4; i++)
         {
@@ -98,7 +98,7 @@ public sealed class HeldFrames : RingPairTest
     {
         const int count = 300, length = 40, total = length + 16;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
         for (ulong i = 1; i <= count; i++)
         {
@@ -133,7 +133,7 @@ public sealed class HeldFrames : RingPairTest
     {
         const int count = 5000;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 8192 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 8192 });
         using var writer = new RingWriter(name);
         using var handOver = new System.Collections.Concurrent.BlockingCollection<Frame>(boundedCapacity: 16);
 

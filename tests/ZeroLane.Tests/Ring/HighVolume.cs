@@ -13,7 +13,7 @@ public sealed class HighVolume : BufferTest
     public void ThousandsOfOneKibFramesThroughATenKibBlockAllArriveIntactAndInOrder(int frames)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
 
         Task writing = Safety.OnThread(() =>

@@ -13,7 +13,7 @@ public sealed class LargestFrame : BufferTest
     public void AFrameOfTheBlockLessOneHeaderWorksAndOneByteMoreIsRefused()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         using var writer = new RingWriter(name);
         byte[] data = Patterns.CreateRandom(PayloadSize - 15, seed: 3);
 

@@ -11,7 +11,7 @@ public sealed class Metadata : BufferTest
     public void MetadataCanBeWrittenOnceAndASecondWriteFails()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
         writer.SetMetadata(Patterns.Create(10, seed: 1));
 
@@ -23,7 +23,7 @@ public sealed class Metadata : BufferTest
     public void ASecondWriterCannotReplaceTheMetadataOfTheFirst()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 4096 });
         using (var first = new RingWriter(name))
         {
             first.SetMetadata(Patterns.Create(10, seed: 1));
@@ -38,11 +38,13 @@ public sealed class Metadata : BufferTest
     public void MetadataLargerThanItsBlockFailsAndTheLargestThatFitsWorks()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
-        Assert.Throws<ArgumentException>(() => writer.SetMetadata(new byte[1024 - 8 + 1]));
-        Assert.Throws<ArgumentException>(() => writer.SetMetadata(new byte[4096]));
+        MetadataTooLargeException tooLarge = Assert.Throws<MetadataTooLargeException>(() => writer.SetMetadata(new byte[1024 - 8 + 1]));
+        Assert.Equal(1024 - 8 + 1, tooLarge.Length);
+        Assert.Equal(1024 - 8, tooLarge.Capacity);
+        Assert.Throws<MetadataTooLargeException>(() => writer.SetMetadata(new byte[4096]));
         Assert.False(reader.HasMetadata);
 
         writer.SetMetadata(Patterns.Create(1024 - 8, seed: 3));
@@ -54,7 +56,7 @@ public sealed class Metadata : BufferTest
     public void ABufferWithAZeroSizeMetadataBlockRejectsMetadata()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
         Assert.Throws<InvalidOperationException>(() => writer.SetMetadata(new byte[] { 1 }));
@@ -66,7 +68,7 @@ public sealed class Metadata : BufferTest
     public void EmptyMetadataIsRejected()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
         Assert.Throws<ArgumentException>(() => writer.SetMetadata(ReadOnlySpan<byte>.Empty));
@@ -79,7 +81,7 @@ public sealed class Metadata : BufferTest
     public void TheMetadataBlockIsRoundedUpToSixtyFourBytes()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 100, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 100, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
         Assert.Equal(128, reader.MetadataCapacity);

@@ -28,7 +28,7 @@ public sealed class ObjectPermissions : BufferTest
     public void AllFourObjectsAreOwnerOnlyByDefault()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
 
         string[] paths = TestBuffers.PathsOf(name);
         Assert.All(paths, path => Assert.Equal(Describe(path, OwnerOnly), Describe(path, File.GetUnixFileMode(path))));
@@ -38,7 +38,7 @@ public sealed class ObjectPermissions : BufferTest
     public void AllFourObjectsTakeTheConfiguredPermissions()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions
+        using var reader = new RingReader(name, new ReaderOptions
         {
             MetadataSize = 0,
             PayloadSize = 4096,
@@ -54,7 +54,7 @@ public sealed class ObjectPermissions : BufferTest
     public void TheLockFileGoesIntoTheConfiguredLockDirectory()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path });
 
         Assert.True(File.Exists(Path.Combine(_lockDirectory.Path, name + ".lock")));
         Assert.False(File.Exists(Path.Combine(BufferNames.DefaultLockDirectory, name + ".lock")));
@@ -67,7 +67,7 @@ public sealed class ObjectPermissions : BufferTest
         string directory = Path.Combine(parent.Path, "locks");
         string name = NewName();
 
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = directory });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = directory });
 
         UnixFileMode mode = File.GetUnixFileMode(directory);
         Assert.True(mode.HasFlag(UnixFileMode.StickyBit), Describe(directory, mode));

@@ -13,7 +13,7 @@ public sealed class OneAsyncOperationAtATime : RingPairTest
     private const int PayloadSize = 1024;
 
     public OneAsyncOperationAtATime()
-        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
+        : base(new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
     }
 

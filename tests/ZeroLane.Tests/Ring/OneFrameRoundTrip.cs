@@ -11,7 +11,7 @@ public sealed class OneFrameRoundTrip : BufferTest
     public void AOneKibFrameWithMetadataArrivesWithItsContentSizeAndSequenceOne()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         byte[] metadata = Patterns.Create(100, seed: 99);
         byte[] data = Patterns.Create(1024, seed: 1);
@@ -37,7 +37,7 @@ public sealed class OneFrameRoundTrip : BufferTest
     public void TheReaderSeesNoMetadataUntilTheWriterWritesIt()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
 
         Assert.False(reader.HasMetadata);

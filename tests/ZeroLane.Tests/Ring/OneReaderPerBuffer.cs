@@ -11,11 +11,11 @@ public sealed class OneReaderPerBuffer : BufferTest
     public void ASecondReaderOfTheSameNameIsRejectedAndTheFirstKeepsWorking()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
         writer.Write(new byte[] { 1 }, Safety.Timeout);
 
-        var rejected = Assert.Throws<ReaderAlreadyConnectedException>(() => new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 }));
+        var rejected = Assert.Throws<ReaderAlreadyConnectedException>(() => new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 }));
 
         Assert.Contains(name, rejected.Message, StringComparison.Ordinal);
         writer.Write(new byte[] { 2 }, Safety.Timeout);
@@ -37,7 +37,7 @@ public sealed class OneReaderPerBuffer : BufferTest
             start.SignalAndWait(Safety.Timeout);
             try
             {
-                return new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+                return new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
             }
             catch (ReaderAlreadyConnectedException)
             {
@@ -63,9 +63,9 @@ public sealed class OneReaderPerBuffer : BufferTest
     public void AfterTheReaderIsDisposedANewReaderCanCreateTheBufferAgain()
     {
         string name = NewName();
-        new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 }).Dispose();
+        new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 }).Dispose();
 
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
         writer.Write(new byte[] { 1 }, Safety.Timeout);
         using Frame frame = reader.Read(Safety.Timeout);

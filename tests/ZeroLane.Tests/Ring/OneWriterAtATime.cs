@@ -11,7 +11,7 @@ public sealed class OneWriterAtATime : BufferTest
     public void ASecondWriterIsRejectedWhileOneIsConnected()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
         Assert.Throws<WriterAlreadyConnectedException>(() => new RingWriter(name));
@@ -24,7 +24,7 @@ public sealed class OneWriterAtATime : BufferTest
     public void ASecondWriterIsRejectedWhenTheBufferIsEightyPercentFull()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         for (int i = 0; i < 8; i++)
         {
@@ -45,7 +45,7 @@ public sealed class OneWriterAtATime : BufferTest
     public void AfterTheWriterDisconnectsANewWriterConnectsAndItsFramesStartAtSequenceOne()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         // The new writer's first write may wait until the previous writer's frames are consumed, so the reader runs alongside.
         // The reader may see the gap between the two writers (WriterDisconnected, as documented); it keeps waiting through it.
         Task<(ulong Sequence, byte[] Bytes)[]> reading = Safety.OnThread(() => Enumerable.Range(0, 3).Select(_ =>
@@ -85,7 +85,7 @@ public sealed class OneWriterAtATime : BufferTest
     public void ANewWriterCanWriteWhileTheReaderStillHoldsAFrameOfThePreviousWriter()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using (var first = new RingWriter(name))
         {
             first.Write(Patterns.Create(10, seed: 1), Safety.Timeout);
@@ -103,7 +103,7 @@ public sealed class OneWriterAtATime : BufferTest
     public void TheReaderReportsTheDisconnectOnlyAfterEveryFrameOfTheWriterWasRead()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using (var writer = new RingWriter(name))
         {
             Assert.True(reader.IsWriterConnected);
@@ -122,7 +122,7 @@ public sealed class OneWriterAtATime : BufferTest
     public void AReaderBlockedWaitingForFramesLearnsOfTheDisconnect()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         var writer = new RingWriter(name);
         writer.Write(new byte[] { 1 }, Safety.Timeout);
         reader.Read(Safety.Timeout).Dispose();

@@ -15,7 +15,7 @@ public sealed class PatternCheck : BufferTest
     public void EveryByteOfAFrameArrivesAsWritten(int size)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 32 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 32 << 20 });
         using var writer = new RingWriter(name);
 
         byte[][] frames = [.. Enumerable.Range(1, 5).Select(i => Patterns.CreateRandom(size, seed: i))];

@@ -11,7 +11,7 @@ public sealed class ReleasedFrames : RingPairTest
     private const int PayloadSize = 64 * 1024;
 
     public ReleasedFrames()
-        : base(new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize })
+        : base(new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize })
     {
     }
 

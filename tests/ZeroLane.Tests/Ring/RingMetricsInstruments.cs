@@ -53,7 +53,7 @@ public sealed class RingMetricsInstruments : BufferTest
     public void TheInstrumentsReportTheBuffersFiguresForItsReaderAndWriter()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 6400 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 6400 });
         using var writer = new RingWriter(name);
         writer.Write(new byte[5104], Safety.Timeout); // 5120 of 6400 used: 80%
         writer.Write(new byte[10], Safety.Timeout);
@@ -76,7 +76,7 @@ public sealed class RingMetricsInstruments : BufferTest
     public void ADisposedBufferIsNoLongerMeasured()
     {
         string name = NewName();
-        var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         Assert.NotEmpty(Collect(name));
 
         reader.Dispose();

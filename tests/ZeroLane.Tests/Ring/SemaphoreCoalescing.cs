@@ -14,7 +14,7 @@ public sealed class SemaphoreCoalescing : BufferTest
     public void ManyFramesWrittenBeforeTheReaderLooksAreAllRead()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
 
         for (int i = 1; i <= 500; i++)
@@ -37,7 +37,7 @@ public sealed class SemaphoreCoalescing : BufferTest
     public void ABurstWrittenWhileTheReaderSleepsIsReadInFull(WaitStrategy strategy)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 * 1024, WaitStrategy = strategy });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 * 1024, WaitStrategy = strategy });
         using var writer = new RingWriter(name, new WriterOptions { WaitStrategy = strategy });
         using var firstRead = new ManualResetEventSlim();
         using var burstWritten = new ManualResetEventSlim();
@@ -71,7 +71,7 @@ public sealed class SemaphoreCoalescing : BufferTest
     public void TheReadSemaphoreStaysBoundedAfterManyThousandFrames()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
         using PeerSemaphore readSemaphore = PeerSemaphore.Open(PeerSemaphore.ReadName(name));
         using PeerSemaphore writeSemaphore = PeerSemaphore.Open(PeerSemaphore.WriteName(name));
@@ -93,7 +93,7 @@ public sealed class SemaphoreCoalescing : BufferTest
     {
         const int frames = 20_000;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
         using PeerSemaphore readSemaphore = PeerSemaphore.Open(PeerSemaphore.ReadName(name));
 

@@ -12,7 +12,7 @@ public sealed class SequenceWrites : BufferTest
     public void ASequenceOfSeveralSegmentsArrivesAsOneFrameWithTheConcatenatedBytes()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
         byte[] a = Patterns.Create(3, seed: 1), b = Patterns.Create(1000, seed: 2), c = [7], d = Patterns.Create(4096, seed: 4);
         ReadOnlySequence<byte> sequence = SequenceBuilder.From(a, b, c, d);
@@ -29,7 +29,7 @@ public sealed class SequenceWrites : BufferTest
     public void ASingleSegmentSequenceAndSequenceWritesMixWithSpanWritesInOrder()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
         writer.Write(new ReadOnlySequence<byte>(Patterns.Create(10, seed: 1)), Safety.Timeout);
@@ -48,7 +48,7 @@ public sealed class SequenceWrites : BufferTest
     public void AnEmptySequenceIsRejected()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
         Assert.Throws<ArgumentException>(() => writer.Write(ReadOnlySequence<byte>.Empty, Safety.Timeout));

@@ -25,7 +25,7 @@ public sealed class ShortTailsAreNeverLeft : BufferTest
     public void AFrameThatWouldLeaveAShortTailIsWrappedToTheStartWithAMarker(int tail)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
         long payload = SpecLayout.PayloadOffset(0);
@@ -48,7 +48,7 @@ public sealed class ShortTailsAreNeverLeft : BufferTest
     public void AFrameThatWouldLeaveAShortTailWaitsForAHeldFrameThenWraps(int tail)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
         writer.Write(Patterns.Create(496, seed: 1), Safety.Timeout);
@@ -75,7 +75,7 @@ public sealed class ShortTailsAreNeverLeft : BufferTest
     {
         const int frames = 3000;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
         var tails = new List<long>();
@@ -115,7 +115,7 @@ public sealed class ShortTailsAreNeverLeft : BufferTest
     public void ALoanCommittedInFullNeverLeavesAShortTail(int tail)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
         int size = PayloadSize - 16 - tail;
@@ -143,7 +143,7 @@ public sealed class ShortTailsAreNeverLeft : BufferTest
     public void AnExactFitLoanCommittedWithFewerBytesNeverLeavesAShortTail(int tail)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
         FrameLoan loan = writer.Loan(PayloadSize - 16, Safety.Timeout);

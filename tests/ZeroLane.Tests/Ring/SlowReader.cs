@@ -12,7 +12,7 @@ public sealed class SlowReader : BufferTest
     {
         const int frames = 30;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 512 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 512 });
         using var writer = new RingWriter(name);
 
         Task writing = Safety.OnThread(() =>

@@ -9,7 +9,7 @@ public sealed class SmallestPayloadBlock : RingPairTest
 {
 
     public SmallestPayloadBlock()
-        : base(new BufferOptions { MetadataSize = 0, PayloadSize = 64 })
+        : base(new ReaderOptions { MetadataSize = 0, PayloadSize = 64 })
     {
     }
 
@@ -48,6 +48,6 @@ public sealed class SmallestPayloadBlock : RingPairTest
     [Fact]
     public void APayloadBlockBelowSixtyFourBytesIsRefused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new RingReader(NewName(), new BufferOptions { MetadataSize = 0, PayloadSize = 63 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RingReader(NewName(), new ReaderOptions { MetadataSize = 0, PayloadSize = 63 }));
     }
 }

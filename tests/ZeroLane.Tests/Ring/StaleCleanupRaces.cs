@@ -19,7 +19,7 @@ public sealed class StaleCleanupRaces : BufferTest
     }
 
     /// <summary>Recreates the buffer <paramref name="name"/> again and again, using it each time; returns what went wrong.</summary>
-    private static List<string> Recreate(string name, BufferOptions options, int cycles)
+    private static List<string> Recreate(string name, ReaderOptions options, int cycles)
     {
         var failures = new List<string>();
         for (int i = 0; i < cycles && failures.Count < 5; i++)
@@ -40,7 +40,7 @@ public sealed class StaleCleanupRaces : BufferTest
     }
 
     /// <summary>Recreates the buffer while <paramref name="cleanup"/> runs in a loop on another thread; returns what went wrong on either side.</summary>
-    private static List<string> RecreateWhile(Action<string> cleanup, string name, BufferOptions options)
+    private static List<string> RecreateWhile(Action<string> cleanup, string name, ReaderOptions options)
     {
         using var done = new CancellationTokenSource();
         var cleanupFailures = new List<string>();
@@ -76,7 +76,7 @@ public sealed class StaleCleanupRaces : BufferTest
     public void ReadersCreatedElsewhereInTheLockDirectoryNeverBreakABufferBeingRecreated()
     {
         string name = NewName();
-        var options = new BufferOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path };
+        var options = new ReaderOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path };
         string[] others = [NewName(), NewName()];
         int turn = 0;
 
@@ -90,7 +90,7 @@ public sealed class StaleCleanupRaces : BufferTest
     public void CleaningABufferWhileItsReaderIsBeingRecreatedNeverBreaksIt()
     {
         string name = NewName();
-        var options = new BufferOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path };
+        var options = new ReaderOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path };
 
         // An operator (or a tool) cleaning "stale" buffers while the application restarts its reader.
         List<string> failures = RecreateWhile(n => BufferInspector.Clean(n, _lockDirectory.Path), name, options);

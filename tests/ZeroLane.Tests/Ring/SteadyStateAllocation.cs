@@ -37,7 +37,7 @@ public sealed class SteadyStateAllocation : BufferTest
     public void WriteReadAndReleaseAllocateNothingPerFrame(WaitStrategy strategy, int size, string mode)
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1 << 20, WaitStrategy = strategy });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1 << 20, WaitStrategy = strategy });
         using var writer = new RingWriter(name, new WriterOptions { WaitStrategy = strategy });
         byte[] data = Patterns.Create(size, seed: 1);
         var sequence = SequenceBuilder.From(data[..(size / 2)], data[(size / 2)..]);
@@ -60,7 +60,7 @@ public sealed class SteadyStateAllocation : BufferTest
                     System.Buffers.IBufferWriter<byte> bufferWriter = loan.BufferWriter;
                     data.CopyTo(bufferWriter.GetSpan(size));
                     bufferWriter.Advance(size);
-                    loan.Commit();
+                    loan.Commit(loan.WrittenCount);
                     break;
                 }
                 case "WriteSequence+TryRead":

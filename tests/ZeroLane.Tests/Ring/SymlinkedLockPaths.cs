@@ -21,7 +21,7 @@ public sealed class SymlinkedLockPaths : BufferTest
         base.Dispose();
     }
 
-    private BufferOptions Options => new() { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path };
+    private ReaderOptions Options => new() { MetadataSize = 0, PayloadSize = 4096, LockDirectory = _lockDirectory.Path };
 
     [Fact]
     public void ASymlinkAtTheLockPathIsRefusedAndItsTargetIsNotTouched()
@@ -84,7 +84,7 @@ public sealed class SymlinkedLockPaths : BufferTest
         Directory.CreateSymbolicLink(linkedDirectory, _elsewhere.Path);
         string name = NewName();
 
-        Assert.Throws<UnauthorizedAccessException>(() => new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = linkedDirectory }));
+        Assert.Throws<UnauthorizedAccessException>(() => new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096, LockDirectory = linkedDirectory }));
 
         Assert.Empty(Directory.GetFileSystemEntries(_elsewhere.Path));
         Assert.False(File.Exists(RawSegment.PathOf(name)));

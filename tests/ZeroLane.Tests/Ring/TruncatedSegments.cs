@@ -9,7 +9,7 @@ namespace ZeroLane.Tests.Ring;
 /// </summary>
 public sealed class TruncatedSegments : RingPairTest
 {
-    public TruncatedSegments() : base(new BufferOptions { PayloadSize = 256 << 10 })
+    public TruncatedSegments() : base(new ReaderOptions { PayloadSize = 256 << 10 })
     {
     }
 

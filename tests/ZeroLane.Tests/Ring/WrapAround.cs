@@ -11,7 +11,7 @@ public sealed class WrapAround : BufferTest
     public void TheSecondFrameWaitsForTheFirstReleaseThenWrapsToTheStartOfTheBlock()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
         using var firstHeld = new ManualResetEventSlim();
@@ -46,7 +46,7 @@ public sealed class WrapAround : BufferTest
     public void AWrapLeavesAMarkerOfSizeZeroAndSequenceZeroWhereTheFrameDidNotFit()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
         using var raw = RawSegment.Open(name);
         long payload = SpecLayout.PayloadOffset(0);
@@ -72,7 +72,7 @@ public sealed class WrapAround : BufferTest
     {
         const int frames = 3000;
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 10240 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 10240 });
         using var writer = new RingWriter(name);
 
         Task writing = Safety.OnThread(() =>

@@ -23,7 +23,7 @@ public sealed class WriterNeedsAReader : BufferTest
     public void AWriterAfterTheReaderWasDisposedFailsWithBufferNotFound()
     {
         string name = NewName();
-        new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 4096 }).Dispose();
+        new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 4096 }).Dispose();
 
         Assert.Throws<BufferNotFoundException>(() => new RingWriter(name));
     }
@@ -32,7 +32,7 @@ public sealed class WriterNeedsAReader : BufferTest
     public void AWriterWaitingForSpaceLearnsThatTheReaderDisposedTheBuffer()
     {
         string name = NewName();
-        var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024 });
+        var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1024 });
         using var writer = new RingWriter(name);
         writer.Write(new byte[1024 - 16], Safety.Timeout);
         Task<WriteStatus> waiting = Safety.OnThread(() => writer.TryWrite(new byte[100], Safety.Timeout));

@@ -16,7 +16,7 @@ public sealed class ZeroCopyLoans : BufferTest
     public ZeroCopyLoans()
     {
         _name = NewName();
-        _reader = new RingReader(_name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
+        _reader = new RingReader(_name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 * 1024 });
         _writer = new RingWriter(_name);
     }
 
@@ -98,7 +98,8 @@ public sealed class ZeroCopyLoans : BufferTest
         Memory<byte> memory = bufferWriter.GetMemory(6);
         n = Encoding.ASCII.GetBytes(" world", memory.Span);
         bufferWriter.Advance(n);
-        loan.Commit();
+        Assert.Equal(11, loan.WrittenCount);
+        loan.Commit(loan.WrittenCount);
 
         using Frame frame = _reader.Read(Safety.Timeout);
         Assert.Equal("hello world", Encoding.ASCII.GetString(frame.Span));

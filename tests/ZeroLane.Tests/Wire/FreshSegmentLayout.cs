@@ -19,7 +19,7 @@ public sealed class FreshSegmentLayout : BufferTest
     public void TheOiebOfANewBufferHoldsTheSpecValues()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 100, PayloadSize = 10000 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 100, PayloadSize = 10000 });
         using var raw = RawSegment.Open(name);
 
         Assert.Equal(128 + 128 + 10048, raw.Length);
@@ -42,7 +42,7 @@ public sealed class FreshSegmentLayout : BufferTest
     public void TheReservedBytesCarryOnlyTheZeroLaneExtension()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 });
         using var raw = RawSegment.Open(name);
 
         Assert.Equal(0UL, raw.U64(SpecLayout.WriterStartTime));
@@ -56,7 +56,7 @@ public sealed class FreshSegmentLayout : BufferTest
     public void AConnectedWriterRecordsItsPidAndStartTime()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 });
         using var raw = RawSegment.Open(name);
 
         using (var writer = new RingWriter(name))
@@ -73,7 +73,7 @@ public sealed class FreshSegmentLayout : BufferTest
     public void TheMetadataAndPayloadBlocksStartZeroFilled()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 1024, PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 1024, PayloadSize = 4096 });
         using var raw = RawSegment.Open(name);
 
         Assert.True(raw.Bytes(128, 1024 + 4096).IndexOfAnyExcept((byte)0) < 0);
@@ -83,7 +83,7 @@ public sealed class FreshSegmentLayout : BufferTest
     public void TheSemaphoresStartAtZero()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 64 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 64 });
         using PeerSemaphore write = PeerSemaphore.Open(PeerSemaphore.WriteName(name));
         using PeerSemaphore read = PeerSemaphore.Open(PeerSemaphore.ReadName(name));
 

@@ -70,7 +70,7 @@ public sealed class ProcessIdentityInTheOieb : BufferTest
     public void AReaderReportsAWriterWhoseProcessIsGoneAsDiedAfterItsLastFrame()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024, PeerCheckInterval = TimeSpan.FromMilliseconds(20) });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1024, PeerCheckInterval = TimeSpan.FromMilliseconds(20) });
         using var peer = new PeerWriter(name);
         peer.Connect();
         peer.WriteFrame(new byte[] { 1 }, sequence: 1);
@@ -88,7 +88,7 @@ public sealed class ProcessIdentityInTheOieb : BufferTest
     public async Task ReadAllAsyncEndsWithACrashedWriterGoneWhenTheWriterProcessIsGone()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024, PeerCheckInterval = TimeSpan.FromMilliseconds(20) });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1024, PeerCheckInterval = TimeSpan.FromMilliseconds(20) });
         using var peer = new PeerWriter(name);
         peer.Connect();
         peer.WriteFrame(new byte[] { 1 }, sequence: 1);

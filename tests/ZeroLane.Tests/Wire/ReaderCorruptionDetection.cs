@@ -18,7 +18,7 @@ public sealed class ReaderCorruptionDetection : BufferTest
     public ReaderCorruptionDetection()
     {
         _name = NewName();
-        _reader = new RingReader(_name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        _reader = new RingReader(_name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         _peer = new PeerWriter(_name);
         _peer.Connect();
     }

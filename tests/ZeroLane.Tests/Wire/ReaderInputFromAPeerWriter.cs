@@ -18,7 +18,7 @@ public sealed class ReaderInputFromAPeerWriter : BufferTest
     public ReaderInputFromAPeerWriter()
     {
         string name = NewName();
-        _reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        _reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
         _peer = new PeerWriter(name);
         _peer.Connect();
     }
@@ -176,7 +176,7 @@ public sealed class ReaderInputFromAPeerWriter : BufferTest
     public void ThePeersMetadataIsReturnedWithoutItsLengthPrefix()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 256, PayloadSize = 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 256, PayloadSize = 1024 });
         using var raw = RawSegment.Open(name);
         Patterns.Fill(raw.Bytes(128 + 8, 40), seed: 3);
         raw.SetU64(128, 40);

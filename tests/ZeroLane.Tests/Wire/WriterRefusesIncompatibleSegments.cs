@@ -61,7 +61,7 @@ public sealed class WriterRefusesIncompatibleSegments : BufferTest
     public void ACorruptedOiebSizeInABufferOfOurOwnReaderIsIncompatibleToo()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1024 });
         using (var raw = RawSegment.Open(name))
         {
             raw.SetU32(SpecLayout.OiebSizeField, 96);
@@ -127,7 +127,7 @@ public sealed class WriterRefusesIncompatibleSegments : BufferTest
     public void AReadPositionOutsideTheBlockIsCorruptionWhenTheWriterResynchronisesAfterACrashedPredecessor()
     {
         string name = NewName();
-        using var reader = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1024 });
         using (var raw = RawSegment.Open(name))
         {
             raw.SetU64(SpecLayout.PayloadReadPos, 1UL << 33);

@@ -7,6 +7,6 @@ internal static partial class Interop
     internal static partial class Sys
     {
         [LibraryImport(Libraries.Libc, EntryPoint = "fchmod", SetLastError = true)]
-        internal static partial int FChmod(int fd, uint mode);
+        internal static partial int FChmod(SafeHandle fd, uint mode);
     }
 }

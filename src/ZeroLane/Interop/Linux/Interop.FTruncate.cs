@@ -7,6 +7,6 @@ internal static partial class Interop
     internal static partial class Sys
     {
         [LibraryImport(Libraries.Libc, EntryPoint = "ftruncate", SetLastError = true)]
-        internal static partial int FTruncate(int fd, long length);
+        internal static partial int FTruncate(SafeHandle fd, long length);
     }
 }

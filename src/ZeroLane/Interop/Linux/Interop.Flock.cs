@@ -12,6 +12,6 @@ internal static partial class Interop
         internal const int LOCK_UN = 8;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "flock", SetLastError = true)]
-        internal static partial int Flock(int fd, int operation);
+        internal static partial int Flock(SafeHandle fd, int operation);
     }
 }

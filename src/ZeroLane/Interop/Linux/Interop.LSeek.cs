@@ -8,8 +8,8 @@ internal static partial class Interop
     {
         internal const int SEEK_END = 2;
 
-        /// <summary>lseek(2); used with SEEK_END to learn a descriptor's size without the arch-specific struct stat.</summary>
+        /// <summary>lseek(2); with SEEK_END it tells a descriptor's size.</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "lseek", SetLastError = true)]
-        internal static partial long LSeek(int fd, long offset, int whence);
+        internal static partial long LSeek(SafeHandle fd, long offset, int whence);
     }
 }

@@ -8,6 +8,6 @@ internal static partial class Interop
     {
         /// <summary>posix_fallocate(3): allocates the range's blocks now; returns 0 or an error number (errno is not set).</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "posix_fallocate")]
-        internal static partial int PosixFallocate(int fd, long offset, long length);
+        internal static partial int PosixFallocate(SafeHandle fd, long offset, long length);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace ZeroLane;
@@ -15,9 +16,30 @@ internal static partial class Interop
         /// <summary>Most iovecs one call accepts (UIO_MAXIOV).</summary>
         internal const int IOV_MAX = 1024;
 
+        /// <summary>
+        /// sendmsg(2) of up to <see cref="IOV_MAX"/> pinned segments as one iovec array: segment <c>i</c> is
+        /// <paramref name="lengths"/>[i] bytes at <paramref name="pins"/>[i], except that the first starts
+        /// <paramref name="skip"/> bytes in. Returns the bytes sent, or -1 with errno set.
+        /// </summary>
+        internal static unsafe nint SendMsg(SafeHandle socket, ReadOnlySpan<MemoryHandle> pins, ReadOnlySpan<int> lengths, int skip, int flags)
+        {
+            int count = Math.Min(Math.Min(pins.Length, lengths.Length), IOV_MAX);
+            IOVector* iov = stackalloc IOVector[count];
+            for (int i = 0; i < count; i++)
+            {
+                int start = i == 0 ? skip : 0;
+                iov[i].Base = (byte*)pins[i].Pointer + start;
+                iov[i].Count = (nuint)(lengths[i] - start);
+            }
+            MessageHeader header = default;
+            header.IOVectors = iov;
+            header.IOVectorCount = (nuint)count;
+            return SendMsgRaw(socket, &header, flags);
+        }
+
         /// <summary>struct iovec.</summary>
         [StructLayout(LayoutKind.Sequential)]
-        internal unsafe struct IOVector
+        private unsafe struct IOVector
         {
             internal byte* Base;
             internal nuint Count;
@@ -25,7 +47,7 @@ internal static partial class Interop
 
         /// <summary>struct msghdr on 64-bit Linux (the padding after msg_namelen is implied by alignment).</summary>
         [StructLayout(LayoutKind.Sequential)]
-        internal unsafe struct MessageHeader
+        private unsafe struct MessageHeader
         {
             internal void* Name;
             internal uint NameLength;
@@ -37,6 +59,6 @@ internal static partial class Interop
         }
 
         [LibraryImport(Libraries.Libc, EntryPoint = "sendmsg", SetLastError = true)]
-        internal static unsafe partial nint SendMsg(SafeHandle socket, MessageHeader* message, int flags);
+        private static unsafe partial nint SendMsgRaw(SafeHandle socket, MessageHeader* message, int flags);
     }
 }

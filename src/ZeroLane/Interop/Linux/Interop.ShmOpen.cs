@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace ZeroLane;
 
@@ -8,7 +9,7 @@ internal static partial class Interop
     {
         /// <summary>shm_open(3). The peers pass the bare name (no leading slash); glibc maps it to /dev/shm/NAME.</summary>
         [LibraryImport(Libraries.Libc, EntryPoint = "shm_open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-        internal static partial int ShmOpen(string name, int flags, uint mode);
+        internal static partial SafeFileHandle ShmOpen(string name, int flags, uint mode);
 
         [LibraryImport(Libraries.Libc, EntryPoint = "shm_unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int ShmUnlink(string name);

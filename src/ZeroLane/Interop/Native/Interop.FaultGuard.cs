@@ -19,9 +19,9 @@ internal static partial class Interop
         [LibraryImport(Libraries.ZeroLaneNative, EntryPoint = "zl_fault_guard_register")]
         internal static partial int Register(nint start, nuint length, int protection);
 
-        /// <summary>The slot's fault flag (an int the handler sets to 1), valid while the slot is registered.</summary>
+        /// <summary>The address of the slot's fault flag (an int the handler sets to 1), valid while the slot is registered.</summary>
         [LibraryImport(Libraries.ZeroLaneNative, EntryPoint = "zl_fault_guard_flag")]
-        internal static unsafe partial int* Flag(int slot);
+        internal static partial nint Flag(int slot);
 
         /// <summary>Stops guarding the slot's range; called before the range is unmapped.</summary>
         [LibraryImport(Libraries.ZeroLaneNative, EntryPoint = "zl_fault_guard_unregister")]

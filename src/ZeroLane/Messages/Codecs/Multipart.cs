@@ -2,7 +2,7 @@ namespace ZeroLane.Messages.Codecs;
 
 /// <summary>
 /// A body value plus raw parts: what <see cref="MultipartBytesCodec"/> (body as bytes) and
-/// <see cref="ProtobufCodec{T}"/> (body as a Protobuf message) read and write.
+/// <c>ZeroLane.Protobuf.ProtobufCodec&lt;T&gt;</c> (package ZeroLane.Protobuf) (body as a Protobuf message) read and write.
 /// </summary>
 /// <typeparam name="T">The body's type.</typeparam>
 /// <param name="Body">The body value.</param>

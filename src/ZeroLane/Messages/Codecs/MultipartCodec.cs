@@ -17,7 +17,7 @@ public sealed class MultipartCodec<T> : IMessageCodec<T>
     public void Encode(in T value, MessageBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var body = new PooledBodyWriter(InitialBodyCapacity);
+        var body = new MessageBodyWriter(InitialBodyCapacity);
         try
         {
             T.WriteBody(in value, body);

@@ -26,7 +26,7 @@ public sealed class UnmanagedCodec<T> : IMessageCodec<T>
     public void Encode(in T value, MessageBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var body = new PooledBodyWriter(BodySize);
+        var body = new MessageBodyWriter(BodySize);
         MemoryMarshal.Write(body.GetWritableSpan(BodySize), in value);
         body.Advance(BodySize);
         builder.WithBody(body, BodySize);

@@ -34,7 +34,7 @@ public sealed class Utf8StringCodec : IMessageCodec<string>
         {
             throw new ArgumentException("The string holds a lone surrogate (invalid UTF-16), which has no UTF-8 form.", nameof(value), exception);
         }
-        var body = new PooledBodyWriter(length);
+        var body = new MessageBodyWriter(length);
         int written = s_strictUtf8.GetBytes(value, body.GetWritableSpan(length));
         body.Advance(written);
         builder.WithBody(body, written);

@@ -6,16 +6,16 @@ namespace ZeroLane.Messages.Transport;
 
 /// <summary>
 /// A connection that carries messages both ways over TCP or a Unix domain socket, optionally with TLS: a
-/// <see cref="FrameWriter"/> and a <see cref="FrameReader"/> on one connected socket. One sender and one
-/// receiver may work at the same time.
+/// <see cref="MessageSender"/> and a <see cref="MessageReceiver"/> on one connected socket. One send and one
+/// receive may run at the same time.
 /// </summary>
 /// <remarks>
 /// Without TLS a message goes out with vectored <c>sendmsg</c> calls straight from its segments. With TLS the
 /// header and each segment are written to an <see cref="SslStream"/>, which copies them while encrypting (one
 /// user-space copy per byte on each side), and a cancelled receive faults the connection.
 /// <para>
-/// End of stream: <see cref="TryReceiveAsync(CancellationToken)"/> returns <see langword="null"/> when the peer
-/// closed between messages; a peer that closes inside a message gives <see cref="MessageStreamTruncatedException"/>;
+/// End of stream: <see cref="TryReceiveAsync(TimeSpan, CancellationToken)"/> returns <see cref="ReceiveStatus.EndOfStream"/>
+/// when the peer closed between messages; a peer that closes inside a message gives <see cref="MessageStreamTruncatedException"/>;
 /// a reset gives <see cref="MessageConnectionException"/> with the socket error.
 /// </para>
 /// </remarks>
@@ -25,16 +25,16 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
     private readonly SslStream? _tls;
     private int _disposed;
 
-    private MessageConnection(Socket socket, SslStream? tls, MessageFrameLimits? limits)
+    private MessageConnection(Socket socket, SslStream? tls, MessageLimits? limits)
     {
         _socket = socket;
         _tls = tls;
-        Writer = tls is null ? new FrameWriter(socket) : new FrameWriter(tls);
-        Reader = tls is null ? new FrameReader(socket, limits) : new FrameReader(tls, limits);
+        Sender = tls is null ? new MessageSender(socket) : new MessageSender(tls);
+        Receiver = tls is null ? new MessageReceiver(socket, limits) : new MessageReceiver(tls, limits);
     }
 
     /// <summary>Wraps a connected stream socket; the connection owns it from now on.</summary>
-    public static MessageConnection FromSocket(Socket socket, MessageFrameLimits? limits = null)
+    public static MessageConnection FromSocket(Socket socket, MessageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         if (!socket.Connected)
@@ -49,18 +49,18 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Connects to a TCP listener (any address <paramref name="host"/> resolves to, IPv4 or IPv6).</summary>
-    public static async ValueTask<MessageConnection> ConnectTcpAsync(string host, int port, CancellationToken cancellationToken = default, MessageFrameLimits? limits = null)
+    public static async ValueTask<MessageConnection> ConnectTcpAsync(string host, int port, MessageLimits? limits = null, CancellationToken cancellationToken = default)
     {
         Socket socket = await ConnectTcpSocketAsync(host, port, cancellationToken).ConfigureAwait(false);
         return FromSocket(socket, limits);
     }
 
     /// <summary>Connects to a TCP listener, giving up with <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
-    public static ValueTask<MessageConnection> ConnectTcpAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken = default, MessageFrameLimits? limits = null) =>
-        Timeouts.RunAsync(token => ConnectTcpAsync(host, port, token, limits), timeout, "Connecting", cancellationToken);
+    public static ValueTask<MessageConnection> ConnectTcpAsync(string host, int port, TimeSpan timeout, MessageLimits? limits = null, CancellationToken cancellationToken = default) =>
+        Timeouts.RunAsync(token => ConnectTcpAsync(host, port, limits, token), timeout, "Connecting", cancellationToken);
 
     /// <summary>Connects to a Unix domain socket listener at <paramref name="path"/>.</summary>
-    public static async ValueTask<MessageConnection> ConnectUnixAsync(string path, CancellationToken cancellationToken = default, MessageFrameLimits? limits = null)
+    public static async ValueTask<MessageConnection> ConnectUnixAsync(string path, MessageLimits? limits = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -77,8 +77,8 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Connects to a Unix domain socket listener, giving up with <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
-    public static ValueTask<MessageConnection> ConnectUnixAsync(string path, TimeSpan timeout, CancellationToken cancellationToken = default, MessageFrameLimits? limits = null) =>
-        Timeouts.RunAsync(token => ConnectUnixAsync(path, token, limits), timeout, "Connecting", cancellationToken);
+    public static ValueTask<MessageConnection> ConnectUnixAsync(string path, TimeSpan timeout, MessageLimits? limits = null, CancellationToken cancellationToken = default) =>
+        Timeouts.RunAsync(token => ConnectUnixAsync(path, limits, token), timeout, "Connecting", cancellationToken);
 
     /// <summary>
     /// Connects to a TLS listener over TCP. <paramref name="targetHost"/> is the name the server's certificate must
@@ -86,7 +86,7 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
     /// (for example to pin a self-signed certificate).
     /// </summary>
     public static async ValueTask<MessageConnection> ConnectTlsAsync(string host, int port, string targetHost,
-        RemoteCertificateValidationCallback? validateServerCertificate = null, CancellationToken cancellationToken = default, MessageFrameLimits? limits = null)
+        RemoteCertificateValidationCallback? validateServerCertificate = null, MessageLimits? limits = null, CancellationToken cancellationToken = default)
     {
         Socket socket = await ConnectTcpSocketAsync(host, port, cancellationToken).ConfigureAwait(false);
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false, validateServerCertificate);
@@ -103,7 +103,7 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
         return new MessageConnection(socket, tls, limits);
     }
 
-    internal static async ValueTask<MessageConnection> AcceptTlsAsync(Socket socket, SslServerAuthenticationOptions options, MessageFrameLimits? limits, CancellationToken cancellationToken)
+    internal static async ValueTask<MessageConnection> AcceptTlsAsync(Socket socket, SslServerAuthenticationOptions options, MessageLimits? limits, CancellationToken cancellationToken)
     {
         socket.NoDelay = true;
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
@@ -138,11 +138,11 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
         return socket;
     }
 
-    /// <summary>The sending side (vectored frames; faults if a send is cancelled midway).</summary>
-    public FrameWriter Writer { get; }
+    /// <summary>The sending side (vectored sends; faults if a send is cancelled midway).</summary>
+    public MessageSender Sender { get; }
 
-    /// <summary>The receiving side (cancel-safe frames).</summary>
-    public FrameReader Reader { get; }
+    /// <summary>The receiving side (cancel-safe receives).</summary>
+    public MessageReceiver Receiver { get; }
 
     /// <summary>True when the connection runs over TLS.</summary>
     public bool IsTls => _tls is not null;
@@ -153,44 +153,36 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
     /// <summary>The peer's address.</summary>
     public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
 
-    /// <inheritdoc cref="FrameWriter.SendAsync(Message, CancellationToken)"/>
+    /// <inheritdoc cref="MessageSender.SendAsync(Message, CancellationToken)"/>
     public ValueTask SendAsync(Message message, CancellationToken cancellationToken = default) =>
-        Writer.SendAsync(message, cancellationToken);
+        Sender.SendAsync(message, cancellationToken);
 
     /// <summary>
     /// Sends <paramref name="message"/>, giving up with <see cref="TimeoutException"/> after <paramref name="timeout"/>.
-    /// A send that times out midway faults the writer, as a cancelled one does.
+    /// A send that times out midway faults the sender, as a cancelled one does.
     /// </summary>
     public ValueTask SendAsync(Message message, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Timeouts.RunAsync(token => Writer.SendAsync(message, token), timeout, "Sending", cancellationToken);
+        Timeouts.RunAsync(token => Sender.SendAsync(message, token), timeout, "Sending", cancellationToken);
 
-    /// <inheritdoc cref="FrameWriter.SendAsync(ReadOnlySpan{Message}, CancellationToken)"/>
+    /// <inheritdoc cref="MessageSender.SendAsync(ReadOnlySpan{Message}, CancellationToken)"/>
     public ValueTask SendAsync(ReadOnlySpan<Message> messages, CancellationToken cancellationToken = default) =>
-        Writer.SendAsync(messages, cancellationToken);
+        Sender.SendAsync(messages, cancellationToken);
 
-    /// <inheritdoc cref="FrameWriter.SendAsync(IReadOnlyList{Message}, CancellationToken)"/>
+    /// <inheritdoc cref="MessageSender.SendAsync(IReadOnlyList{Message}, CancellationToken)"/>
     public ValueTask SendAsync(IReadOnlyList<Message> messages, CancellationToken cancellationToken = default) =>
-        Writer.SendAsync(messages, cancellationToken);
+        Sender.SendAsync(messages, cancellationToken);
 
-    /// <inheritdoc cref="FrameReader.TryReceiveAsync(CancellationToken)"/>
-    public ValueTask<Message?> TryReceiveAsync(CancellationToken cancellationToken = default) =>
-        Reader.TryReceiveAsync(cancellationToken);
+    /// <inheritdoc cref="MessageReceiver.TryReceiveAsync(TimeSpan, CancellationToken)"/>
+    public ValueTask<ReceiveResult> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Receiver.TryReceiveAsync(timeout, cancellationToken);
 
-    /// <inheritdoc cref="FrameReader.ReceiveAsync(CancellationToken)"/>
+    /// <inheritdoc cref="MessageReceiver.ReceiveAsync(CancellationToken)"/>
     public ValueTask<Message> ReceiveAsync(CancellationToken cancellationToken = default) =>
-        Reader.ReceiveAsync(cancellationToken);
+        Receiver.ReceiveAsync(cancellationToken);
 
-    /// <summary>
-    /// Receives the next message or <see langword="null"/> at the end of the stream, giving up with
-    /// <see cref="TimeoutException"/> after <paramref name="timeout"/>. On a socket connection a timed-out
-    /// receive keeps its progress and can be retried.
-    /// </summary>
-    public ValueTask<Message?> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Timeouts.RunAsync(token => Reader.TryReceiveAsync(token), timeout, "Receiving", cancellationToken);
-
-    /// <summary>Receives the next message, giving up with <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    /// <inheritdoc cref="MessageReceiver.ReceiveAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<Message> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Timeouts.RunAsync(token => Reader.ReceiveAsync(token), timeout, "Receiving", cancellationToken);
+        Receiver.ReceiveAsync(timeout, cancellationToken);
 
     /// <summary>
     /// Closes gracefully: tells the peer no more messages will come (TLS close_notify, then shutdown of the
@@ -206,9 +198,9 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
                 await _tls.ShutdownAsync().ConfigureAwait(false);
             }
             _socket.Shutdown(SocketShutdown.Send);
-            if (!Reader.IsFaulted)
+            if (!Receiver.IsFaulted)
             {
-                while (await Reader.TryReceiveAsync(cancellationToken).ConfigureAwait(false) is Message message)
+                while ((await Receiver.TryReceiveAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false)).Message is Message message)
                 {
                     message.Dispose();
                 }
@@ -233,7 +225,8 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
         }
         _tls?.Dispose();
         _socket.Dispose();
-        Reader.Dispose();
+        Sender.Dispose();
+        Receiver.Dispose();
     }
 
     /// <inheritdoc cref="Dispose"/>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using ZeroLane.Posix;
 
 namespace ZeroLane.Messages.Transport;
 
@@ -13,10 +14,10 @@ public sealed class MessageListener : IDisposable
 {
     private readonly Socket _socket;
     private readonly string? _unixPath;
-    private readonly MessageFrameLimits? _limits;
+    private readonly MessageLimits? _limits;
     private int _disposed;
 
-    private MessageListener(Socket socket, string? unixPath, MessageFrameLimits? limits)
+    private MessageListener(Socket socket, string? unixPath, MessageLimits? limits)
     {
         _socket = socket;
         _unixPath = unixPath;
@@ -28,7 +29,7 @@ public sealed class MessageListener : IDisposable
     /// <paramref name="address"/>, which is the IPv4 loopback address unless given: other hosts can connect
     /// only when an address that they reach is named explicitly (for example <see cref="IPAddress.Any"/>).
     /// </summary>
-    public static MessageListener ListenTcp(int port, IPAddress? address = null, int backlog = 128, MessageFrameLimits? limits = null)
+    public static MessageListener ListenTcp(int port, IPAddress? address = null, int backlog = 128, MessageLimits? limits = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
@@ -53,7 +54,7 @@ public sealed class MessageListener : IDisposable
     /// one, a symbolic link or any other kind of file is refused. The file is removed on dispose.
     /// </summary>
     /// <exception cref="IOException">Something listens at the path already, or the path is not a socket.</exception>
-    public static MessageListener ListenUnix(string path, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite, int backlog = 128, MessageFrameLimits? limits = null)
+    public static MessageListener ListenUnix(string path, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite, int backlog = 128, MessageLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         RemoveStaleSocketFile(path);
@@ -62,10 +63,7 @@ public sealed class MessageListener : IDisposable
         {
             socket.Bind(new UnixDomainSocketEndPoint(path));
             // bind() created the file with the umask's permissions; narrow them before accepting anyone.
-            if (Interop.Sys.Chmod(path, (uint)mode) != 0)
-            {
-                throw Posix.PosixError.Last("chmod", path);
-            }
+            FileDescriptor.SetPermissions(path, mode);
             socket.Listen(backlog);
         }
         catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AddressAlreadyInUse)
@@ -111,20 +109,7 @@ public sealed class MessageListener : IDisposable
         throw new IOException($"Another listener is accepting on '{path}'.");
     }
 
-    private static unsafe bool IsSocket(string path)
-    {
-        // FileSystemInfo has no file type; lstat's st_mode says it (S_IFMT bits, S_IFSOCK = 0xC000). st_mode
-        // follows st_nlink on x86-64 and precedes it on arm64.
-        const uint S_IFMT = 0xF000, S_IFSOCK = 0xC000;
-        byte* status = stackalloc byte[Interop.Sys.StatBufferSize];
-        if (Interop.Sys.LStat(path, status) != 0)
-        {
-            return false;
-        }
-        int modeOffset = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? 24 : 16;
-        uint mode = *(uint*)(status + modeOffset);
-        return (mode & S_IFMT) == S_IFSOCK;
-    }
+    private static bool IsSocket(string path) => FileDescriptor.PathStatus(path) is { IsSocket: true };
 
     /// <summary>Where the listener accepts: an <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>.</summary>
     public EndPoint LocalEndPoint => _socket.LocalEndPoint!;

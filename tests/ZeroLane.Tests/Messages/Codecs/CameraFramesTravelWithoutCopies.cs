@@ -43,11 +43,11 @@ public sealed class CameraFramesTravelWithoutCopies
         CameraFrame sent = NewFrame();
         using Message outgoing = MultipartCodec<CameraFrame>.Instance.ToMessage(sent);
 
-        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledFrameBuffer receiveBuffer);
+        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledMessageBuffer receiveBuffer);
         CameraFrame received = MultipartCodec<CameraFrame>.Instance.Decode(incoming);
 
         ReadOnlySpan<byte> frameBytes = receiveBuffer.GetSpan();
-        long header = MessageFrame.HeaderSize(2) - MessageFrame.PrefixSize;
+        long header = MessageEncoding.HeaderSize(2) - MessageEncoding.PrefixSize;
         Assert.Equal(header + CameraFrame.BodySize, SimulatedWire.OffsetWithin(received.Pixels.Span, frameBytes));
         Assert.Equal(header + CameraFrame.BodySize + _pixels.Length, SimulatedWire.OffsetWithin(received.Depth.Span, frameBytes));
         Assert.True(received.Pixels.Span.SequenceEqual(_pixels));

@@ -1,5 +1,6 @@
 using ZeroLane.Messages;
 using ZeroLane.Messages.Codecs;
+using ZeroLane.Protobuf;
 
 namespace ZeroLane.Tests.Messages.Codecs;
 

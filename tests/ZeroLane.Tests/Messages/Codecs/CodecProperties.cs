@@ -48,9 +48,9 @@ public sealed class CodecProperties
             ReadOnlyMemory<byte>[] parts = message.Parts.Select(part => (ReadOnlyMemory<byte>)part).ToArray();
             using Message outgoing = MultipartBytesCodec.Instance.ToMessage(new Multipart<ReadOnlyMemory<byte>>(message.Body, parts));
             byte[] wire = SimulatedWire.ToWire(outgoing);
-            Assert.Equal(MessageFrame.HeaderSize(parts.Length) + message.Body.Length + message.Parts.Sum(part => (long)part.Length), wire.Length);
+            Assert.Equal(MessageEncoding.HeaderSize(parts.Length) + message.Body.Length + message.Parts.Sum(part => (long)part.Length), wire.Length);
 
-            using Message incoming = SimulatedWire.Receive(wire, out PooledFrameBuffer receiveBuffer);
+            using Message incoming = SimulatedWire.Receive(wire, out PooledMessageBuffer receiveBuffer);
             Multipart<ReadOnlyMemory<byte>> received = MultipartBytesCodec.Instance.Decode(incoming);
 
             Assert.Equal(message.Body, received.Body.ToArray());

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using ZeroLane.Messages;
 using ZeroLane.Messages.Codecs;
+using ZeroLane.Protobuf;
 
 namespace ZeroLane.Tests.Messages.Codecs;
 
@@ -28,7 +29,7 @@ public sealed class ProtobufRoundTrips
         ReadOnlyMemory<byte>[] parts = [SimulatedWire.Pattern(1024 * 64 * 4, 1), SimulatedWire.Pattern(3, 2)];
 
         using Message outgoing = s_codec.ToMessage(new Multipart<Struct>(header, parts));
-        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledFrameBuffer receiveBuffer);
+        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledMessageBuffer receiveBuffer);
         Multipart<Struct> received = s_codec.Decode(incoming);
 
         Assert.Equal(header, received.Body);

@@ -17,13 +17,13 @@ public sealed class RawBytesRoundTrips
         using Message outgoing = BytesCodec.Instance.ToMessage(body);
         Assert.True(SimulatedWire.SameMemory(body, outgoing.Body));
 
-        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledFrameBuffer receiveBuffer);
+        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledMessageBuffer receiveBuffer);
         ReadOnlyMemory<byte> received = BytesCodec.Instance.Decode(incoming);
 
         Assert.True(received.Span.SequenceEqual(body));
         if (length > 0)
         {
-            Assert.Equal(MessageFrame.FixedHeaderSize, SimulatedWire.OffsetWithin(received.Span, receiveBuffer.GetSpan()));
+            Assert.Equal(MessageEncoding.FixedHeaderSize, SimulatedWire.OffsetWithin(received.Span, receiveBuffer.GetSpan()));
         }
     }
 
@@ -48,12 +48,12 @@ public sealed class RawBytesRoundTrips
             Assert.True(SimulatedWire.SameMemory(parts[i], outgoing.GetPart(i)), $"part {i} was copied on encode");
         }
 
-        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledFrameBuffer receiveBuffer);
+        using Message incoming = SimulatedWire.Transmit(outgoing, out PooledMessageBuffer receiveBuffer);
         Multipart<ReadOnlyMemory<byte>> received = MultipartBytesCodec.Instance.Decode(incoming);
 
         Assert.True(received.Body.Span.SequenceEqual(body));
         Assert.Equal(parts.Length, received.Parts.Length);
-        long expectedOffset = MessageFrame.HeaderSize(parts.Length) - MessageFrame.PrefixSize + body.Length;
+        long expectedOffset = MessageEncoding.HeaderSize(parts.Length) - MessageEncoding.PrefixSize + body.Length;
         for (int i = 0; i < parts.Length; i++)
         {
             ReadOnlyMemory<byte> part = received.Parts.Span[i];

@@ -16,18 +16,18 @@ public sealed class SendSideAllocations(ITestOutputHelper output)
     private readonly byte[] _body = new byte[64];
     private readonly byte[] _part0 = new byte[4096];
     private readonly byte[] _part1 = new byte[65536];
-    private readonly byte[] _header = new byte[MessageFrame.HeaderSize(8)];
+    private readonly byte[] _header = new byte[MessageEncoding.HeaderSize(8)];
 
     [Fact]
     public void WritingTheHeaderOfAMessageAllocatesNothing()
     {
         using Message message = Message.Create(_body, _part0, _part1);
-        MessageFrame.WriteHeader(message, _header);
+        MessageEncoding.WriteHeader(message, _header);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < Messages; i++)
         {
-            MessageFrame.WriteHeader(message, _header);
+            MessageEncoding.WriteHeader(message, _header);
         }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
@@ -61,17 +61,17 @@ public sealed class SendSideAllocations(ITestOutputHelper output)
         long bodyOnly = PerMessage(() =>
         {
             using Message message = BytesCodec.Instance.ToMessage(body);
-            MessageFrame.WriteHeader(message, _header);
+            MessageEncoding.WriteHeader(message, _header);
         });
         long twoParts = PerMessage(() =>
         {
             using Message message = MultipartBytesCodec.Instance.ToMessage(multipart);
-            MessageFrame.WriteHeader(message, _header);
+            MessageEncoding.WriteHeader(message, _header);
         });
         long unmanaged = PerMessage(() =>
         {
             using Message message = UnmanagedCodec<long>.Instance.ToMessage(42L);
-            MessageFrame.WriteHeader(message, _header);
+            MessageEncoding.WriteHeader(message, _header);
         });
 
         output.WriteLine($"bytes allocated per message (encode + build + header + dispose): raw body {bodyOnly}, raw body + 2 parts {twoParts}, unmanaged long {unmanaged}");

@@ -13,8 +13,8 @@ internal static class SimulatedWire
     /// <summary>The bytes a sender puts on the wire for <paramref name="message"/>: prefix, header, body, parts.</summary>
     internal static byte[] ToWire(Message message)
     {
-        var wire = new byte[MessageFrame.TotalLength(message)];
-        int offset = MessageFrame.WriteHeader(message, wire);
+        var wire = new byte[MessageEncoding.TotalLength(message)];
+        int offset = MessageEncoding.WriteHeader(message, wire);
         var segments = new ReadOnlyMemory<byte>[message.PartCount + 1];
         int count = message.CopySegmentsTo(segments);
         for (int i = 0; i < count; i++)
@@ -27,15 +27,15 @@ internal static class SimulatedWire
     }
 
     /// <summary>Receives one frame from <paramref name="wire"/> into a new pooled buffer, returned with the message.</summary>
-    internal static Message Receive(ReadOnlySpan<byte> wire, out PooledFrameBuffer receiveBuffer, MessageFrameLimits? limits = null)
+    internal static Message Receive(ReadOnlySpan<byte> wire, out PooledMessageBuffer receiveBuffer, MessageLimits? limits = null)
     {
-        limits ??= MessageFrameLimits.Default;
-        long length = MessageFrame.ReadPrefix(wire[..MessageFrame.PrefixSize], limits);
-        var buffer = new PooledFrameBuffer((int)length);
+        limits ??= MessageLimits.Default;
+        long length = MessageEncoding.ReadPrefix(wire[..MessageEncoding.PrefixSize], limits);
+        var buffer = new PooledMessageBuffer((int)length);
         try
         {
-            wire.Slice(MessageFrame.PrefixSize, (int)length).CopyTo(buffer.GetSpan());
-            Message message = MessageFrame.Decode(buffer.Memory, limits, buffer);
+            wire.Slice(MessageEncoding.PrefixSize, (int)length).CopyTo(buffer.GetSpan());
+            Message message = MessageEncoding.Decode(buffer.Memory, limits, buffer);
             receiveBuffer = buffer;
             return message;
         }
@@ -47,7 +47,7 @@ internal static class SimulatedWire
     }
 
     /// <summary>Sends <paramref name="message"/> across the simulated wire.</summary>
-    internal static Message Transmit(Message message, out PooledFrameBuffer receiveBuffer) =>
+    internal static Message Transmit(Message message, out PooledMessageBuffer receiveBuffer) =>
         Receive(ToWire(message), out receiveBuffer);
 
     /// <summary>Sends <paramref name="message"/> across the simulated wire.</summary>

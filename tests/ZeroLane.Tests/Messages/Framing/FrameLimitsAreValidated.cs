@@ -10,13 +10,13 @@ public sealed class FrameLimitsAreValidated
     [InlineData(int.MaxValue + 1L)]
     public void AMaximumFrameLengthOutsideTheHeaderToTwoGibibytesIsRefused(long maxFrameLength)
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new MessageFrameLimits { MaxFrameLength = maxFrameLength });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MessageLimits { MaxMessageLength = maxFrameLength });
     }
 
     [Fact]
     public void ANegativeMaximumPartCountIsRefused()
     {
         // Fails today: MaxParts has no check, and Decode compares partCount > (uint)MaxParts, so -1 means "no limit".
-        Assert.Throws<ArgumentOutOfRangeException>(() => new MessageFrameLimits { MaxParts = -1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MessageLimits { MaxParts = -1 });
     }
 }

@@ -2,19 +2,19 @@ using ZeroLane.Messages;
 
 namespace ZeroLane.Tests.Messages.Framing;
 
-/// <summary>Counts and lengths that lie about the frame are a MessageFrameException whose message says which one lied.</summary>
+/// <summary>Counts and lengths that lie about the frame are a MessageFormatException whose message says which one lied.</summary>
 public sealed class LyingLengthsAreRejected
 {
-    private static MessageFrameException DecodeFails(byte[] frame, MessageFrameLimits? limits = null)
+    private static MessageFormatException DecodeFails(byte[] frame, MessageLimits? limits = null)
     {
-        Exception? error = Record.Exception(() => MessageFrame.Decode(frame, limits ?? MessageFrameLimits.Default).Dispose());
-        return Assert.IsType<MessageFrameException>(error);
+        Exception? error = Record.Exception(() => MessageEncoding.Decode(frame, limits ?? MessageLimits.Default).Dispose());
+        return Assert.IsType<MessageFormatException>(error);
     }
 
     [Fact]
     public void AnHonestFrameDecodes()
     {
-        using Message message = MessageFrame.Decode(HandMadeFrame.Honest(5, 3, 0, 7), MessageFrameLimits.Default);
+        using Message message = MessageEncoding.Decode(HandMadeFrame.Honest(5, 3, 0, 7), MessageLimits.Default);
 
         Assert.Equal(5, message.Body.Length);
         Assert.Equal([3, 0, 7], Enumerable.Range(0, 3).Select(i => message.GetPart(i).Length));
@@ -23,7 +23,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void ABodyLongerThanTheFrameIsRefused()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(1, 0, bodyLength: 16, [5], payloadBytes: 15));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(1, 0, bodyLength: 16, [5], payloadBytes: 15));
 
         Assert.Contains("body claims 16 bytes but only 15", error.Message);
     }
@@ -31,7 +31,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void ABodyLengthOfUlongMaxIsRefused()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(0, 0, bodyLength: ulong.MaxValue, [], payloadBytes: 8));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(0, 0, bodyLength: ulong.MaxValue, [], payloadBytes: 8));
 
         Assert.Contains("body claims", error.Message);
     }
@@ -39,7 +39,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void ABodyShorterThanDeclaredLeavesBytesOverAndIsRefused()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(1, 0, bodyLength: 4, [5], payloadBytes: 10));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(1, 0, bodyLength: 4, [5], payloadBytes: 10));
 
         Assert.Contains("do not add up", error.Message);
     }
@@ -47,7 +47,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void APartLongerThanWhatRemainsIsRefused()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(2, 0, bodyLength: 4, [5, 6], payloadBytes: 14));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(2, 0, bodyLength: 4, [5, 6], payloadBytes: 14));
 
         Assert.Contains("Part 1", error.Message);
     }
@@ -55,7 +55,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void PartsShorterThanTheFrameAreRefused()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(2, 0, bodyLength: 4, [5, 5], payloadBytes: 20));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(2, 0, bodyLength: 4, [5, 5], payloadBytes: 20));
 
         Assert.Contains("6 bytes beyond", error.Message);
     }
@@ -65,7 +65,7 @@ public sealed class LyingLengthsAreRejected
     {
         // 2^63 + (2^63 + 10) wraps to 10, the real payload: a decoder that summed before checking would accept it.
         ulong half = 1UL << 63;
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(2, 0, bodyLength: 0, [half, half + 10], payloadBytes: 10));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(2, 0, bodyLength: 0, [half, half + 10], payloadBytes: 10));
 
         Assert.Contains("Part 0", error.Message);
     }
@@ -73,7 +73,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void BodyAndPartLengthsWhoseSumOverflowsAreRefused()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(1, 0, bodyLength: ulong.MaxValue, [11], payloadBytes: 10));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(1, 0, bodyLength: ulong.MaxValue, [11], payloadBytes: 10));
 
         Assert.Contains("body claims", error.Message);
     }
@@ -81,7 +81,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void APartCountTheFrameCannotHoldIsRefused()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(1000, 0, bodyLength: 0, [0, 0], payloadBytes: 0));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(1000, 0, bodyLength: 0, [0, 0], payloadBytes: 0));
 
         Assert.Contains("cannot hold the lengths of its 1000 parts", error.Message);
     }
@@ -91,7 +91,7 @@ public sealed class LyingLengthsAreRejected
     [InlineData(uint.MaxValue)]
     public void APartCountAboveTheMaximumIsRefused(uint partCount)
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(partCount, 0, bodyLength: 0, [], payloadBytes: 0));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(partCount, 0, bodyLength: 0, [], payloadBytes: 0));
 
         Assert.Contains($"{partCount} parts, more than the maximum of 1024", error.Message);
     }
@@ -99,7 +99,7 @@ public sealed class LyingLengthsAreRejected
     [Fact]
     public void APartCountAboveAConfiguredMaximumIsRefusedEvenIfTheFrameHoldsIt()
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Honest(0, 1, 1, 1), new MessageFrameLimits { MaxParts = 2 });
+        MessageFormatException error = DecodeFails(HandMadeFrame.Honest(0, 1, 1, 1), new MessageLimits { MaxParts = 2 });
 
         Assert.Contains("maximum of 2", error.Message);
     }
@@ -109,7 +109,7 @@ public sealed class LyingLengthsAreRejected
     [InlineData(0x8000_0000u)]
     public void NonzeroFlagsAreRefused(uint flags)
     {
-        MessageFrameException error = DecodeFails(HandMadeFrame.Build(0, flags, bodyLength: 0, [], payloadBytes: 0));
+        MessageFormatException error = DecodeFails(HandMadeFrame.Build(0, flags, bodyLength: 0, [], payloadBytes: 0));
 
         Assert.Contains("flags", error.Message);
     }
@@ -119,7 +119,7 @@ public sealed class LyingLengthsAreRejected
     [InlineData(15UL)]
     public void APrefixShorterThanTheFixedHeaderIsRefused(ulong announced)
     {
-        var error = Assert.Throws<MessageFrameException>(() => MessageFrame.ReadPrefix(HandMadeFrame.Prefix(announced), MessageFrameLimits.Default));
+        var error = Assert.Throws<MessageFormatException>(() => MessageEncoding.ReadPrefix(HandMadeFrame.Prefix(announced), MessageLimits.Default));
 
         Assert.Contains("fewer than the 16-byte header", error.Message);
     }
@@ -130,16 +130,16 @@ public sealed class LyingLengthsAreRejected
     [InlineData(1UL << 63)]
     public void APrefixAboveTheMaximumFrameLengthIsRefused(ulong announced)
     {
-        var error = Assert.Throws<MessageFrameException>(() => MessageFrame.ReadPrefix(HandMadeFrame.Prefix(announced), MessageFrameLimits.Default));
+        var error = Assert.Throws<MessageFormatException>(() => MessageEncoding.ReadPrefix(HandMadeFrame.Prefix(announced), MessageLimits.Default));
 
-        Assert.Contains("MaxFrameLength", error.Message);
+        Assert.Contains("MaxMessageLength", error.Message);
     }
 
     [Fact]
     public void APrefixAtExactlyTheMaximumIsAccepted()
     {
-        var limits = new MessageFrameLimits { MaxFrameLength = 4096 };
+        var limits = new MessageLimits { MaxMessageLength = 4096 };
 
-        Assert.Equal(4096, MessageFrame.ReadPrefix(HandMadeFrame.Prefix(4096), limits));
+        Assert.Equal(4096, MessageEncoding.ReadPrefix(HandMadeFrame.Prefix(4096), limits));
     }
 }

@@ -12,11 +12,11 @@ public sealed class MaximumFrameLengthIsEnforcedWithoutAllocating
     public void ReadingAnAcceptedPrefixAllocatesNothing()
     {
         byte[] prefix = HandMadeFrame.Prefix(200UL << 20);
-        MessageFrameLimits limits = MessageFrameLimits.Default;
-        MessageFrame.ReadPrefix(prefix, limits);
+        MessageLimits limits = MessageLimits.Default;
+        MessageEncoding.ReadPrefix(prefix, limits);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        long length = MessageFrame.ReadPrefix(prefix, limits);
+        long length = MessageEncoding.ReadPrefix(prefix, limits);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(200L << 20, length);
@@ -30,15 +30,15 @@ public sealed class MaximumFrameLengthIsEnforcedWithoutAllocating
     public void RefusingAHugeAnnouncedLengthAllocatesOnlyTheException(ulong announced)
     {
         byte[] prefix = HandMadeFrame.Prefix(announced);
-        MessageFrameLimits limits = MessageFrameLimits.Default;
-        Assert.Throws<MessageFrameException>(() => MessageFrame.ReadPrefix(prefix, limits));
+        MessageLimits limits = MessageLimits.Default;
+        Assert.Throws<MessageFormatException>(() => MessageEncoding.ReadPrefix(prefix, limits));
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         try
         {
-            MessageFrame.ReadPrefix(prefix, limits);
+            MessageEncoding.ReadPrefix(prefix, limits);
         }
-        catch (MessageFrameException)
+        catch (MessageFormatException)
         {
         }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

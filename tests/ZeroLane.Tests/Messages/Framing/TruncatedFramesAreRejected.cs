@@ -4,7 +4,7 @@ using ZeroLane.Tests.Messages.Codecs;
 namespace ZeroLane.Tests.Messages.Framing;
 
 /// <summary>
-/// A valid multi-part frame cut short at any offset is a MessageFrameException: never another exception and
+/// A valid multi-part frame cut short at any offset is a MessageFormatException: never another exception and
 /// never a read past the bytes given (each cut is copied into an array of exactly its length, so any read
 /// beyond it would surface as an IndexOutOfRange or ArgumentOutOfRange exception instead).
 /// </summary>
@@ -35,15 +35,15 @@ public sealed class TruncatedFramesAreRejected
     public void EveryTruncationOfTheBytesAfterThePrefixFailsToDecodeWithAFrameError()
     {
         byte[] wire = ValidWire();
-        int frameLength = wire.Length - MessageFrame.PrefixSize;
+        int frameLength = wire.Length - MessageEncoding.PrefixSize;
 
         for (int cut = 0; cut < frameLength; cut++)
         {
-            byte[] truncated = wire.AsSpan(MessageFrame.PrefixSize, cut).ToArray();
+            byte[] truncated = wire.AsSpan(MessageEncoding.PrefixSize, cut).ToArray();
 
-            Exception? error = Record.Exception(() => MessageFrame.Decode(truncated, MessageFrameLimits.Default).Dispose());
+            Exception? error = Record.Exception(() => MessageEncoding.Decode(truncated, MessageLimits.Default).Dispose());
 
-            Assert.True(error is MessageFrameException, $"A frame cut to {cut} of {frameLength} bytes gave {error?.GetType().Name ?? "no exception"}: {error?.Message}");
+            Assert.True(error is MessageFormatException, $"A frame cut to {cut} of {frameLength} bytes gave {error?.GetType().Name ?? "no exception"}: {error?.Message}");
         }
     }
 
@@ -53,13 +53,13 @@ public sealed class TruncatedFramesAreRejected
         // The receiver reads the prefix, then trusts nothing: a frame shorter than announced must not decode.
         byte[] wire = ValidWire();
 
-        for (int cut = MessageFrame.PrefixSize; cut < wire.Length; cut++)
+        for (int cut = MessageEncoding.PrefixSize; cut < wire.Length; cut++)
         {
             byte[] truncated = wire.AsSpan(0, cut).ToArray();
 
             Exception? error = Record.Exception(() => SimulatedWireReceiveTruncated(truncated));
 
-            Assert.True(error is MessageFrameException, $"A wire cut to {cut} of {wire.Length} bytes gave {error?.GetType().Name ?? "no exception"}: {error?.Message}");
+            Assert.True(error is MessageFormatException, $"A wire cut to {cut} of {wire.Length} bytes gave {error?.GetType().Name ?? "no exception"}: {error?.Message}");
         }
     }
 
@@ -69,22 +69,22 @@ public sealed class TruncatedFramesAreRejected
         // Fails today: ReadPrefix reads 8 bytes with BinaryPrimitives and lets its ArgumentOutOfRangeException through.
         byte[] wire = ValidWire();
 
-        for (int cut = 0; cut < MessageFrame.PrefixSize; cut++)
+        for (int cut = 0; cut < MessageEncoding.PrefixSize; cut++)
         {
             byte[] truncated = wire.AsSpan(0, cut).ToArray();
 
-            Exception? error = Record.Exception(() => MessageFrame.ReadPrefix(truncated, MessageFrameLimits.Default));
+            Exception? error = Record.Exception(() => MessageEncoding.ReadPrefix(truncated, MessageLimits.Default));
 
-            Assert.True(error is MessageFrameException, $"A prefix cut to {cut} of {MessageFrame.PrefixSize} bytes gave {error?.GetType().Name ?? "no exception"}: {error?.Message}");
+            Assert.True(error is MessageFormatException, $"A prefix cut to {cut} of {MessageEncoding.PrefixSize} bytes gave {error?.GetType().Name ?? "no exception"}: {error?.Message}");
         }
     }
 
     private static void SimulatedWireReceiveTruncated(byte[] truncated)
     {
-        long announced = MessageFrame.ReadPrefix(truncated, MessageFrameLimits.Default);
+        long announced = MessageEncoding.ReadPrefix(truncated, MessageLimits.Default);
         // A stream reader would wait for `announced` bytes and then see end-of-stream; here the frame is what arrived.
-        int available = truncated.Length - MessageFrame.PrefixSize;
+        int available = truncated.Length - MessageEncoding.PrefixSize;
         Assert.True(available < announced);
-        MessageFrame.Decode(truncated.AsMemory(MessageFrame.PrefixSize), MessageFrameLimits.Default).Dispose();
+        MessageEncoding.Decode(truncated.AsMemory(MessageEncoding.PrefixSize), MessageLimits.Default).Dispose();
     }
 }

@@ -5,7 +5,7 @@ using ZeroLane.Tests.Infrastructure;
 namespace ZeroLane.Tests.Messages.Ring;
 
 /// <summary>
-/// <see cref="RingMessageExtensions.BeginMessage"/> hands out the body and parts as spans of the loaned frame:
+/// <see cref="FrameMessages.BeginMessage"/> hands out the body and parts as spans of the loaned frame:
 /// what is filled in place is the message, with nothing copied; an abandoned loan publishes nothing.
 /// </summary>
 public sealed class MessageLoansProducePartsInTheRing : BufferTest
@@ -14,7 +14,7 @@ public sealed class MessageLoansProducePartsInTheRing : BufferTest
     public void PartsFilledInTheLoanArriveAsAMessage()
     {
         string name = NewName("msg-loan");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         int[] lengths = [1000, 0, 2000];
 
@@ -27,19 +27,19 @@ public sealed class MessageLoansProducePartsInTheRing : BufferTest
                 Assert.Equal(lengths[i], loan.GetPart(i).Length);
                 Patterns.Fill(loan.GetPart(i), PatternedMessages.PartSeed(4, i));
             }
-            loan.Commit();
+            loan.Commit(lengths[^1]);
         }
         using Message received = reader.ReadMessage(Safety.Timeout);
 
         PatternedMessages.AssertMatches(received, 4, 16, lengths);
-        Assert.Equal(MessageFrame.HeaderSize(3) + 3016, writer.BytesWritten);
+        Assert.Equal(MessageEncoding.HeaderSize(3) + 3016, writer.BytesWritten);
     }
 
     [Fact]
     public void TheLoanedPartsAreTheFrameItself()
     {
         string name = NewName("msg-loan-place");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
 
         using (MessageLoan loan = writer.BeginMessage(4, [8, 8], Safety.Timeout))
@@ -47,13 +47,13 @@ public sealed class MessageLoansProducePartsInTheRing : BufferTest
             loan.Body.Fill(1);
             loan.GetPart(0).Fill(2);
             loan.GetPart(1).Fill(3);
-            loan.Commit();
+            loan.Commit(8);
         }
         using Frame frame = reader.Read(Safety.Timeout);
 
         // Header, then body, then the parts, back to back in the one frame.
-        Assert.Equal(MessageFrame.HeaderSize(2) + 20, frame.Length);
-        byte[] content = frame.Span[MessageFrame.HeaderSize(2)..].ToArray();
+        Assert.Equal(MessageEncoding.HeaderSize(2) + 20, frame.Length);
+        byte[] content = frame.Span[MessageEncoding.HeaderSize(2)..].ToArray();
         Assert.Equal([1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3], content);
     }
 
@@ -61,7 +61,7 @@ public sealed class MessageLoansProducePartsInTheRing : BufferTest
     public void AnAbandonedLoanPublishesNothingAndTheNextOneGoesThrough()
     {
         string name = NewName("msg-loan-abandon");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
 
         using (MessageLoan loan = writer.BeginMessage(8, [100], Safety.Timeout))
@@ -72,7 +72,7 @@ public sealed class MessageLoansProducePartsInTheRing : BufferTest
 
         MessageLoan second = writer.BeginMessage(0, [3], Safety.Timeout);
         second.GetPart(0).Fill(7);
-        second.Commit();
+        second.Commit(3);
         Assert.Throws<ObjectDisposedException>(() => second.GetPart(0).Length);
         using Message received = reader.ReadMessage(Safety.Timeout);
         Assert.Equal([7, 7, 7], received.GetPart(0).ToArray());

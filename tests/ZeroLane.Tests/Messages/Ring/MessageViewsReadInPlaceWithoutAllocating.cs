@@ -6,7 +6,7 @@ using ZeroLane.Tests.Infrastructure;
 namespace ZeroLane.Tests.Messages.Ring;
 
 /// <summary>
-/// <see cref="RingMessageExtensions.TryReadMessageView"/> reads a message in place in its ring frame: the same body and
+/// <see cref="FrameMessages.TryReadMessageView"/> reads a message in place in its ring frame: the same body and
 /// parts as <see cref="Message"/>, validated the same way, nothing allocated per message, and nothing readable after
 /// the view is disposed.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class MessageViewsReadInPlaceWithoutAllocating : BufferTest
     public void TheViewHoldsTheBodyAndEveryPartInPlace(int bodyLength, int[] partLengths)
     {
         string name = NewName("view");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         using Message sent = PatternedMessages.Create(9, bodyLength, partLengths);
         writer.WriteMessage(sent, Safety.Timeout);
@@ -50,7 +50,7 @@ public sealed class MessageViewsReadInPlaceWithoutAllocating : BufferTest
     public void NothingIsReadableAfterTheViewIsDisposed()
     {
         string name = NewName("view-disposed");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         writer.WriteMessage(PatternedMessages.Create(1, 8, 8), Safety.Timeout);
         Assert.Equal(ReadStatus.Success, reader.TryReadMessageView(out MessageView view, Safety.Timeout));
@@ -66,17 +66,17 @@ public sealed class MessageViewsReadInPlaceWithoutAllocating : BufferTest
     public void AFrameThatIsNotAMessageIsRejectedAndReleased()
     {
         string name = NewName("view-lie");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         using Message message = PatternedMessages.Create(1, 10, 20, 30);
-        byte[] frame = new byte[MessageFrame.TotalLength(message)];
-        MessageFrame.WriteHeader(message, frame);
+        byte[] frame = new byte[MessageEncoding.TotalLength(message)];
+        MessageEncoding.WriteHeader(message, frame);
         BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(24), 21); // part 0 claims a byte more than it has
         writer.Write(frame, Safety.Timeout);
         writer.Write(new byte[5], Safety.Timeout); // too short for a prefix
 
-        Assert.Throws<MessageFrameException>(() => reader.TryReadMessageView(out _, Safety.Timeout));
-        Assert.Throws<MessageFrameException>(() => reader.TryReadMessageView(out _, Safety.Timeout));
+        Assert.Throws<MessageFormatException>(() => reader.TryReadMessageView(out _, Safety.Timeout));
+        Assert.Throws<MessageFormatException>(() => reader.TryReadMessageView(out _, Safety.Timeout));
 
         Assert.Equal(0, reader.FramesHeld);
         writer.WriteMessage(PatternedMessages.Create(2, 4, 8), Safety.Timeout);
@@ -93,7 +93,7 @@ public sealed class MessageViewsReadInPlaceWithoutAllocating : BufferTest
     public void ReadingAndReleasingAllocatesNothingPerMessage(int partLength)
     {
         string name = NewName("view-alloc");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         // One message, written again and again: only the receive side is measured here (the send side has its own test).
         using Message message = PatternedMessages.Create(3, 16, partLength, partLength / 2, 8);

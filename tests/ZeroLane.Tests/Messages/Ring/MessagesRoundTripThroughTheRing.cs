@@ -14,7 +14,7 @@ public sealed class MessagesRoundTripThroughTheRing : BufferTest
     public void AMessageOfAnyNumberOfPartsComesBackWithTheSameBodyAndParts(int partCount)
     {
         string name = NewName("msg-parts");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         int[] lengths = Enumerable.Range(0, partCount).Select(i => 100 * i + 17).ToArray();
         using Message sent = PatternedMessages.Create(seed: 7, bodyLength: 33, lengths);
@@ -29,7 +29,7 @@ public sealed class MessagesRoundTripThroughTheRing : BufferTest
     public void EmptyBodiesAndEmptyPartsKeepTheirPlaces()
     {
         string name = NewName("msg-empty");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         int[] lengths = [0, 5, 0, 0, 9, 0];
 
@@ -51,11 +51,11 @@ public sealed class MessagesRoundTripThroughTheRing : BufferTest
     public void TheRingFrameHoldsExactlyTheBytesTheMessageHasOnASocket()
     {
         string name = NewName("msg-bytes");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         using Message sent = PatternedMessages.Create(3, 10, 20, 0, 30);
-        byte[] expected = new byte[MessageFrame.TotalLength(sent)];
-        int offset = MessageFrame.WriteHeader(sent, expected);
+        byte[] expected = new byte[MessageEncoding.TotalLength(sent)];
+        int offset = MessageEncoding.WriteHeader(sent, expected);
         foreach (ReadOnlyMemory<byte> segment in new[] { sent.Body }.Concat(sent.Parts.ToArray()))
         {
             segment.Span.CopyTo(expected.AsSpan(offset));
@@ -72,7 +72,7 @@ public sealed class MessagesRoundTripThroughTheRing : BufferTest
     public void EightPartsOfOneMebibyteEachArriveIntact()
     {
         string name = NewName("msg-big");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 16 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 16 << 20 });
         using var writer = new RingWriter(name);
         int[] lengths = Enumerable.Repeat(1 << 20, 8).ToArray();
 
@@ -88,7 +88,7 @@ public sealed class MessagesRoundTripThroughTheRing : BufferTest
     {
         string name = NewName("msg-wrap");
         const int count = 3_000;
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
         static int[] LengthsOf(int i) => Enumerable.Range(0, i % 5).Select(p => (i * 37 + p * 1_001) % 6_000).ToArray();
         static int BodyOf(int i) => (i * 13) % 300;
@@ -116,7 +116,7 @@ public sealed class MessagesRoundTripThroughTheRing : BufferTest
     {
         string name = NewName("msg-async");
         const int count = 500;
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 32 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 32 * 1024 });
         using var writer = new RingWriter(name);
 
         Task producer = Task.Run(async () =>
@@ -139,7 +139,7 @@ public sealed class MessagesRoundTripThroughTheRing : BufferTest
     public void TryMethodsReturnTimeoutsInsteadOfThrowing()
     {
         string name = NewName("msg-try");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 4096 });
         using var writer = new RingWriter(name);
 
         Assert.Equal(ReadStatus.TimedOut, reader.TryReadMessage(out Message? none, Safety.Short));

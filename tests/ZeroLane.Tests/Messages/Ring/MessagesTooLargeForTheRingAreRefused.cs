@@ -11,13 +11,13 @@ public sealed class MessagesTooLargeForTheRingAreRefused : BufferTest
     public void WritingAMessageLargerThanTheLargestFrameFailsAtOnceNamingBothSizes()
     {
         string name = NewName("msg-large");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
         using Message message = PatternedMessages.Create(1, 10, 40_000, 40_000);
 
         var failure = Assert.Throws<FrameTooLargeException>(() => writer.TryWriteMessage(message, Timeout.InfiniteTimeSpan));
 
-        Assert.Contains(MessageFrame.TotalLength(message).ToString(), failure.Message);
+        Assert.Contains(MessageEncoding.TotalLength(message).ToString(), failure.Message);
         Assert.Contains(writer.MaxFrameLength.ToString(), failure.Message);
         Assert.Equal(0, writer.FramesWritten);
         // Nothing is left open: a message that fits goes through.
@@ -30,7 +30,7 @@ public sealed class MessagesTooLargeForTheRingAreRefused : BufferTest
     public void BeginningAMessageLargerThanTheLargestFrameFailsAtOnce()
     {
         string name = NewName("msg-large-loan");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 64 * 1024 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 64 * 1024 });
         using var writer = new RingWriter(name);
 
         Assert.Throws<FrameTooLargeException>(() => writer.BeginMessage(10, [70_000], Timeout.InfiniteTimeSpan));

@@ -15,7 +15,7 @@ public sealed class ReceivedMessagesAreSlicesOfTheRingFrame : BufferTest
     public unsafe void TheBodyAndPartsPointIntoTheMappedFrame()
     {
         string name = NewName("msg-inplace");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         writer.WriteMessage(PatternedMessages.Create(5, 16, 1000, 2000), Safety.Timeout);
 
@@ -25,11 +25,11 @@ public sealed class ReceivedMessagesAreSlicesOfTheRingFrame : BufferTest
         {
             frameAddress = (nint)pointer;
         }
-        using Message message = RingMessageExtensions.DecodeFrame(frame, MessageFrameLimits.Default);
+        using Message message = FrameMessages.DecodeFrame(frame, MessageLimits.Default);
         using MemoryHandle body = message.Body.Pin();
         using MemoryHandle part1 = message.GetPart(1).Pin();
 
-        int bodyOffset = MessageFrame.HeaderSize(2);
+        int bodyOffset = MessageEncoding.HeaderSize(2);
         Assert.Equal(frameAddress + bodyOffset, (nint)body.Pointer);
         Assert.Equal(frameAddress + bodyOffset + 16 + 1000, (nint)part1.Pointer);
         PatternedMessages.AssertMatches(message, 5, 16, 1000, 2000);
@@ -39,7 +39,7 @@ public sealed class ReceivedMessagesAreSlicesOfTheRingFrame : BufferTest
     public void DisposingTheMessageReleasesTheFrameAndInvalidatesItsMemory()
     {
         string name = NewName("msg-dispose");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 4096 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 4096 });
         using var writer = new RingWriter(name);
         using Message sent = PatternedMessages.Create(1, 8, 3000);
         writer.WriteMessage(sent, Safety.Timeout);
@@ -68,7 +68,7 @@ public sealed class ReceivedMessagesAreSlicesOfTheRingFrame : BufferTest
     public void MessagesMayBeHeldAndDisposedInAnyOrder()
     {
         string name = NewName("msg-hold");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         for (int i = 0; i < 4; i++)
         {

@@ -15,9 +15,9 @@ public sealed class RingFramesForwardAsMessageParts : BufferTest
     {
         string source = NewName("msg-src");
         string destination = NewName("msg-dst");
-        using var sourceReader = new RingReader(source, new BufferOptions { PayloadSize = 1 << 20 });
+        using var sourceReader = new RingReader(source, new ReaderOptions { PayloadSize = 1 << 20 });
         using var sourceWriter = new RingWriter(source);
-        using var destinationReader = new RingReader(destination, new BufferOptions { PayloadSize = 1 << 20 });
+        using var destinationReader = new RingReader(destination, new ReaderOptions { PayloadSize = 1 << 20 });
         using var destinationWriter = new RingWriter(destination);
         sourceWriter.Write(Patterns.Create(5000, PatternedMessages.PartSeed(3, 0)), Safety.Timeout);
         Frame frame = sourceReader.Read(Safety.Timeout);

@@ -7,7 +7,7 @@ namespace ZeroLane.Tests.Messages.Ring;
 
 /// <summary>
 /// A ring frame whose content is not exactly one message (a prefix that lies about the frame's length, lengths
-/// that do not add up, too short for a prefix) is a <see cref="MessageFrameException"/>, and its frame is
+/// that do not add up, too short for a prefix) is a <see cref="MessageFormatException"/>, and its frame is
 /// released so the stream can go on.
 /// </summary>
 public sealed class RingFramesThatAreNotMessagesAreRejected : BufferTest
@@ -19,14 +19,14 @@ public sealed class RingFramesThatAreNotMessagesAreRejected : BufferTest
     public void APrefixThatDoesNotMatchTheFrameLengthIsAMessageFrameException(long error)
     {
         string name = NewName("msg-lie");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         byte[] frame = FrameOf(PatternedMessages.Create(1, 10, 20, 30));
         ulong truth = BinaryPrimitives.ReadUInt64BigEndian(frame);
         BinaryPrimitives.WriteUInt64BigEndian(frame, (ulong)((long)truth + error));
         writer.Write(frame, Safety.Timeout);
 
-        Assert.Throws<MessageFrameException>(() => reader.ReadMessage(Safety.Timeout));
+        Assert.Throws<MessageFormatException>(() => reader.ReadMessage(Safety.Timeout));
 
         AssertTheStreamGoesOn(reader, writer);
     }
@@ -35,14 +35,14 @@ public sealed class RingFramesThatAreNotMessagesAreRejected : BufferTest
     public void PartLengthsThatDoNotAddUpToTheFrameAreAMessageFrameException()
     {
         string name = NewName("msg-parts-lie");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         byte[] frame = FrameOf(PatternedMessages.Create(1, 10, 20, 30));
         // Part 0 claims one byte more, part 1 stays: the lengths overrun the frame.
         BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(24), 21);
         writer.Write(frame, Safety.Timeout);
 
-        Assert.Throws<MessageFrameException>(() => reader.TryReadMessage(out _, Safety.Timeout));
+        Assert.Throws<MessageFormatException>(() => reader.TryReadMessage(out _, Safety.Timeout));
 
         AssertTheStreamGoesOn(reader, writer);
     }
@@ -51,11 +51,11 @@ public sealed class RingFramesThatAreNotMessagesAreRejected : BufferTest
     public void AFrameTooShortForAPrefixIsAMessageFrameException()
     {
         string name = NewName("msg-short");
-        using var reader = new RingReader(name, new BufferOptions { PayloadSize = 1 << 20 });
+        using var reader = new RingReader(name, new ReaderOptions { PayloadSize = 1 << 20 });
         using var writer = new RingWriter(name);
         writer.Write(new byte[5], Safety.Timeout);
 
-        Assert.Throws<MessageFrameException>(() => reader.ReadMessage(Safety.Timeout));
+        Assert.Throws<MessageFormatException>(() => reader.ReadMessage(Safety.Timeout));
 
         AssertTheStreamGoesOn(reader, writer);
     }
@@ -70,8 +70,8 @@ public sealed class RingFramesThatAreNotMessagesAreRejected : BufferTest
 
     private static byte[] FrameOf(Message message)
     {
-        byte[] frame = new byte[MessageFrame.TotalLength(message)];
-        int offset = MessageFrame.WriteHeader(message, frame);
+        byte[] frame = new byte[MessageEncoding.TotalLength(message)];
+        int offset = MessageEncoding.WriteHeader(message, frame);
         message.Body.Span.CopyTo(frame.AsSpan(offset));
         offset += message.Body.Length;
         foreach (ReadOnlyMemory<byte> part in message.Parts)

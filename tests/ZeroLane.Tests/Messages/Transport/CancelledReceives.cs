@@ -62,7 +62,7 @@ public sealed class CancelledReceives
             Message? received;
             try
             {
-                received = await server.TryReceiveAsync(cancel.Token);
+                received = (await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, cancel.Token)).Message;
             }
             catch (OperationCanceledException) when (!hang.IsCancellationRequested)
             {
@@ -76,10 +76,10 @@ public sealed class CancelledReceives
             }
             expected++;
         }
-        Assert.Null(await server.TryReceiveAsync(hang));
+        Assert.Equal(ReceiveStatus.EndOfStream, (await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, hang)).Status);
         await writer;
         Assert.True(cancellations > 0);
-        Assert.Equal(count, server.Reader.FramesReceived);
+        Assert.Equal(count, server.Receiver.MessagesReceived);
     }
 
     [Fact]
@@ -90,7 +90,10 @@ public sealed class CancelledReceives
         using (client)
         using (server)
         {
-            await Assert.ThrowsAsync<TimeoutException>(async () => await server.TryReceiveAsync(TimeSpan.FromMilliseconds(20)));
+            ReceiveResult timedOut = await server.TryReceiveAsync(TimeSpan.FromMilliseconds(20));
+            Assert.Equal(ReceiveStatus.TimedOut, timedOut.Status);
+            Assert.Null(timedOut.Message);
+            await Assert.ThrowsAsync<TimeoutException>(async () => await server.ReceiveAsync(TimeSpan.FromMilliseconds(20)));
             using Message sent = TestMessages.Numbered(5, 2, 3);
             await client.SendAsync(sent, HangGuard.Token);
             using Message received = await server.ReceiveAsync(TimeSpan.FromSeconds(30));

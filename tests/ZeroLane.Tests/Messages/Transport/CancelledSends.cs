@@ -22,13 +22,13 @@ public sealed class CancelledSends
             cancel.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await send);
 
-            Assert.True(client.Writer.IsFaulted);
+            Assert.True(client.Sender.IsFaulted);
             using Message next = TestMessages.Numbered(2);
             var faulted = await Assert.ThrowsAsync<MessageConnectionFaultedException>(async () => await client.SendAsync(next, HangGuard.Token));
             Assert.IsAssignableFrom<OperationCanceledException>(faulted.InnerException);
 
             client.Dispose();
-            await Assert.ThrowsAsync<MessageStreamTruncatedException>(async () => await server.TryReceiveAsync(HangGuard.Token));
+            await Assert.ThrowsAsync<MessageStreamTruncatedException>(async () => await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token));
         }
     }
 
@@ -42,7 +42,7 @@ public sealed class CancelledSends
         {
             using Message message = TestMessages.Numbered(1, 4, 10);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await client.SendAsync(message, new CancellationToken(true)));
-            Assert.False(client.Writer.IsFaulted);
+            Assert.False(client.Sender.IsFaulted);
             await client.SendAsync(message, HangGuard.Token);
             using Message received = await server.ReceiveAsync(HangGuard.Token);
             TestMessages.AssertNumbered(received, 1, 4, 10);
@@ -65,7 +65,7 @@ public sealed class CancelledSends
                 var sequences = new List<ulong>();
                 try
                 {
-                    while (await server.TryReceiveAsync(HangGuard.Token) is Message message)
+                    while ((await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token)).Message is Message message)
                     {
                         using (message)
                         {
@@ -114,7 +114,7 @@ public sealed class CancelledSends
                         }
                         catch (OperationCanceledException)
                         {
-                            if (client.Writer.IsFaulted)
+                            if (client.Sender.IsFaulted)
                             {
                                 faulted = true;
                                 break;

@@ -25,8 +25,8 @@ public sealed class ConnectionLifecycle
             {
                 TestMessages.AssertNumbered(received, 1, 0);
             }
-            Assert.Null(await server.TryReceiveAsync(HangGuard.Token));
-            Assert.Null(await server.TryReceiveAsync(HangGuard.Token));
+            Assert.Equal(ReceiveStatus.EndOfStream, (await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token)).Status);
+            Assert.Equal(ReceiveStatus.EndOfStream, (await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token)).Status);
             await Assert.ThrowsAsync<MessageConnectionClosedException>(async () => await server.ReceiveAsync(HangGuard.Token));
         }
     }
@@ -41,7 +41,7 @@ public sealed class ConnectionLifecycle
         Task<int> serverSide = Task.Run(async () =>
         {
             int received = 0;
-            while (await server.TryReceiveAsync(HangGuard.Token) is Message message)
+            while ((await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token)).Message is Message message)
             {
                 message.Dispose();
                 received++;
@@ -70,9 +70,9 @@ public sealed class ConnectionLifecycle
         raw.LingerState = new LingerOption(true, 0);
         raw.Close();
 
-        var broken = await Assert.ThrowsAsync<MessageConnectionException>(async () => await server.TryReceiveAsync(HangGuard.Token));
+        var broken = await Assert.ThrowsAsync<MessageConnectionException>(async () => await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token));
         Assert.Equal(SocketError.ConnectionReset, broken.SocketError);
-        await Assert.ThrowsAsync<MessageConnectionFaultedException>(async () => await server.TryReceiveAsync(HangGuard.Token));
+        await Assert.ThrowsAsync<MessageConnectionFaultedException>(async () => await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token));
     }
 
     [Theory]
@@ -100,7 +100,7 @@ public sealed class ConnectionLifecycle
             }
             Assert.NotNull(broken);
             Assert.Contains(broken.SocketError, new[] { SocketError.Shutdown, SocketError.ConnectionReset, SocketError.ConnectionAborted });
-            Assert.True(client.Writer.IsFaulted);
+            Assert.True(client.Sender.IsFaulted);
         }
     }
 
@@ -131,6 +131,6 @@ public sealed class ConnectionLifecycle
     public async Task ConnectingWhereNobodyListensFails()
     {
         using var directory = new Infrastructure.TempDirectory();
-        await Assert.ThrowsAsync<SocketException>(async () => await MessageConnection.ConnectUnixAsync(Path.Combine(directory.Path, "nobody.sock"), HangGuard.Token));
+        await Assert.ThrowsAsync<SocketException>(async () => await MessageConnection.ConnectUnixAsync(Path.Combine(directory.Path, "nobody.sock"), cancellationToken: HangGuard.Token));
     }
 }

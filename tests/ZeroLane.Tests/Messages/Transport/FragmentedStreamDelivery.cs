@@ -50,7 +50,7 @@ public sealed class FragmentedStreamDelivery
             using Message received = await server.ReceiveAsync(HangGuard.Token);
             TestMessages.AssertNumbered(received, (ulong)i, i * 3, shapes[i]);
         }
-        Assert.Null(await server.TryReceiveAsync(HangGuard.Token));
+        Assert.Equal(ReceiveStatus.EndOfStream, (await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token)).Status);
         await writer;
     }
 }

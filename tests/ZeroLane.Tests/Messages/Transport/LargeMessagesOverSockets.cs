@@ -20,14 +20,14 @@ public sealed class LargeMessagesOverSockets
             using Message received = await server.ReceiveAsync(HangGuard.Token);
             await send;
             TestMessages.AssertNumbered(received, 42, 16, parts);
-            Assert.Equal(MessageFrame.TotalLength(sent), client.Writer.BytesSent);
+            Assert.Equal(MessageEncoding.TotalLength(sent), client.Sender.BytesSent);
         }
     }
 
     [Fact]
     public async Task AMessageWithMorePartsThanIovMaxArrivesIntact()
     {
-        using var listener = new TestListener(SocketKind.Unix, new MessageFrameLimits { MaxParts = 3000 });
+        using var listener = new TestListener(SocketKind.Unix, new MessageLimits { MaxParts = 3000 });
         var (client, server) = await listener.PairAsync();
         using (client)
         using (server)

@@ -24,18 +24,18 @@ public sealed class LyingFrames
         raw.Send(prefix);
 
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        var exception = await Assert.ThrowsAsync<MessageFrameException>(async () => await server.TryReceiveAsync(HangGuard.Token));
+        var exception = await Assert.ThrowsAsync<MessageFormatException>(async () => await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token));
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         Assert.Contains("maximum", exception.Message);
         Assert.True(allocated < 1 << 20, $"{allocated} bytes were allocated while rejecting a frame of {announced} bytes");
-        await Assert.ThrowsAsync<MessageConnectionFaultedException>(async () => await server.TryReceiveAsync(HangGuard.Token));
+        await Assert.ThrowsAsync<MessageConnectionFaultedException>(async () => await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token));
     }
 
     [Fact]
     public async Task AConfiguredMaximumIsEnforced()
     {
-        var limits = new MessageFrameLimits { MaxFrameLength = 1000 };
+        var limits = new MessageLimits { MaxMessageLength = 1000 };
         using var listener = new TestListener(SocketKind.Tcp, limits);
         var (client, server) = await listener.PairAsync();
         using (client)
@@ -49,7 +49,7 @@ public sealed class LyingFrames
             {
                 TestMessages.AssertNumbered(received, 1, 0, 900);
             }
-            await Assert.ThrowsAsync<MessageFrameException>(async () => await server.ReceiveAsync(HangGuard.Token));
+            await Assert.ThrowsAsync<MessageFormatException>(async () => await server.ReceiveAsync(HangGuard.Token));
         }
     }
 
@@ -64,6 +64,6 @@ public sealed class LyingFrames
         byte[] frame = TestMessages.FrameBytes(message);
         BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(24), 11);
         raw.Send(frame);
-        await Assert.ThrowsAsync<MessageFrameException>(async () => await server.ReceiveAsync(HangGuard.Token));
+        await Assert.ThrowsAsync<MessageFormatException>(async () => await server.ReceiveAsync(HangGuard.Token));
     }
 }

@@ -75,7 +75,7 @@ public sealed class MessagesRoundTripOverSockets
                 using Message received = await server.ReceiveAsync(HangGuard.Token);
                 TestMessages.AssertNumbered(received, (ulong)i, i % 7, i % 3 == 0 ? [] : [i, 0, 3]);
             }
-            Assert.Equal(50, client.Writer.FramesSent);
+            Assert.Equal(50, client.Sender.MessagesSent);
             foreach (Message message in batch)
             {
                 message.Dispose();

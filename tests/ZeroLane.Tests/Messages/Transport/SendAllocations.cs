@@ -30,14 +30,14 @@ public sealed class SendAllocations
             var received = new StrongBox<long>();
             Task drain = Task.Run(async () =>
             {
-                while (await server.TryReceiveAsync(HangGuard.Token) is Message message)
+                while ((await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token)).Message is Message message)
                 {
                     message.Dispose();
                     Interlocked.Increment(ref received.Value);
                 }
             });
 
-            (long allocated, int pending) = SendRounds(client.Writer, batch, batched, received);
+            (long allocated, int pending) = SendRounds(client.Sender, batch, batched, received);
 
             Assert.Equal(0, pending);
             Assert.Equal(0, allocated);
@@ -47,7 +47,7 @@ public sealed class SendAllocations
     }
 
     /// <summary>Synchronous, so every send runs on this thread and the per-thread allocation counter sees all of it.</summary>
-    private static (long Allocated, int Pending) SendRounds(FrameWriter writer, Message[] batch, bool batched, StrongBox<long> received)
+    private static (long Allocated, int Pending) SendRounds(MessageSender writer, Message[] batch, bool batched, StrongBox<long> received)
     {
         long allocated = 0;
         int pending = 0;

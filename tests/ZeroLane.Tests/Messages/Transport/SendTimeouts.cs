@@ -18,7 +18,7 @@ public sealed class SendTimeouts
             // The peer never reads, so 64 MiB can never fit: the timeout is certain to expire first.
             using Message large = TestMessages.Numbered(1, 0, 64 << 20);
             await Assert.ThrowsAsync<TimeoutException>(async () => await client.SendAsync(large, TimeSpan.FromMilliseconds(20)));
-            Assert.True(client.Writer.IsFaulted);
+            Assert.True(client.Sender.IsFaulted);
             await Assert.ThrowsAsync<MessageConnectionFaultedException>(async () => await client.SendAsync(large, HangGuard.Token));
         }
     }

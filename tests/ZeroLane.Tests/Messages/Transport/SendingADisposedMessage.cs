@@ -16,8 +16,8 @@ public sealed class SendingADisposedMessage
             disposed.Dispose();
             await Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.SendAsync(disposed, HangGuard.Token));
             Message[] batch = [TestMessages.Numbered(2), disposed];
-            await Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.Writer.SendAsync(batch, HangGuard.Token));
-            Assert.False(client.Writer.IsFaulted);
+            await Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.Sender.SendAsync(batch, HangGuard.Token));
+            Assert.False(client.Sender.IsFaulted);
 
             using Message fine = TestMessages.Numbered(3, 1, 2);
             await client.SendAsync(fine, HangGuard.Token);

@@ -24,12 +24,12 @@ public sealed class SendingAPartWhoseFileShrank : IDisposable
         using (MappedArray<int> array = MappedArray<int>.Open(_path))
         {
             Assert.True(array.IsGuarded, MappedArray.FaultGuardInactiveReason);
-            using Message message = array.AddTo(Message.CreateBuilder()).Build();
+            using Message message = Message.CreateBuilder().AddPart(array).Build();
             ExternalCommand.Truncate(_path, array.Header.DataOffset + 4096);
             Assert.Throws<MappedArrayFormatException>(() => array.GetAt(count - 1)); // the guard has now replaced the lost pages
 
             await Assert.ThrowsAsync<MappedArrayFormatException>(async () => await client.SendAsync(message, HangGuard.Token));
-            Assert.False(client.Writer.IsFaulted);
+            Assert.False(client.Sender.IsFaulted);
 
             using Message fine = TestMessages.Numbered(3, 1, 2);
             await client.SendAsync(fine, HangGuard.Token);

@@ -42,7 +42,7 @@ public sealed class SendingFromNativeMemoryAndRingFrames : BufferTest
     public async Task RingFramesAreSentAsPartsAndReleasedWithTheMessage(SocketKind kind)
     {
         string name = NewName("msgsock");
-        using var ring = new RingReader(name, new BufferOptions { MetadataSize = 0, PayloadSize = 1 << 20 });
+        using var ring = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = 1 << 20 });
         using var ringWriter = new RingWriter(name);
         ringWriter.Write(Patterns.Create(1000, 11), HangGuard.Token);
         ringWriter.Write(Patterns.Create(50000, 12), HangGuard.Token);

@@ -28,7 +28,7 @@ public sealed class TlsConnections : IDisposable
         ValueTask<MessageConnection> accept = listener.AcceptTlsAsync(_certificate, HangGuard.Token);
         string thumbprint = _certificate.Thumbprint;
         using MessageConnection client = await MessageConnection.ConnectTlsAsync("127.0.0.1", listener.Port, "zerolane-test",
-            (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == thumbprint, HangGuard.Token);
+            (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == thumbprint, cancellationToken: HangGuard.Token);
         using MessageConnection server = await accept;
         Assert.True(client.IsTls);
 
@@ -50,7 +50,7 @@ public sealed class TlsConnections : IDisposable
 
         Task serverClose = Task.Run(async () =>
         {
-            Assert.Null(await server.TryReceiveAsync(HangGuard.Token));
+            Assert.Equal(ReceiveStatus.EndOfStream, (await server.TryReceiveAsync(Timeout.InfiniteTimeSpan, HangGuard.Token)).Status);
             await server.CloseAsync(HangGuard.Token);
         });
         await client.CloseAsync(HangGuard.Token);
@@ -63,7 +63,7 @@ public sealed class TlsConnections : IDisposable
         using MessageListener listener = MessageListener.ListenTcp(0);
         ValueTask<MessageConnection> accept = listener.AcceptTlsAsync(_certificate, HangGuard.Token);
         await Assert.ThrowsAsync<AuthenticationException>(async () =>
-            await MessageConnection.ConnectTlsAsync("127.0.0.1", listener.Port, "zerolane-test", (_, _, _, _) => false, HangGuard.Token));
+            await MessageConnection.ConnectTlsAsync("127.0.0.1", listener.Port, "zerolane-test", (_, _, _, _) => false, cancellationToken: HangGuard.Token));
         try
         {
             // With TLS 1.3 the server may finish its side of the handshake before the client refuses.

@@ -18,7 +18,7 @@ internal sealed class TestListener : IDisposable
 {
     private readonly TempDirectory? _directory;
 
-    internal TestListener(SocketKind kind, MessageFrameLimits? limits = null)
+    internal TestListener(SocketKind kind, MessageLimits? limits = null)
     {
         Kind = kind;
         if (kind == SocketKind.Tcp)
@@ -36,10 +36,10 @@ internal sealed class TestListener : IDisposable
 
     internal MessageListener Listener { get; }
 
-    internal ValueTask<MessageConnection> ConnectAsync(MessageFrameLimits? limits = null) =>
+    internal ValueTask<MessageConnection> ConnectAsync(MessageLimits? limits = null) =>
         Kind == SocketKind.Tcp
-            ? MessageConnection.ConnectTcpAsync("127.0.0.1", Listener.Port, HangGuard.Token, limits)
-            : MessageConnection.ConnectUnixAsync(Listener.Path!, HangGuard.Token, limits);
+            ? MessageConnection.ConnectTcpAsync("127.0.0.1", Listener.Port, limits, HangGuard.Token)
+            : MessageConnection.ConnectUnixAsync(Listener.Path!, limits, HangGuard.Token);
 
     /// <summary>A plain socket connected to the listener, for writing raw bytes at the reader.</summary>
     internal Socket ConnectRaw()
@@ -110,8 +110,8 @@ internal static class TestMessages
     /// <summary>The bytes of <paramref name="message"/>'s frame as they appear on the wire.</summary>
     internal static byte[] FrameBytes(Message message)
     {
-        var bytes = new byte[MessageFrame.TotalLength(message)];
-        int offset = MessageFrame.WriteHeader(message, bytes);
+        var bytes = new byte[MessageEncoding.TotalLength(message)];
+        int offset = MessageEncoding.WriteHeader(message, bytes);
         foreach (ReadOnlyMemory<byte> segment in message.ToSequence())
         {
             segment.Span.CopyTo(bytes.AsSpan(offset));

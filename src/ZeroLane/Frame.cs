@@ -1,0 +1,56 @@
+using ZeroLane.Ipc;
+
+namespace ZeroLane;
+
+/// <summary>
+/// A frame read in place from shared memory (a ring, or any other <see cref="IFrameSource"/>): its bytes are the memory
+/// the writer wrote, never copied. Dispose it to give its space back to the writer.
+/// </summary>
+/// <remarks>
+/// Several frames may be held at once and released in any order; space returns to the writer in ring order. After
+/// release, <see cref="Span"/> and <see cref="Memory"/> throw <see cref="ObjectDisposedException"/>; releasing twice
+/// does nothing. A span obtained before release must not be used after it: the bytes may by then hold a later frame.
+/// <see cref="Frame"/> is a small struct; copies refer to the same frame.
+/// </remarks>
+public readonly struct Frame : IDisposable
+{
+    private readonly CreditLedger? _ledger;
+    private readonly long _ticket;
+
+    internal Frame(CreditLedger ledger, long ticket, ulong sequence, int length)
+    {
+        _ledger = ledger;
+        _ticket = ticket;
+        Sequence = sequence;
+        Length = length;
+    }
+
+    /// <summary>The writer's sequence number: 1 for its first frame, then one more per frame.</summary>
+    public ulong Sequence { get; }
+
+    /// <summary>Number of payload bytes.</summary>
+    public int Length { get; }
+
+    /// <summary>False for <c>default(Frame)</c>.</summary>
+    public bool IsValid => _ledger is not null;
+
+    /// <summary>True once the frame has been released (or for <c>default(Frame)</c>).</summary>
+    public bool IsReleased => _ledger is null || _ledger.IsReleased(_ticket);
+
+    /// <summary>The payload bytes, in place in shared memory.</summary>
+    /// <exception cref="ObjectDisposedException">The frame was released.</exception>
+    public ReadOnlySpan<byte> Span => _ledger is null ? ThrowInvalid() : _ledger.GetSpan(_ticket);
+
+    /// <summary>
+    /// The payload bytes as memory, in place in shared memory, for APIs that need <see cref="ReadOnlyMemory{T}"/>.
+    /// The first call per frame allocates one small object; access after release throws
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> Memory => _ledger is null ? ThrowInvalid().ToArray() : _ledger.GetMemory(_ticket);
+
+    /// <summary>Releases the frame, returning its space to the writer in ring order. Releasing twice is harmless.</summary>
+    public void Dispose() => _ledger?.Release(_ticket);
+
+    private static ReadOnlySpan<byte> ThrowInvalid() =>
+        throw new InvalidOperationException("This is default(Frame), not a frame that was read.");
+}
