@@ -49,14 +49,15 @@ public sealed partial class RingReader
     }
 
     /// <summary>
-    /// Reads the next frame if one arrives within <paramref name="timeout"/>, waiting on a dedicated thread
-    /// so no thread-pool thread blocks. Completes synchronously, without allocating, when a frame is ready.
+    /// Reads the next frame if one arrives within <paramref name="timeout"/>, without blocking a thread while it waits.
+    /// Completes synchronously, without allocating, when a frame is ready; otherwise sleeps in the process's shared wait
+    /// threads (<see cref="AsyncSemaphoreWait"/>), not on a thread of its own, and never spins, whatever the wait strategy.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Another asynchronous read is in progress.</exception>
     public ValueTask<ReadResult> TryReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        _asyncWaiter ??= new DedicatedWaiter<ReadResult>(RunAsyncRead, "ZeroLane reader " + Name);
-        _asyncWaiter.Reserve();
+        EnterAsync();
         bool started = false;
         try
         {
@@ -68,25 +69,97 @@ public sealed partial class RingReader
             {
                 return ValueTask.FromCanceled<ReadResult>(cancellationToken);
             }
-            _asyncTimeout = timeout;
-            _asyncToken = cancellationToken;
             started = true;
-            return _asyncWaiter.Start();
+            return WaitForFrameAsync(timeout, cancellationToken);
         }
         finally
         {
             if (!started)
             {
-                _asyncWaiter.Unreserve();
+                ExitAsync();
             }
         }
     }
 
-    private ReadResult RunAsyncRead()
+    /// <summary>The asynchronous counterpart of <see cref="WaitForFrame"/>: drain, look again, sleep until posted, repeat.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult> WaitForFrameAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        ReadStatus status = WaitForFrame(out Frame frame, _asyncTimeout, _asyncToken);
-        return new ReadResult(status, frame);
+        // Counted, so that Dispose on another thread wakes this wait and lets it leave before it unmaps.
+        Interlocked.Increment(ref _activeWaits);
+        try
+        {
+            var schedule = new WaitSchedule(timeout, _options.PeerCheckInterval);
+            bool drained = false;
+            while (true)
+            {
+                if (TryTakeFrame(out Frame frame))
+                {
+                    return new ReadResult(ReadStatus.Success, frame);
+                }
+                if (_disposed)
+                {
+                    ThrowHelper.ThrowObjectDisposed(nameof(RingReader));
+                }
+                if (schedule.PeerCheckDue())
+                {
+                    _oieb.ThrowIfLostPages(Name);
+                    ReadStatus gone = CheckWriter();
+                    if (gone != ReadStatus.Success)
+                    {
+                        // The writer may have published frames just before it left: read them first.
+                        return TryTakeFrame(out frame) ? new ReadResult(ReadStatus.Success, frame) : new ReadResult(gone, default);
+                    }
+                }
+                if (_writerSeen && _oieb.Writer.Pid == 0 && !TryTakeFrame(out frame))
+                {
+                    // A disconnect is a plain store: notice it at once rather than at the next peer check.
+                    _writerSeen = false;
+                    return new ReadResult(ReadStatus.WriterDisconnected, default);
+                }
+                if (frame.IsValid)
+                {
+                    return new ReadResult(ReadStatus.Success, frame);
+                }
+                if (schedule.Expired)
+                {
+                    _oieb.ThrowIfLostPages(Name);
+                    return new ReadResult(ReadStatus.TimedOut, default);
+                }
+                if (!drained)
+                {
+                    // As in Waiter: clear the units of frames already seen, then look once more before sleeping; a post
+                    // after the drain belongs to something the look may have missed, and ends the sleep at once.
+                    _writeSemaphore.Drain();
+                    Interlocked.MemoryBarrier();
+                    drained = true;
+                    continue;
+                }
+                if (await _asyncWait.WaitAsync(_writeSemaphore, schedule.NextWake, cancellationToken).ConfigureAwait(false))
+                {
+                    // Posted: the counters are loaded again after this fence (see Waiter), then drained before the next sleep.
+                    Interlocked.MemoryBarrier();
+                    drained = false;
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeWaits);
+            ExitAsync();
+        }
     }
+
+    /// <summary>Takes the one asynchronous slot: a reader runs one asynchronous read at a time.</summary>
+    private void EnterAsync()
+    {
+        if (Interlocked.Exchange(ref _asyncBusy, 1) != 0)
+        {
+            throw new InvalidOperationException("Another asynchronous operation is already in progress; a reader or writer runs one at a time.");
+        }
+    }
+
+    private void ExitAsync() => Volatile.Write(ref _asyncBusy, 0);
 
     /// <summary>
     /// Reads frames as they arrive until the writer disconnects. Each frame is released when the next one is

@@ -57,9 +57,8 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
 
     private long _framesRead;
     private long _bytesRead;
-    private DedicatedWaiter<ReadResult>? _asyncWaiter;
-    private TimeSpan _asyncTimeout;
-    private CancellationToken _asyncToken;
+    private readonly AsyncSemaphoreWait _asyncWait;
+    private int _asyncBusy;
     private volatile bool _disposed;
     private int _activeWaits;
 
@@ -80,6 +79,7 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
         _names = BufferNames.Create(name, options.LockDirectory);
         _options = options;
         _platform = platform;
+        _asyncWait = new AsyncSemaphoreWait("ZeroLane reader " + name);
         ValidateOptions(options);
         BufferLayout layout = BufferLayout.ForRequested(options.MetadataSize, options.PayloadSize);
         _metadataOffset = layout.MetadataOffset;
@@ -104,6 +104,9 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
 
     /// <summary>Payload bytes read by this reader.</summary>
     public long BytesRead => Volatile.Read(ref _bytesRead);
+
+    /// <summary>Asynchronous waits started so far (a test's signal that a read is waiting).</summary>
+    internal long AsyncWaitsStarted => _asyncWait.WaitsStarted;
 
     /// <summary>Frames read but not yet released.</summary>
     public int FramesHeld => _ledger.HeldCount;
@@ -260,7 +263,7 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
         RingMetrics.Unregister(this);
         // Wake every wait (sync ones on other threads too) and let it leave before anything is unmapped.
         _writeSemaphore.Post();
-        _asyncWaiter?.Dispose();
+        _asyncWait.Dispose();
         WaitForWaitsToLeave(ref _activeWaits, _writeSemaphore);
         _ledger.Close();
         lock (_ledger.Sync)

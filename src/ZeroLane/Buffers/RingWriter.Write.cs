@@ -81,14 +81,20 @@ public sealed partial class RingWriter
         {
             return status;
         }
+        CopyInto(position, data, length);
+        Publish(position, wrapFrom, length);
+        return WriteStatus.Success;
+    }
+
+    /// <summary>Copies the segments of <paramref name="data"/> into the frame placed at <paramref name="position"/>.</summary>
+    private void CopyInto(long position, in ReadOnlySequence<byte> data, int length)
+    {
         Span<byte> destination = _region.GetSpan(_payloadOffset + position + FrameHeaderLayout.Size, length);
         foreach (ReadOnlyMemory<byte> segment in data)
         {
             segment.Span.CopyTo(destination);
             destination = destination[segment.Length..];
         }
-        Publish(position, wrapFrom, length);
-        return WriteStatus.Success;
     }
 
     /// <summary>Writes the metadata; once per buffer lifetime, by any writer.</summary>

@@ -67,6 +67,7 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
         Name = name;
         _options = options;
         _platform = platform;
+        _asyncWait = new AsyncSemaphoreWait("ZeroLane writer " + name);
         _self = platform.CurrentProcess;
         _sharedMemory = platform.OpenSharedMemory(names.SharedMemory, writable: true) ?? throw Oieb.NotFound(name, "no shared memory of that name exists");
         NamedSemaphore? writeSemaphore = null, readSemaphore = null;
@@ -190,7 +191,7 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
         RingMetrics.Unregister(this);
         // Wake every wait (sync ones on other threads too) and let it leave before anything is unmapped.
         _readSemaphore.Post();
-        _asyncWaiter?.Dispose();
+        _asyncWait.Dispose();
         RingReader.WaitForWaitsToLeave(ref _activeWaits, _readSemaphore);
         _loans.Close();
         Monitor.Enter(_disposeSync);

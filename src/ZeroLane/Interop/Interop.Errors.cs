@@ -16,9 +16,11 @@ internal static partial class Interop
         internal const int EACCES = 13;
         internal const int EEXIST = 17;
         internal const int ENOTDIR = 20;
+        internal const int EFAULT = 14;
         internal const int EINVAL = 22;
         internal const int ENOSPC = 28;
         internal const int ENAMETOOLONG = 36;
+        internal const int ENOSYS = 38;
         internal const int ELOOP = 40;
         internal const int EOVERFLOW = 75;
         internal const int ETIMEDOUT = 110;

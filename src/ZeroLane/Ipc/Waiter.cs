@@ -21,11 +21,9 @@ internal ref struct Waiter
     internal const int SpinLimit = 2000;
 
     private readonly WaitStrategy _strategy;
-    private readonly long _deadline;
-    private readonly long _peerCheckTicks;
     private readonly NamedSemaphore _semaphore;
     private readonly CancellationToken _cancellationToken;
-    private long _nextPeerCheck;
+    private WaitSchedule _schedule;
     private int _spins;
     private bool _drained;
     private CancellationTokenRegistration _registration;
@@ -33,12 +31,7 @@ internal ref struct Waiter
     internal Waiter(WaitStrategy strategy, TimeSpan timeout, TimeSpan peerCheckInterval, NamedSemaphore semaphore, CancellationToken cancellationToken)
     {
         _strategy = strategy;
-        long now = Stopwatch.GetTimestamp();
-        _deadline = timeout == Timeout.InfiniteTimeSpan || timeout.Ticks > TimeSpan.MaxValue.Ticks / 4
-            ? long.MaxValue
-            : now + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        _peerCheckTicks = Math.Max(1, (long)(peerCheckInterval.TotalSeconds * Stopwatch.Frequency));
-        _nextPeerCheck = now + _peerCheckTicks;
+        _schedule = new WaitSchedule(timeout, peerCheckInterval);
         _semaphore = semaphore;
         _cancellationToken = cancellationToken;
         _spins = 0;
@@ -55,13 +48,7 @@ internal ref struct Waiter
             // spin iteration and would otherwise delay noticing the next frame.
             return false;
         }
-        long now = Stopwatch.GetTimestamp();
-        if (now < _nextPeerCheck)
-        {
-            return false;
-        }
-        _nextPeerCheck = now + _peerCheckTicks;
-        return true;
+        return _schedule.PeerCheckDue();
     }
 
     /// <summary>True while this wait spins rather than sleeps.</summary>
@@ -75,7 +62,7 @@ internal ref struct Waiter
         if (Spinning)
         {
             _spins++;
-            if ((_spins & 63) == 1 && Stopwatch.GetTimestamp() >= _deadline)
+            if ((_spins & 63) == 1 && _schedule.Expired)
             {
                 return false;
             }
@@ -88,7 +75,7 @@ internal ref struct Waiter
     private bool Sleep()
     {
         long now = Stopwatch.GetTimestamp();
-        if (now >= _deadline)
+        if (now >= _schedule.Deadline)
         {
             return false;
         }
@@ -107,7 +94,7 @@ internal ref struct Waiter
         {
             _registration = _cancellationToken.UnsafeRegister(static state => ((NamedSemaphore)state!).Post(), _semaphore);
         }
-        long slice = Math.Min(_deadline, _nextPeerCheck) - now;
+        long slice = _schedule.NextWake - now;
         if (_semaphore.Wait(TimeSpan.FromSeconds(Math.Max(slice, 1) / (double)Stopwatch.Frequency)))
         {
             // Woken by a post: drain again before the next sleep. glibc takes the unit with an acquire-only

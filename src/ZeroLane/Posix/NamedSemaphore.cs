@@ -219,6 +219,45 @@ internal sealed unsafe class NamedSemaphore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The address of the 32-bit value word (the futex glibc's sem_post wakes), for a waiter that sleeps on several words at
+    /// once (see <see cref="FutexWaitList"/>); only with the <see cref="FastPath"/>.
+    /// </summary>
+    internal nint ValueAddress
+    {
+        get
+        {
+            EnsureFastPath();
+            // Little-endian: the value is the low half, at the start of the 64-bit word.
+            return (nint)_word;
+        }
+    }
+
+    /// <summary>
+    /// Counts one more sleeping waiter, as glibc's sem_wait does before it sleeps, so that sem_post (ours or a peer's) wakes
+    /// the value word's futex. Pair with <see cref="RemoveWaiter"/>; only with the <see cref="FastPath"/>.
+    /// </summary>
+    internal void AddWaiter()
+    {
+        EnsureFastPath();
+        Interlocked.Add(ref *_word, 1UL << 32);
+    }
+
+    /// <summary>Counts one sleeping waiter less (see <see cref="AddWaiter"/>).</summary>
+    internal void RemoveWaiter()
+    {
+        EnsureFastPath();
+        Interlocked.Add(ref *_word, unchecked(0UL - (1UL << 32)));
+    }
+
+    private void EnsureFastPath()
+    {
+        if (_word is null)
+        {
+            throw new InvalidOperationException("The semaphore's word is only used directly where glibc's layout was verified (FastPath).");
+        }
+    }
+
     /// <summary>Waits up to <paramref name="timeout"/> for one unit. Returns false on timeout.</summary>
     internal bool Wait(TimeSpan timeout)
     {

@@ -39,4 +39,10 @@ internal static class Safety
     {
         Xunit.Assert.True(signal.Wait(Timeout), $"{what} did not happen within the {Timeout.TotalSeconds} s safety limit");
     }
+
+    /// <summary>Waits until <paramref name="condition"/> holds (a state the code under test reports); fails instead of hanging.</summary>
+    internal static void Until(Func<bool> condition, string what)
+    {
+        Xunit.Assert.True(SpinWait.SpinUntil(condition, Timeout), $"{what} did not happen within the {Timeout.TotalSeconds} s safety limit");
+    }
 }

@@ -175,9 +175,10 @@ public sealed class AsyncReading : RingPairTest
     [Fact]
     public async Task DisposingTheReaderEndsAReadAsyncThatIsAlreadyWaiting()
     {
-        Assert.Equal(ReadStatus.TimedOut, (await Reader.TryReadAsync(Safety.Short)).Status); // the waiting thread now exists
+        Assert.Equal(ReadStatus.TimedOut, (await Reader.TryReadAsync(Safety.Short)).Status);
+        long waitsBefore = Reader.AsyncWaitsStarted;
         Task<Frame> pending = Reader.ReadAsync().AsTask();
-        await Task.Delay(Safety.Short); // not a measurement: just lets the waiting thread pick the read up
+        Safety.Until(() => Reader.AsyncWaitsStarted > waitsBefore, "the pending read's wait");
 
         Reader.Dispose();
 

@@ -123,9 +123,10 @@ public sealed class AsyncWriting : RingPairTest
     public async Task DisposingTheWriterEndsAWriteAsyncThatIsAlreadyWaiting()
     {
         Fill();
-        Assert.Equal(WriteStatus.TimedOut, await Writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Short)); // the waiting thread now exists
+        Assert.Equal(WriteStatus.TimedOut, await Writer.TryWriteAsync(new byte[240].AsMemory(), Safety.Short));
+        long waitsBefore = Writer.AsyncWaitsStarted;
         Task pending = Writer.WriteAsync(new byte[240].AsMemory()).AsTask();
-        await Task.Delay(Safety.Short); // not a measurement: just lets the waiting thread pick the write up
+        Safety.Until(() => Writer.AsyncWaitsStarted > waitsBefore, "the pending write's wait");
 
         Writer.Dispose();
 
