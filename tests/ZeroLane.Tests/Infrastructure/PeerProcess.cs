@@ -106,6 +106,18 @@ internal sealed class PeerProcess : IDisposable
         ]);
     }
 
+    /// <summary>
+    /// Starts the peer in the mount namespace of process <paramref name="pid"/> (<c>nsenter --mount</c>), for example
+    /// next to a peer started with <see cref="StartWithPrivateDevShm"/>, so that both see the same private /dev/shm.
+    /// Needs root (<see cref="Prerequisites.Root"/>).
+    /// </summary>
+    internal static PeerProcess StartInMountNamespaceOf(int pid, params string[] arguments)
+    {
+        Prerequisites.Root.Require();
+        return new(arguments, underNonReapingParent: false, launcher:
+            ["nsenter", "--target", pid.ToString(CultureInfo.InvariantCulture), "--mount", "--"]);
+    }
+
     /// <summary>Everything the child printed on stderr so far.</summary>
     internal string ErrorOutput
     {
