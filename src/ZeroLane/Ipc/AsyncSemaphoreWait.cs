@@ -31,10 +31,15 @@ internal sealed class AsyncSemaphoreWait : IValueTaskSource<bool>, IDisposable
     private int _state;
     private long _started;
 
-    // Fallback: the endpoint's own waiting thread and its request signal.
+    // Fallback: the endpoint's own waiting thread, its request signal, and what a Cancel asked of it.
     private Thread? _thread;
     private SemaphoreSlim? _request;
+    private int _endRequest;
     private volatile bool _disposed;
+
+    private const int NoEndRequest = 0;
+    private const int EndAsPosted = 1;
+    private const int EndAsCancelled = 2;
 
     private readonly SemaphoreWaitHub? _hub;
 
@@ -81,6 +86,7 @@ internal sealed class AsyncSemaphoreWait : IValueTaskSource<bool>, IDisposable
                 throw new InvalidOperationException("An asynchronous wait is already pending on this endpoint.");
             }
             _core.Reset();
+            Volatile.Write(ref _endRequest, NoEndRequest);
             Semaphore = semaphore;
             Deadline = deadline;
             _token = cancellationToken;
@@ -126,10 +132,12 @@ internal sealed class AsyncSemaphoreWait : IValueTaskSource<bool>, IDisposable
             }
             return;
         }
-        // The own thread sleeps in the semaphore: completing here first means its result is ignored; the post wakes it.
-        if (cancelled ? TryCancel() : TryComplete(posted: true))
+        // The own thread sleeps in the semaphore: the post wakes it, and it ends the wait as asked. It ends it, not this
+        // call, so that the thread is out of its sleep before anyone can start the next wait.
+        Volatile.Write(ref _endRequest, cancelled ? EndAsCancelled : EndAsPosted);
+        if (Semaphore is { } semaphore && Volatile.Read(ref _state) == Pending)
         {
-            Semaphore?.Post();
+            semaphore.Post();
         }
     }
 
@@ -196,13 +204,13 @@ internal sealed class AsyncSemaphoreWait : IValueTaskSource<bool>, IDisposable
         _request!.Release();
     }
 
-    /// <summary>The fallback: sleeps in the semaphore itself, in slices, until it is posted, the deadline passes or the wait ends.</summary>
+    /// <summary>The fallback: sleeps in the semaphore itself until it is posted, the deadline passes or the wait is ended.</summary>
     private void RunOwnThread()
     {
         while (true)
         {
             _request!.Wait();
-            if (_disposed)
+            if (_disposed && Volatile.Read(ref _state) != Pending)
             {
                 return;
             }
@@ -210,16 +218,24 @@ internal sealed class AsyncSemaphoreWait : IValueTaskSource<bool>, IDisposable
             while (semaphore is not null && Volatile.Read(ref _state) == Pending)
             {
                 long left = Deadline - Stopwatch.GetTimestamp();
-                if (left <= 0)
+                bool posted = left > 0 && semaphore.Wait(TimeSpan.FromSeconds(left / (double)Stopwatch.Frequency));
+                int endRequest = Volatile.Read(ref _endRequest);
+                if (endRequest == EndAsCancelled)
                 {
-                    TryComplete(posted: false);
-                    break;
+                    TryCancel();
                 }
-                if (semaphore.Wait(TimeSpan.FromSeconds(left / (double)Stopwatch.Frequency)))
+                else if (posted || endRequest == EndAsPosted)
                 {
                     TryComplete(posted: true);
-                    break;
                 }
+                else if (Stopwatch.GetTimestamp() >= Deadline)
+                {
+                    TryComplete(posted: false);
+                }
+            }
+            if (_disposed)
+            {
+                return;
             }
         }
     }

@@ -15,6 +15,7 @@ public sealed class FullFilesystemsUnderSparseArrays : IDisposable
     [Fact]
     public void WritingPastTheRoomTheFilesystemHasThrowsIOExceptionInsteadOfKillingTheProcess()
     {
+        Prerequisites.FaultGuard.Require();
         Mount("size=256k,mode=0700");
         const int count = 1 << 17; // 1 MiB of long: four times the filesystem
         using MappedArray<long> array = MappedArray<long>.Create(Path.Combine(_mountPoint, "big.npy"), [count]);
@@ -35,9 +36,10 @@ public sealed class FullFilesystemsUnderSparseArrays : IDisposable
         Assert.Throws<IOException>(() => array.GetAt(0));
     }
 
-    /// <summary>Mounts a tmpfs of our own at the mount point: needs root, as CI has.</summary>
+    /// <summary>Mounts a tmpfs of our own at the mount point: needs root (<see cref="Prerequisites.Root"/>).</summary>
     private void Mount(string options)
     {
+        Prerequisites.Root.Require();
         ExternalCommand.Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", _mountPoint);
         _mounted = true;
     }

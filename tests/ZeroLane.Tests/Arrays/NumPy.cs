@@ -1,14 +1,16 @@
 using System.Diagnostics;
+using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Arrays;
 
 /// <summary>
 /// Runs Python scripts with NumPy in /usr/bin/python3 (the system Python; the python3 on PATH may lack NumPy).
-/// A missing NumPy fails the test with the command that installs it: these tests must never pass by skipping.
+/// A missing NumPy fails the test with the command that installs it (<see cref="Prerequisites.NumPy"/>): these tests
+/// must never pass by skipping.
 /// </summary>
 internal static class NumPy
 {
-    internal const string Python = "/usr/bin/python3";
+    internal const string Python = Prerequisites.SystemPython;
 
     /// <summary>Hang guard only; never a pass/fail criterion.</summary>
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(2);
@@ -38,10 +40,7 @@ internal static class NumPy
     /// <summary>Runs <paramref name="script"/> (after <see cref="Prelude"/>) and returns its stdout; fails the test if it fails.</summary>
     internal static string Run(string script, params string[] arguments)
     {
-        if (!File.Exists(Python))
-        {
-            Assert.Fail($"{Python} does not exist; the NumPy interoperability tests need it (apt-get install -y python3-numpy).");
-        }
+        Prerequisites.NumPy.Require();
         var startInfo = new ProcessStartInfo(Python)
         {
             RedirectStandardOutput = true,
@@ -64,10 +63,6 @@ internal static class NumPy
         }
         process.WaitForExit();
         string error = stderr.Result;
-        if (error.Contains("No module named 'numpy'", StringComparison.Ordinal))
-        {
-            Assert.Fail($"NumPy is not installed for {Python}; install it with `apt-get install -y python3-numpy` (.ci/run does this). These tests must not be skipped.");
-        }
         if (process.ExitCode != 0)
         {
             Assert.Fail($"{Python} failed with exit code {process.ExitCode}:\n{error}\n{stdout.Result}");

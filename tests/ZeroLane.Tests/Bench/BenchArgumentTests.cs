@@ -1,4 +1,5 @@
 using Xunit;
+using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Bench;
 
@@ -16,7 +17,7 @@ public sealed class BenchArgumentTests
     [InlineData("--wait", "sometimes")]
     public void BenchRejectsABadOptionWithExitCode2(string option, string value)
     {
-        (int exitCode, _, string output, string errors) = CliProcess.Run(s_timeout, "bench", option, value, "--json");
+        (int exitCode, _, string output, string errors) = ToolProcess.Run(s_timeout, "bench", option, value, "--json");
 
         Assert.Equal(2, exitCode);
         Assert.Empty(output);
@@ -26,7 +27,7 @@ public sealed class BenchArgumentTests
     [Fact]
     public void BenchOnlyCacheLinePrintsOneCacheLineResult()
     {
-        (int exitCode, _, string output, string errors) = CliProcess.Run(s_timeout, "bench", "--only", "cacheline", "--seconds", "0.1", "--warmup", "0", "--json");
+        (int exitCode, _, string output, string errors) = ToolProcess.Run(s_timeout, "bench", "--only", "cacheline", "--seconds", "0.1", "--warmup", "0", "--json");
 
         Assert.True(exitCode == 0, errors);
         string line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -3,7 +3,7 @@ using Xunit;
 namespace ZeroLane.Tests.Bench;
 
 /// <summary>A bench run removes every buffer and socket it created.</summary>
-[Collection(BenchRunCollection.Name)]
+[Collection(ZeroLane.Tests.Infrastructure.NonParallelCollection.Name)]
 public sealed class BenchCleanupTests
 {
     private readonly BenchJsonRun _run;

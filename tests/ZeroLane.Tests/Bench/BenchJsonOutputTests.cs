@@ -4,7 +4,7 @@ using Xunit;
 namespace ZeroLane.Tests.Bench;
 
 /// <summary><c>zerolane bench --json</c> prints one well-formed result per measurement. Never asserts speed.</summary>
-[Collection(BenchRunCollection.Name)]
+[Collection(ZeroLane.Tests.Infrastructure.NonParallelCollection.Name)]
 public sealed class BenchJsonOutputTests
 {
     private static readonly string[] s_requiredFields =

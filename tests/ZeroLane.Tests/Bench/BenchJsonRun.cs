@@ -14,7 +14,7 @@ public sealed class BenchJsonRun : IDisposable
 
     public BenchJsonRun()
     {
-        (ExitCode, ProcessId, Output, Errors) = CliProcess.Run(TimeSpan.FromMinutes(5), Arguments);
+        (ExitCode, ProcessId, Output, Errors) = ToolProcess.Run(TimeSpan.FromMinutes(5), Arguments);
         Lines = Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Documents = Lines.Select(line => JsonDocument.Parse(line)).ToArray();
     }

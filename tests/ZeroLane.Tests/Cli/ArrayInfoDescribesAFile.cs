@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ZeroLane.Arrays;
+using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Cli;
 

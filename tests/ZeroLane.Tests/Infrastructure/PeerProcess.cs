@@ -93,14 +93,30 @@ internal sealed class PeerProcess : IDisposable
 
     /// <summary>
     /// Starts the peer in a private mount namespace whose /dev/shm is a fresh tmpfs of <paramref name="devShmSize"/>
-    /// (e.g. "1m"): shm_open and sem_open there are real, and nothing is shared with other tests. Needs root.
+    /// (e.g. "1m"): shm_open and sem_open there are real, and nothing is shared with other tests. Needs root
+    /// (<see cref="Prerequisites.Root"/>).
     /// </summary>
-    internal static PeerProcess StartWithPrivateDevShm(string devShmSize, params string[] arguments) =>
-        new(arguments, underNonReapingParent: false, launcher:
+    internal static PeerProcess StartWithPrivateDevShm(string devShmSize, params string[] arguments)
+    {
+        Prerequisites.Root.Require();
+        return new(arguments, underNonReapingParent: false, launcher:
         [
             "unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
             $"mount -t tmpfs -o size={devShmSize},mode=1777 tmpfs /dev/shm && exec \"$0\" \"$@\"",
         ]);
+    }
+
+    /// <summary>
+    /// Starts the peer in the mount namespace of process <paramref name="pid"/> (<c>nsenter --mount</c>), for example
+    /// next to a peer started with <see cref="StartWithPrivateDevShm"/>, so that both see the same private /dev/shm.
+    /// Needs root (<see cref="Prerequisites.Root"/>).
+    /// </summary>
+    internal static PeerProcess StartInMountNamespaceOf(int pid, params string[] arguments)
+    {
+        Prerequisites.Root.Require();
+        return new(arguments, underNonReapingParent: false, launcher:
+            ["nsenter", "--target", pid.ToString(CultureInfo.InvariantCulture), "--mount", "--"]);
+    }
 
     /// <summary>Everything the child printed on stderr so far.</summary>
     internal string ErrorOutput

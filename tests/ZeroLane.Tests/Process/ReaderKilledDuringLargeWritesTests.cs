@@ -2,14 +2,20 @@ using ZeroLane.Buffers;
 using ZeroLane.Tests.Infrastructure;
 using ZeroLane.TestPeer;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace ZeroLane.Tests.CrossProcess;
 
-/// <summary>A reader process killed while 8 MiB frames stream into its 20 MiB buffer: the writer notices and stops.</summary>
-public sealed class ReaderKilledDuringLargeWritesTests : PeerTest
+/// <summary>
+/// A reader process killed while 8 MiB frames stream into its 20 MiB buffer, after a pause of 0 to 29 ms drawn from the
+/// test's seed: the writer notices and stops.
+/// </summary>
+public sealed class ReaderKilledDuringLargeWritesTests(ITestOutputHelper output) : PeerTest
 {
     private const int FrameLength = 8 << 20;
     private const string PayloadSize = "20971520";
+
+    private readonly Random _random = TestSeed.For(output).NewRandom();
 
     [Fact]
     public async Task WriterInTheTestProcessStopsWithReaderGone()
@@ -39,7 +45,7 @@ public sealed class ReaderKilledDuringLargeWritesTests : PeerTest
         }, TaskCreationOptions.LongRunning);
         Assert.True(streaming.Wait(HangGuard), "the writer did not get three frames through");
         reader.WaitForLine(PeerOutput.Frame);
-        Thread.Sleep(Random.Shared.Next(0, 30));
+        Thread.Sleep(_random.Next(0, 30));
 
         reader.Kill();
 
@@ -58,7 +64,7 @@ public sealed class ReaderKilledDuringLargeWritesTests : PeerTest
         reader.WaitForLine(PeerOutput.Frame);
         reader.WaitForLine(PeerOutput.Frame);
         reader.WaitForLine(PeerOutput.Frame);
-        Thread.Sleep(Random.Shared.Next(0, 30));
+        Thread.Sleep(_random.Next(0, 30));
 
         reader.Kill();
 

@@ -6,19 +6,11 @@ using Xunit.Abstractions;
 
 namespace ZeroLane.Tests.CrossProcess;
 
-/// <summary>Tests that measure the whole test process (descriptors, mappings) and so must run alone.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ProcessWideMeasurements
-{
-    /// <summary>The collection's name.</summary>
-    public const string Name = "Process-wide measurements";
-}
-
 /// <summary>
 /// A thousand create/write/read/dispose cycles in this process, and readers in child processes killed with
 /// SIGKILL and cleaned up by the next reader, leave no shared memory, semaphore, lock file, descriptor or mapping.
 /// </summary>
-[Collection(ProcessWideMeasurements.Name)]
+[Collection(NonParallelCollection.Name)]
 public sealed class ResourceLeakTests(ITestOutputHelper output) : PeerTest
 {
     private const int Cycles = 1000;

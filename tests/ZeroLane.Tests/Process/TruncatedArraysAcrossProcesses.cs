@@ -23,6 +23,7 @@ public sealed class TruncatedArraysAcrossProcesses : IDisposable
     [Fact]
     public void AChildThatTouchesTheLostPagesGetsAnExceptionAndLivesOn()
     {
+        Prerequisites.FaultGuard.Require();
         PeerProcess peer = Start(new Dictionary<string, string>(), "--via", "array");
         Assert.Contains("guard=True", peer.WaitForLine(PeerOutput.Ready));
 
@@ -49,6 +50,7 @@ public sealed class TruncatedArraysAcrossProcesses : IDisposable
     [Fact]
     public void ASigbusOnAMappingThatIsNotZeroLanesStillReachesTheRuntime()
     {
+        Prerequisites.FaultGuard.Require();
         PeerProcess peer = Start(new Dictionary<string, string>(), "--via", "foreign-mapping");
         Assert.Contains("guard=True", peer.WaitForLine(PeerOutput.Ready));
 

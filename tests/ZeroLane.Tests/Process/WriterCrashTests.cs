@@ -25,8 +25,8 @@ public sealed class WriterCrashTests(ITestOutputHelper output) : PeerTest
     [Fact]
     public async Task EveryFrameDeliveredAcrossTwentyWriterKillsIsIntactAndTheRingKeepsWorking()
     {
-        int seed = Random.Shared.Next();
-        var random = new Random(seed);
+        TestSeed seed = TestSeed.For(output);
+        Random random = seed.NewRandom();
         string name = NewName("crash");
         using var reader = new RingReader(name, new ReaderOptions
         {
@@ -54,7 +54,7 @@ public sealed class WriterCrashTests(ITestOutputHelper output) : PeerTest
             // Every frame published is released (the reader releases each once it has checked it).
             Assert.True(
                 SpinWait.SpinUntil(() => reader.GetStats() is var stats && stats.FramesRead == stats.FramesWritten, HangGuard),
-                $"the reader did not drain the ring (seed {seed}); {log.Summary()}");
+                $"the reader did not drain the ring ({seed}); {log.Summary()}");
         }
         finally
         {
@@ -62,11 +62,11 @@ public sealed class WriterCrashTests(ITestOutputHelper output) : PeerTest
             await reading.WaitAsync(HangGuard);
         }
 
-        output.WriteLine($"seed {seed}: {log.Summary()}");
-        Assert.True(log.Errors.Count == 0, $"the reader threw (seed {seed}): {string.Join(" | ", log.Errors)}");
-        Assert.True(log.BadFrames.Count == 0, $"torn or wrong frames were delivered (seed {seed}): {string.Join(" | ", log.BadFrames.Take(5))}");
+        output.WriteLine($"{seed}: {log.Summary()}");
+        Assert.True(log.Errors.Count == 0, $"the reader threw ({seed}): {string.Join(" | ", log.Errors)}");
+        Assert.True(log.BadFrames.Count == 0, $"torn or wrong frames were delivered ({seed}): {string.Join(" | ", log.BadFrames.Take(5))}");
         List<List<ReadLog.Entry>> runs = log.SplitIntoRuns(out List<string> gaps);
-        Assert.True(gaps.Count == 0, $"sequence numbers jumped within a writer's run (seed {seed}): {string.Join(" | ", gaps.Take(5))}");
+        Assert.True(gaps.Count == 0, $"sequence numbers jumped within a writer's run ({seed}): {string.Join(" | ", gaps.Take(5))}");
         Assert.InRange(runs.Count, 2, Crashes + 1);
         List<ReadLog.Entry> final = runs[^1];
         Assert.Equal(

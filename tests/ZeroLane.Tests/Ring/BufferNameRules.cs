@@ -1,5 +1,6 @@
 using ZeroLane.Buffers;
 using ZeroLane.Tests.Infrastructure;
+using ZeroLane.TestPeer;
 using Xunit;
 
 namespace ZeroLane.Tests.Ring;
@@ -12,9 +13,14 @@ public sealed class BufferNameRules : BufferTest
 {
     private readonly TempDirectory _lockDirectory = new();
     private readonly List<string> _plainNames = new();
+    private readonly List<PeerProcess> _peers = new();
 
     public override void Dispose()
     {
+        foreach (PeerProcess peer in _peers)
+        {
+            peer.Dispose();
+        }
         foreach (string name in _plainNames)
         {
             TestBuffers.Remove(name, _lockDirectory.Path);
@@ -71,16 +77,27 @@ public sealed class BufferNameRules : BufferTest
     [Fact]
     public void AOneCharacterNameWorks()
     {
-        // One character cannot carry a unique suffix; the private lock directory keeps the lock file apart,
-        // and a name some other process already uses is simply skipped.
-        string name = "Z";
-        if (File.Exists(RawSegment.PathOf(name)))
-        {
-            return;
-        }
-        _plainNames.Add(name);
+        // One character cannot carry a unique suffix, so the buffer lives in a /dev/shm of its own: a reader peer in a
+        // private mount namespace, and a writer peer in the same namespace. It cannot meet another process's "Z", and
+        // the machine's /dev/shm is never touched (the private one goes away with the peers).
+        const string name = "Z";
+        PeerProcess reader = Track(PeerProcess.StartWithPrivateDevShm("1m",
+            "reader", name, "--payload", "4096", "--count", "1", "--lock-dir", _lockDirectory.Path));
+        string ready = reader.WaitForAnyLine(PeerOutput.Ready, PeerOutput.Error);
+        Assert.True(PeerOutput.Is(ready, PeerOutput.Ready), reader.Describe());
+        int readerPid = PeerProcess.PidIn(ready);
+        Assert.True(File.Exists($"/proc/{readerPid}/root{RawSegment.PathOf(name)}"), $"no segment {name} in the reader's /dev/shm");
+        Assert.True(File.Exists(Path.Combine(_lockDirectory.Path, name + ".lock")));
 
-        RoundTrip(name);
+        PeerProcess writer = Track(PeerProcess.StartInMountNamespaceOf(readerPid, "writer", name, "--size", "1", "--count", "1"));
+
+        Assert.Equal($"{PeerOutput.Written} frames=1 bytes=1", writer.WaitForAnyLine(PeerOutput.Written, PeerOutput.Error));
+        Assert.Equal($"{PeerOutput.Ok} frames=1 bytes=1", reader.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error));
+        Assert.True(reader.WaitForExit(), reader.Describe());
+        Assert.Equal(ExitCodes.Success, reader.ExitCode);
+        Assert.True(writer.WaitForExit(), writer.Describe());
+        Assert.Equal(ExitCodes.Success, writer.ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(_lockDirectory.Path));
     }
 
     [Fact]
@@ -110,6 +127,12 @@ public sealed class BufferNameRules : BufferTest
         _plainNames.Add(name);
 
         RoundTrip(name);
+    }
+
+    private PeerProcess Track(PeerProcess peer)
+    {
+        _peers.Add(peer);
+        return peer;
     }
 
     private void RoundTrip(string name)

@@ -3,14 +3,17 @@ using FsCheck;
 using FsCheck.Fluent;
 using ZeroLane.Messages;
 using ZeroLane.Messages.Codecs;
+using ZeroLane.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace ZeroLane.Tests.Messages.Codecs;
 
 /// <summary>
 /// Property tests (FsCheck): whatever the body, parts, string or struct, encode -> header + segments on the
-/// wire -> prefix -> decode -> codec decode gives back the same bytes.
+/// wire -> prefix -> decode -> codec decode gives back the same bytes. Each test's cases come from its
+/// <see cref="TestSeed"/>, printed in its output, so a failure replays with ZEROLANE_TEST_SEED.
 /// </summary>
-public sealed class CodecProperties
+public sealed class CodecProperties(ITestOutputHelper output)
 {
     private const int MaxParts = 20;
     private const int MaxSegmentLength = 10_000;
@@ -38,7 +41,9 @@ public sealed class CodecProperties
         from parts in Gen.ArrayOf(s_segment, count)
         select (body, parts);
 
-    private static Config Runs(int count) => Config.QuickThrowOnFailure.WithMaxTest(count);
+    private readonly TestSeed _seed = TestSeed.For(output);
+
+    private Config Runs(int count) => _seed.FsCheckConfig(count);
 
     [Fact]
     public void AnyBodyAndPartsRoundTripThroughTheWireWithIdenticalBytes()

@@ -1,10 +1,12 @@
 using System.Net.Sockets;
 using ZeroLane.Messages;
 using ZeroLane.Messages.Transport;
+using ZeroLane.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace ZeroLane.Tests.Messages.Transport;
 
-public sealed class CancelledReceives
+public sealed class CancelledReceives(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(SocketKind.Tcp)]
@@ -17,7 +19,8 @@ public sealed class CancelledReceives
         using Socket raw = listener.ConnectRaw();
         using MessageConnection server = await accept;
 
-        var random = new Random(1234);
+        TestSeed seed = TestSeed.For(output);
+        Random random = seed.NewRandom(stream: 0);
         int[][] shapes = Enumerable.Range(0, count).Select(i => i % 4 == 0 ? Array.Empty<int>() : new[] { random.Next(0, 3000), random.Next(0, 50) }).ToArray();
         int[] bodies = Enumerable.Range(0, count).Select(_ => random.Next(0, 100)).ToArray();
 
@@ -25,7 +28,7 @@ public sealed class CancelledReceives
         // prefixes, headers and parts as well as between frames.
         Task writer = Task.Run(async () =>
         {
-            var chunks = new Random(99);
+            Random chunks = seed.NewRandom(stream: 1);
             for (int i = 0; i < count; i++)
             {
                 using Message message = TestMessages.Numbered((ulong)i, bodies[i], shapes[i]);
@@ -45,7 +48,7 @@ public sealed class CancelledReceives
         });
 
         int cancellations = 0;
-        var timeouts = new Random(7);
+        Random timeouts = seed.NewRandom(stream: 2);
         CancellationToken hang = HangGuard.Token;
         for (int expected = 0; expected < count;)
         {

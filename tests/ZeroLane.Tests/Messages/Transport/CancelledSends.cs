@@ -1,9 +1,11 @@
 using ZeroLane.Messages;
 using ZeroLane.Messages.Transport;
+using ZeroLane.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace ZeroLane.Tests.Messages.Transport;
 
-public sealed class CancelledSends
+public sealed class CancelledSends(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(SocketKind.Tcp)]
@@ -86,7 +88,7 @@ public sealed class CancelledSends
                 }
             });
 
-            var random = new Random(5);
+            Random random = TestSeed.For(output).NewRandom();
             int completed = 0;
             bool faulted = false;
             using (client)

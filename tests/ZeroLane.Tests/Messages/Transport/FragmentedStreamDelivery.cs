@@ -1,10 +1,12 @@
 using System.Net.Sockets;
 using ZeroLane.Messages;
 using ZeroLane.Messages.Transport;
+using ZeroLane.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace ZeroLane.Tests.Messages.Transport;
 
-public sealed class FragmentedStreamDelivery
+public sealed class FragmentedStreamDelivery(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(SocketKind.Tcp, 1)]
@@ -29,7 +31,7 @@ public sealed class FragmentedStreamDelivery
             return TestMessages.FrameBytes(message);
         }).ToArray();
 
-        var random = new Random(maxChunk);
+        Random random = TestSeed.For(output).NewRandom(stream: maxChunk);
         Task writer = Task.Run(async () =>
         {
             for (int offset = 0; offset < stream.Length;)
