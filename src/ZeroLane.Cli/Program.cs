@@ -1,6 +1,6 @@
 using System.CommandLine;
+using ZeroLane.Bench;
 using ZeroLane.Cli;
-using ZeroLane.Cli.Bench;
 using ZeroLane.Cli.Commands;
 
 var root = new RootCommand("zerolane: zero-copy data exchange between processes through shared-memory ring buffers (ZeroBuffer v1).")
@@ -13,7 +13,7 @@ var root = new RootCommand("zerolane: zero-copy data exchange between processes 
     ReadCommand.Create(),
     WriteCommand.Create(),
     BridgeCommand.Create(),
-    BenchCommand.Create(),
+    BenchCommand.Create(SelfProcess.CreateStartInfo),
     DemoReaderCommand.Create(),
     DemoWriterCommand.Create(),
 };

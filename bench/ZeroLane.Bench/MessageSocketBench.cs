@@ -2,7 +2,7 @@ using System.Diagnostics;
 using ZeroLane.Messages;
 using ZeroLane.Messages.Transport;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// Messages over sockets, sender and receiver on two threads of this process (the kernel's copies dominate):

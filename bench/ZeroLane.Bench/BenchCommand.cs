@@ -1,6 +1,7 @@
 using System.CommandLine;
+using System.Diagnostics;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
@@ -8,10 +9,14 @@ namespace ZeroLane.Cli.Bench;
 /// bandwidth, cross-core cache-line round trip), all in one run. The hidden commands are the peer processes
 /// the bench starts; they are not for people.
 /// </summary>
-internal static class BenchCommand
+public static class BenchCommand
 {
     /// <summary>The visible <c>bench</c> command.</summary>
-    internal static Command Create()
+    /// <param name="startTool">
+    /// Makes the start info that runs the tool itself with the given arguments (a hidden peer command and its
+    /// options), standard input, output and error redirected: the bench's peers are the tool relaunched.
+    /// </param>
+    public static Command Create(Func<IEnumerable<string>, ProcessStartInfo> startTool)
     {
         var sizes = new Option<string>("--sizes")
         {
@@ -41,6 +46,7 @@ internal static class BenchCommand
             Description = "Print one JSON object per line instead of a table.",
         };
 
+        ArgumentNullException.ThrowIfNull(startTool);
         var command = new Command("bench", "Measure ring throughput and latency between two processes against a Unix socket and the machine's limits.");
         command.Options.Add(sizes);
         command.Options.Add(seconds);
@@ -74,7 +80,7 @@ internal static class BenchCommand
             }
             try
             {
-                await new BenchRunner(settings, Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
+                await new BenchRunner(settings, startTool, Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -92,7 +98,7 @@ internal static class BenchCommand
     }
 
     /// <summary>The hidden peer commands the bench runs in its child processes.</summary>
-    internal static IEnumerable<Command> CreateHidden()
+    public static IEnumerable<Command> CreateHidden()
     {
         yield return PeerCommand.Create(RingPeer.CommandName, "Bench peer over a ZeroLane ring (started by zerolane bench).", RingPeer.Run);
         yield return PeerCommand.Create(SocketPeer.CommandName, "Bench peer over a Unix domain socket (started by zerolane bench).", SocketPeer.Run);

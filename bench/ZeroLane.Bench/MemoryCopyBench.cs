@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// The machine's single-thread copy bandwidth: <see cref="Span{T}.CopyTo(Span{T})"/> (which is memmove)

@@ -1,6 +1,6 @@
 using ZeroLane.Buffers;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>What one bench peer process is asked to do; parsed from the hidden peer command's options.</summary>
 /// <param name="Role">reader / writer (throughput), echo / initiator (latency); for sockets the reader and writer are the receiver and sender.</param>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// Times a peer's measured window and the bytes its thread allocates in it, in two halves. Steady-state

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using ZeroLane.Buffers;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// Runs one <c>zerolane bench</c>: the machine's limits in this process, then every transfer between two
@@ -13,15 +13,17 @@ internal sealed class BenchRunner
     private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly BenchSettings _settings;
+    private readonly Func<IEnumerable<string>, ProcessStartInfo> _startTool;
     private readonly TextWriter _output;
     private readonly BenchTable? _table;
     private readonly List<BenchResult> _results = new();
     private string? _socketDirectory;
     private int _counter;
 
-    internal BenchRunner(BenchSettings settings, TextWriter output)
+    internal BenchRunner(BenchSettings settings, Func<IEnumerable<string>, ProcessStartInfo> startTool, TextWriter output)
     {
         _settings = settings;
+        _startTool = startTool;
         _output = output;
         _table = settings.Json ? null : new BenchTable(output);
     }
@@ -197,9 +199,9 @@ internal sealed class BenchRunner
     {
         var timeout = TimeSpan.FromSeconds(_settings.WarmupSeconds + _settings.Seconds + 60);
         string what = $"{command} {server.FrameBytes} B {BenchWait.NameOf(server.Wait)}";
-        using PeerProcess serverProcess = PeerProcess.Start(server.ToArguments(command), $"{what} {server.Role}");
+        using PeerProcess serverProcess = PeerProcess.Start(_startTool, server.ToArguments(command), $"{what} {server.Role}");
         await serverProcess.WaitReadyAsync(s_readyTimeout, cancellationToken).ConfigureAwait(false);
-        using PeerProcess clientProcess = PeerProcess.Start(client.ToArguments(command), $"{what} {client.Role}");
+        using PeerProcess clientProcess = PeerProcess.Start(_startTool, client.ToArguments(command), $"{what} {client.Role}");
         Task<PeerReport> serverReport = serverProcess.WaitReportAsync(timeout, cancellationToken);
         Task<PeerReport> clientReport = clientProcess.WaitReportAsync(timeout, cancellationToken);
         Task first = await Task.WhenAny(serverReport, clientReport).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ZeroLane.Buffers;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>Builds a hidden peer command: the options of <see cref="PeerOptions"/> and an action that runs one role.</summary>
 internal static class PeerCommand

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using ZeroLane.Buffers;
 using ZeroLane.Messages;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// The four ring roles of the bench, each run in its own process.

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// Every round-trip time of a measurement, in <see cref="Stopwatch"/> ticks, kept in an array allocated

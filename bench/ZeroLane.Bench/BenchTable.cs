@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// The human-readable output: an aligned table written row by row as results arrive, then the ratios that

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>Pins the calling thread to one CPU (sched_setaffinity), for the cache-line round trip.</summary>
 internal static partial class ThreadAffinity

@@ -1,6 +1,6 @@
 using ZeroLane.Buffers;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>The names the bench uses for each <see cref="WaitStrategy"/>, in its output and on its command lines.</summary>
 internal static class BenchWait

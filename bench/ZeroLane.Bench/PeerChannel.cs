@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using ZeroLane.Buffers;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// A bench peer's side of the conversation with its parent: "ready" and the final report go to stdout as

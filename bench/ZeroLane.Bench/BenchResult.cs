@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// One line of the bench's output. <c>--json</c> prints it as one JSON object with exactly the documented

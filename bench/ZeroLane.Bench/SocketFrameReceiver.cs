@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// Receives length-prefixed frames (<c>[i32 little-endian length][payload]</c>) from a stream socket into one

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// What a bench peer process measured in its window, sent to the parent as one JSON line on its stdout.

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// A bench peer: this same tool relaunched with a hidden peer command. The parent reads its stdout lines
@@ -20,10 +20,13 @@ internal sealed class PeerProcess : IDisposable
         _description = description;
     }
 
-    /// <summary>Starts this tool with <paramref name="arguments"/> (a hidden peer command and its options).</summary>
-    internal static PeerProcess Start(IReadOnlyList<string> arguments, string description)
+    /// <summary>Starts the tool with <paramref name="arguments"/> (a hidden peer command and its options).</summary>
+    /// <param name="startTool">Makes the start info that runs the tool with the given arguments (see <see cref="BenchCommand.Create"/>).</param>
+    /// <param name="arguments">The hidden peer command and its options.</param>
+    /// <param name="description">What the peer is, for error messages.</param>
+    internal static PeerProcess Start(Func<IEnumerable<string>, ProcessStartInfo> startTool, IReadOnlyList<string> arguments, string description)
     {
-        ProcessStartInfo startInfo = SelfProcess.CreateStartInfo(arguments);
+        ProcessStartInfo startInfo = startTool(arguments);
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start the {description}.");
         var peer = new PeerProcess(process, description);
         process.ErrorDataReceived += peer.OnErrorData;

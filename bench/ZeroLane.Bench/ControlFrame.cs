@@ -1,4 +1,4 @@
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// In-band signals between bench peers. A control frame has a length no data frame has (data frames are all

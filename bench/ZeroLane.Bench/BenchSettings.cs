@@ -1,7 +1,7 @@
 using System.Globalization;
 using ZeroLane.Buffers;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>What one <c>zerolane bench</c> run measures, from its command line.</summary>
 internal sealed record BenchSettings(IReadOnlyList<int> Sizes, double Seconds, double WarmupSeconds, IReadOnlySet<string> Only, IReadOnlyList<WaitStrategy> Waits, bool Json)

@@ -3,7 +3,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using ZeroLane.Arrays;
 
-namespace ZeroLane.Cli.Bench;
+namespace ZeroLane.Bench;
 
 /// <summary>
 /// Mapped arrays, in this process: time to open (map) a 16 MiB and a 4 GiB array, which should not differ (nothing is
