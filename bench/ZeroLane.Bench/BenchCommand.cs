@@ -6,8 +6,8 @@ namespace ZeroLane.Bench;
 /// <summary>
 /// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
 /// strategy), a Unix domain socket doing the same as the baseline, and the machine's own limits (memory copy
-/// bandwidth, cross-core cache-line round trip), all in one run. The hidden commands are the peer processes
-/// the bench starts; they are not for people.
+/// bandwidth, cross-core cache-line round trip), all in one run. The peer commands are what the bench's child
+/// processes run; they are not for people, so the tool registers them hidden.
 /// </summary>
 public static class BenchCommand
 {
@@ -97,8 +97,11 @@ public static class BenchCommand
         return command;
     }
 
-    /// <summary>The hidden peer commands the bench runs in its child processes.</summary>
-    public static IEnumerable<Command> CreateHidden()
+    /// <summary>
+    /// The commands the bench's child processes run (the tool itself, started through the <c>startTool</c> given
+    /// to <see cref="Create"/>); register them on the root command, hidden.
+    /// </summary>
+    public static IEnumerable<Command> CreatePeerCommands()
     {
         yield return PeerCommand.Create(RingPeer.CommandName, "Bench peer over a ZeroLane ring (started by zerolane bench).", RingPeer.Run);
         yield return PeerCommand.Create(SocketPeer.CommandName, "Bench peer over a Unix domain socket (started by zerolane bench).", SocketPeer.Run);

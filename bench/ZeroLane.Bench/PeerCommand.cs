@@ -3,7 +3,10 @@ using ZeroLane.Buffers;
 
 namespace ZeroLane.Bench;
 
-/// <summary>Builds a hidden peer command: the options of <see cref="PeerOptions"/> and an action that runs one role.</summary>
+/// <summary>
+/// Builds a peer command: the options of <see cref="PeerOptions"/> and an action that runs one role. The tool
+/// registers it hidden, with its other child-process commands.
+/// </summary>
 internal static class PeerCommand
 {
     internal static Command Create(string name, string description, Action<PeerOptions> run)
@@ -19,7 +22,7 @@ internal static class PeerCommand
         var maxSamples = new Option<int>("--max-samples") { Description = "Capacity of the latency sample array.", DefaultValueFactory = _ => 1_000_000 };
         var parts = new Option<int>("--parts") { Description = "Send each frame as a message of this many parts (0: raw frames)." };
 
-        var command = new Command(name, description) { Hidden = true };
+        var command = new Command(name, description);
         command.Options.Add(role);
         command.Options.Add(bufferName);
         command.Options.Add(replyName);

@@ -14,14 +14,20 @@ var root = new RootCommand("zerolane: zero-copy data exchange between processes 
     WriteCommand.Create(),
     BridgeCommand.Create(),
     BenchCommand.Create(SelfProcess.CreateStartInfo),
+};
+
+// The commands of the child processes the tool starts itself (SelfProcess): not for people, so left out of help.
+// Every one is registered here, and only here is any command made hidden.
+Command[] childProcessCommands =
+[
     DemoReaderCommand.Create(),
     DemoWriterCommand.Create(),
-};
-foreach (Command hidden in BenchCommand.CreateHidden())
+    .. BenchCommand.CreatePeerCommands(),
+];
+foreach (Command command in childProcessCommands)
 {
-    hidden.Hidden = true;
-    root.Add(hidden);
+    command.Hidden = true;
+    root.Add(command);
 }
 
 return await CommandRunner.RunAsync(root, args);
-
