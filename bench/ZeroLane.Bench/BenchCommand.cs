@@ -18,24 +18,25 @@ public static class BenchCommand
     /// </param>
     public static Command Create(Func<IEnumerable<string>, ProcessStartInfo> startTool)
     {
+        ArgumentNullException.ThrowIfNull(startTool);
         var sizes = new Option<string>("--sizes")
         {
-            Description = "Frame sizes in bytes, comma-separated (K and M suffixes are binary).",
+            Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary).",
             DefaultValueFactory = _ => string.Join(',', BenchSettings.DefaultSizes),
         };
         var seconds = new Option<double>("--seconds")
         {
             Description = "Length of each measurement, in seconds.",
-            DefaultValueFactory = _ => 2,
+            DefaultValueFactory = _ => BenchSettings.DefaultSeconds,
         };
         var warmup = new Option<double>("--warmup")
         {
             Description = "Warm-up before each measurement (lets JIT tiering finish), in seconds.",
-            DefaultValueFactory = _ => 0.5,
+            DefaultValueFactory = _ => BenchSettings.DefaultWarmupSeconds,
         };
         var only = new Option<string?>("--only")
         {
-            Description = "Run only some parts: ring, socket, memcpy, cacheline (comma-separated).",
+            Description = $"Run only some parts: {string.Join(", ", BenchSettings.AllParts)} (comma-separated; default all).",
         };
         var waits = new Option<string?>("--wait")
         {
@@ -46,7 +47,6 @@ public static class BenchCommand
             Description = "Print one JSON object per line instead of a table.",
         };
 
-        ArgumentNullException.ThrowIfNull(startTool);
         var command = new Command("bench", "Measure ring throughput and latency between two processes against a Unix socket and the machine's limits.");
         command.Options.Add(sizes);
         command.Options.Add(seconds);
@@ -59,18 +59,12 @@ public static class BenchCommand
             BenchSettings settings;
             try
             {
-                double measureSeconds = parseResult.GetValue(seconds);
-                double warmupSeconds = parseResult.GetValue(warmup);
-                if (!(measureSeconds > 0 && measureSeconds <= 3600) || !(warmupSeconds >= 0 && warmupSeconds <= 3600))
-                {
-                    throw new ArgumentException("--seconds must be above 0 and --warmup at least 0 (both at most 3600).");
-                }
-                settings = new BenchSettings(
-                    BenchSettings.ParseSizes(parseResult.GetValue(sizes)!),
-                    measureSeconds,
-                    warmupSeconds,
-                    BenchSettings.ParseOnly(parseResult.GetValue(only)),
-                    BenchSettings.ParseWaits(parseResult.GetValue(waits)),
+                settings = BenchSettings.Parse(
+                    parseResult.GetValue(sizes),
+                    parseResult.GetValue(seconds),
+                    parseResult.GetValue(warmup),
+                    parseResult.GetValue(only),
+                    parseResult.GetValue(waits),
                     parseResult.GetValue(json));
             }
             catch (ArgumentException e)

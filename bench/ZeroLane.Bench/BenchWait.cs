@@ -21,6 +21,6 @@ internal static class BenchWait
         "busy-spin" => WaitStrategy.BusySpin,
         "spin-then-block" => WaitStrategy.SpinThenBlock,
         "blocking" => WaitStrategy.Blocking,
-        _ => throw new ArgumentException($"Unknown wait strategy '{name}': use busy-spin, spin-then-block or blocking."),
+        _ => throw new ArgumentException($"--wait takes busy-spin, spin-then-block or blocking (comma-separated), not '{name}'."),
     };
 }
