@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using ZeroLane.Buffers;
 
-namespace ZeroLane.Benchmarks;
+namespace ZeroLane.MicroBenchmarks;
 
 /// <summary>
 /// The ring's own cost per frame, with no second process and no waiting: one thread writes a frame and
