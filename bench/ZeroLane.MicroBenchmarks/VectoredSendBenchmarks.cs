@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using ZeroLane.Messages;
@@ -10,8 +11,10 @@ namespace ZeroLane.MicroBenchmarks;
 /// whose other end a background thread drains: <see cref="FrameWriter.SendAsync(Message, CancellationToken)"/>
 /// hands header, body and parts to vectored <c>sendmsg</c> calls as they are, against copying the same bytes into
 /// one array first and sending that with <see cref="Socket.Send(byte[], int, int, SocketFlags)"/> (the copy the
-/// vectored send avoids), and against sending an array that is already contiguous (the socket's own cost).
-/// Default socket buffer sizes, so every send waits for the drain thread several times.
+/// vectored send avoids), against sending an array that is already contiguous (the socket's own cost), and
+/// against the writer sending the same bytes as one 1 MiB part (its own cost without the gather). Default socket
+/// buffer sizes, so every send waits for the drain thread several times: the writer by handing the rest to
+/// <see cref="Socket.SendAsync(ReadOnlyMemory{byte}, SocketFlags, CancellationToken)"/>, <c>Send</c> by blocking.
 /// </summary>
 [MemoryDiagnoser]
 public class VectoredSendBenchmarks
@@ -25,6 +28,7 @@ public class VectoredSendBenchmarks
     private Thread _drain = null!;
     private FrameWriter _writer = null!;
     private Message _message = null!;
+    private Message _onePart = null!;
     private byte[] _contiguous = null!;
 
     [GlobalSetup]
@@ -54,6 +58,7 @@ public class VectoredSendBenchmarks
         _writer = new FrameWriter(_sender);
         _contiguous = new byte[MessageFrame.TotalLength(_message)];
         Concatenate();
+        _onePart = Message.Create(new byte[64], _message.ToSequence().Slice(64).ToArray());
     }
 
     [GlobalCleanup]
@@ -65,12 +70,17 @@ public class VectoredSendBenchmarks
         _sender.Dispose();
         _receiver.Dispose();
         _message.Dispose();
+        _onePart.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
     /// <summary>One frame: header, body and 8 parts as separate iovecs, no copy in user space.</summary>
     [Benchmark(Baseline = true)]
     public ValueTask FrameWriterSendAsync() => _writer.SendAsync(_message);
+
+    /// <summary>The same body and 1 MiB of parts as one part: the writer without the gather.</summary>
+    [Benchmark]
+    public ValueTask FrameWriterSendAsyncOnePart() => _writer.SendAsync(_onePart);
 
     /// <summary>The same frame's bytes copied into one reused array, then sent with one blocking <c>Send</c> loop.</summary>
     [Benchmark]
