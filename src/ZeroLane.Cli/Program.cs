@@ -1,6 +1,6 @@
 using System.CommandLine;
+using ZeroLane.Bench;
 using ZeroLane.Cli;
-using ZeroLane.Cli.Bench;
 using ZeroLane.Cli.Commands;
 
 var root = new RootCommand("zerolane: zero-copy data exchange between processes through shared-memory ring buffers (ZeroBuffer v1).")
@@ -13,15 +13,21 @@ var root = new RootCommand("zerolane: zero-copy data exchange between processes 
     ReadCommand.Create(),
     WriteCommand.Create(),
     BridgeCommand.Create(),
-    BenchCommand.Create(),
+    BenchCommand.Create(SelfProcess.CreateStartInfo),
+};
+
+// The commands of the child processes the tool starts itself (SelfProcess): not for people, so left out of help.
+// Every one is registered here, and only here is any command made hidden.
+Command[] childProcessCommands =
+[
     DemoReaderCommand.Create(),
     DemoWriterCommand.Create(),
-};
-foreach (Command hidden in BenchCommand.CreateHidden())
+    .. BenchCommand.CreatePeerCommands(),
+];
+foreach (Command command in childProcessCommands)
 {
-    hidden.Hidden = true;
-    root.Add(hidden);
+    command.Hidden = true;
+    root.Add(command);
 }
 
 return await CommandRunner.RunAsync(root, args);
-

@@ -7,7 +7,7 @@ using ZeroLane.Cli.Demo;
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
-/// <c>zerolane demo-reader</c> (hidden): the demo's reading child. Creates the buffer, verifies every frame,
+/// <c>zerolane demo-reader</c> (a hidden command, see Program.cs): the demo's reading child. Creates the buffer, verifies every frame,
 /// measures latency, and reports to the parent on standard output: <c>ready</c>, a <c>progress</c> line about
 /// every 250 ms, and a final <c>summary</c> (see <see cref="DemoReport"/>). Stops when the writer disconnects
 /// or standard input closes.
@@ -27,7 +27,6 @@ internal static class DemoReaderCommand
         var bufferSize = new Option<long>("--buffer-size") { Required = true };
         var frameSize = new Option<long>("--frame-size") { Required = true };
         var command = new Command(CommandName, "The demo's reader process (started by 'zerolane demo').") { name, bufferSize, frameSize };
-        command.Hidden = true;
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(
             parseResult.GetValue(name)!, parseResult.GetValue(bufferSize), (int)parseResult.GetValue(frameSize), cancellationToken)));
         return command;

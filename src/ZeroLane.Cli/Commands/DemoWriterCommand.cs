@@ -6,7 +6,7 @@ using ZeroLane.Cli.Demo;
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
-/// <c>zerolane demo-writer</c> (hidden): the demo's writing child. Connects to the buffer, then for the given
+/// <c>zerolane demo-writer</c> (a hidden command, see Program.cs): the demo's writing child. Connects to the buffer, then for the given
 /// time fills each frame in place through a loan (pattern of its sequence number, send timestamp last) and
 /// commits it; disconnects and prints a <c>summary</c> line. Stops early when standard input closes.
 /// </summary>
@@ -20,7 +20,6 @@ internal static class DemoWriterCommand
         var frameSize = new Option<long>("--frame-size") { Required = true };
         var seconds = new Option<double>("--seconds") { Required = true };
         var command = new Command(CommandName, "The demo's writer process (started by 'zerolane demo').") { name, frameSize, seconds };
-        command.Hidden = true;
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(
             parseResult.GetValue(name)!, (int)parseResult.GetValue(frameSize), parseResult.GetValue(seconds), cancellationToken)));
         return command;

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Diagnostics;
+
+namespace ZeroLane.Bench;
+
+/// <summary>
+/// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
+/// strategy), a Unix domain socket doing the same as the baseline, and the machine's own limits (memory copy
+/// bandwidth, cross-core cache-line round trip), all in one run. The peer commands are what the bench's child
+/// processes run; they are not for people, so the tool registers them hidden.
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>The visible <c>bench</c> command.</summary>
+    /// <param name="startTool">
+    /// Makes the start info that runs the tool itself with the given arguments (a hidden peer command and its
+    /// options), standard input, output and error redirected: the bench's peers are the tool relaunched.
+    /// </param>
+    public static Command Create(Func<IEnumerable<string>, ProcessStartInfo> startTool)
+    {
+        ArgumentNullException.ThrowIfNull(startTool);
+        var sizes = new Option<string>("--sizes")
+        {
+            Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary).",
+            DefaultValueFactory = _ => string.Join(',', BenchSettings.DefaultSizes),
+        };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Length of each measurement, in seconds.",
+            DefaultValueFactory = _ => BenchSettings.DefaultSeconds,
+        };
+        var warmup = new Option<double>("--warmup")
+        {
+            Description = "Warm-up before each measurement (lets JIT tiering finish), in seconds.",
+            DefaultValueFactory = _ => BenchSettings.DefaultWarmupSeconds,
+        };
+        var only = new Option<string?>("--only")
+        {
+            Description = $"Run only some parts: {string.Join(", ", BenchSettings.AllParts)} (comma-separated; default all).",
+        };
+        var waits = new Option<string?>("--wait")
+        {
+            Description = "Ring wait strategies to measure: busy-spin, spin-then-block, blocking (comma-separated; default all).",
+        };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object per line instead of a table.",
+        };
+
+        var command = new Command("bench", "Measure ring throughput and latency between two processes against a Unix socket and the machine's limits.");
+        command.Options.Add(sizes);
+        command.Options.Add(seconds);
+        command.Options.Add(warmup);
+        command.Options.Add(only);
+        command.Options.Add(waits);
+        command.Options.Add(json);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            BenchSettings settings;
+            try
+            {
+                settings = BenchSettings.Parse(
+                    parseResult.GetValue(sizes),
+                    parseResult.GetValue(seconds),
+                    parseResult.GetValue(warmup),
+                    parseResult.GetValue(only),
+                    parseResult.GetValue(waits),
+                    parseResult.GetValue(json));
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("zerolane bench: " + e.Message).ConfigureAwait(false);
+                return 2;
+            }
+            try
+            {
+                await new BenchRunner(settings, startTool, Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync("zerolane bench: cancelled.").ConfigureAwait(false);
+                return 130;
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or ZeroLaneException)
+            {
+                await Console.Error.WriteLineAsync("zerolane bench: " + e.Message).ConfigureAwait(false);
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The commands the bench's child processes run (the tool itself, started through the <c>startTool</c> given
+    /// to <see cref="Create"/>); register them on the root command, hidden.
+    /// </summary>
+    public static IEnumerable<Command> CreatePeerCommands()
+    {
+        yield return PeerCommand.Create(RingPeer.CommandName, "Bench peer over a ZeroLane ring (started by zerolane bench).", RingPeer.Run);
+        yield return PeerCommand.Create(SocketPeer.CommandName, "Bench peer over a Unix domain socket (started by zerolane bench).", SocketPeer.Run);
+    }
+}

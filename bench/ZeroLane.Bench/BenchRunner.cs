@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using ZeroLane.Buffers;
+
+namespace ZeroLane.Bench;
+
+/// <summary>
+/// Runs one <c>zerolane bench</c>: the machine's limits in this process, then every transfer between two
+/// freshly started peer processes (one pair per measurement, so no measurement inherits another's state).
+/// Each result is printed as soon as it is measured.
+/// </summary>
+internal sealed class BenchRunner
+{
+    private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly BenchSettings _settings;
+    private readonly Func<IEnumerable<string>, ProcessStartInfo> _startTool;
+    private readonly TextWriter _output;
+    private readonly BenchTable? _table;
+    private readonly List<BenchResult> _results = new();
+    private string? _socketDirectory;
+    private int _counter;
+
+    internal BenchRunner(BenchSettings settings, Func<IEnumerable<string>, ProcessStartInfo> startTool, TextWriter output)
+    {
+        _settings = settings;
+        _startTool = startTool;
+        _output = output;
+        _table = settings.Json ? null : new BenchTable(output);
+    }
+
+    internal async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _table?.WriteHeader(_settings, MachineDescription(), MeasureClockReadNs());
+            if (_settings.Includes(BenchSettings.MemoryCopy))
+            {
+                Add(MemoryCopyBench.Run(_settings.WarmupSeconds, _settings.Seconds));
+            }
+            if (_settings.Includes(BenchSettings.CacheLine))
+            {
+                Add(CacheLineBench.Run(_settings.WarmupSeconds, _settings.Seconds, _settings.MaxSamples, out var pinned));
+                _table?.AddNote(pinned is (int a, int b)
+                    ? $"cache line: the two threads were pinned to CPUs {a} and {b}."
+                    : "cache line: the two threads could not be pinned to different CPUs; the OS placed them.");
+            }
+            if (_settings.Includes(BenchSettings.Ring))
+            {
+                foreach (WaitStrategy wait in _settings.Waits)
+                {
+                    foreach (int size in _settings.Sizes)
+                    {
+                        Add(await RingThroughputAsync(wait, size, cancellationToken).ConfigureAwait(false));
+                    }
+                }
+                foreach (WaitStrategy wait in _settings.Waits)
+                {
+                    foreach (int size in _settings.Sizes)
+                    {
+                        Add(await RingLatencyAsync(wait, size, cancellationToken).ConfigureAwait(false));
+                    }
+                }
+            }
+            if (_settings.Includes(BenchSettings.Messages))
+            {
+                // A message of 8 parts (each from its own array) through one ring frame per message, default strategy.
+                foreach (int size in _settings.Sizes.Where(size => size >= MessagePartsMinimumFrame))
+                {
+                    Add(await RingThroughputAsync(WaitStrategy.SpinThenBlock, size, cancellationToken, parts: MessageParts).ConfigureAwait(false));
+                }
+            }
+            if (_settings.Includes(BenchSettings.Socket))
+            {
+                foreach (int size in _settings.Sizes)
+                {
+                    Add(await SocketAsync(PeerOptions.ReaderRole, PeerOptions.WriterRole, size, cancellationToken).ConfigureAwait(false));
+                }
+                foreach (int size in _settings.Sizes)
+                {
+                    Add(await SocketAsync(PeerOptions.EchoRole, PeerOptions.InitiatorRole, size, cancellationToken).ConfigureAwait(false));
+                }
+            }
+            if (_settings.Includes(BenchSettings.MessageSockets))
+            {
+                foreach (BenchResult result in await MessageSocketBench.RunAsync(_settings.WarmupSeconds, _settings.Seconds, cancellationToken).ConfigureAwait(false))
+                {
+                    Add(result);
+                }
+            }
+            if (_settings.Includes(BenchSettings.Arrays))
+            {
+                foreach (BenchResult result in ArrayBench.Run(_settings.WarmupSeconds, _settings.Seconds))
+                {
+                    Add(result);
+                }
+            }
+            _table?.WriteSummary(_results, _settings);
+        }
+        finally
+        {
+            if (_socketDirectory is not null)
+            {
+                try
+                {
+                    Directory.Delete(_socketDirectory, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private void Add(BenchResult result)
+    {
+        _results.Add(result);
+        if (_table is null)
+        {
+            _output.WriteLine(result.ToJson());
+        }
+        else
+        {
+            _table.WriteRow(result);
+        }
+        _output.Flush();
+    }
+
+    /// <summary>Parts of the messages the "messages" part sends, and the smallest frame that carries them.</summary>
+    internal const int MessageParts = 8;
+    internal const int MessagePartsMinimumFrame = 1024;
+
+    private async Task<BenchResult> RingThroughputAsync(WaitStrategy wait, int frameBytes, CancellationToken cancellationToken, int parts = 0)
+    {
+        string name = NewBufferName();
+        try
+        {
+            PeerOptions reader = PeerFor(PeerOptions.ReaderRole, name, null, frameBytes, wait) with { Parts = parts };
+            PeerOptions writer = reader with { Role = PeerOptions.WriterRole };
+            (PeerReport readerReport, PeerReport writerReport) = await RunPairAsync(RingPeer.CommandName, reader, writer, cancellationToken).ConfigureAwait(false);
+            return BenchResult.FromPeers(parts > 0 ? BenchResult.ZeroLaneMessage : BenchResult.ZeroLane, BenchResult.Throughput, BenchWait.NameOf(wait), frameBytes,
+                measured: readerReport, sender: writerReport, receiver: readerReport);
+        }
+        finally
+        {
+            RemoveBuffer(name);
+        }
+    }
+
+    private async Task<BenchResult> RingLatencyAsync(WaitStrategy wait, int frameBytes, CancellationToken cancellationToken)
+    {
+        string ping = NewBufferName() + "-ping";
+        string pong = ping[..^"ping".Length] + "pong";
+        try
+        {
+            PeerOptions echo = PeerFor(PeerOptions.EchoRole, ping, pong, frameBytes, wait);
+            PeerOptions initiator = echo with { Role = PeerOptions.InitiatorRole };
+            (PeerReport echoReport, PeerReport initiatorReport) = await RunPairAsync(RingPeer.CommandName, echo, initiator, cancellationToken).ConfigureAwait(false);
+            return BenchResult.FromPeers(BenchResult.ZeroLane, BenchResult.Latency, BenchWait.NameOf(wait), frameBytes,
+                measured: initiatorReport, sender: initiatorReport, receiver: echoReport);
+        }
+        finally
+        {
+            RemoveBuffer(ping);
+            RemoveBuffer(pong);
+        }
+    }
+
+    private async Task<BenchResult> SocketAsync(string serverRole, string clientRole, int frameBytes, CancellationToken cancellationToken)
+    {
+        _socketDirectory ??= Directory.CreateTempSubdirectory($"zerolane-bench-{Environment.ProcessId}-").FullName;
+        string path = Path.Combine(_socketDirectory, $"{++_counter}.sock");
+        try
+        {
+            PeerOptions server = PeerFor(serverRole, path, null, frameBytes, WaitStrategy.SpinThenBlock);
+            PeerOptions client = server with { Role = clientRole };
+            (PeerReport serverReport, PeerReport clientReport) = await RunPairAsync(SocketPeer.CommandName, server, client, cancellationToken).ConfigureAwait(false);
+            return serverRole == PeerOptions.ReaderRole
+                ? BenchResult.FromPeers(BenchResult.UnixSocket, BenchResult.Throughput, null, frameBytes,
+                    measured: serverReport, sender: clientReport, receiver: serverReport)
+                : BenchResult.FromPeers(BenchResult.UnixSocket, BenchResult.Latency, null, frameBytes,
+                    measured: clientReport, sender: clientReport, receiver: serverReport);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private PeerOptions PeerFor(string role, string name, string? replyName, int frameBytes, WaitStrategy wait) => new(
+        role, name, replyName, frameBytes, BenchSettings.PayloadBytesFor(frameBytes), wait,
+        _settings.WarmupSeconds, _settings.Seconds, _settings.MaxSamples);
+
+    /// <summary>
+    /// Starts the server peer (which creates the buffer or listens), waits until it is ready, starts the
+    /// client, and returns both reports. If either peer fails, the other is killed at once.
+    /// </summary>
+    private async Task<(PeerReport Server, PeerReport Client)> RunPairAsync(
+        string command, PeerOptions server, PeerOptions client, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(_settings.WarmupSeconds + _settings.Seconds + 60);
+        string what = $"{command} {server.FrameBytes} B {BenchWait.NameOf(server.Wait)}";
+        using PeerProcess serverProcess = PeerProcess.Start(_startTool, server.ToArguments(command), $"{what} {server.Role}");
+        await serverProcess.WaitReadyAsync(s_readyTimeout, cancellationToken).ConfigureAwait(false);
+        using PeerProcess clientProcess = PeerProcess.Start(_startTool, client.ToArguments(command), $"{what} {client.Role}");
+        Task<PeerReport> serverReport = serverProcess.WaitReportAsync(timeout, cancellationToken);
+        Task<PeerReport> clientReport = clientProcess.WaitReportAsync(timeout, cancellationToken);
+        Task first = await Task.WhenAny(serverReport, clientReport).ConfigureAwait(false);
+        await first.ConfigureAwait(false);
+        return (await serverReport.ConfigureAwait(false), await clientReport.ConfigureAwait(false));
+    }
+
+    private string NewBufferName() => $"zlbench-{Environment.ProcessId}-{++_counter}";
+
+    // The reader peer removes its buffer when it exits; this only matters when a peer was killed.
+    private static void RemoveBuffer(string name)
+    {
+        try
+        {
+            BufferInspector.Clean(name);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ZeroLaneException)
+        {
+        }
+    }
+
+    private static string MachineDescription()
+    {
+        string model = "unknown CPU";
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                model = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+            }
+        }
+        catch (IOException)
+        {
+        }
+        string lastLevelCache = "";
+        try
+        {
+            lastLevelCache = ", last-level cache " + File.ReadAllText("/sys/devices/system/cpu/cpu0/cache/index3/size").Trim();
+        }
+        catch (IOException)
+        {
+        }
+        return $"{model}, {Environment.ProcessorCount} CPUs{lastLevelCache}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}";
+    }
+
+    /// <summary>What one clock read costs (the best of several batches, so a preemption does not count); every latency sample includes one.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static double MeasureClockReadNs()
+    {
+        const int Reads = 100_000;
+        double best = double.MaxValue;
+        long sink = 0;
+        for (int batch = 0; batch < 10; batch++)
+        {
+            long started = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Reads; i++)
+            {
+                sink += Stopwatch.GetTimestamp();
+            }
+            best = Math.Min(best, (Stopwatch.GetTimestamp() - started) * (1e9 / Stopwatch.Frequency) / Reads);
+        }
+        GC.KeepAlive(sink);
+        return best;
+    }
+}

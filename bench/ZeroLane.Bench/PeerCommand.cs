@@ -1,0 +1,63 @@
+using System.CommandLine;
+using ZeroLane.Buffers;
+
+namespace ZeroLane.Bench;
+
+/// <summary>
+/// Builds a peer command: the options of <see cref="PeerOptions"/> and an action that runs one role. The tool
+/// registers it hidden, with its other child-process commands.
+/// </summary>
+internal static class PeerCommand
+{
+    internal static Command Create(string name, string description, Action<PeerOptions> run)
+    {
+        var role = new Option<string>("--role") { Description = "reader, writer, echo or initiator.", Required = true };
+        var bufferName = new Option<string>("--name") { Description = "Ring buffer name or socket path.", Required = true };
+        var replyName = new Option<string?>("--reply-name") { Description = "Ring latency: the buffer replies travel on." };
+        var frameBytes = new Option<int>("--frame-bytes") { Description = "Size of every data frame.", Required = true };
+        var payloadBytes = new Option<long>("--payload-bytes") { Description = "Payload block of each ring buffer created.", DefaultValueFactory = _ => 1 << 20 };
+        var wait = new Option<string>("--wait") { Description = "busy-spin, spin-then-block or blocking.", DefaultValueFactory = _ => BenchWait.NameOf(WaitStrategy.SpinThenBlock) };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds before the measured window.", DefaultValueFactory = _ => 0.5 };
+        var seconds = new Option<double>("--seconds") { Description = "Length of the measured window.", DefaultValueFactory = _ => 2 };
+        var maxSamples = new Option<int>("--max-samples") { Description = "Capacity of the latency sample array.", DefaultValueFactory = _ => 1_000_000 };
+        var parts = new Option<int>("--parts") { Description = "Send each frame as a message of this many parts (0: raw frames)." };
+
+        var command = new Command(name, description);
+        command.Options.Add(role);
+        command.Options.Add(bufferName);
+        command.Options.Add(replyName);
+        command.Options.Add(frameBytes);
+        command.Options.Add(payloadBytes);
+        command.Options.Add(wait);
+        command.Options.Add(warmup);
+        command.Options.Add(seconds);
+        command.Options.Add(maxSamples);
+        command.Options.Add(parts);
+        command.SetAction(parseResult =>
+        {
+            try
+            {
+                var options = new PeerOptions(
+                    parseResult.GetValue(role)!,
+                    parseResult.GetValue(bufferName)!,
+                    parseResult.GetValue(replyName),
+                    parseResult.GetValue(frameBytes),
+                    parseResult.GetValue(payloadBytes),
+                    BenchWait.Parse(parseResult.GetValue(wait)!),
+                    parseResult.GetValue(warmup),
+                    parseResult.GetValue(seconds),
+                    parseResult.GetValue(maxSamples),
+                    parseResult.GetValue(parts));
+                PeerChannel.Begin(options);
+                run(options);
+                return 0;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"{name}: {e.GetType().Name}: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,201 @@
+using ZeroLane.Bench;
+using ZeroLane.Buffers;
+
+namespace ZeroLane.Tests.Bench;
+
+/// <summary>
+/// <c>zerolane bench</c>'s options, parsed and checked by <see cref="BenchSettings.Parse"/> without running a
+/// benchmark: what each accepts, the defaults, and an <see cref="ArgumentException"/> naming the option for
+/// each kind of bad value (the command prints it and exits with code 2, see <see cref="BenchArgumentTests"/>).
+/// </summary>
+public sealed class BenchSettingsParsing
+{
+    [Fact]
+    public void NoOptionsMeanTheDefaults()
+    {
+        BenchSettings settings = BenchSettings.Parse();
+
+        Assert.Equal([64, 1024, 64 * 1024, 1024 * 1024, 6_220_800], settings.Sizes);
+        Assert.Equal(2, settings.Seconds);
+        Assert.Equal(0.5, settings.WarmupSeconds);
+        Assert.Equal(BenchSettings.AllParts.Order(), settings.Only.Order());
+        Assert.Equal([WaitStrategy.BusySpin, WaitStrategy.SpinThenBlock, WaitStrategy.Blocking], settings.Waits);
+        Assert.False(settings.Json);
+    }
+
+    [Theory]
+    [InlineData("64", 64)]
+    [InlineData("1_000", 1000)]
+    [InlineData("1K", 1024)]
+    [InlineData("1k", 1024)]
+    [InlineData("64KiB", 64 << 10)]
+    [InlineData("64kib", 64 << 10)]
+    [InlineData("1M", 1 << 20)]
+    [InlineData("2MiB", 2 << 20)]
+    [InlineData("256M", 256 << 20)]
+    [InlineData("268435456", 256 << 20)]
+    public void SizesAcceptBinarySuffixes(string text, int expected)
+    {
+        Assert.Equal([expected], BenchSettings.Parse(sizes: text).Sizes);
+    }
+
+    [Fact]
+    public void SizesKeepTheirOrderAndDropRepeatsAndEmptyEntries()
+    {
+        Assert.Equal([1 << 20, 64, 1024], BenchSettings.Parse(sizes: " 1M, 64,,1K ,64, 1024").Sizes);
+    }
+
+    [Theory]
+    [InlineData(0.001, 0)]
+    [InlineData(3600, 3600)]
+    public void SecondsAndWarmupAcceptTheirWholeRange(double seconds, double warmup)
+    {
+        BenchSettings settings = BenchSettings.Parse(seconds: seconds, warmupSeconds: warmup);
+
+        Assert.Equal(seconds, settings.Seconds);
+        Assert.Equal(warmup, settings.WarmupSeconds);
+    }
+
+    [Fact]
+    public void OnlyRunsTheNamedParts()
+    {
+        BenchSettings settings = BenchSettings.Parse(only: "ring, memcpy,ring");
+
+        Assert.Equal(["memcpy", "ring"], settings.Only.Order());
+    }
+
+    [Theory]
+    [InlineData("all")]
+    [InlineData(" all ")]
+    [InlineData("")]
+    [InlineData(" ")]
+    public void OnlyAllOrBlankRunsEveryPart(string text)
+    {
+        Assert.Equal(BenchSettings.AllParts.Order(), BenchSettings.Parse(only: text).Only.Order());
+    }
+
+    [Fact]
+    public void WaitMeasuresTheNamedStrategiesOnceEachInTheGivenOrder()
+    {
+        BenchSettings settings = BenchSettings.Parse(waits: "blocking, busy-spin,blocking");
+
+        Assert.Equal([WaitStrategy.Blocking, WaitStrategy.BusySpin], settings.Waits);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    public void WaitBlankMeasuresAllThreeStrategies(string text)
+    {
+        Assert.Equal([WaitStrategy.BusySpin, WaitStrategy.SpinThenBlock, WaitStrategy.Blocking], BenchSettings.Parse(waits: text).Waits);
+    }
+
+    [Fact]
+    public void JsonIsKeptAsGiven()
+    {
+        Assert.True(BenchSettings.Parse(json: true).Json);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("-1")]
+    [InlineData("+64")]
+    [InlineData("1.5K")]
+    [InlineData("0x40")]
+    [InlineData("64B")]
+    [InlineData("64KK")]
+    [InlineData("1 K")]
+    [InlineData("K")]
+    public void SizesRejectWhatIsNotAWholeNumberWithASuffix(string text)
+    {
+        AssertRejected(() => BenchSettings.Parse(sizes: $"64,{text}"), "--sizes", $"'{text}'");
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0K")]
+    [InlineData("268435457")]
+    [InlineData("257M")]
+    [InlineData("1G")]
+    [InlineData("1GiB")]
+    public void SizesRejectFramesOutsideOneByteTo256MiB(string text)
+    {
+        AssertRejected(() => BenchSettings.Parse(sizes: text), "--sizes", "268435456");
+    }
+
+    [Fact]
+    public void SizesRejectANumberWhoseMultipleWouldOverflow()
+    {
+        // (2^44 + 1) MiB wraps around 64 bits to exactly 1 MiB if multiplied out.
+        AssertRejected(() => BenchSettings.Parse(sizes: "17592186044417M"), "--sizes", "'17592186044417M'");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(",")]
+    [InlineData(" , ")]
+    public void SizesNeedAtLeastOneSize(string text)
+    {
+        AssertRejected(() => BenchSettings.Parse(sizes: text), "--sizes", "at least one");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(3600.5)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void SecondsOutsideAboveZeroTo3600AreRejected(double seconds)
+    {
+        AssertRejected(() => BenchSettings.Parse(seconds: seconds), "--seconds", "3600");
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(3601)]
+    [InlineData(double.NaN)]
+    public void WarmupOutsideZeroTo3600IsRejected(double warmup)
+    {
+        AssertRejected(() => BenchSettings.Parse(warmupSeconds: warmup), "--warmup", "3600");
+    }
+
+    [Theory]
+    [InlineData("pipes", "pipes")]
+    [InlineData("ring,pipes", "pipes")]
+    [InlineData("Ring", "Ring")]
+    [InlineData("ring,all", "all")]
+    public void OnlyRejectsAnUnknownPartAndListsTheKnownOnes(string text, string unknown)
+    {
+        AssertRejected(() => BenchSettings.Parse(only: text), "--only", $"'{unknown}'", "message-sockets");
+    }
+
+    [Fact]
+    public void OnlyNeedsAtLeastOnePart()
+    {
+        AssertRejected(() => BenchSettings.Parse(only: " , "), "--only", "at least one");
+    }
+
+    [Theory]
+    [InlineData("sometimes")]
+    [InlineData("spin")]
+    [InlineData("BusySpin")]
+    public void WaitRejectsAnUnknownStrategyAndListsTheKnownOnes(string text)
+    {
+        AssertRejected(() => BenchSettings.Parse(waits: $"blocking,{text}"), "--wait", $"'{text}'", "spin-then-block");
+    }
+
+    [Fact]
+    public void WaitNeedsAtLeastOneStrategy()
+    {
+        AssertRejected(() => BenchSettings.Parse(waits: ","), "--wait", "at least one");
+    }
+
+    private static void AssertRejected(Func<BenchSettings> parse, params string[] messageParts)
+    {
+        ArgumentException exception = Assert.Throws<ArgumentException>(() => parse());
+        foreach (string part in messageParts)
+        {
+            Assert.Contains(part, exception.Message);
+        }
+    }
+}
