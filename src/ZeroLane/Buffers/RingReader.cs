@@ -166,7 +166,15 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
             // Semaphores before memory: a writer that finds the memory also finds the semaphores.
             writeSemaphore = _platform.CreateSemaphore(_names.WriteSemaphore, _options.Permissions);
             readSemaphore = _platform.CreateSemaphore(_names.ReadSemaphore, _options.Permissions);
-            sharedMemory = _platform.CreateSharedMemory(_names.SharedMemory, layout.TotalSize, _options.Permissions);
+            try
+            {
+                sharedMemory = _platform.CreateSharedMemory(_names.SharedMemory, layout.TotalSize, _options.Permissions);
+            }
+            catch (IOException noRoom) when (noRoom.HResult == SharedMemory.NoRoomHResult)
+            {
+                throw new IOException(noRoom.Message + " Buffers left behind by dead readers take room there too: " +
+                    "BufferInspector.Clean (or 'zerolane clean') removes them.", noRoom.HResult);
+            }
             _region = new MappedRegion(sharedMemory.Mapping);
             _oieb = new Oieb(_region);
             _ledger = new CreditLedger(_region, this);

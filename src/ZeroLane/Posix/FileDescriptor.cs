@@ -155,8 +155,8 @@ internal static class FileDescriptor
             {
                 throw new IOException(
                     $"'{what}' stayed locked ({(exclusive ? "shared or exclusive" : "exclusive")} flock) by another open of the file for " +
-                    $"{LockTimeout.TotalSeconds:0} s. A ZeroLane metadata update holds it for microseconds; another program (or a .NET " +
-                    "FileStream, which takes a shared flock) may hold it: close it and retry.");
+                    $"{LockTimeout.TotalSeconds:0} s. Another program (or a .NET FileStream, which takes a shared flock) may hold it: " +
+                    "close it and retry.");
             }
             Thread.Sleep(1);
         }

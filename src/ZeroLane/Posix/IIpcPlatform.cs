@@ -1,8 +1,8 @@
 namespace ZeroLane.Posix;
 
 /// <summary>
-/// The operating-system services the ring needs. The ring talks only to this interface, so another
-/// platform (macOS, Windows) can be added without touching the ring; <see cref="IpcPlatform.Current"/>
+/// The operating-system services the shared-memory transports need. They talk only to this interface, so another
+/// platform (macOS, Windows) can be added without touching them; <see cref="IpcPlatform.Current"/>
 /// picks the implementation.
 /// </summary>
 internal interface IIpcPlatform
@@ -46,7 +46,7 @@ internal static class IpcPlatform
     internal static IIpcPlatform Current => s_current ??= OperatingSystem.IsLinux()
         ? new LinuxIpcPlatform()
         : throw new PlatformNotSupportedException(
-            "ZeroLane's shared-memory ring currently runs on Linux only (POSIX shared memory, named semaphores and flock).");
+            "ZeroLane's shared-memory transports run on Linux only (POSIX shared memory, named semaphores and flock).");
 }
 
 /// <summary>Linux: POSIX shared memory under /dev/shm, glibc named semaphores, flock lock files, /proc start times.</summary>

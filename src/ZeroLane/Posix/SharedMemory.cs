@@ -61,8 +61,7 @@ internal sealed class SharedMemory : IDisposable
         {
             throw new IOException(
                 $"/dev/shm has no room for shared memory object '{name}' of {size:N0} bytes ({FreeBytes():N0} bytes free). " +
-                "Free space there (zerolane clean removes stale buffers), make /dev/shm larger (in Docker: --shm-size), " +
-                "or ask for a smaller object.");
+                "Free space there, make /dev/shm larger (in Docker: --shm-size), or ask for a smaller object.", NoRoomHResult);
         }
         if (error != 0)
         {
@@ -120,6 +119,9 @@ internal sealed class SharedMemory : IDisposable
         }
         throw PosixError.Create(errno, "shm_unlink", DevicePath(name));
     }
+
+    /// <summary>The <see cref="Exception.HResult"/> of the <see cref="IOException"/> that says /dev/shm has no room (ENOSPC).</summary>
+    internal const int NoRoomHResult = Interop.Errno.ENOSPC;
 
     /// <summary>Where glibc keeps a shared memory object: <c>/dev/shm/NAME</c>.</summary>
     internal static string DevicePath(string name) => "/dev/shm/" + name;

@@ -83,7 +83,14 @@ public sealed class SharedArrays : BufferTest
     [InlineData("")]
     public void NamesThatCouldLeaveDevShmAreRefused(string name)
     {
-        Assert.Throws<InvalidNameException>(() => MappedArray<byte>.CreateShared(name, [1]));
+        InvalidNameException refused = Assert.Throws<InvalidNameException>(() => MappedArray<byte>.CreateShared(name, [1]));
+
+        // The error speaks of an array, not of a buffer.
+        Assert.Equal("shared array", refused.Kind);
+        Assert.StartsWith($"'{name}' is not a valid shared array name:", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("buffer", refused.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Throws<InvalidNameException>(() => MappedArray<byte>.OpenShared(name));
+        Assert.Throws<InvalidNameException>(() => MappedArray.DeleteShared(name));
     }
 
     [Fact]

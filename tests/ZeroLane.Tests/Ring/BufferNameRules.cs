@@ -55,6 +55,7 @@ public sealed class BufferNameRules : BufferTest
 
         Assert.Contains(problem, refused.Message, StringComparison.Ordinal);
         Assert.Equal(name, refused.Name);
+        Assert.Equal("buffer", refused.Kind);
         Assert.Empty(Directory.GetFileSystemEntries(_lockDirectory.Path));
     }
 
