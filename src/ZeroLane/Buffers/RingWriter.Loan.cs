@@ -48,8 +48,8 @@ public sealed partial class RingWriter
         }
     }
 
-    /// <summary>A loan of the whole block is the one loan that can be committed short into a tail too short for a header.</summary>
-    void Ipc.ILoanPublisher.ValidateCommit(long offset, int length)
+    /// <summary>Publishes a committed loan; a loan of the whole block is the one that can be committed short into a tail too short for a header.</summary>
+    void Ipc.ILoanPublisher.PublishLoan(long offset, int length)
     {
         long remainder = _payloadSize - (offset - _payloadOffset + length);
         if (remainder is > 0 and < FrameHeaderLayout.Size)
@@ -59,8 +59,6 @@ public sealed partial class RingWriter
                 $"Committing {length} bytes of a loan of the whole block would leave a tail of {remainder} bytes, too short for a " +
                 $"header. Commit at most {_payloadSize - 2 * FrameHeaderLayout.Size} bytes or exactly {_payloadSize - FrameHeaderLayout.Size}; the loan stays open.");
         }
-    }
-
-    void Ipc.ILoanPublisher.PublishLoan(long offset, int length) =>
         Publish(offset - _payloadOffset - FrameHeaderLayout.Size, _loanWrapFrom, length);
+    }
 }

@@ -1,14 +1,15 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace ZeroLane.Ipc;
 
 /// <summary>What a <see cref="LoanTracker"/> asks of the writer whose loans it tracks.</summary>
 internal interface ILoanPublisher
 {
-    /// <summary>Throws (leaving the loan open) if <paramref name="length"/> bytes of the loan at <paramref name="offset"/> cannot be committed.</summary>
-    void ValidateCommit(long offset, int length);
-
-    /// <summary>Publishes the first <paramref name="length"/> bytes of the loan at <paramref name="offset"/>; the loan is already closed.</summary>
+    /// <summary>
+    /// Publishes the first <paramref name="length"/> bytes (already checked against the loan's capacity) of the loan at
+    /// <paramref name="offset"/>, or throws before publishing anything if they cannot be committed; the loan stays open then.
+    /// </summary>
     void PublishLoan(long offset, int length);
 }
 
@@ -48,6 +49,7 @@ internal sealed class LoanTracker
     internal bool IsOpen => _open;
 
     /// <summary>Opens a loan of <paramref name="capacity"/> bytes at <paramref name="offset"/> in the region.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal FrameLoan Open(long offset, int capacity)
     {
         _open = true;
@@ -66,6 +68,7 @@ internal sealed class LoanTracker
         _blockMemory?.Invalidate();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal Span<byte> GetSpan(long token)
     {
         Check(token);
@@ -98,9 +101,8 @@ internal sealed class LoanTracker
             throw new ArgumentOutOfRangeException(nameof(length), length,
                 $"Commit between 1 and the {_capacity} bytes loaned; to publish nothing, abandon the loan.");
         }
-        _publisher.ValidateCommit(_offset, length);
-        _open = false;
         _publisher.PublishLoan(_offset, length);
+        _open = false;
     }
 
     internal void Abandon(long token)
@@ -111,13 +113,18 @@ internal sealed class LoanTracker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Check(long token)
     {
         if (!_open || token != _token || _closed)
         {
-            throw new ObjectDisposedException(nameof(FrameLoan), "This loan was already committed or abandoned.");
+            ThrowClosed();
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowClosed() =>
+        throw new ObjectDisposedException(nameof(FrameLoan), "This loan was already committed or abandoned.");
 
     private Memory<byte> GetMemory(int start, int length)
     {

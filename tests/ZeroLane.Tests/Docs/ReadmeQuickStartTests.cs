@@ -27,7 +27,7 @@ public sealed class ReadmeQuickStartTests : BufferTest
         string block = Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
         string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests/ZeroLane.Tests/Docs/ReadmeQuickStartTests.cs"));
         string body = Regex.Match(source, @"// quick start begins\n(.*?)\s*// quick start ends", RegexOptions.Singleline).Groups[1].Value;
-        string expected = Normalize(block.Replace("using System.Text;\nusing ZeroLane.Buffers;\n", "")
+        string expected = Normalize(block.Replace("using System.Text;\nusing ZeroLane;\nusing ZeroLane.Buffers;\n", "")
             .Replace("\"camera-0\"", "name").Replace("Console.WriteLine", "output.WriteLine"));
         Assert.Equal(expected, Normalize(body));
     }
