@@ -210,24 +210,14 @@ public sealed partial class RingWriter
             bool drained = false;
             while (true)
             {
-                switch (Place(total, loan, out long position, out long wrapFrom))
+                if (TryPlaceNow(total, loan, out long position, out long wrapFrom))
                 {
-                    case Placement.Here:
-                    case Placement.AfterWrap:
-                        _asyncPosition = position;
-                        _asyncWrapFrom = wrapFrom;
-                        return WriteStatus.Success;
-                    case Placement.WrapFirst:
-                        PublishWrap();
-                        continue;
+                    _asyncPosition = position;
+                    _asyncWrapFrom = wrapFrom;
+                    return WriteStatus.Success;
                 }
-                if (_disposed)
+                if (IsReaderGone(schedule.PeerCheckDue()))
                 {
-                    ThrowHelper.ThrowObjectDisposed(nameof(RingWriter));
-                }
-                if (_oieb.Reader.Pid == 0 || (schedule.PeerCheckDue() && !IsReaderAlive()))
-                {
-                    _oieb.ThrowIfLostPages(Name);
                     return WriteStatus.ReaderGone;
                 }
                 if (schedule.Expired)

@@ -204,22 +204,12 @@ public sealed partial class RingWriter
         {
             while (true)
             {
-                switch (Place(total, loan, out position, out wrapFrom))
+                if (TryPlaceNow(total, loan, out position, out wrapFrom))
                 {
-                    case Placement.Here:
-                    case Placement.AfterWrap:
-                        return WriteStatus.Success;
-                    case Placement.WrapFirst:
-                        PublishWrap();
-                        continue;
+                    return WriteStatus.Success;
                 }
-                if (_disposed)
+                if (IsReaderGone(waiter.PeerCheckDue()))
                 {
-                    ThrowHelper.ThrowObjectDisposed(nameof(RingWriter));
-                }
-                if (_oieb.Reader.Pid == 0 || (waiter.PeerCheckDue() && !IsReaderAlive()))
-                {
-                    _oieb.ThrowIfLostPages(Name);
                     return WriteStatus.ReaderGone;
                 }
                 if (!waiter.Wait())
@@ -234,6 +224,46 @@ public sealed partial class RingWriter
             waiter.Dispose();
             Interlocked.Decrement(ref _activeWaits);
         }
+    }
+
+    /// <summary>
+    /// One look of a wait for space (the synchronous and the asynchronous one): places the frame if it fits now,
+    /// publishing a wrap on its own first where that is what makes room.
+    /// </summary>
+    private bool TryPlaceNow(long total, bool loan, out long position, out long wrapFrom)
+    {
+        while (true)
+        {
+            switch (Place(total, loan, out position, out wrapFrom))
+            {
+                case Placement.Here:
+                case Placement.AfterWrap:
+                    return true;
+                case Placement.WrapFirst:
+                    PublishWrap();
+                    continue;
+                default:
+                    return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a look found no room: whether the reader is gone (disposed, which is a plain store seen at once, or found
+    /// dead when <paramref name="peerCheckDue"/>). Throws if this writer was disposed meanwhile.
+    /// </summary>
+    private bool IsReaderGone(bool peerCheckDue)
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(nameof(RingWriter));
+        }
+        if (_oieb.Reader.Pid == 0 || (peerCheckDue && !IsReaderAlive()))
+        {
+            _oieb.ThrowIfLostPages(Name);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>

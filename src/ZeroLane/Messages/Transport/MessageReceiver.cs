@@ -104,26 +104,8 @@ public sealed class MessageReceiver : IDisposable
     /// <exception cref="MessageFormatException">The message is malformed or larger than <see cref="Limits"/> allow.</exception>
     /// <exception cref="MessageConnectionException">The connection broke.</exception>
     /// <exception cref="MessageConnectionFaultedException">An earlier receive failed.</exception>
-    public ValueTask<ReceiveResult> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        if (Volatile.Read(ref _fault) is Exception fault)
-        {
-            return ValueTask.FromException<ReceiveResult>(SocketErrors.Faulted("receiving side", fault));
-        }
-        if (_ended)
-        {
-            return new ValueTask<ReceiveResult>(new ReceiveResult(ReceiveStatus.EndOfStream, null));
-        }
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<ReceiveResult>(cancellationToken);
-        }
-        if (timeout != Timeout.InfiniteTimeSpan)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
-        }
-        return Start(null, timeout, cancellationToken);
-    }
+    public ValueTask<ReceiveResult> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Start(null, timeout, cancellationToken);
 
     /// <summary>
     /// Receives the next message like <see cref="TryReceiveAsync(TimeSpan, CancellationToken)"/>, but each part straight into
@@ -135,6 +117,11 @@ public sealed class MessageReceiver : IDisposable
     public ValueTask<ReceiveResult> TryReceiveAsync(IPartDestination destination, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        return Start(destination, timeout, cancellationToken);
+    }
+
+    private ValueTask<ReceiveResult> Start(IPartDestination? destination, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         if (Volatile.Read(ref _fault) is Exception fault)
         {
             return ValueTask.FromException<ReceiveResult>(SocketErrors.Faulted("receiving side", fault));
@@ -147,11 +134,6 @@ public sealed class MessageReceiver : IDisposable
         {
             return ValueTask.FromCanceled<ReceiveResult>(cancellationToken);
         }
-        return Start(destination, timeout, cancellationToken);
-    }
-
-    private ValueTask<ReceiveResult> Start(IPartDestination? destination, TimeSpan timeout, CancellationToken cancellationToken)
-    {
         if (timeout != Timeout.InfiniteTimeSpan)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
