@@ -14,12 +14,12 @@ namespace ZeroLane;
 /// </remarks>
 public readonly struct Frame : IDisposable
 {
-    private readonly CreditLedger? _ledger;
+    private readonly FrameOwner? _owner;
     private readonly long _ticket;
 
-    internal Frame(CreditLedger ledger, long ticket, ulong sequence, int length)
+    internal Frame(FrameOwner owner, long ticket, ulong sequence, int length)
     {
-        _ledger = ledger;
+        _owner = owner;
         _ticket = ticket;
         Sequence = sequence;
         Length = length;
@@ -32,24 +32,24 @@ public readonly struct Frame : IDisposable
     public int Length { get; }
 
     /// <summary>False for <c>default(Frame)</c>.</summary>
-    public bool IsValid => _ledger is not null;
+    public bool IsValid => _owner is not null;
 
     /// <summary>True once the frame has been released (or for <c>default(Frame)</c>).</summary>
-    public bool IsReleased => _ledger is null || _ledger.IsReleased(_ticket);
+    public bool IsReleased => _owner is null || _owner.IsReleased(_ticket);
 
     /// <summary>The payload bytes, in place in shared memory.</summary>
     /// <exception cref="ObjectDisposedException">The frame was released.</exception>
-    public ReadOnlySpan<byte> Span => _ledger is null ? ThrowInvalid() : _ledger.GetSpan(_ticket);
+    public ReadOnlySpan<byte> Span => _owner is null ? ThrowInvalid() : _owner.GetSpan(_ticket);
 
     /// <summary>
     /// The payload bytes as memory, in place in shared memory, for APIs that need <see cref="ReadOnlyMemory{T}"/>.
     /// The first call per frame allocates one small object; access after release throws
     /// <see cref="ObjectDisposedException"/>.
     /// </summary>
-    public ReadOnlyMemory<byte> Memory => _ledger is null ? ThrowInvalid().ToArray() : _ledger.GetMemory(_ticket);
+    public ReadOnlyMemory<byte> Memory => _owner is null ? ThrowInvalid().ToArray() : _owner.GetMemory(_ticket);
 
     /// <summary>Releases the frame, returning its space to the writer in ring order. Releasing twice is harmless.</summary>
-    public void Dispose() => _ledger?.Release(_ticket);
+    public void Dispose() => _owner?.Release(_ticket);
 
     private static ReadOnlySpan<byte> ThrowInvalid() =>
         throw new InvalidOperationException("This is default(Frame), not a frame that was read.");

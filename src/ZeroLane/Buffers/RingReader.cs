@@ -272,7 +272,7 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
         // Wake every wait (sync ones on other threads too) and let it leave before anything is unmapped.
         _writeSemaphore.Post();
         _asyncWait.Dispose();
-        WaitForWaitsToLeave(ref _activeWaits, _writeSemaphore);
+        ActiveWaits.WaitUntilNone(ref _activeWaits, _writeSemaphore);
         _ledger.Close();
         lock (_ledger.Sync)
         {
@@ -296,17 +296,6 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
             {
                 throw new IOException($"Buffer '{Name}' was closed, but removing its objects failed: {failure.Message}", failure);
             }
-        }
-    }
-
-    /// <summary>Waits (up to 5 s) until no wait is in progress, posting the semaphore to wake stragglers.</summary>
-    internal static void WaitForWaitsToLeave(ref int activeWaits, NamedSemaphore semaphore)
-    {
-        long giveUp = Environment.TickCount64 + 5000;
-        while (Volatile.Read(ref activeWaits) > 0 && Environment.TickCount64 < giveUp)
-        {
-            semaphore.Post();
-            Thread.Sleep(1);
         }
     }
 

@@ -192,7 +192,7 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
         // Wake every wait (sync ones on other threads too) and let it leave before anything is unmapped.
         _readSemaphore.Post();
         _asyncWait.Dispose();
-        RingReader.WaitForWaitsToLeave(ref _activeWaits, _readSemaphore);
+        ActiveWaits.WaitUntilNone(ref _activeWaits, _readSemaphore);
         _loans.Close();
         Monitor.Enter(_disposeSync);
         try

@@ -30,7 +30,7 @@ internal interface ICreditSink
 /// answers correctly for the tickets it held.
 /// </para>
 /// </remarks>
-internal sealed class CreditLedger
+internal sealed class CreditLedger : FrameOwner
 {
     private readonly MappedRegion _region;
     private readonly ICreditSink _sink;
@@ -106,7 +106,7 @@ internal sealed class CreditLedger
     }
 
     /// <summary>Releases a ticket; its credit (and that of released tickets after it) is published once every earlier one is released. Twice does nothing.</summary>
-    internal void Release(long ticket)
+    internal override void Release(long ticket)
     {
         lock (Sync)
         {
@@ -130,7 +130,7 @@ internal sealed class CreditLedger
     }
 
     /// <summary>True once the ticket is released (or the ledger closed).</summary>
-    internal bool IsReleased(long ticket)
+    internal override bool IsReleased(long ticket)
     {
         if (_closed || ticket < Volatile.Read(ref _headTicket))
         {
@@ -144,7 +144,7 @@ internal sealed class CreditLedger
     /// <summary>The ticket's bytes in place.</summary>
     /// <exception cref="ObjectDisposedException">The ticket was released (or the ledger closed).</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ReadOnlySpan<byte> GetSpan(long ticket)
+    internal override ReadOnlySpan<byte> GetSpan(long ticket)
     {
         Slot[] slots = _slots;
         ref Slot slot = ref slots[ticket & (slots.Length - 1)];
@@ -157,7 +157,7 @@ internal sealed class CreditLedger
 
     /// <summary>The ticket's bytes in place as memory; the first call per ticket allocates its memory manager.</summary>
     /// <exception cref="ObjectDisposedException">The ticket was released (or the ledger closed).</exception>
-    internal ReadOnlyMemory<byte> GetMemory(long ticket)
+    internal override ReadOnlyMemory<byte> GetMemory(long ticket)
     {
         lock (Sync)
         {

@@ -77,6 +77,25 @@ internal readonly struct PeerSlot
     }
 
     /// <summary>
+    /// Claims the role for <paramref name="self"/> only if nobody holds it (a dead holder's claim is left for its owner to
+    /// clear, which may have more to undo than the claim); false if it is held.
+    /// </summary>
+    internal bool TryClaimIfFree(ProcessIdentity self)
+    {
+        if (_region.ReadUInt64Acquire(_pidOffset) != 0)
+        {
+            return false;
+        }
+        _region.WriteUInt64(_startTimeOffset, 0);
+        if (!_region.CompareAndSetUInt64(_pidOffset, 0, (ulong)self.Pid))
+        {
+            return false;
+        }
+        _region.WriteUInt64Release(_startTimeOffset, self.StartTime);
+        return true;
+    }
+
+    /// <summary>
     /// Clears <paramref name="holder"/>'s claim (its PID, then its start time unless a newer holder stored its own);
     /// false, changing nothing, if the slot no longer holds that PID.
     /// </summary>

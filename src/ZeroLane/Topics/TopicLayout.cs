@@ -1,0 +1,135 @@
+namespace ZeroLane.Topics;
+
+/// <summary>
+/// Byte layout of a publisher's shared memory segment (<c>/dev/shm/zlt.TOPIC.p.PID.ID</c>): a 256-byte header, a table of
+/// subscriber entries, one queue of slot indices per subscriber entry, a table of slots, and the slots' data. All fields
+/// are little-endian; every block starts on a 64-byte boundary, the data on a page.
+/// </summary>
+/// <remarks>
+/// <code>
+/// header (256 B)
+///  0       4    6    8              16             24      28      32             40      44      48             56             64
+///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
+///  | magic |ver |hsz | pub pid      | pub start    | subs  | slots | slot capacity| depth | state | published    | publisher id |
+///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
+///  64..127 reserved; 128 full writes (u64), 136 modified writes (u64), 144..255 reserved
+/// subscriber entry i (128 B each, at 256 + 128 i)
+///  0              8              16             24      28      32             40 .. 64
+///  | sub pid      | sub start    | sub id       | state | -     | dropped      | reserved
+///  64             72             80 .. 128
+///  | head         | tail         | reserved                         (own cache line: taken by the subscriber, filled by the publisher)
+/// queue i (depth × u32 slot index, rounded up to 64 B), at QueuesOffset + i × QueueStride
+/// slot s (64 B each), at SlotsOffset + 64 s
+///  0              8              16             24 .. 64
+///  | holders      | sequence     | length       | timestamp (UTC, ns since 1970) | reserved
+/// data of slot s (slot capacity B), at DataOffset + s × SlotCapacity
+/// </code>
+/// Ownership: the publisher writes the header, the slots (metadata and data) and each entry's tail and dropped count;
+/// a subscriber claims a free entry (its pid word, by compare-and-set), writes its id and state, and takes queue entries
+/// by advancing head with compare-and-set; the publisher advances head the same way when it drops the oldest entry of a
+/// full queue. A slot's <c>holders</c> word has bit i set while subscriber entry i has the slot queued or holds it, and
+/// <see cref="PublisherBit"/> while the publisher writes it: a slot is free to write only while the word is 0, so the
+/// publisher never writes a slot that a subscriber may be reading. Subscribers clear their bit with an atomic AND when
+/// they release; the publisher clears the bits of entries that left or died.
+/// </remarks>
+internal static class TopicLayout
+{
+    internal const int HeaderSize = 256;
+
+    internal const int Magic = 0;              // u32, MagicValue
+    internal const int Version = 4;            // u16, 1
+    internal const int HeaderSizeField = 6;    // u16, 256
+    internal const int PublisherPid = 8;       // u64
+    internal const int PublisherStartTime = 16; // u64
+    internal const int MaxSubscribers = 24;    // u32
+    internal const int SlotCount = 28;         // u32
+    internal const int SlotCapacity = 32;      // u64
+    internal const int QueueDepth = 40;        // u32
+    internal const int State = 44;             // u32, SegmentState (written last by the publisher: the segment is ready)
+    internal const int Published = 48;         // u64, samples published
+    internal const int PublisherId = 56;       // u64, the ID in the publisher's names
+    internal const int FullWrites = 128;       // u64
+    internal const int ModifiedWrites = 136;   // u64
+
+    /// <summary>"ZLT1" as little-endian bytes.</summary>
+    internal const uint MagicValue = 0x31544C5A;
+
+    internal const ushort VersionValue = 1;
+
+    internal const int EntrySize = 128;
+    internal const int EntryPid = 0;
+    internal const int EntryStartTime = 8;
+    internal const int EntryId = 16;
+    internal const int EntryState = 24;        // u32, EntryState
+    internal const int EntryDropped = 32;      // u64
+    internal const int EntryHead = 64;         // u64
+    internal const int EntryTail = 72;         // u64
+
+    internal const int SlotEntrySize = 64;
+    internal const int SlotHolders = 0;        // u64 bitmap
+    internal const int SlotSequence = 8;       // u64
+    internal const int SlotLength = 16;        // u64
+    internal const int SlotTimestamp = 24;     // u64
+
+    /// <summary>The holders bit the publisher sets while it writes a slot.</summary>
+    internal const ulong PublisherBit = 1UL << 63;
+
+    /// <summary>Subscriber entries a segment can have: one holders bit each, below the publisher's.</summary>
+    internal const int MaxSubscriberEntries = 63;
+
+    internal const long Alignment = 64;
+
+    internal const long DataAlignment = 4096;
+}
+
+/// <summary>A segment's state word (<see cref="TopicLayout.State"/>).</summary>
+internal enum SegmentState : uint
+{
+    /// <summary>Being created: not yet valid.</summary>
+    Creating = 0,
+
+    /// <summary>The publisher is there and publishing.</summary>
+    Open = 1,
+
+    /// <summary>The publisher disposed it: nothing more will be published; what is queued may still be read.</summary>
+    Closed = 2,
+}
+
+/// <summary>A subscriber entry's state word (<see cref="TopicLayout.EntryState"/>).</summary>
+internal enum EntryState : uint
+{
+    /// <summary>Nobody (the pid word is 0), or claimed and not yet set up.</summary>
+    Free = 0,
+
+    /// <summary>A subscriber takes samples from the entry's queue: the publisher queues every new sample for it.</summary>
+    Active = 1,
+
+    /// <summary>The subscriber left: the publisher clears its bits and frees the entry.</summary>
+    Leaving = 2,
+}
+
+/// <summary>Where the blocks of a publisher segment lie, from its four sizes.</summary>
+internal readonly record struct TopicGeometry(int MaxSubscribers, int SlotCount, long SlotCapacity, int QueueDepth)
+{
+    internal long EntriesOffset => TopicLayout.HeaderSize;
+
+    internal long QueueStride => Align(QueueDepth * 4L, TopicLayout.Alignment);
+
+    internal long QueuesOffset => Align(EntriesOffset + (long)MaxSubscribers * TopicLayout.EntrySize, TopicLayout.Alignment);
+
+    internal long SlotsOffset => Align(QueuesOffset + MaxSubscribers * QueueStride, TopicLayout.Alignment);
+
+    internal long DataOffset => Align(SlotsOffset + (long)SlotCount * TopicLayout.SlotEntrySize, TopicLayout.DataAlignment);
+
+    internal long TotalSize => DataOffset + SlotCount * SlotCapacity;
+
+    internal long EntryOffset(int subscriber) => EntriesOffset + (long)subscriber * TopicLayout.EntrySize;
+
+    internal long QueueOffset(int subscriber) => QueuesOffset + subscriber * QueueStride;
+
+    internal long SlotOffset(int slot) => SlotsOffset + (long)slot * TopicLayout.SlotEntrySize;
+
+    internal long SlotDataOffset(int slot) => DataOffset + slot * SlotCapacity;
+
+    internal static long Align(long value, long alignment) => (value + alignment - 1) / alignment * alignment;
+}
