@@ -36,6 +36,9 @@ public static class PeerOutput
     /// <summary><c>THREW Type: message</c>: the exception touch-truncated got instead of a value.</summary>
     public const string Threw = "THREW";
 
+    /// <summary>A subscriber took the samples it was asked to hold and keeps them.</summary>
+    public const string Holding = "HOLDING";
+
     /// <summary>The stdin line that lets a scenario waiting for the test (touch-truncated) go on.</summary>
     public const string GoCommand = "go";
 

@@ -20,6 +20,11 @@ using ZeroLane.TestPeer;
 //       maps the int32 .npy file PATH as a read-only MappedArray (and, with --via foreign-mapping, also through
 //       System.IO.MemoryMappedFiles), prints READY, waits for "go" on stdin (the test truncates the file first),
 //       then reads the last element through the chosen mapping and prints VALUE value=V or THREW Type: message.
+//   subscriber TOPIC [--count N] [--hold-samples K] [--max-held M]
+//       subscribes, prints READY, then reads N samples verifying each (FramePattern by sequence, sequences rising)
+//       and prints OK samples=N dropped=D; with --hold-samples reads K, keeps them, prints HOLDING and waits.
+//   publisher TOPIC [--count N] [--size B] [--slots S] [--depth D] [--subscribers K] [--hold]
+//       publishes, prints READY, waits for K subscribers, writes N patterned samples, prints WRITTEN samples=N.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -35,6 +40,8 @@ try
         "writer" => Scenarios.Writer(arguments, write: true, stop.Token),
         "hold-writer" => Scenarios.Writer(arguments, write: false, stop.Token),
         "touch-truncated" => TruncatedFileScenario.Run(arguments, go),
+        "subscriber" => TopicScenarios.Subscriber(arguments, stop.Token),
+        "publisher" => TopicScenarios.Publisher(arguments, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }
@@ -267,7 +274,7 @@ internal static class Scenarios
     }
 
     /// <summary>--hold: until stopped; --hold-ms N: until stopped or N milliseconds have passed; neither: not at all.</summary>
-    private static void Hold(PeerArguments arguments, CancellationToken stop)
+    internal static void Hold(PeerArguments arguments, CancellationToken stop)
     {
         if (arguments.Number("hold-ms") is { } milliseconds)
         {
@@ -279,17 +286,17 @@ internal static class Scenarios
         }
     }
 
-    private static int SetupFailed(Exception e)
+    internal static int SetupFailed(Exception e)
     {
         Console.WriteLine($"{PeerOutput.Error} {e.GetType().Name}: {OneLine(e.Message)}");
         return ExitCodes.SetupFailed;
     }
 
-    private static int Bye()
+    internal static int Bye()
     {
         Console.WriteLine(PeerOutput.Bye);
         return ExitCodes.Success;
     }
 
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+    internal static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

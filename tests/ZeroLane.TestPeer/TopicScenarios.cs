@@ -1,0 +1,101 @@
+using ZeroLane.Topics;
+
+namespace ZeroLane.TestPeer;
+
+/// <summary>The topic scenarios: a verifying (or sample-holding) subscriber and a patterned publisher.</summary>
+internal static class TopicScenarios
+{
+    internal static int Subscriber(PeerArguments arguments, CancellationToken stop)
+    {
+        Topics.Subscriber subscriber;
+        try
+        {
+            subscriber = new Topics.Subscriber(arguments.Name, new SubscriberOptions { MaxHeld = (int)(arguments.Number("max-held") ?? 4) });
+        }
+        catch (Exception e)
+        {
+            return Scenarios.SetupFailed(e);
+        }
+        using (subscriber)
+        {
+            Console.WriteLine($"{PeerOutput.Ready} pid={Environment.ProcessId}");
+            if (arguments.Number("hold-samples") is long hold)
+            {
+                var held = new List<Sample>();
+                for (int i = 0; i < hold; i++)
+                {
+                    held.Add(subscriber.Read(TimeSpan.FromSeconds(30), stop));
+                }
+                Console.WriteLine($"{PeerOutput.Holding} samples={held.Count}");
+                stop.WaitHandle.WaitOne();
+                held.ForEach(sample => sample.Dispose());
+                return Scenarios.Bye();
+            }
+            long count = arguments.Number("count") ?? 1;
+            ulong previous = 0;
+            for (long read = 0; read < count; read++)
+            {
+                ReadStatus status = subscriber.TryRead(out Sample sample, TimeSpan.FromSeconds(30), stop);
+                if (status != ReadStatus.Success)
+                {
+                    Console.WriteLine($"{PeerOutput.Error} {status} after {read} of {count} samples");
+                    return ExitCodes.VerificationFailed;
+                }
+                using (sample)
+                {
+                    if (sample.Sequence <= previous)
+                    {
+                        Console.WriteLine($"{PeerOutput.Error} SequenceOrder: {sample.Sequence} after {previous}");
+                        return ExitCodes.VerificationFailed;
+                    }
+                    previous = sample.Sequence;
+                    if (FramePattern.Verify(sample.Span, sample.Sequence) is { } problem)
+                    {
+                        Console.WriteLine($"{PeerOutput.Error} TornSample: seq={sample.Sequence} len={sample.Length}: {problem}");
+                        return ExitCodes.VerificationFailed;
+                    }
+                }
+            }
+            Console.WriteLine($"{PeerOutput.Ok} samples={count} dropped={subscriber.SamplesDropped}");
+        }
+        return Scenarios.Bye();
+    }
+
+    internal static int Publisher(PeerArguments arguments, CancellationToken stop)
+    {
+        int size = (int)(arguments.Number("size") ?? 1024);
+        Topics.Publisher publisher;
+        try
+        {
+            publisher = new Topics.Publisher(arguments.Name, new PublisherOptions
+            {
+                MaxSampleSize = size,
+                Slots = (int)(arguments.Number("slots") ?? 8),
+                QueueDepth = (int)(arguments.Number("depth") ?? 4),
+            });
+        }
+        catch (Exception e)
+        {
+            return Scenarios.SetupFailed(e);
+        }
+        using (publisher)
+        {
+            Console.WriteLine($"{PeerOutput.Ready} pid={Environment.ProcessId}");
+            long subscribers = arguments.Number("subscribers") ?? 0;
+            while (publisher.SubscriberCount < subscribers && !stop.IsCancellationRequested)
+            {
+                Thread.Sleep(1);
+            }
+            long count = arguments.Number("count") ?? 1;
+            byte[] buffer = new byte[size];
+            for (ulong sequence = 1; sequence <= (ulong)count; sequence++)
+            {
+                FramePattern.Fill(buffer, sequence);
+                publisher.Write(buffer, TimeSpan.FromSeconds(30), stop);
+            }
+            Console.WriteLine($"{PeerOutput.Written} samples={count}");
+            Scenarios.Hold(arguments, stop);
+        }
+        return Scenarios.Bye();
+    }
+}
