@@ -99,14 +99,14 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
 
     string IFrameSource.Name => Topic;
 
-    /// <summary>Publishers this subscriber is attached to now.</summary>
+    /// <summary>Publishers this subscriber is attached to that are still publishing (not seen closed or dead).</summary>
     public int PublisherCount
     {
         get
         {
             lock (_samples.Sync)
             {
-                return _links.Count(link => !link.Ended);
+                return _links.Count(link => !link.Ended && link.GoneDead is null && link.Segment.State == SegmentState.Open);
             }
         }
     }
