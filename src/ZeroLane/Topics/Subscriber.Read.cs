@@ -222,4 +222,15 @@ public sealed partial class Subscriber
             }
         }
     }
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> for every sample, on a thread of its own, until the returned subscription is disposed;
+    /// each sample is released when the handler returns. Do not read from this subscriber in other ways meanwhile.
+    /// </summary>
+    public Subscription Subscribe(Action<Sample> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ThrowIfDisposed();
+        return new Subscription(this, handler);
+    }
 }
