@@ -125,15 +125,14 @@ static int run_roudi_guard(char **command)
         fail("fork failed");
     if (roudi == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* the guard is single-threaded: its thread's death is its death */
+        setpgid(0, 0);                    /* out of the terminal's group: Ctrl+C is the bench's to handle */
         if (getppid() != guard)
             _exit(1);
         execv(command[0], command);
         perror("iceoryx roudi guard: exec");
         _exit(127);
     }
-    /* Ctrl+C reaches RouDi too (one process group): it stops itself and we follow. On SIGTERM we die, and the
-     * death signal stops RouDi. Otherwise RouDi stops when the bench closes our stdin (or dies). */
-    signal(SIGINT, SIG_IGN);
+    /* RouDi stops when the bench closes our stdin (or dies), or when we die (by SIGTERM, say). */
     struct pollfd input = {.fd = 0, .events = POLLIN};
     char buffer[64];
     int status = 0;
@@ -151,6 +150,7 @@ static int run_roudi_guard(char **command)
 int main(int argc, char **argv)
 {
     s_mode = argc > 1 ? argv[1] : "?";
+    signal(SIGINT, SIG_IGN); /* Ctrl+C reaches the whole group: the bench stops its children itself, cleanly */
     if (argc > 2 && strcmp(s_mode, "roudi") == 0)
         return run_roudi_guard(argv + 2);
     if (argc != 9)
