@@ -5,9 +5,9 @@ namespace ZeroLane.Bench;
 
 /// <summary>
 /// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
-/// strategy), a Unix domain socket doing the same as the baseline, and the machine's own limits (memory copy
-/// bandwidth, cross-core cache-line round trip), all in one run. The peer commands are what the bench's child
-/// processes run; they are not for people, so the tool registers them hidden.
+/// strategy), a Unix domain socket doing the same as the baseline, iceoryx as a real peer (when asked), and the
+/// machine's own limits (memory copy bandwidth, cross-core cache-line round trip), all in one run. The peer
+/// commands are what the bench's child processes run; they are not for people, so the tool registers them hidden.
 /// </summary>
 public static class BenchCommand
 {
@@ -36,7 +36,8 @@ public static class BenchCommand
         };
         var only = new Option<string?>("--only")
         {
-            Description = $"Run only some parts: {string.Join(", ", BenchSettings.AllParts)} (comma-separated; default all).",
+            Description = $"Run only some parts: {string.Join(", ", BenchSettings.AllParts)} (comma-separated, or all; default all but "
+                + $"{BenchSettings.Iceoryx}, which needs Debian's iceoryx and libiceoryx-binding-c-dev and starts iceoryx's RouDi for the run).",
         };
         var waits = new Option<string?>("--wait")
         {
@@ -74,7 +75,7 @@ public static class BenchCommand
             }
             try
             {
-                await new BenchRunner(settings, startTool, Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
+                await new BenchRunner(settings, startTool, Console.Out, Console.Error).RunAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -15,16 +15,18 @@ internal sealed class BenchRunner
     private readonly BenchSettings _settings;
     private readonly Func<IEnumerable<string>, ProcessStartInfo> _startTool;
     private readonly TextWriter _output;
+    private readonly TextWriter _errors;
     private readonly BenchTable? _table;
     private readonly List<BenchResult> _results = new();
     private string? _socketDirectory;
     private int _counter;
 
-    internal BenchRunner(BenchSettings settings, Func<IEnumerable<string>, ProcessStartInfo> startTool, TextWriter output)
+    internal BenchRunner(BenchSettings settings, Func<IEnumerable<string>, ProcessStartInfo> startTool, TextWriter output, TextWriter errors)
     {
         _settings = settings;
         _startTool = startTool;
         _output = output;
+        _errors = errors;
         _table = settings.Json ? null : new BenchTable(output);
     }
 
@@ -60,6 +62,11 @@ internal sealed class BenchRunner
                         Add(await RingLatencyAsync(wait, size, cancellationToken).ConfigureAwait(false));
                     }
                 }
+            }
+            if (_settings.Includes(BenchSettings.Iceoryx))
+            {
+                // Right after the ring, so the two are measured as close together as the run allows.
+                await IceoryxBench.RunAsync(_settings, Add, note => _table?.AddNote(note), Skipped, cancellationToken).ConfigureAwait(false);
             }
             if (_settings.Includes(BenchSettings.Messages))
             {
@@ -108,6 +115,19 @@ internal sealed class BenchRunner
                 {
                 }
             }
+        }
+    }
+
+    /// <summary>Why a part measured nothing: with the table's notes, or on stderr beside JSON lines (stdout stays JSON only).</summary>
+    private void Skipped(string note)
+    {
+        if (_table is null)
+        {
+            _errors.WriteLine(note);
+        }
+        else
+        {
+            _table.AddNote(note);
         }
     }
 

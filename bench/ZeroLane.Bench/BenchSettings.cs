@@ -12,6 +12,12 @@ public sealed class BenchSettings
     /// <summary>Part name: ring throughput and latency between two processes, for each wait strategy.</summary>
     public const string Ring = "ring";
 
+    /// <summary>
+    /// Part name: a real peer, Eclipse iceoryx 2.0 (Debian's <c>iceoryx</c> and <c>libiceoryx-binding-c-dev</c>) through its
+    /// C binding, with RouDi started and stopped by the bench. Not in the default run: it starts a machine-wide daemon.
+    /// </summary>
+    public const string Iceoryx = "iceoryx";
+
     /// <summary>Part name: the same transfers over a plain Unix domain socket.</summary>
     public const string Socket = "socket";
 
@@ -57,8 +63,14 @@ public sealed class BenchSettings
         Json = json;
     }
 
-    /// <summary>Every part, in the order a run measures them.</summary>
-    public static IReadOnlyList<string> AllParts { get; } = [Ring, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
+    /// <summary>Every part (what <c>--only all</c> runs), in the order a run measures them.</summary>
+    public static IReadOnlyList<string> AllParts { get; } = [Ring, Iceoryx, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
+
+    /// <summary>
+    /// The parts a run without <c>--only</c> measures: every part but <see cref="Iceoryx"/>, which starts iceoryx's
+    /// machine-wide RouDi daemon and would add about a minute; name it to measure it.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultParts { get; } = AllParts.Where(part => part != Iceoryx).ToArray();
 
     /// <summary>The frame sizes measured when <c>--sizes</c> is not given.</summary>
     public static IReadOnlyList<int> DefaultSizes { get; } = [64, 1024, 64 * 1024, 1024 * 1024, VideoFrameBytes];
@@ -91,7 +103,10 @@ public sealed class BenchSettings
     /// </param>
     /// <param name="seconds"><c>--seconds</c>: above 0 and at most <see cref="MaxSeconds"/>.</param>
     /// <param name="warmupSeconds"><c>--warmup</c>: from 0 to <see cref="MaxSeconds"/>.</param>
-    /// <param name="only"><c>--only</c>: part names from <see cref="AllParts"/>, comma-separated; null, blank or <c>all</c> means every part.</param>
+    /// <param name="only">
+    /// <c>--only</c>: part names from <see cref="AllParts"/>, comma-separated; <c>all</c> means every part; null or blank
+    /// means <see cref="DefaultParts"/>.
+    /// </param>
     /// <param name="waits"><c>--wait</c>: busy-spin, spin-then-block, blocking, comma-separated; null or blank means all three.</param>
     /// <param name="json"><c>--json</c>.</param>
     /// <exception cref="ArgumentException">An option is out of range or not understood; the message names it and says what it takes.</exception>
@@ -182,7 +197,11 @@ public sealed class BenchSettings
 
     private static IReadOnlySet<string> ParseOnly(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text) || text.Trim() == "all")
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return new HashSet<string>(DefaultParts, StringComparer.Ordinal);
+        }
+        if (text.Trim() == "all")
         {
             return new HashSet<string>(AllParts, StringComparer.Ordinal);
         }

@@ -179,6 +179,29 @@ internal sealed class BenchTable
             }
         }
 
+        // The ring against iceoryx, a real peer, per frame size and for the two wait strategies both have.
+        foreach (int size in settings.Sizes)
+        {
+            foreach (string wait in new[] { "busy-spin", "blocking" })
+            {
+                var parts = new List<string>();
+                if (Find(BenchResult.ZeroLane, BenchResult.Latency, wait, size) is { P50Ns: double ringP50 }
+                    && Find(IceoryxBench.Transport, BenchResult.Latency, wait, size) is { P50Ns: double iceoryxP50 } && ringP50 > 0 && iceoryxP50 > 0)
+                {
+                    parts.Add(string.Create(s_culture, $"one-way p50 {ringP50:N0} vs {iceoryxP50:N0} ns ({Factor(ringP50, iceoryxP50, "lower", "HIGHER")})"));
+                }
+                if (Find(BenchResult.ZeroLane, BenchResult.Throughput, wait, size) is { FramesPerSec: double ringRate }
+                    && Find(IceoryxBench.Transport, BenchResult.Throughput, wait, size) is { FramesPerSec: double iceoryxRate } && iceoryxRate > 0 && ringRate > 0)
+                {
+                    parts.Add(string.Create(s_culture, $"throughput {ringRate:N0} vs {iceoryxRate:N0} frames/s ({Factor(iceoryxRate, ringRate, "higher", "LOWER")})"));
+                }
+                if (parts.Count > 0)
+                {
+                    lines.Add($"{FormatSize(size)} {wait}, ring vs iceoryx: " + string.Join("; ", parts));
+                }
+            }
+        }
+
         _output.WriteLine();
         foreach (string line in lines)
         {
@@ -216,6 +239,15 @@ internal sealed class BenchTable
             return "unknown";
         }
     }
+
+    /// <summary>
+    /// The ring against a peer, where <paramref name="small"/> and <paramref name="large"/> are the two figures in the order
+    /// that favours the ring (ring latency and peer latency, or peer rate and ring rate): "ring 3.1x lower" when the ring
+    /// is ahead, "ring 1.4x HIGHER" when it is behind.
+    /// </summary>
+    private static string Factor(double small, double large, string ahead, string behind) => small <= large
+        ? string.Create(s_culture, $"ring {large / small:0.0}x {ahead}")
+        : string.Create(s_culture, $"ring {small / large:0.0}x {behind}");
 
     private static string Format(double? value, string format) => value is double number ? number.ToString(format, s_culture) : "-";
 }

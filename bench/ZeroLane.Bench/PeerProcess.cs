@@ -4,7 +4,8 @@ using System.Text;
 namespace ZeroLane.Bench;
 
 /// <summary>
-/// A bench peer: this same tool relaunched with a hidden peer command. The parent reads its stdout lines
+/// A bench peer: this same tool relaunched with a hidden peer command (or another program that speaks the same
+/// lines, such as the iceoryx peer). The parent reads its stdout lines
 /// ("ready", then one JSON report), keeps its stdin open (closing it tells the peer to give up) and collects
 /// its stderr for the error message. Disposing kills it if it is still running.
 /// </summary>
@@ -45,7 +46,11 @@ internal sealed class PeerProcess : IDisposable
     }
 
     /// <summary>Waits for the peer's report and for it to exit cleanly.</summary>
-    internal async Task<PeerReport> WaitReportAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    internal async Task<PeerReport> WaitReportAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        PeerReport.Parse(await WaitReportLineAsync(timeout, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Waits for the peer's report, one JSON object on one line, and for it to exit cleanly; returns the line.</summary>
+    internal async Task<string> WaitReportLineAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         string? line = await ReadLineAsync(timeout, cancellationToken).ConfigureAwait(false);
         if (line is null || !line.StartsWith('{'))
@@ -59,7 +64,7 @@ internal sealed class PeerProcess : IDisposable
         {
             throw await FailureAsync($"exited with code {_process.ExitCode}").ConfigureAwait(false);
         }
-        return PeerReport.Parse(line);
+        return line;
     }
 
     private async Task<string?> ReadLineAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -18,7 +18,7 @@ public sealed class BenchSettingsParsing
         Assert.Equal([64, 1024, 64 * 1024, 1024 * 1024, 6_220_800], settings.Sizes);
         Assert.Equal(2, settings.Seconds);
         Assert.Equal(0.5, settings.WarmupSeconds);
-        Assert.Equal(BenchSettings.AllParts.Order(), settings.Only.Order());
+        Assert.Equal(BenchSettings.DefaultParts.Order(), settings.Only.Order());
         Assert.Equal([WaitStrategy.BusySpin, WaitStrategy.SpinThenBlock, WaitStrategy.Blocking], settings.Waits);
         Assert.False(settings.Json);
     }
@@ -67,11 +67,28 @@ public sealed class BenchSettingsParsing
     [Theory]
     [InlineData("all")]
     [InlineData(" all ")]
+    public void OnlyAllRunsEveryPartIceoryxIncluded(string text)
+    {
+        IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
+
+        Assert.Equal(BenchSettings.AllParts.Order(), only.Order());
+        Assert.Contains("iceoryx", only);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData(" ")]
-    public void OnlyAllOrBlankRunsEveryPart(string text)
+    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryx(string text)
     {
-        Assert.Equal(BenchSettings.AllParts.Order(), BenchSettings.Parse(only: text).Only.Order());
+        IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
+
+        Assert.Equal(BenchSettings.AllParts.Where(part => part != "iceoryx").Order(), only.Order());
+    }
+
+    [Fact]
+    public void OnlyAcceptsIceoryxBesideTheRing()
+    {
+        Assert.Equal(["iceoryx", "ring"], BenchSettings.Parse(only: "ring,iceoryx").Only.Order());
     }
 
     [Fact]

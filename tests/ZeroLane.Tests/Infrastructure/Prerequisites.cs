@@ -7,7 +7,7 @@ namespace ZeroLane.Tests.Infrastructure;
 /// Everything some tests need beyond the .NET SDK, declared here and nowhere else. A test that needs one calls
 /// <see cref="Requirement.Require"/> before it does anything; when the prerequisite is missing the test fails with a
 /// message that names what is missing and how to get it. No test skips or passes without its prerequisites:
-/// <c>.ci/run</c> installs NumPy and a C compiler, and CI runs as root.
+/// <c>.ci/run</c> installs NumPy, a C compiler and iceoryx, and CI runs as root.
 /// </summary>
 /// <remarks>
 /// Design: each check runs once per test process (lazily, so a test run that needs none of them pays for none), and
@@ -41,6 +41,15 @@ internal static class Prerequisites
         "The fault guard (MappedArray.IsFaultGuardActive)",
         "apt-get install gcc libc6-dev (.ci/run installs them), rebuild, and leave ZEROLANE_FAULT_GUARD unset",
         () => MappedArray.IsFaultGuardActive ? null : MappedArray.FaultGuardInactiveReason ?? "inactive, no reason given");
+
+    /// <summary>
+    /// Eclipse iceoryx 2.0 (Debian 12's <c>iceoryx</c>: RouDi; <c>libiceoryx-binding-c-dev</c>: the C binding's headers and
+    /// library) and a C compiler: <c>zerolane bench --only iceoryx</c> builds its C peer against the binding and starts RouDi.
+    /// </summary>
+    internal static readonly Requirement Iceoryx = new(
+        "iceoryx 2.0 with its C binding, and a C compiler",
+        "apt-get install iceoryx libiceoryx-binding-c-dev gcc (.ci/run installs them)",
+        FindIceoryxProblem);
 
     /// <summary>One prerequisite: what it is, how to get it, and a check that returns what is wrong, or null if nothing.</summary>
     internal sealed class Requirement(string what, string howToGet, Func<string?> findProblem)
@@ -82,6 +91,33 @@ internal static class Prerequisites
         }
         (int exitCode, string error) = RunQuietly(SystemPython, "-c", "import numpy");
         return exitCode == 0 ? null : $"{SystemPython} -c \"import numpy\" failed: {error.Trim().Split('\n').Last()}";
+    }
+
+    private static string? FindIceoryxProblem()
+    {
+        var problems = new List<string>();
+        if (!File.Exists("/usr/bin/iox-roudi"))
+        {
+            problems.Add("/usr/bin/iox-roudi does not exist");
+        }
+        bool headers = Directory.Exists("/usr/include/iceoryx")
+            && Directory.EnumerateDirectories("/usr/include/iceoryx", "v2.*").Any(version => File.Exists(Path.Combine(version, "iceoryx_binding_c", "runtime.h")));
+        if (!headers)
+        {
+            problems.Add("no /usr/include/iceoryx/v2.*/iceoryx_binding_c/runtime.h");
+        }
+        bool library = Directory.EnumerateFiles("/usr/lib", "libiceoryx_binding_c.so").Any()
+            || Directory.EnumerateDirectories("/usr/lib", "*-linux-*").Any(directory => File.Exists(Path.Combine(directory, "libiceoryx_binding_c.so")));
+        if (!library)
+        {
+            problems.Add("no libiceoryx_binding_c.so under /usr/lib");
+        }
+        (int exitCode, _) = RunQuietly("/bin/sh", "-c", "command -v cc");
+        if (exitCode != 0)
+        {
+            problems.Add("no cc on PATH");
+        }
+        return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
     /// <summary>Runs a short check command; a command that cannot start counts as failed (exit code -1).</summary>
