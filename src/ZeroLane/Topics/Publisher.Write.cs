@@ -181,6 +181,13 @@ public sealed partial class Publisher
 
     private WriteStatus WaitForSlot(TimeSpan timeout, CancellationToken cancellationToken, out int slot)
     {
+        WriteStatus status = WaitForFreeSlot(timeout, cancellationToken, out slot);
+        // Subscribers that asked to block the publisher have had their acknowledge timeout: as a last resort, their oldest go.
+        return status == WriteStatus.TimedOut && DropOldestUntilFree(includeBlocking: true, out slot) ? WriteStatus.Success : status;
+    }
+
+    private WriteStatus WaitForFreeSlot(TimeSpan timeout, CancellationToken cancellationToken, out int slot)
+    {
         Interlocked.Increment(ref _activeWaits);
         var waiter = new Waiter(_options.WaitStrategy, timeout, _options.PeerCheckInterval, _slotReleased, cancellationToken);
         try
@@ -233,14 +240,15 @@ public sealed partial class Publisher
                 return true;
             }
         }
-        return DropOldestUntilFree(out slot);
+        return DropOldestUntilFree(includeBlocking: false, out slot);
     }
 
     /// <summary>
     /// Drops queued samples, oldest first (the smallest sequence at the head of any subscriber's queue), until one slot has
-    /// no holder; false when every queue is empty and every slot is still held.
+    /// no holder; false when every queue is empty and every slot is still held. Queues of subscribers that block the
+    /// publisher are left alone unless <paramref name="includeBlocking"/>.
     /// </summary>
-    private bool DropOldestUntilFree(out int slot)
+    private bool DropOldestUntilFree(bool includeBlocking, out int slot)
     {
         while (true)
         {
@@ -249,7 +257,7 @@ public sealed partial class Publisher
             ulong oldestSequence = ulong.MaxValue;
             for (int i = 0; i < _geometry.MaxSubscribers; i++)
             {
-                if (_segment.EntryStateOf(i) != EntryState.Active)
+                if (_segment.EntryStateOf(i) != EntryState.Active || (!includeBlocking && Blocks(i)))
                 {
                     continue;
                 }
@@ -290,7 +298,7 @@ public sealed partial class Publisher
         {
             return -1;
         }
-        ClearHolder(slot, entry);
+        ClearHolders(slot, 1UL << entry);
         _region.AddAndGetUInt64(_segment.DroppedOffset(entry), 1);
         _dropped++;
         return slot;
@@ -299,20 +307,21 @@ public sealed partial class Publisher
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Holders(int slot) => _region.ReadUInt64Acquire(_segment.HoldersOffset(slot));
 
-    /// <summary>Clears subscriber <paramref name="entry"/>'s bit in a slot's holders word (atomically: subscribers clear theirs too).</summary>
-    private void ClearHolder(int slot, int entry)
+    /// <summary>Clears <paramref name="bits"/> in a slot's holders word (atomically: subscribers clear theirs and set them too).</summary>
+    private void ClearHolders(int slot, ulong bits)
     {
         long offset = _segment.HoldersOffset(slot);
-        ulong bit = 1UL << entry;
         while (true)
         {
             ulong holders = _region.ReadUInt64Acquire(offset);
-            if ((holders & bit) == 0 || _region.CompareAndSetUInt64(offset, holders, holders & ~bit))
+            if ((holders & bits) == 0 || _region.CompareAndSetUInt64(offset, holders, holders & ~bits))
             {
                 return;
             }
         }
     }
+
+    private bool Blocks(int entry) => (_segment.EntryFlagsOf(entry) & EntryFlags.BlockPublisher) != 0;
 
     /// <summary>
     /// Publishes slot <paramref name="slot"/> (its bytes written): metadata, holders = the subscribers present, the slot's
@@ -339,35 +348,151 @@ public sealed partial class Publisher
             }
         }
         // Holders first: once an entry is in a queue its subscriber may take, read and release it at once.
-        _region.WriteUInt64Release(_segment.HoldersOffset(slot), present);
-        ulong depth = (ulong)_geometry.QueueDepth;
-        for (int i = 0; present != 0; i++, present >>= 1)
+        bool keep = _options.History > 0;
+        _region.WriteUInt64Release(_segment.HoldersOffset(slot), present | (keep ? TopicLayout.HistoryBit : 0));
+        // Subscribers new since the previous publish queued what was kept when they joined; what was kept after that
+        // (published before this publish saw them) goes to their queues first.
+        ulong joined = keep ? present & ~_previousPresent : 0;
+        _previousPresent = present;
+        for (int i = 0; present != 0; i++, present >>= 1, joined >>= 1)
         {
             if ((present & 1) == 0)
             {
                 continue;
             }
-            ulong tail = _region.ReadUInt64(_segment.TailOffset(i));
-            ulong head;
-            while (tail - (head = _region.ReadUInt64Acquire(_segment.HeadOffset(i))) >= depth)
+            if ((joined & 1) != 0)
             {
-                // A full queue: its oldest sample goes (a slow subscriber never slows the others).
-                DropHead(i, head);
+                QueueKeptSinceJoin(i);
             }
-            _segment.SetQueuedSlot(i, tail, slot);
-            // release [sample-queued]: pairs with the subscriber's acquire load of tail; the slot's bytes, metadata and
-            // the queue entry are visible to it.
-            _region.WriteUInt64Release(_segment.TailOffset(i), tail + 1);
+            Enqueue(i, slot);
             NamedSemaphore? semaphore = SemaphoreOf(i);
             if (semaphore is not null && semaphore.Value <= 0)
             {
                 semaphore.Post();
             }
         }
+        if (keep)
+        {
+            KeepInHistory(slot);
+        }
         _region.WriteUInt64Release(TopicLayout.Published, sequence);
         _published++;
         _lastSlot = slot;
         _lastLength = length;
+    }
+
+    /// <summary>
+    /// Appends slot <paramref name="slot"/> to subscriber <paramref name="entry"/>'s queue; when the queue is full, first
+    /// waits for room (a subscriber that blocks the publisher), then drops its oldest.
+    /// </summary>
+    private void Enqueue(int entry, int slot)
+    {
+        ulong depth = (ulong)_geometry.QueueDepth;
+        ulong tail = _region.ReadUInt64(_segment.TailOffset(entry));
+        if (tail - _region.ReadUInt64Acquire(_segment.HeadOffset(entry)) >= depth && Blocks(entry))
+        {
+            WaitForQueueRoom(entry, tail, depth);
+        }
+        ulong head;
+        while (tail - (head = _region.ReadUInt64Acquire(_segment.HeadOffset(entry))) >= depth)
+        {
+            // A full queue: its oldest sample goes (a slow subscriber never slows the others).
+            DropHead(entry, head);
+        }
+        _segment.SetQueuedSlot(entry, tail, slot);
+        // release [sample-queued]: pairs with the subscriber's acquire load of tail; the slot's bytes, metadata and the
+        // queue entry are visible to it.
+        _region.WriteUInt64Release(_segment.TailOffset(entry), tail + 1);
+    }
+
+    /// <summary>
+    /// Queues for subscriber <paramref name="entry"/>, seen active for the first time, the kept samples it did not see when
+    /// it queued the history itself: those at positions from its "history from" on (not the one being published).
+    /// </summary>
+    private void QueueKeptSinceJoin(int entry)
+    {
+        long fromOffset = _geometry.EntryOffset(entry) + TopicLayout.EntryHistoryFrom;
+        ulong bit = 1UL << entry;
+        ulong oldestKept = _historyHead - Math.Min(_historyHead, (ulong)_options.History);
+        for (ulong position = Math.Max(_region.ReadUInt64Acquire(fromOffset), oldestKept); position < _historyHead; position++)
+        {
+            int kept = (int)_region.ReadUInt32Acquire(HistoryPosition(position));
+            if (!TryHoldKept(kept, bit))
+            {
+                continue; // the subscriber holds it (it claimed it itself)
+            }
+            // acquire [history-scanned]: the subscriber may have claimed this one itself, read it and let it go already.
+            if (_region.ReadUInt64Acquire(fromOffset) > position)
+            {
+                ClearHolders(kept, bit);
+                continue;
+            }
+            Enqueue(entry, kept);
+        }
+    }
+
+    /// <summary>Sets <paramref name="bit"/> in a kept slot's holders word, unless it is set already or the slot is no longer kept.</summary>
+    private bool TryHoldKept(int slot, ulong bit)
+    {
+        long offset = _segment.HoldersOffset(slot);
+        while (true)
+        {
+            ulong holders = _region.ReadUInt64Acquire(offset);
+            if ((holders & TopicLayout.HistoryBit) == 0 || (holders & bit) != 0)
+            {
+                return false;
+            }
+            if (_region.CompareAndSetUInt64(offset, holders, holders | bit))
+            {
+                return true;
+            }
+        }
+    }
+
+    private long HistoryPosition(ulong position) => TopicLayout.HistoryRing + 4 * (long)(position % (ulong)_options.History);
+
+    /// <summary>
+    /// Keeps the newest sample for late joiners: its slot joins the history ring (its holders word already has the history
+    /// bit) and the oldest kept sample, pushed out, loses the bit (its slot is free once no subscriber holds it).
+    /// </summary>
+    private void KeepInHistory(int slot)
+    {
+        long entry = HistoryPosition(_historyHead);
+        if (_historyHead >= (ulong)_options.History)
+        {
+            ClearHolders((int)_region.ReadUInt32Acquire(entry), TopicLayout.HistoryBit);
+        }
+        _region.WriteUInt32Release(entry, (uint)slot);
+        // release [history-kept]: pairs with a joining subscriber's acquire load of the history head.
+        _region.WriteUInt64Release(TopicLayout.HistoryHead, ++_historyHead);
+    }
+
+    /// <summary>
+    /// Subscriber <paramref name="entry"/> asked to block the publisher rather than lose samples: wait, at most the acknowledge
+    /// timeout, for it to take one from its full queue (it posts this publisher's semaphore when it takes).
+    /// </summary>
+    private void WaitForQueueRoom(int entry, ulong tail, ulong depth)
+    {
+        Interlocked.Increment(ref _queueWaits);
+        var waiter = new Waiter(_options.WaitStrategy, _options.AcknowledgeTimeout, _options.PeerCheckInterval, _slotReleased, CancellationToken.None);
+        try
+        {
+            while (tail - _region.ReadUInt64Acquire(_segment.HeadOffset(entry)) >= depth && _segment.EntryStateOf(entry) == EntryState.Active)
+            {
+                if (waiter.PeerCheckDue() && !_segment.Subscriber(entry).IsHeldByLiveProcess(_platform))
+                {
+                    return;
+                }
+                if (!waiter.Wait())
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            waiter.Dispose();
+        }
     }
 
     /// <summary>The semaphore of subscriber entry <paramref name="entry"/>, opened once per subscriber; null if it is gone.</summary>
@@ -414,8 +539,9 @@ public sealed partial class Publisher
             {
                 Reclaim(i, dead: false);
             }
-            else if (checkLiveness && state == EntryState.Active && !_segment.Subscriber(i).IsHeldByLiveProcess(_platform))
+            else if (checkLiveness && _segment.Subscriber(i).Pid != 0 && !_segment.Subscriber(i).IsHeldByLiveProcess(_platform))
             {
+                // Active, or claimed and not yet active (a joiner that died while queueing the kept samples).
                 Reclaim(i, dead: true);
             }
         }
@@ -423,9 +549,10 @@ public sealed partial class Publisher
 
     private void Reclaim(int entry, bool dead)
     {
+        _previousPresent &= ~(1UL << entry);
         for (int slot = 0; slot < _geometry.SlotCount; slot++)
         {
-            ClearHolder(slot, entry);
+            ClearHolders(slot, 1UL << entry);
         }
         _region.WriteUInt64Release(_segment.HeadOffset(entry), _region.ReadUInt64(_segment.TailOffset(entry)));
         _region.WriteUInt64Release(_segment.DroppedOffset(entry), 0);

@@ -48,6 +48,9 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
     private long _fullWrites;
     private long _modifiedWrites;
     private long _dropped;
+    private ulong _historyHead;
+    private ulong _previousPresent;
+    private long _queueWaits;
     private volatile bool _disposed;
     private int _activeWaits;
     private int _asyncBusy;
@@ -159,6 +162,9 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
     /// <summary>Queued samples dropped, summed over subscribers (a subscriber's oldest, when its queue or the slots ran out).</summary>
     public long SamplesDropped => Volatile.Read(ref _dropped);
 
+    /// <summary>Times a write waited for room in the queue of a subscriber that blocks the publisher (a test's signal).</summary>
+    internal long QueueWaits => Volatile.Read(ref _queueWaits);
+
     private static void Validate(PublisherOptions options)
     {
         if (options.MaxSampleSize < 1 || options.MaxSampleSize > int.MaxValue - (int)TopicLayout.Alignment)
@@ -172,6 +178,11 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         if (options.MaxSubscribers is < 1 or > TopicLayout.MaxSubscriberEntries)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxSubscribers, $"MaxSubscribers must be from 1 to {TopicLayout.MaxSubscriberEntries}.");
+        }
+        if (options.History < 0 || options.History > TopicLayout.MaxHistory || (options.History > 0 && options.Slots <= options.History))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.History,
+                $"History must be from 0 to {TopicLayout.MaxHistory}, and Slots must be more than History (kept samples pin their slots).");
         }
         if (options.QueueDepth is < 1 or > 1 << 16)
         {
@@ -198,6 +209,7 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         _region.WriteUInt64(TopicLayout.SlotCapacity, (ulong)_geometry.SlotCapacity);
         _region.WriteUInt32Release(TopicLayout.QueueDepth, (uint)_geometry.QueueDepth);
         _region.WriteUInt64(TopicLayout.PublisherId, Id);
+        _region.WriteUInt32Release(TopicLayout.HistoryCapacity, (uint)_options.History);
         // release [segment-ready]: pairs with the subscriber's acquire load of the state word in TopicSegment.Validate.
         _region.WriteUInt32Release(TopicLayout.State, (uint)SegmentState.Open);
     }

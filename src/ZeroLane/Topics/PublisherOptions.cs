@@ -24,6 +24,14 @@ public sealed record PublisherOptions
     /// </summary>
     public TimeSpan AcknowledgeTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Samples kept for subscribers that join later (0 to 26): a late joiner reads the newest <c>History</c> samples first.
+    /// Kept samples pin their slots (so <see cref="Slots"/> must exceed it), and the previous sample, being kept, is never
+    /// updated in place: with history, payload writers always write whole. A joiner holds the kept samples while it reads
+    /// them, so allow about <c>2 × History + QueueDepth</c> slots for joiners not to make the writer wait. Default 0.
+    /// </summary>
+    public int History { get; init; }
+
     /// <summary>How the publisher waits for a free slot. Default <see cref="WaitStrategy.SpinThenBlock"/>.</summary>
     public WaitStrategy WaitStrategy { get; init; } = WaitStrategy.SpinThenBlock;
 

@@ -61,6 +61,10 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.PeerCheckInterval, "PeerCheckInterval must be positive.");
         }
+        if (!Enum.IsDefined(options.Overflow))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Overflow, "Overflow must be DropOldest or BlockPublisher.");
+        }
         _options = options;
         _platform = platform;
         _self = platform.CurrentProcess;
@@ -126,7 +130,10 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         }
     }
 
-    /// <summary>Samples the publishers dropped from this subscriber's queues (its oldest, when it fell behind).</summary>
+    /// <summary>
+    /// Samples the publishers dropped from this subscriber's queues (its oldest, when it fell behind). Kept samples that a
+    /// publisher pushed out of its history while this subscriber was joining are not counted: history is what is still kept.
+    /// </summary>
     public long SamplesDropped
     {
         get
@@ -189,6 +196,13 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             {
                 continue;
             }
+            link.SettleHistory();
+            if (link.TryPeekPending(out int kept))
+            {
+                sample = TakeSlot(link, index, kept);
+                link.PendingTaken();
+                return true;
+            }
             TopicSegment segment = link.Segment;
             long headOffset = segment.HeadOffset(link.Entry);
             while (true)
@@ -217,23 +231,35 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
                 {
                     throw TopicSegment.Corrupt(link.SegmentName, $"a queue holds slot {slot} of {segment.Geometry.SlotCount}");
                 }
-                long meta = segment.Geometry.SlotOffset((int)slot);
-                ulong length = link.Region.ReadUInt64(meta + TopicLayout.SlotLength);
-                if (length == 0 || length > (ulong)segment.Geometry.SlotCapacity)
-                {
-                    throw TopicSegment.Corrupt(link.SegmentName, $"slot {slot} says {length} bytes, its capacity is {segment.Geometry.SlotCapacity}");
-                }
-                ulong sequence = link.Region.ReadUInt64(meta + TopicLayout.SlotSequence);
-                long timestamp = (long)link.Region.ReadUInt64(meta + TopicLayout.SlotTimestamp);
-                long ticket = _samples.AddUnsynchronized(link, (int)slot, segment.Geometry.SlotDataOffset((int)slot), (int)length);
-                _next = (index + 1) % count;
-                _received++;
-                sample = new Sample(new Frame(_samples, ticket, sequence, (int)length), link.PublisherId, timestamp);
+                link.WakePublisherIfBlocked();
+                sample = TakeSlot(link, index, (int)slot);
                 return true;
             }
         }
         sample = default;
         return false;
+    }
+
+    /// <summary>Turns slot <paramref name="slot"/> of <paramref name="link"/>, which this subscriber's bit holds, into a sample it holds.</summary>
+    private Sample TakeSlot(PublisherLink link, int index, int slot)
+    {
+        if (_samples.Count == _samples.Capacity)
+        {
+            ThrowTooManyHeld();
+        }
+        TopicSegment segment = link.Segment;
+        long meta = segment.Geometry.SlotOffset(slot);
+        ulong length = link.Region.ReadUInt64(meta + TopicLayout.SlotLength);
+        if (length == 0 || length > (ulong)segment.Geometry.SlotCapacity)
+        {
+            throw TopicSegment.Corrupt(link.SegmentName, $"slot {slot} says {length} bytes, its capacity is {segment.Geometry.SlotCapacity}");
+        }
+        ulong sequence = link.Region.ReadUInt64(meta + TopicLayout.SlotSequence);
+        long timestamp = (long)link.Region.ReadUInt64(meta + TopicLayout.SlotTimestamp);
+        long ticket = _samples.AddUnsynchronized(link, slot, segment.Geometry.SlotDataOffset(slot), (int)length);
+        _next = (index + 1) % _links.Count;
+        _received++;
+        return new Sample(new Frame(_samples, ticket, sequence, (int)length), link.PublisherId, timestamp);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -384,9 +410,32 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
                 return;
             }
             segment.SetEntryId(entry, Id);
+            bool blocks = _options.Overflow == OverflowPolicy.BlockPublisher;
+            segment.SetEntryFlags(entry, blocks ? EntryFlags.BlockPublisher : EntryFlags.None);
+            var link = new PublisherLink(segmentName, memory, region, segment, entry, slotReleased) { BlocksPublisher = blocks };
+            try
+            {
+                // Kept samples first, into the queue while the publisher still leaves the entry alone.
+                link.QueueHistory();
+            }
+            catch (BufferCorruptedException)
+            {
+                _ignored.Add(segmentName);
+                segment.SetEntryState(entry, EntryState.Leaving);
+                throw;
+            }
             // release [subscriber-active]: the publisher queues samples for the entry from its next write on.
             segment.SetEntryState(entry, EntryState.Active);
-            _links.Add(new PublisherLink(segmentName, memory, region, segment, entry, slotReleased));
+            _links.Add(link);
+            try
+            {
+                // Claims at once what was kept since the look above, before the publisher pushes it out of its history.
+                link.SettleHistory();
+            }
+            catch (BufferCorruptedException)
+            {
+                // The next read meets the same and reports it.
+            }
         }
         catch
         {

@@ -12,10 +12,11 @@ namespace ZeroLane.Topics;
 ///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
 ///  | magic |ver |hsz | pub pid      | pub start    | subs  | slots | slot capacity| depth | state | published    | publisher id |
 ///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
-///  64..127 reserved; 128 full writes (u64), 136 modified writes (u64), 144..255 reserved
+///  64 history capacity (u32), 68..127 reserved; 128 full writes (u64), 136 modified writes (u64),
+///  144 history head (u64: samples ever kept), 152 history ring (capacity × u32 slot index, at most 26), ..255
 /// subscriber entry i (128 B each, at 256 + 128 i)
-///  0              8              16             24      28      32             40 .. 64
-///  | sub pid      | sub start    | sub id       | state | -     | dropped      | reserved
+///  0              8              16             24      28      32             40             48 .. 64
+///  | sub pid      | sub start    | sub id       | state | flags | dropped      | history from | reserved  (flags: bit 0 = block the publisher)
 ///  64             72             80 .. 128
 ///  | head         | tail         | reserved                         (own cache line: taken by the subscriber, filled by the publisher)
 /// queue i (depth × u32 slot index, rounded up to 64 B), at QueuesOffset + i × QueueStride
@@ -28,9 +29,15 @@ namespace ZeroLane.Topics;
 /// a subscriber claims a free entry (its pid word, by compare-and-set), writes its id and state, and takes queue entries
 /// by advancing head with compare-and-set; the publisher advances head the same way when it drops the oldest entry of a
 /// full queue. A slot's <c>holders</c> word has bit i set while subscriber entry i has the slot queued or holds it, and
-/// <see cref="PublisherBit"/> while the publisher writes it: a slot is free to write only while the word is 0, so the
-/// publisher never writes a slot that a subscriber may be reading. Subscribers clear their bit with an atomic AND when
-/// they release; the publisher clears the bits of entries that left or died.
+/// <see cref="HistoryBit"/> while the publisher keeps it for late joiners: a slot is free to write only while the word is
+/// 0, so the publisher never writes a slot that a subscriber may be reading. Subscribers clear their bit (compare-and-set)
+/// when they release; the publisher clears the bits of entries that left or died. A joining subscriber, after claiming an
+/// entry and before making it active, queues the kept samples itself (setting its bit while the history bit is there,
+/// and checking that position p still holds sequence p + 1), writes the entry's tail and "history from" (the history
+/// head it read). Once active, it goes on claiming what the publisher kept since (in its own memory, not the queue) and
+/// advances "history from" past each position it looked at; the publisher, the first time it sees the entry active,
+/// queues what it kept from "history from" on, and gives a claimed slot back if "history from" moved past it meanwhile,
+/// so each kept sample reaches the joiner exactly once.
 /// </remarks>
 internal static class TopicLayout
 {
@@ -48,8 +55,14 @@ internal static class TopicLayout
     internal const int State = 44;             // u32, SegmentState (written last by the publisher: the segment is ready)
     internal const int Published = 48;         // u64, samples published
     internal const int PublisherId = 56;       // u64, the ID in the publisher's names
+    internal const int HistoryCapacity = 64;   // u32, samples kept for late joiners (0 = none)
     internal const int FullWrites = 128;       // u64
     internal const int ModifiedWrites = 136;   // u64
+    internal const int HistoryHead = 144;      // u64, samples ever kept: the newest is at ring[(head - 1) % capacity]
+    internal const int HistoryRing = 152;      // u32 × capacity
+
+    /// <summary>Most samples a publisher keeps for late joiners (the ring must fit in the header).</summary>
+    internal const int MaxHistory = (HeaderSize - HistoryRing) / 4;
 
     /// <summary>"ZLT1" as little-endian bytes.</summary>
     internal const uint MagicValue = 0x31544C5A;
@@ -61,7 +74,9 @@ internal static class TopicLayout
     internal const int EntryStartTime = 8;
     internal const int EntryId = 16;
     internal const int EntryState = 24;        // u32, EntryState
+    internal const int EntryFlags = 28;        // u32, EntryFlags
     internal const int EntryDropped = 32;      // u64
+    internal const int EntryHistoryFrom = 40;  // u64, the history head the subscriber read when it joined
     internal const int EntryHead = 64;         // u64
     internal const int EntryTail = 72;         // u64
 
@@ -71,10 +86,10 @@ internal static class TopicLayout
     internal const int SlotLength = 16;        // u64
     internal const int SlotTimestamp = 24;     // u64
 
-    /// <summary>The holders bit the publisher sets while it writes a slot.</summary>
-    internal const ulong PublisherBit = 1UL << 63;
+    /// <summary>The holders bit the publisher sets while it keeps a slot's sample for late joiners.</summary>
+    internal const ulong HistoryBit = 1UL << 63;
 
-    /// <summary>Subscriber entries a segment can have: one holders bit each, below the publisher's.</summary>
+    /// <summary>Subscriber entries a segment can have: one holders bit each, below the history bit.</summary>
     internal const int MaxSubscriberEntries = 63;
 
     internal const long Alignment = 64;
@@ -106,6 +121,16 @@ internal enum EntryState : uint
 
     /// <summary>The subscriber left: the publisher clears its bits and frees the entry.</summary>
     Leaving = 2,
+}
+
+/// <summary>What a subscriber asks of the publisher (<see cref="TopicLayout.EntryFlags"/>).</summary>
+[Flags]
+internal enum EntryFlags : uint
+{
+    None = 0,
+
+    /// <summary>When this subscriber's queue is full, the publisher waits (up to its acknowledge timeout) instead of dropping.</summary>
+    BlockPublisher = 1,
 }
 
 /// <summary>Where the blocks of a publisher segment lie, from its four sizes.</summary>

@@ -36,6 +36,11 @@ internal readonly struct TopicSegment
 
     internal void SetEntryId(int entry, ulong id) => Region.WriteUInt64Release(Geometry.EntryOffset(entry) + TopicLayout.EntryId, id);
 
+    internal EntryFlags EntryFlagsOf(int entry) => (EntryFlags)Region.ReadUInt32Acquire(Geometry.EntryOffset(entry) + TopicLayout.EntryFlags);
+
+    internal void SetEntryFlags(int entry, EntryFlags flags) =>
+        Region.WriteUInt32Release(Geometry.EntryOffset(entry) + TopicLayout.EntryFlags, (uint)flags);
+
     internal long HeadOffset(int entry) => Geometry.EntryOffset(entry) + TopicLayout.EntryHead;
 
     internal long TailOffset(int entry) => Geometry.EntryOffset(entry) + TopicLayout.EntryTail;
@@ -52,6 +57,8 @@ internal readonly struct TopicSegment
         Region.WriteUInt32Release(Geometry.QueueOffset(entry) + 4 * (long)(position % (ulong)Geometry.QueueDepth), (uint)slot);
 
     internal long HoldersOffset(int slot) => Geometry.SlotOffset(slot) + TopicLayout.SlotHolders;
+
+    internal int HistoryCapacity => (int)Region.ReadUInt32Acquire(TopicLayout.HistoryCapacity);
 
     /// <summary>
     /// Checks a segment's header and returns its geometry: magic, version, ready state, sizes that are in range and fit
@@ -85,6 +92,11 @@ internal readonly struct TopicSegment
         uint slots = region.ReadUInt32Acquire(TopicLayout.SlotCount);
         ulong capacity = region.ReadUInt64Acquire(TopicLayout.SlotCapacity);
         uint depth = region.ReadUInt32Acquire(TopicLayout.QueueDepth);
+        uint history = region.ReadUInt32Acquire(TopicLayout.HistoryCapacity);
+        if (history > TopicLayout.MaxHistory || (history > 0 && history >= slots))
+        {
+            throw Corrupt(name, $"its header keeps {history} samples of history in {slots} slots (at most {TopicLayout.MaxHistory}, and fewer than the slots)");
+        }
         if (subscribers is 0 or > TopicLayout.MaxSubscriberEntries || slots is 0 or > 1u << 20 || depth is 0 or > 1u << 16 ||
             capacity is 0 or > int.MaxValue || capacity % TopicLayout.Alignment != 0 || (state != SegmentState.Open && state != SegmentState.Closed))
         {
