@@ -48,7 +48,7 @@ internal sealed class OwnedSegment : IDisposable
     /// </summary>
     internal static OwnedSegment Create(
         IIpcPlatform platform, TopicNames names, ProcessIdentity self, ulong id, ulong publisherId, ulong predecessor,
-        TopicGeometry geometry, int history, UnixFileMode permissions)
+        TopicGeometry geometry, int history, UnixFileMode permissions, long fullWrites = 0, long modifiedWrites = 0)
     {
         string name = names.PublisherSegment(self.Pid, id);
         SharedMemory memory = platform.CreateSharedMemory(name, geometry.TotalSize, permissions);
@@ -61,7 +61,7 @@ internal sealed class OwnedSegment : IDisposable
                 ?? throw new IOException($"The new topic segment '{name}' is locked by another process.");
             region = new MappedRegion(memory.Mapping);
             var owned = new OwnedSegment(platform, name, id, memory, ownerLock, region, geometry);
-            owned.InitializeHeader(self, publisherId, predecessor, history);
+            owned.InitializeHeader(self, publisherId, predecessor, history, fullWrites, modifiedWrites);
             return owned;
         }
         catch
@@ -80,7 +80,7 @@ internal sealed class OwnedSegment : IDisposable
         }
     }
 
-    private void InitializeHeader(ProcessIdentity self, ulong publisherId, ulong predecessor, int history)
+    private void InitializeHeader(ProcessIdentity self, ulong publisherId, ulong predecessor, int history, long fullWrites, long modifiedWrites)
     {
         // The memory is zero-filled (every slot free, every entry free). The state word is written last, by Open.
         Region.WriteUInt32Release(TopicLayout.Magic, TopicLayout.MagicValue);
@@ -92,6 +92,8 @@ internal sealed class OwnedSegment : IDisposable
         Region.WriteUInt32Release(TopicLayout.QueueDepth, (uint)Geometry.QueueDepth);
         Region.WriteUInt64(TopicLayout.PublisherId, publisherId);
         Region.WriteUInt64(TopicLayout.Predecessor, predecessor);
+        Region.WriteUInt64(TopicLayout.FullWrites, (ulong)fullWrites);
+        Region.WriteUInt64(TopicLayout.ModifiedWrites, (ulong)modifiedWrites);
         Region.WriteUInt32Release(TopicLayout.HistoryCapacity, (uint)history);
     }
 

@@ -32,10 +32,11 @@ public sealed partial class Publisher
             Math.Min(2 * _geometry.SlotCapacity, MaxSlotCapacity));
         TopicGeometry geometry = _geometry with { SlotCapacity = capacity };
         OwnedSegment next = OwnedSegment.Create(
-            _platform, _names, _self, TopicNames.NewId(), Id, _owned.Id, geometry, _options.History, _options.Permissions);
+            _platform, _names, _self, TopicNames.NewId(), Id, _owned.Id, geometry, _options.History, _options.Permissions, _fullWrites, _modifiedWrites);
         ulong inherited;
         try
         {
+            next.Region.WriteUInt64(TopicLayout.Published, _sequence - 1);
             CopyHistory(next);
             inherited = Inherit(next);
             next.Open(_options.Permissions);
@@ -65,8 +66,8 @@ public sealed partial class Publisher
         CheckInherited();
     }
 
-    /// <summary>Times this publisher moved to a larger segment.</summary>
-    internal int GrowthCount { get; private set; }
+    /// <summary>Times this publisher moved to larger shared memory because a sample did not fit its slots.</summary>
+    public int GrowthCount { get; private set; }
 
     /// <summary>
     /// Copies the kept samples into <paramref name="next"/>'s slots 0, 1, ... at the same history positions (position p

@@ -80,13 +80,14 @@ public sealed partial class Publisher
         {
             return WriteStatus.Success;
         }
+        // The counts are in the header too, for inspectors.
         if (modified)
         {
-            _modifiedWrites++;
+            _region.WriteUInt64Release(TopicLayout.ModifiedWrites, (ulong)++_modifiedWrites);
         }
         else
         {
-            _fullWrites++;
+            _region.WriteUInt64Release(TopicLayout.FullWrites, (ulong)++_fullWrites);
         }
         Publish(slot, size);
         published = true;
