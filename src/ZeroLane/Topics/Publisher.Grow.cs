@@ -127,11 +127,52 @@ public sealed partial class Publisher
     }
 
     /// <summary>
-    /// Lets go of inherited entries whose subscriber left the segment before (or died) without taking them over, and of the
-    /// old segments no entry needs any more. Runs at each liveness check.
+    /// Before a new publisher's segment opens: gives every subscriber of the topic that is already there (its semaphore is
+    /// in /dev/shm and its process lives) an entry, flagged inherited, so that it reads every sample from the first one on,
+    /// however late it notices the publisher. It takes the entry over when it finds the segment. Returns the entries' bits.
+    /// </summary>
+    /// <remarks>
+    /// The entry records the subscriber's PID with start time 0 (unknown: liveness is then judged by the PID alone); the
+    /// subscriber writes its start time when it takes the entry over.
+    /// </remarks>
+    private ulong PreregisterWaitingSubscribers(OwnedSegment owned)
+    {
+        ulong entries = 0;
+        int next = 0;
+        foreach ((_, int pid, ulong id) in _names.FindSubscribers())
+        {
+            var holder = new ProcessIdentity(pid, 0);
+            if (next == owned.Geometry.MaxSubscribers)
+            {
+                break; // the others join as subscribers that come later do
+            }
+            if (!_platform.IsAlive(holder) || !owned.Segment.Subscriber(next).TryClaimIfFree(holder))
+            {
+                continue;
+            }
+            owned.Segment.SetEntryId(next, id);
+            owned.Segment.SetEntryFlags(next, EntryFlags.Inherited);
+            owned.Segment.SetEntryState(next, EntryState.Active);
+            entries |= 1UL << next;
+            next++;
+        }
+        return entries;
+    }
+
+    /// <summary>
+    /// Lets go of inherited entries whose subscriber left (its semaphore is gone), died, or left the segment before without
+    /// taking them over, and of the old segments no entry needs any more. Runs at each liveness check.
     /// </summary>
     private void CheckInherited()
     {
+        for (int i = 0; i < _geometry.MaxSubscribers; i++)
+        {
+            if (IsAwaited(_segment, i) && !SubscriberStillThere(_segment, i))
+            {
+                // The next write takes the entry back like any that left.
+                _segment.TryEndInheritance(i, EntryState.Leaving);
+            }
+        }
         if (_retired.Count == 0)
         {
             return;
@@ -163,9 +204,15 @@ public sealed partial class Publisher
         }
     }
 
-    /// <summary>Entry <paramref name="entry"/> was inherited and its subscriber has not taken it over yet.</summary>
-    private static bool IsAwaited(TopicSegment segment, int entry) =>
-        segment.EntryStateOf(entry) == EntryState.Active && (segment.EntryFlagsOf(entry) & EntryFlags.Inherited) != 0;
+    /// <summary>The subscriber an awaited entry waits for still lives and has not left (its semaphore is still there).</summary>
+    private bool SubscriberStillThere(TopicSegment segment, int entry)
+    {
+        ProcessIdentity holder = segment.Subscriber(entry).Read();
+        return _platform.IsAlive(holder) &&
+            File.Exists(TopicNames.SemaphorePath(_names.SubscriberSemaphore(holder.Pid, segment.EntryId(entry))));
+    }
+
+    private static bool IsAwaited(TopicSegment segment, int entry) => segment.IsAwaited(entry);
 
     private bool HasAwaited(TopicSegment segment)
     {

@@ -76,8 +76,10 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         _asyncWait = new AsyncSemaphoreWait("ZeroLane publisher " + topic);
         TopicCleaner.RemoveStale(platform, _names);
         OwnedSegment owned = OwnedSegment.Create(platform, _names, _self, Id, Id, predecessor: 0, geometry, options.History, options.Permissions);
+        ulong waiting;
         try
         {
+            waiting = PreregisterWaitingSubscribers(owned);
             owned.Open(options.Permissions);
         }
         catch
@@ -86,6 +88,7 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
             throw;
         }
         Use(owned);
+        _previousPresent = waiting;
         _nextLivenessCheck = Environment.TickCount64 + (long)options.PeerCheckInterval.TotalMilliseconds;
     }
 

@@ -363,13 +363,29 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
     /// <summary>Attaches to every publisher of the topic not yet known. Caller holds the ledger's lock.</summary>
     private void JoinNewPublishersUnsynchronized()
     {
+        var undecided = new HashSet<string>(StringComparer.Ordinal);
         foreach ((string segment, _, _) in _names.FindPublishers())
         {
-            if (_ignored.Contains(segment) || _links.Exists(link => link.SegmentName == segment))
+            if (!_ignored.Contains(segment) && !_links.Exists(link => link.SegmentName == segment))
             {
-                continue;
+                undecided.Add(segment);
             }
-            TryJoin(segment);
+        }
+        // A segment a publisher grew into is looked at after the one it continues (which this subscriber may have to read
+        // first): pass after pass, until a pass decides nothing more.
+        bool decided = true;
+        while (decided && undecided.Count > 0)
+        {
+            decided = false;
+            foreach (string segment in undecided.ToArray())
+            {
+                TryJoin(segment, undecided: undecided);
+                if (_ignored.Contains(segment) || _links.Exists(link => link.SegmentName == segment))
+                {
+                    undecided.Remove(segment);
+                    decided = true;
+                }
+            }
         }
     }
 
@@ -378,7 +394,7 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
     /// successor of <paramref name="predecessor"/>'s segment (returned, for the caller to put in its place). Null if it
     /// cannot be joined now.
     /// </summary>
-    private PublisherLink? TryJoin(string segmentName, PublisherLink? predecessor = null)
+    private PublisherLink? TryJoin(string segmentName, PublisherLink? predecessor = null, HashSet<string>? undecided = null)
     {
         SharedMemory? memory;
         try
@@ -420,16 +436,20 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             var segment = new TopicSegment(region, geometry.Value);
             if (predecessor is null)
             {
-                if (segment.State != SegmentState.Open || !segment.Publisher.IsHeldByLiveProcess(_platform))
+                // A closed segment is still read if its publisher made an entry for this subscriber in it (it was there
+                // before the publisher, which grew before the subscriber noticed it): its queue holds samples for it.
+                bool open = segment.State == SegmentState.Open && segment.Publisher.IsHeldByLiveProcess(_platform);
+                if (!open && !AwaitsThis(segment))
                 {
                     _ignored.Add(segmentName);
                     Close(region, memory);
                     return null;
                 }
-                // A segment that continues one this subscriber reads is taken up once that one is read to the end.
+                // A segment that continues one this subscriber reads is taken up once that one is read to the end; one
+                // that continues a segment not looked at yet, after that look.
                 ulong before = region.ReadUInt64Acquire(TopicLayout.Predecessor);
                 string beforeName = _names.PublisherSegment(segment.Publisher.Read().Pid, before);
-                if (before != 0 && _links.Exists(link => !link.Ended && link.SegmentName == beforeName))
+                if (before != 0 && (_links.Exists(link => !link.Ended && link.SegmentName == beforeName) || undecided?.Contains(beforeName) == true))
                 {
                     Close(region, memory);
                     return null;
@@ -444,7 +464,8 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
                 return null;
             }
             bool blocks = _options.Overflow == OverflowPolicy.BlockPublisher;
-            int entry = predecessor is null ? -1 : FindInherited(segment);
+            // An entry the publisher made for this subscriber (it was there before the publisher, or before it grew).
+            int entry = FindInherited(segment);
             bool inherited = entry >= 0;
             for (int i = 0; i < geometry.Value.MaxSubscribers && entry < 0; i++)
             {
@@ -463,7 +484,13 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             var link = new PublisherLink(segmentName, memory, region, segment, entry, slotReleased) { BlocksPublisher = blocks };
             if (inherited)
             {
-                // Everything published in this segment was queued for the entry, and the history was read before.
+                // Everything published in this segment was queued for the entry (and the history was read before, if any).
+                segment.Subscriber(entry).Initialize(_self);
+                segment.SetEntryFlags(entry, blocks ? EntryFlags.BlockPublisher : EntryFlags.None);
+                if (predecessor is null)
+                {
+                    _links.Add(link);
+                }
                 return link;
             }
             segment.SetEntryId(entry, Id);
@@ -512,19 +539,31 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
     }
 
     /// <summary>
-    /// The entry a publisher that grew copied for this subscriber into <paramref name="segment"/>, now taken over; -1 if there
-    /// is none (the subscriber joined the old segment after the copy) or the publisher let go of it.
+    /// The entry a publisher made for this subscriber in <paramref name="segment"/> (before opening it, or when it grew), now
+    /// taken over; -1 if there is none (the subscriber came later) or the publisher let go of it.
     /// </summary>
     private int FindInherited(TopicSegment segment)
     {
         for (int i = 0; i < segment.Geometry.MaxSubscribers; i++)
         {
-            if (segment.EntryId(i) == Id && segment.Subscriber(i).Read() == _self && segment.TryEndInheritance(i, EntryState.Active))
+            if (segment.EntryId(i) == Id && segment.Subscriber(i).Read().Pid == _self.Pid && segment.TryEndInheritance(i, EntryState.Active))
             {
                 return i;
             }
         }
         return -1;
+    }
+
+    private bool AwaitsThis(TopicSegment segment)
+    {
+        for (int i = 0; i < segment.Geometry.MaxSubscribers; i++)
+        {
+            if (segment.IsAwaited(i) && segment.EntryId(i) == Id && segment.Subscriber(i).Read().Pid == _self.Pid)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void Close(MappedRegion region, SharedMemory memory)

@@ -60,6 +60,10 @@ internal readonly struct TopicSegment
         return Region.CompareAndSetUInt64(offset, word, updated);
     }
 
+    /// <summary>Entry <paramref name="entry"/> was made by the publisher for a subscriber that has not taken it over yet.</summary>
+    internal bool IsAwaited(int entry) =>
+        EntryStateOf(entry) == EntryState.Active && (EntryFlagsOf(entry) & EntryFlags.Inherited) != 0;
+
     internal long HeadOffset(int entry) => Geometry.EntryOffset(entry) + TopicLayout.EntryHead;
 
     internal long TailOffset(int entry) => Geometry.EntryOffset(entry) + TopicLayout.EntryTail;

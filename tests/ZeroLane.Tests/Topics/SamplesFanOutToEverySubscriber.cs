@@ -52,20 +52,46 @@ public sealed class SamplesFanOutToEverySubscriber : TopicTest
     }
 
     [Fact]
-    public void ASubscriberStartedBeforeItsPublisherJoinsItAndGetsItsSamples()
+    public void ASubscriberStartedBeforeItsPublisherGetsEverySampleFromTheFirstHoweverSoonTheyCome()
     {
         string topic = NewTopic();
         using var subscriber = new Subscriber(topic);
         Assert.Equal(ReadStatus.TimedOut, subscriber.TryRead(out _, Safety.Short));
 
-        using var publisher = new Publisher(topic);
-        // The subscriber joins when it next looks (at once through the /dev/shm watch, or at its next peer check).
-        Safety.Until(() => publisher.SubscriberCount == 1, "the subscriber joining the new publisher");
-        publisher.Write("hello"u8, Safety.Timeout);
+        // The publisher finds the waiting subscriber and queues for it from its first sample, before the subscriber has
+        // even noticed the publisher.
+        using var publisher = new Publisher(topic, new PublisherOptions { MaxSampleSize = 64, Slots = 51, QueueDepth = 50 });
+        Assert.Equal(1, publisher.SubscriberCount);
+        for (ulong i = 1; i <= 50; i++)
+        {
+            publisher.Write(Patterns.Create(32, i), Safety.Timeout);
+        }
 
-        using Sample sample = subscriber.Read(Safety.Timeout);
-        Assert.Equal("hello", System.Text.Encoding.ASCII.GetString(sample.Span));
-        Assert.Equal(1UL, sample.Sequence);
+        for (ulong i = 1; i <= 50; i++)
+        {
+            using Sample sample = subscriber.Read(Safety.Timeout);
+            Assert.Equal(i, sample.Sequence);
+            Patterns.AssertMatches(sample.Span, 32, i);
+        }
+        Assert.Equal(0, subscriber.SamplesDropped);
+    }
+
+    [Fact]
+    public void AWaitingSubscriberThatLeavesBeforeNoticingThePublisherIsLetGo()
+    {
+        string topic = NewTopic();
+        var subscriber = new Subscriber(topic);
+        using var publisher = new Publisher(topic, new PublisherOptions { PeerCheckInterval = TimeSpan.FromMilliseconds(10) });
+        Assert.Equal(1, publisher.SubscriberCount);
+
+        subscriber.Dispose();
+
+        // The entry made for it goes at a liveness check of a write (its semaphore is gone).
+        Safety.Until(() =>
+        {
+            publisher.Write("x"u8, Safety.Timeout);
+            return publisher.SubscriberCount == 0;
+        }, "the publisher letting go of the entry it made for the subscriber that left");
     }
 
     [Fact]

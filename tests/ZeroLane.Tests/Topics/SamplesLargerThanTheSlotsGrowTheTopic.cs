@@ -134,6 +134,29 @@ public sealed class SamplesLargerThanTheSlotsGrowTheTopic : TopicTest
     }
 
     [Fact]
+    public void ASubscriberWaitingBeforeThePublisherCameReadsEverySampleEvenIfItGrewBeforeTheSubscriberLooked()
+    {
+        string topic = NewTopic();
+        using var subscriber = new Subscriber(topic);
+        using var publisher = new Publisher(topic, new PublisherOptions { MaxSampleSize = 64, Slots = 12, QueueDepth = 12 });
+        int[] sizes = [10, 20, 30, 40, 500, 60, 70, 3000, 90];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            publisher.Write(Patterns.Create(sizes[i], (ulong)i + 1), Safety.Timeout);
+        }
+        Assert.Equal(2, publisher.GrowthCount);
+
+        // Its first look finds three segments: it reads the oldest, whose queue holds its first samples, then follows.
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            using Sample sample = subscriber.Read(Safety.Timeout);
+            Assert.Equal((ulong)i + 1, sample.Sequence);
+            Patterns.AssertMatches(sample.Span, sizes[i], (ulong)i + 1);
+        }
+        Assert.Equal(ReadStatus.TimedOut, subscriber.TryRead(out _, Safety.Short));
+    }
+
+    [Fact]
     public void AWriteTooLargeForAPublisherThatMayNotGrowThrowsAndPublishesNothing()
     {
         string topic = NewTopic();
