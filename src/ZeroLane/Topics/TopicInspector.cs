@@ -43,6 +43,13 @@ public static class TopicInspector
         return info is not null;
     }
 
+    /// <summary>
+    /// Removes the objects (segments, semaphores) of the topic's publishers and subscribers whose processes are gone; the
+    /// only call here that changes anything. Returns how many participants' objects went. Live participants are untouched.
+    /// </summary>
+    /// <exception cref="InvalidNameException">The name is not allowed.</exception>
+    public static int Clean(string topic) => TopicCleaner.RemoveStale(IpcPlatform.Current, TopicNames.Create(topic));
+
     private static TopicSnapshot Take(IIpcPlatform platform, string? onlyTopic)
     {
         DateTime takenAt = DateTime.UtcNow;
