@@ -25,6 +25,8 @@ Command[] childProcessCommands =
 [
     DemoReaderCommand.Create(),
     DemoWriterCommand.Create(),
+    DemoPublisherCommand.Create(),
+    DemoSubscriberCommand.Create(),
     .. BenchCommand.CreatePeerCommands(),
 ];
 foreach (Command command in childProcessCommands)
