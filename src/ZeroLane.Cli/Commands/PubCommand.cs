@@ -91,7 +91,7 @@ internal static class PubCommand
         }
         using (input)
         {
-            long needed = settings.ChunkSize ?? (settings.InPath is not null ? input!.Length : 1);
+            long needed = settings.ChunkSize ?? (settings.Rate is not null ? DefaultSyntheticSize : settings.InPath is not null ? input!.Length : 1);
             CliErrors.Require(maxSample >= needed && maxSample <= int.MaxValue / 2,
                 $"--max-sample-size must be at least {needed} bytes (the samples' size) and at most 1 GiB.");
             using var publisher = new Publisher(settings.Topic, new PublisherOptions

@@ -193,7 +193,7 @@ public static class TopicInspector
             }
             if (memory.Length < TopicLayout.HeaderSize)
             {
-                return Unreadable(segment, pid, id, $"it has {memory.Length} bytes, less than a topic segment's {TopicLayout.HeaderSize}-byte header; it is not a topic segment") with
+                return Unreadable(segment, pid, id, $"it has {memory.Length} bytes, less than a topic segment's {TopicLayout.HeaderSize}-byte header, so it is not a topic segment; remove it") with
                 {
                     SegmentSize = memory.Length,
                 };
@@ -368,7 +368,7 @@ public static class TopicInspector
             Dropped = region.ReadUInt64Acquire(segment.DroppedOffset(entry)),
             // Other flag bits belong to later versions of the layout: ignored, not an error.
             Overflow = (flags & EntryFlags.BlockPublisher) != 0 ? OverflowPolicy.BlockPublisher : OverflowPolicy.DropOldest,
-            Error = problems.Count == 0 ? null : $"Subscriber entry {entry} of topic segment '{name}' looks corrupt: {string.Join("; ", problems)}.",
+            Error = problems.Count == 0 ? null : $"Subscriber entry {entry} of topic segment '{name}' looks corrupt: {string.Join("; ", problems)}. If it stays so, restart that publisher (it recreates its segment).",
         };
     }
 }
