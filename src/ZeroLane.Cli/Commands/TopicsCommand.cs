@@ -108,7 +108,8 @@ internal static class TopicsCommand
                         $"{entry.Queued}/{entry.QueueDepth}",
                         Units.Count(entry.Dropped),
                         subscriberRate is null ? "-" : Rate(subscriberRate.SamplesPerSecond),
-                        entry.Error ?? (entry.Overflow == OverflowPolicy.BlockPublisher ? "blocks the publisher when full" : "drops its oldest when full"));
+                        entry.Error ?? ((entry.Overflow == OverflowPolicy.BlockPublisher ? "blocks the publisher when full" : "drops its oldest when full") +
+                            (entry.Inherited ? "; still reading the segment before" : "")));
                 }
             }
             foreach (TopicSubscriberInfo subscriber in topic.Subscribers.Where(s => !joined.Contains(s.Id)))
@@ -121,8 +122,10 @@ internal static class TopicsCommand
     }
 
     private static string PublisherDetails(TopicPublisherInfo publisher) =>
+        (publisher.Successor != 0 ? $"grew into segment {Hex(publisher.Successor)}; " : "") +
         $"slots {publisher.SlotsInUse}/{publisher.Slots} in use, max sample {Units.Bytes(publisher.MaxSampleSize)}, " +
-        $"history {publisher.HistoryKept}/{publisher.HistoryCapacity}, writes full {Units.Count(publisher.FullWrites)} modified {Units.Count(publisher.ModifiedWrites)}";
+        $"history {publisher.HistoryKept}/{publisher.HistoryCapacity}, writes full {Units.Count(publisher.FullWrites)} modified {Units.Count(publisher.ModifiedWrites)}" +
+        (publisher.Predecessor != 0 ? $"; continues segment {Hex(publisher.Predecessor)}" : "");
 
     private static string Hex(ulong id) => id.ToString("x16", CultureInfo.InvariantCulture);
 
@@ -172,6 +175,9 @@ internal static class TopicsCommand
         json.WriteString("segment", publisher.Segment);
         json.WriteNumber("pid", publisher.Pid);
         json.WriteString("id", Hex(publisher.Id));
+        json.WriteString("segmentId", Hex(publisher.SegmentId));
+        json.WriteString("successor", Hex(publisher.Successor));
+        json.WriteString("predecessor", Hex(publisher.Predecessor));
         json.WriteBoolean("alive", publisher.Alive);
         json.WriteString("state", Lower(publisher.State));
         json.WriteNumber("samplesPublished", publisher.SamplesPublished);
@@ -208,6 +214,7 @@ internal static class TopicsCommand
             json.WriteNumber("tail", entry.Tail);
             json.WriteNumber("dropped", entry.Dropped);
             json.WriteString("overflow", entry.Overflow == OverflowPolicy.BlockPublisher ? "block" : "drop");
+            json.WriteBoolean("inherited", entry.Inherited);
             if (rate?.Subscribers.FirstOrDefault(s => s.Entry == entry.Entry && s.SubscriberId == entry.Id) is { } subscriberRate)
             {
                 json.WriteNumber("samplesPerSecond", Math.Round(subscriberRate.SamplesPerSecond, 3));

@@ -226,6 +226,7 @@ public static class TopicInspector
         Segment = segment,
         Pid = pid,
         Id = id,
+        SegmentId = id,
         Alive = platform.IsAlive(new ProcessIdentity(pid, 0)),
         State = TopicPublisherState.Creating,
         SegmentSize = size,
@@ -236,23 +237,21 @@ public static class TopicInspector
         Segment = segment,
         Pid = pid,
         Id = id,
+        SegmentId = id,
         Alive = false,
         State = TopicPublisherState.Unreadable,
         Error = why,
     };
 
     /// <summary>Reads a validated segment (its geometry fits the mapping, so every offset below does too).</summary>
-    /// <exception cref="BufferCorruptedException">The header names a process or publisher that its file name does not.</exception>
+    /// <exception cref="BufferCorruptedException">The header names a process that its file name does not.</exception>
     private static TopicPublisherInfo Read(IIpcPlatform platform, TopicSegment segment, string name, int pid, ulong id)
     {
         MappedRegion region = segment.Region;
         TopicGeometry geometry = segment.Geometry;
         var state = (SegmentState)region.ReadUInt32Acquire(TopicLayout.State);
-        ulong headerId = region.ReadUInt64Acquire(TopicLayout.PublisherId);
-        if (headerId != id)
-        {
-            throw TopicSegment.Corrupt(name, $"its header names publisher ID {headerId:x16}, its name {id:x16}");
-        }
+        // The header's publisher ID differs from the name's segment ID in a segment a publisher grew into.
+        ulong publisherId = region.ReadUInt64Acquire(TopicLayout.PublisherId);
         ulong headerPid = region.ReadUInt64Acquire(TopicLayout.PublisherPid);
         if (headerPid != 0 && headerPid != (ulong)pid)
         {
@@ -282,7 +281,10 @@ public static class TopicInspector
         {
             Segment = name,
             Pid = pid,
-            Id = id,
+            Id = publisherId,
+            SegmentId = id,
+            Successor = region.ReadUInt64Acquire(TopicLayout.Successor),
+            Predecessor = region.ReadUInt64Acquire(TopicLayout.Predecessor),
             Alive = alive,
             State = state == SegmentState.Closed ? TopicPublisherState.Closed : TopicPublisherState.Open,
             SamplesPublished = region.ReadUInt64Acquire(TopicLayout.Published),
@@ -368,6 +370,7 @@ public static class TopicInspector
             Dropped = region.ReadUInt64Acquire(segment.DroppedOffset(entry)),
             // Other flag bits belong to later versions of the layout: ignored, not an error.
             Overflow = (flags & EntryFlags.BlockPublisher) != 0 ? OverflowPolicy.BlockPublisher : OverflowPolicy.DropOldest,
+            Inherited = (flags & EntryFlags.Inherited) != 0,
             Error = problems.Count == 0 ? null : $"Subscriber entry {entry} of topic segment '{name}' looks corrupt: {string.Join("; ", problems)}. If it stays so, restart that publisher (it recreates its segment).",
         };
     }

@@ -13,8 +13,20 @@ public sealed record TopicPublisherInfo
     /// <summary>The publisher's process ID (from the segment's name).</summary>
     public required int Pid { get; init; }
 
-    /// <summary>The publisher's ID (from the segment's name): what subscribers see as a sample's publisher ID.</summary>
+    /// <summary>
+    /// The publisher's ID: what subscribers see as a sample's publisher ID. Read from the header, it is the same in every
+    /// segment of a publisher that grew; when the header cannot be read, the segment's ID stands in for it.
+    /// </summary>
     public required ulong Id { get; init; }
+
+    /// <summary>The segment's ID (from its name): the publisher's ID for its first segment, a new one for each it grew into.</summary>
+    public required ulong SegmentId { get; init; }
+
+    /// <summary>The segment this publisher grew into (its ID), once it has; 0 otherwise. The segment is then closed.</summary>
+    public ulong Successor { get; init; }
+
+    /// <summary>The segment this one continues (its ID), for a publisher that grew; 0 for a first segment.</summary>
+    public ulong Predecessor { get; init; }
 
     /// <summary>
     /// True if the publisher's process still runs: the PID and start time its header records. A closed segment records no

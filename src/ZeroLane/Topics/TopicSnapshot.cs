@@ -18,8 +18,9 @@ public sealed record TopicSnapshot
     public required IReadOnlyList<TopicInfo> Topics { get; init; }
 
     /// <summary>
-    /// Per publisher present in both snapshots: samples published per second between <paramref name="earlier"/> and this
-    /// one, and per subscriber entry held by the same subscriber in both, samples taken and dropped per second.
+    /// Per publisher segment present in both snapshots (or continuing, after the publisher grew, a segment present in
+    /// <paramref name="earlier"/>): samples published per second between <paramref name="earlier"/> and this one, and per
+    /// subscriber entry held by the same subscriber in the same segment in both, samples taken and dropped per second.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="earlier"/> was not taken before this snapshot.</exception>
     public IReadOnlyList<TopicPublisherRate> RatesSince(TopicSnapshot earlier)
@@ -31,22 +32,29 @@ public sealed record TopicSnapshot
             throw new ArgumentException("The earlier snapshot must be taken before this one: pass the older snapshot as 'earlier'.", nameof(earlier));
         }
         var before = new Dictionary<string, TopicPublisherInfo>(StringComparer.Ordinal);
+        var bySegmentId = new Dictionary<(int Pid, ulong SegmentId), TopicPublisherInfo>();
         foreach (TopicPublisherInfo publisher in earlier.Topics.SelectMany(topic => topic.Publishers))
         {
             before[publisher.Segment] = publisher;
+            bySegmentId[(publisher.Pid, publisher.SegmentId)] = publisher;
         }
         var rates = new List<TopicPublisherRate>();
         foreach (TopicInfo topic in Topics)
         {
             foreach (TopicPublisherInfo now in topic.Publishers)
             {
-                if (!before.TryGetValue(now.Segment, out TopicPublisherInfo? then) || now.State == TopicPublisherState.Unreadable ||
-                    then.State == TopicPublisherState.Unreadable)
+                bool sameSegment = before.TryGetValue(now.Segment, out TopicPublisherInfo? then);
+                if (!sameSegment && now.Predecessor != 0)
+                {
+                    // A publisher that grew counts on in its new segment: its rate runs from the segment it continues.
+                    bySegmentId.TryGetValue((now.Pid, now.Predecessor), out then);
+                }
+                if (then is null || now.State == TopicPublisherState.Unreadable || then.State == TopicPublisherState.Unreadable)
                 {
                     continue;
                 }
                 var subscribers = new List<TopicSubscriberRate>();
-                foreach (TopicSubscriberEntryInfo entry in now.Subscribers)
+                foreach (TopicSubscriberEntryInfo entry in sameSegment ? now.Subscribers : [])
                 {
                     TopicSubscriberEntryInfo? previous = then.Subscribers.FirstOrDefault(e => e.Entry == entry.Entry && e.Id == entry.Id && e.Pid == entry.Pid);
                     if (previous is null || entry.Id == 0)

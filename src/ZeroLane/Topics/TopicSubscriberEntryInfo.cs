@@ -36,6 +36,12 @@ public sealed record TopicSubscriberEntryInfo
     /// <summary>What the publisher does when this queue is full.</summary>
     public required OverflowPolicy Overflow { get; init; }
 
+    /// <summary>
+    /// True while the entry waits for its subscriber to take it over after the publisher grew (the subscriber still reads
+    /// the queue of the previous segment).
+    /// </summary>
+    public bool Inherited { get; init; }
+
     /// <summary>Why part of the entry could not be trusted (a value out of range), or null when every value was sane.</summary>
     public string? Error { get; init; }
 

@@ -12,6 +12,10 @@ namespace ZeroLane.Tests.Topics;
 /// </summary>
 public sealed class InspectorReportsCorruptSegmentsClearly : TopicTest
 {
+    /// <summary>Header bytes 88 to 127, reserved in this layout version.</summary>
+    private const int ReservedOffset = 88;
+
+    private const int ReservedLength = TopicLayout.FullWrites - ReservedOffset;
     private static string SegmentOf(string topic, Publisher publisher) => $"zlt.{topic}.p.{Environment.ProcessId}.{publisher.Id:x16}";
 
     private static string ForeignSegment(string topic, ulong id) => $"zlt.{topic}.p.{Environment.ProcessId}.{id:x16}";
@@ -74,12 +78,12 @@ public sealed class InspectorReportsCorruptSegmentsClearly : TopicTest
         long entryOffset = TopicLayout.HeaderSize + (long)entry * TopicLayout.EntrySize;
         using var segment = new LiveSegment(SegmentOf(topic, publisher));
         byte[] saved = segment.Bytes(entryOffset, TopicLayout.EntrySize).ToArray();
-        byte[] savedReserved = segment.Bytes(72, 56).ToArray();
+        byte[] savedReserved = segment.Bytes(ReservedOffset, ReservedLength).ToArray();
         segment.SetU32(entryOffset + TopicLayout.EntryState, 0xDEAD);
         segment.SetU64(entryOffset + TopicLayout.EntryHead, 100);
         segment.SetU64(entryOffset + TopicLayout.EntryTail, 1);
-        // Reserved header bytes (a later writer's field, e.g. the u64 at 72) and unknown entry flags are not errors.
-        segment.SetU64(72, 0xABCD_EF01_2345_6789);
+        // Reserved header bytes (a later version's field) and unknown entry flags are not errors.
+        segment.SetU64(ReservedOffset, 0xABCD_EF01_2345_6789);
         segment.SetU32(entryOffset + TopicLayout.EntryFlags, 0x8000_0000);
         try
         {
@@ -99,7 +103,7 @@ public sealed class InspectorReportsCorruptSegmentsClearly : TopicTest
         finally
         {
             saved.CopyTo(segment.Bytes(entryOffset, TopicLayout.EntrySize));
-            savedReserved.CopyTo(segment.Bytes(72, 56));
+            savedReserved.CopyTo(segment.Bytes(ReservedOffset, ReservedLength));
         }
     }
 

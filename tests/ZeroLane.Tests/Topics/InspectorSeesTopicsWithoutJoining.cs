@@ -119,6 +119,39 @@ public sealed class InspectorSeesTopicsWithoutJoining : TopicTest
     }
 
     [Fact]
+    public void APublisherThatGrewShowsItsOwnIdInTheSegmentItGrewInto()
+    {
+        string topic = NewTopic("tp-inspgrow");
+        using var publisher = new Publisher(topic, new PublisherOptions { MaxSampleSize = 64 });
+        using var subscriber = new Subscriber(topic);
+        Safety.Until(() => publisher.SubscriberCount == 1, "the subscriber joining");
+        publisher.Write(new byte[64], Safety.Timeout);
+        TopicSnapshot before = TopicInspector.Snapshot();
+        ulong firstSegment = Assert.Single(Assert.Single(before.Topics, t => t.Topic == topic).Publishers).SegmentId;
+
+        publisher.Write(new byte[1000], Safety.Timeout);
+        Assert.Equal(1, publisher.GrowthCount);
+
+        TopicSnapshot after = TopicInspector.Snapshot();
+        TopicInfo info = Assert.Single(after.Topics, t => t.Topic == topic);
+        Assert.All(info.Publishers, p => Assert.Equal(publisher.Id, p.Id));
+        Assert.All(info.Publishers, p => Assert.Null(p.Error));
+        TopicPublisherInfo grown = Assert.Single(info.Publishers, p => p.State == TopicPublisherState.Open);
+        Assert.Equal(firstSegment, grown.Predecessor);
+        Assert.NotEqual(firstSegment, grown.SegmentId);
+        Assert.True(grown.MaxSampleSize >= 1000);
+        Assert.Equal(2UL, grown.SamplesPublished);
+        if (info.Publishers.SingleOrDefault(p => p.SegmentId == firstSegment) is { } old)
+        {
+            Assert.Equal(TopicPublisherState.Closed, old.State);
+            Assert.Equal(grown.SegmentId, old.Successor);
+        }
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(before.Timestamp, after.Timestamp).TotalSeconds;
+        TopicPublisherRate rate = Assert.Single(after.RatesSince(before), r => r.Segment == grown.Segment);
+        Assert.Equal(1, rate.SamplesPerSecond * seconds, precision: 6);
+    }
+
+    [Fact]
     public void TwoSnapshotsGiveTheSamplesPublishedAndTakenPerSecond()
     {
         string topic = NewTopic("tp-insprate");
