@@ -45,7 +45,7 @@ internal static class DemoCommand
             Description = "Instead of the ring: one publisher process streams the frames on a topic to this many subscriber processes, each verifying every byte.",
             HelpName = "n",
         };
-        var command = new Command("demo", "Stream 1080p frames between two processes through a shared-memory ring; show GB/s and latency, verify every byte.")
+        var command = new Command("demo", "Stream 1080p frames between two processes through a shared-memory ring (or, with --subscribers N, from one publisher to N subscribers on a topic); show GB/s and latency, verify every byte.")
         {
             seconds, frameSize, bufferSize, subscribers,
         };
