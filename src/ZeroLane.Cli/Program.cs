@@ -13,6 +13,9 @@ var root = new RootCommand("zerolane: zero-copy data exchange between processes 
     ReadCommand.Create(),
     WriteCommand.Create(),
     BridgeCommand.Create(),
+    TopicsCommand.Create(),
+    PubCommand.Create(),
+    SubCommand.Create(),
     BenchCommand.Create(SelfProcess.CreateStartInfo),
 };
 
@@ -22,6 +25,8 @@ Command[] childProcessCommands =
 [
     DemoReaderCommand.Create(),
     DemoWriterCommand.Create(),
+    DemoPublisherCommand.Create(),
+    DemoSubscriberCommand.Create(),
     .. BenchCommand.CreatePeerCommands(),
 ];
 foreach (Command command in childProcessCommands)

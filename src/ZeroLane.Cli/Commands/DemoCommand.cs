@@ -25,6 +25,9 @@ internal static class DemoCommand
 
     private const long MinimumBufferSize = 32L << 20;
 
+    /// <summary>Subscriber processes the topic demo starts at most (each verifies every frame: more only share the cores).</summary>
+    private const int MaxTopicSubscribers = 16;
+
     private static readonly TimeSpan s_startupTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_finishAllowance = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(3);
@@ -37,9 +40,14 @@ internal static class DemoCommand
         Option<long> frameSize = CommonOptions.CreateSizeOption("--frame-size", "Bytes per frame (1080p RGB).", DefaultFrameSize);
         Option<long?> bufferSize = CommonOptions.CreateOptionalSizeOption("--buffer-size",
             "Size of the payload block. Default: room for about 4 frames, at least 32M.");
-        var command = new Command("demo", "Stream 1080p frames between two processes through a shared-memory ring; show GB/s and latency, verify every byte.")
+        var subscribers = new Option<int?>("--subscribers")
         {
-            seconds, frameSize, bufferSize,
+            Description = "Instead of the ring: one publisher process streams the frames on a topic to this many subscriber processes, each verifying every byte.",
+            HelpName = "n",
+        };
+        var command = new Command("demo", "Stream 1080p frames between two processes through a shared-memory ring (or, with --subscribers N, from one publisher to N subscribers on a topic); show GB/s and latency, verify every byte.")
+        {
+            seconds, frameSize, bufferSize, subscribers,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -48,6 +56,12 @@ internal static class DemoCommand
             CliErrors.Require(s is > 0 and <= 86_400, "--seconds must be more than 0 and at most 86400.");
             CliErrors.Require(frame >= FramePattern.MinimumFrameLength && frame <= int.MaxValue / 2,
                 $"--frame-size must be between {FramePattern.MinimumFrameLength} and {int.MaxValue / 2} bytes.");
+            if (parseResult.GetValue(subscribers) is { } count)
+            {
+                CliErrors.Require(count is >= 1 and <= MaxTopicSubscribers, $"--subscribers must be from 1 to {MaxTopicSubscribers}.");
+                CliErrors.Require(parseResult.GetValue(bufferSize) is null, "--buffer-size sizes the ring; a topic's memory follows --frame-size, so leave it out with --subscribers.");
+                return TopicDemo.RunAsync(s, (int)frame, count, cancellationToken);
+            }
             long buffer = parseResult.GetValue(bufferSize) ?? DefaultBufferSizeFor(frame);
             CliErrors.Require(buffer >= frame + 32,
                 $"--buffer-size must be at least --frame-size + 32 ({frame + 32}) bytes: a frame and its header must fit.");

@@ -18,6 +18,8 @@ internal readonly record struct FileStatus(ulong Device, ulong Inode, uint Mode,
 
     internal bool IsDirectory => (Mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFDIR;
 
+    internal bool IsRegularFile => (Mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFREG;
+
     internal bool IsSymbolicLink => (Mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFLNK;
 
     internal bool IsSocket => (Mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFSOCK;
