@@ -151,7 +151,7 @@ public sealed partial class Publisher
                 continue;
             }
             owned.Segment.SetEntryId(next, id);
-            owned.Segment.SetEntryFlags(next, EntryFlags.Inherited);
+            owned.Segment.SetEntryFlags(next, EntryFlags.Inherited | ((id & TopicNames.BlocksPublisherBit) != 0 ? EntryFlags.BlockPublisher : EntryFlags.None));
             owned.Segment.SetEntryState(next, EntryState.Active);
             entries |= 1UL << next;
             next++;

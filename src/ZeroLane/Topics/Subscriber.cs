@@ -68,7 +68,9 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         _options = options;
         _platform = platform;
         _self = platform.CurrentProcess;
-        Id = TopicNames.NewId();
+        // Bit 1 of the ID says, in the semaphore's name, that this subscriber blocks the publisher: a publisher that makes
+        // it an entry before it has joined (it was there first) knows from the start.
+        Id = (TopicNames.NewId() & ~TopicNames.BlocksPublisherBit) | (options.Overflow == OverflowPolicy.BlockPublisher ? TopicNames.BlocksPublisherBit : 0);
         _semaphoreName = _names.SubscriberSemaphore(_self.Pid, Id);
         _samples = new SampleLedger(options.MaxHeld, OnLinkIdle);
         _asyncWait = new AsyncSemaphoreWait("ZeroLane subscriber " + topic);

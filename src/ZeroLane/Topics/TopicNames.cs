@@ -42,6 +42,9 @@ internal readonly record struct TopicNames(string Topic)
     /// <summary>The file glibc keeps a named semaphore in.</summary>
     internal static string SemaphorePath(string semaphore) => $"{DeviceDirectory}/sem.{semaphore.TrimStart('/')}";
 
+    /// <summary>The bit of a subscriber's ID that says it blocks the publisher (<see cref="OverflowPolicy.BlockPublisher"/>).</summary>
+    internal const ulong BlocksPublisherBit = 2;
+
     /// <summary>A random ID for a new participant.</summary>
     internal static ulong NewId() => (ulong)Random.Shared.NextInt64() | 1;
 
