@@ -37,6 +37,11 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
 
     private readonly TestSeed _seed = TestSeed.For(output);
 
+    // What the cases exercised, summed and written to the output, so a run that tests little shows it.
+    private readonly Dictionary<string, int> _exercised = new();
+
+    private void Count(string what) => _exercised[what] = _exercised.GetValueOrDefault(what) + 1;
+
     internal enum StepKind
     {
         Publish,
@@ -89,6 +94,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
     {
         Property property = Prop.ForAll(Arb.From(s_scenario), scenario => new Run(this, scenario).Execute());
         Check.One(_seed.FsCheckConfig(Cases), property);
+        output.WriteLine(string.Join(", ", _exercised.OrderBy(pair => pair.Key).Select(pair => $"{pair.Key} {pair.Value}")));
     }
 
     private sealed class PublisherModel(int index, Publisher publisher, PublisherSegmentView view)
@@ -288,6 +294,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
                     {
                         victim.Presence = Presence.Crashed;
                         _processes.Kill(victim.Identity);
+                        test.Count(victim.Held.Count > 0 ? "crashes holding samples" : "crashes holding nothing");
                         _trace.Append($"subscriber {_subscribers.IndexOf(victim)} dies holding {victim.Held.Count}");
                     }
                     break;
@@ -343,6 +350,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
                 return;
             }
             Assert.True(writer.FullCalled ^ writer.ModifiedCalled, "the payload writer was called once, full or modified");
+            test.Count(writer.ModifiedCalled ? "modified writes" : "full writes");
             if (scenario.History == 0 && previousFree && size == model.LastSize)
             {
                 Assert.True(writer.ModifiedCalled, "the previous sample's slot was free at the same size, yet WriteFull was called");
@@ -376,6 +384,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
         private void AssertEverySlotHeld(PublisherModel model, WriteStatus status)
         {
             Assert.Equal(WriteStatus.TimedOut, status);
+            test.Count("writes finding every slot held");
             PublisherSegmentView view = model.View;
             for (int slot = 0; slot < view.Geometry.SlotCount; slot++)
             {
@@ -402,6 +411,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
             if (status != ReadStatus.Success)
             {
                 Assert.Equal(ReadStatus.TimedOut, status);
+                test.Count("empty reads");
                 Assert.False(queued, "a read found nothing while a sample was queued for the subscriber");
                 return;
             }
@@ -415,6 +425,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
             model.LastSequence[p] = sample.Sequence;
             model.Received[p]++;
             model.Held.Add((p, sample.Sequence, sample));
+            test.Count("samples read");
         }
 
         private void Release(SubscriberModel model, int index)
@@ -540,6 +551,10 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
                     }
                     int slot = view.SlotOf(sequence);
                     Assert.True(slot >= 0, $"held sample {sequence} of P{p} was overwritten");
+                    if (model.Presence == Presence.Crashed)
+                    {
+                        test.Count("checks of samples a dead subscriber holds");
+                    }
                     Assert.True((expected[slot] & bit) == 0, $"slot {slot} of P{p} is both queued for and held by entry {entry}");
                     expected[slot] |= bit;
                 }
@@ -547,6 +562,10 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
                 {
                     ulong owed = published - model.PublishedAtJoin[p] + model.KeptAtJoin[p];
                     ulong accounted = (ulong)model.Received[p] + (ulong)queued.Count + view.Dropped(entry);
+                    if (view.Dropped(entry) > 0)
+                    {
+                        test.Count("checks with drops");
+                    }
                     Assert.True(owed == accounted,
                         $"S{_subscribers.IndexOf(model)} from P{p}: {model.Received[p]} read + {queued.Count} queued + {view.Dropped(entry)} dropped, " +
                         $"but {owed} were published since it joined (with those kept then)");
