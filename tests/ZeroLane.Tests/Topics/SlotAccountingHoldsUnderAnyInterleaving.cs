@@ -10,8 +10,8 @@ namespace ZeroLane.Tests.Topics;
 
 /// <summary>
 /// Property test (FsCheck) over random interleavings of publishes (span, payload writer, abandoned payload writer), reads,
-/// releases, joins, leaves and crashes of subscribers (a made-up process that dies holding samples, see
-/// <see cref="SimulatedProcesses"/>), with one or two publishers on real /dev/shm segments. After every step the test reads
+/// releases, joins (dropping the oldest or blocking the publisher, with an acknowledge timeout of 0), leaves and crashes of
+/// subscribers (a made-up process that dies holding samples, see <see cref="SimulatedProcesses"/>), with one or two publishers on real /dev/shm segments. After every step the test reads
 /// each publisher's segment word by word and checks the accounting against its own model of who holds what.
 /// </summary>
 /// <remarks>
@@ -225,6 +225,9 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
                         History = scenario.History,
                         MaxSubscribers = MaxSubscriberEntries,
                         PeerCheckInterval = TimeSpan.FromMilliseconds(1),
+                        // A subscriber that blocks the publisher makes a write to its full queue wait this long: not at all,
+                        // so that every step completes at once (its oldest is then dropped, and counted, as for the others).
+                        AcknowledgeTimeout = TimeSpan.Zero,
                     }, _processes.Real());
                     PublisherSegmentView view;
                     try
@@ -280,7 +283,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
                 case StepKind.Join:
                     if (_subscribers.Count < MaxJoins)
                     {
-                        Join();
+                        Join(step.Choice % 3 == 0 ? OverflowPolicy.BlockPublisher : OverflowPolicy.DropOldest);
                     }
                     break;
                 case StepKind.Leave:
@@ -438,10 +441,10 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
             Assert.Throws<ObjectDisposedException>(() => sample.Span.Length);
         }
 
-        private void Join()
+        private void Join(OverflowPolicy overflow)
         {
             SimulatedProcesses.Platform platform = _processes.Spawn();
-            var options = new SubscriberOptions { MaxHeld = scenario.MaxHeld };
+            var options = new SubscriberOptions { MaxHeld = scenario.MaxHeld, Overflow = overflow };
             var model = new SubscriberModel(new Subscriber(_topic, options, platform), platform.CurrentProcess, _publishers.Count);
             _subscribers.Add(model);
             foreach (PublisherModel publisher in _publishers)
@@ -450,7 +453,7 @@ public sealed class SlotAccountingHoldsUnderAnyInterleaving(ITestOutputHelper ou
                 model.PublishedAtJoin[publisher.Index] = published;
                 model.KeptAtJoin[publisher.Index] = (ulong)Math.Min((long)published, Math.Min(scenario.History, scenario.QueueDepth));
             }
-            _trace.Append($"S{_subscribers.Count - 1} joins");
+            _trace.Append($"S{_subscribers.Count - 1} joins ({overflow})");
         }
 
         private void Leave(SubscriberModel model)
