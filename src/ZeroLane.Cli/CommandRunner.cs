@@ -16,8 +16,14 @@ namespace ZeroLane.Cli;
 /// </remarks>
 internal static class CommandRunner
 {
-    /// <summary>Exit code of a command stopped by Ctrl+C or SIGTERM (128 + SIGINT, as shells report it).</summary>
-    internal const int InterruptedExitCode = 130;
+    private const int SigInt = 2;
+    private const int SigTerm = 15;
+
+    // The signal that stopped the command (0 while none has).
+    private static int s_signal;
+
+    /// <summary>Exit code of a command stopped by a signal, as shells report it: 128 + 2 (Ctrl+C, SIGINT) or 128 + 15 (SIGTERM).</summary>
+    internal static int InterruptedExitCode => 128 + (Volatile.Read(ref s_signal) == SigTerm ? SigTerm : SigInt);
 
     internal static async Task<int> RunAsync(RootCommand root, string[] args)
     {
@@ -35,6 +41,14 @@ internal static class CommandRunner
         {
             // No response files: 'write --metadata @FILE' means the file's bytes, not more arguments.
             ParseResult parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+            if (parseResult.Errors.Count > 0)
+            {
+                // One line, like every other expected error (not the help page): what is wrong, and where to look.
+                string command = parseResult.CommandResult.Command == root ? "zerolane" : "zerolane " + parseResult.CommandResult.Command.Name;
+                string errors = string.Join(" ", parseResult.Errors.Select(error => error.Message.TrimEnd('.') + "."));
+                Console.Error.WriteLine($"zerolane: {errors} (see '{command} --help')");
+                return CliErrors.ExitCode;
+            }
             return await parseResult.InvokeAsync(configuration, interrupt.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
@@ -57,6 +71,7 @@ internal static class CommandRunner
             return;
         }
         context.Cancel = true;
+        Volatile.Write(ref s_signal, context.Signal == PosixSignal.SIGTERM ? SigTerm : SigInt);
         interrupt.Cancel();
     }
 }

@@ -10,7 +10,11 @@ internal static class TopicScenarios
         Topics.Subscriber subscriber;
         try
         {
-            subscriber = new Topics.Subscriber(arguments.Name, new SubscriberOptions { MaxHeld = (int)(arguments.Number("max-held") ?? 4) });
+            subscriber = new Topics.Subscriber(arguments.Name, new SubscriberOptions
+            {
+                MaxHeld = (int)(arguments.Number("max-held") ?? 4),
+                Overflow = arguments.Number("block") == 1 ? OverflowPolicy.BlockPublisher : OverflowPolicy.DropOldest,
+            });
         }
         catch (Exception e)
         {
@@ -122,6 +126,7 @@ internal static class TopicScenarios
                 MaxSampleSize = size,
                 Slots = (int)(arguments.Number("slots") ?? 8),
                 QueueDepth = (int)(arguments.Number("depth") ?? 4),
+                AcknowledgeTimeout = TimeSpan.FromSeconds(30),
             });
         }
         catch (Exception e)
@@ -137,13 +142,17 @@ internal static class TopicScenarios
                 Thread.Sleep(1);
             }
             long count = arguments.Number("count") ?? 1;
-            byte[] buffer = new byte[size];
+            // --grow-to B: sample sizes climb from --size to B over the stream, so the publisher grows on the way.
+            int last = (int)(arguments.Number("grow-to") ?? size);
+            byte[] buffer = new byte[Math.Max(size, last)];
             for (ulong sequence = 1; sequence <= (ulong)count; sequence++)
             {
-                FramePattern.Fill(buffer, sequence);
-                publisher.Write(buffer, TimeSpan.FromSeconds(30), stop);
+                int length = size + (int)((long)(last - size) * (long)(sequence - 1) / Math.Max(1, count - 1));
+                Span<byte> sample = buffer.AsSpan(0, length);
+                FramePattern.Fill(sample, sequence);
+                publisher.Write(sample, TimeSpan.FromSeconds(30), stop);
             }
-            Console.WriteLine($"{PeerOutput.Written} samples={count}");
+            Console.WriteLine($"{PeerOutput.Written} samples={count} growths={publisher.GrowthCount}");
             if (arguments.Has("forever"))
             {
                 return PublishUntilKilled(publisher, (ulong)count + 1, size, arguments.Number("every-ms"), stop);

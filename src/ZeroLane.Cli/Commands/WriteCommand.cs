@@ -57,15 +57,18 @@ internal static class WriteCommand
         }
         while (true)
         {
+            // Read the next frame's first byte before reserving space for it: at the end of the input nothing is
+            // reserved, so a reader that leaves right after the last frame is no error.
+            int first = input.ReadByte();
+            if (first < 0)
+            {
+                break;
+            }
             FrameLoan loan = writer.Loan(frameSize, cancellationToken);
             try
             {
-                int filled = Fill(input, loan.Span);
-                if (filled == 0)
-                {
-                    loan.Abandon();
-                    break;
-                }
+                loan.Span[0] = (byte)first;
+                int filled = 1 + Fill(input, loan.Span[1..]);
                 loan.Commit(filled);
                 if (filled < frameSize)
                 {

@@ -8,13 +8,13 @@ public sealed partial class Publisher
 {
     /// <summary>Publishes <paramref name="sample"/> (copied once into a slot), waiting at most the acknowledge timeout for a free slot.</summary>
     /// <exception cref="TimeoutException">Every slot stayed held by subscribers for the acknowledge timeout.</exception>
-    /// <exception cref="FrameTooLargeException">The sample is larger than <see cref="MaxSampleSize"/>.</exception>
+    /// <exception cref="FrameTooLargeException">The sample is larger than <see cref="MaxSampleSize"/> and the publisher may not grow.</exception>
     public void Write(ReadOnlySpan<byte> sample, CancellationToken cancellationToken = default) =>
         Write(sample, _options.AcknowledgeTimeout, cancellationToken);
 
     /// <summary>Publishes <paramref name="sample"/>, waiting at most <paramref name="timeout"/> for a free slot.</summary>
     /// <exception cref="TimeoutException">Every slot stayed held by subscribers for <paramref name="timeout"/>.</exception>
-    /// <exception cref="FrameTooLargeException">The sample is larger than <see cref="MaxSampleSize"/>.</exception>
+    /// <exception cref="FrameTooLargeException">The sample is larger than <see cref="MaxSampleSize"/> and the publisher may not grow.</exception>
     public void Write(ReadOnlySpan<byte> sample, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         ThrowForStatus(TryWrite(sample, timeout, cancellationToken), timeout);
 
@@ -22,7 +22,7 @@ public sealed partial class Publisher
     /// Publishes <paramref name="sample"/> if a slot is free or frees up within <paramref name="timeout"/>; a timeout is
     /// returned, not thrown. With no subscriber the sample is published to nobody (and is the previous sample of the next).
     /// </summary>
-    /// <exception cref="FrameTooLargeException">The sample is larger than <see cref="MaxSampleSize"/>.</exception>
+    /// <exception cref="FrameTooLargeException">The sample is larger than <see cref="MaxSampleSize"/> and the publisher may not grow.</exception>
     public WriteStatus TryWrite(ReadOnlySpan<byte> sample, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -80,13 +80,14 @@ public sealed partial class Publisher
         {
             return WriteStatus.Success;
         }
+        // The counts are in the header too, for inspectors.
         if (modified)
         {
-            _modifiedWrites++;
+            _region.WriteUInt64Release(TopicLayout.ModifiedWrites, (ulong)++_modifiedWrites);
         }
         else
         {
-            _fullWrites++;
+            _region.WriteUInt64Release(TopicLayout.FullWrites, (ulong)++_fullWrites);
         }
         Publish(slot, size);
         published = true;
@@ -149,9 +150,14 @@ public sealed partial class Publisher
         }
         if (length > _geometry.SlotCapacity)
         {
-            throw new FrameTooLargeException(
-                $"A sample of {length} bytes does not fit topic '{Topic}': this publisher's slots take at most {_geometry.SlotCapacity} bytes. " +
-                "Create the publisher with a larger PublisherOptions.MaxSampleSize.");
+            if (!_options.AllowGrowth || length > MaxSlotCapacity)
+            {
+                throw new FrameTooLargeException(
+                    $"A sample of {length} bytes does not fit topic '{Topic}': this publisher's slots take at most {_geometry.SlotCapacity} bytes" +
+                    (_options.AllowGrowth ? $" and grow to at most {MaxSlotCapacity} bytes. Split the sample." :
+                        ". Create the publisher with a larger PublisherOptions.MaxSampleSize, or with AllowGrowth."));
+            }
+            Grow(length);
         }
     }
 
@@ -346,7 +352,7 @@ public sealed partial class Publisher
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowCorrupt(string what) => throw TopicSegment.Corrupt(_segmentName, what);
+    private void ThrowCorrupt(string what) => throw TopicSegment.Corrupt(_owned.Name, what);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Holders(int slot) => _region.ReadUInt64Acquire(_segment.HoldersOffset(slot));
@@ -575,6 +581,7 @@ public sealed partial class Publisher
         if (checkLiveness)
         {
             _nextLivenessCheck = Environment.TickCount64 + (long)_options.PeerCheckInterval.TotalMilliseconds;
+            CheckInherited();
         }
         for (int i = 0; i < _geometry.MaxSubscribers; i++)
         {

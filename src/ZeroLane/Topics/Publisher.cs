@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using ZeroLane.Ipc;
 using ZeroLane.Posix;
@@ -27,14 +28,12 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
     private readonly TopicNames _names;
     private readonly PublisherOptions _options;
     private readonly ProcessIdentity _self;
-    private readonly string _segmentName;
-    private readonly TopicGeometry _geometry;
-    private readonly NamedSemaphore _slotReleased;
-    private readonly SharedMemory _memory;
-    private readonly FileLock _ownerLock;
-    private readonly MappedRegion _region;
-    private readonly TopicSegment _segment;
-    private readonly LoanTracker _loans;
+    private OwnedSegment _owned;
+    private TopicGeometry _geometry;
+    private NamedSemaphore _slotReleased;
+    private MappedRegion _region;
+    private TopicSegment _segment;
+    private LoanTracker _loans;
     private readonly AsyncSemaphoreWait _asyncWait;
     private readonly SubscriberLink[] _subscribers;
 
@@ -72,51 +71,36 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         _platform = platform;
         _self = platform.CurrentProcess;
         Id = TopicNames.NewId();
-        _segmentName = _names.PublisherSegment(_self.Pid, Id);
-        _geometry = new TopicGeometry(options.MaxSubscribers, options.Slots, TopicGeometry.Align(options.MaxSampleSize, TopicLayout.Alignment), options.QueueDepth);
+        var geometry = new TopicGeometry(options.MaxSubscribers, options.Slots, TopicGeometry.Align(options.MaxSampleSize, TopicLayout.Alignment), options.QueueDepth);
         _subscribers = new SubscriberLink[options.MaxSubscribers];
         _asyncWait = new AsyncSemaphoreWait("ZeroLane publisher " + topic);
         TopicCleaner.RemoveStale(platform, _names);
-
-        NamedSemaphore? slotReleased = null;
-        SharedMemory? memory = null;
-        FileLock? ownerLock = null;
+        OwnedSegment owned = OwnedSegment.Create(platform, _names, _self, Id, Id, predecessor: 0, geometry, options.History, options.Permissions);
         try
         {
-            memory = platform.CreateSharedMemory(_segmentName, _geometry.TotalSize, options.Permissions);
-            // Held for this publisher's lifetime: a segment whose lock anyone can take belongs to a publisher that is gone.
-            ownerLock = platform.TryAcquireLock(TopicNames.SegmentPath(_segmentName), options.Permissions)
-                ?? throw new IOException($"The new topic segment '{_segmentName}' is locked by another process.");
-            _region = new MappedRegion(memory.Mapping);
-            _segment = new TopicSegment(_region, _geometry);
-            InitializeHeader();
-            // Last: the semaphore's appearance in /dev/shm is what tells watching subscribers the publisher is ready.
-            slotReleased = platform.CreateSemaphore(TopicNames.PublisherSemaphore(_segmentName), options.Permissions);
+            owned.Open(options.Permissions);
         }
         catch
         {
-            _region?.Dispose();
-            memory?.Dispose();
-            if (ownerLock is not null)
-            {
-                ownerLock.Dispose(); // removes the segment's name
-            }
-            else if (memory is not null)
-            {
-                platform.RemoveSharedMemory(_segmentName);
-            }
-            if (slotReleased is not null)
-            {
-                slotReleased.Dispose();
-                platform.RemoveSemaphore(TopicNames.PublisherSemaphore(_segmentName));
-            }
+            owned.Dispose();
             throw;
         }
-        _slotReleased = slotReleased;
-        _memory = memory;
-        _ownerLock = ownerLock;
-        _loans = new LoanTracker(_region, _geometry.DataOffset, _geometry.SlotCount * _geometry.SlotCapacity, this);
+        Use(owned);
         _nextLivenessCheck = Environment.TickCount64 + (long)options.PeerCheckInterval.TotalMilliseconds;
+    }
+
+    /// <summary>Makes <paramref name="owned"/> the segment this publisher writes.</summary>
+    [MemberNotNull(nameof(_owned), nameof(_slotReleased), nameof(_region), nameof(_loans))]
+    private void Use(OwnedSegment owned)
+    {
+        _owned = owned;
+        _geometry = owned.Geometry;
+        _region = owned.Region;
+        _segment = owned.Segment;
+        _slotReleased = owned.SlotReleased;
+        _loans = new LoanTracker(_region, _geometry.DataOffset, _geometry.SlotCount * _geometry.SlotCapacity, this);
+        _lastSlot = -1;
+        _nextSearch = 0;
     }
 
     /// <summary>The topic's name.</summary>
@@ -125,7 +109,7 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
     /// <summary>This publisher's ID: unique among the topic's publishers, and what subscribers see in <see cref="Sample.PublisherId"/>.</summary>
     public ulong Id { get; }
 
-    /// <summary>The largest sample this publisher takes, in bytes.</summary>
+    /// <summary>The largest sample this publisher takes now without growing, in bytes.</summary>
     public int MaxSampleSize => (int)_geometry.SlotCapacity;
 
     string IFrameSink.Name => Topic;
@@ -198,22 +182,6 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         }
     }
 
-    private void InitializeHeader()
-    {
-        // The memory is zero-filled (every slot free, every entry free). Fields first, the state word last (release).
-        _region.WriteUInt32Release(TopicLayout.Magic, TopicLayout.MagicValue);
-        _region.WriteUInt32Release(TopicLayout.Version, TopicLayout.VersionValue | ((uint)TopicLayout.HeaderSize << 16));
-        _segment.Publisher.Initialize(_self);
-        _region.WriteUInt32Release(TopicLayout.MaxSubscribers, (uint)_geometry.MaxSubscribers);
-        _region.WriteUInt32Release(TopicLayout.SlotCount, (uint)_geometry.SlotCount);
-        _region.WriteUInt64(TopicLayout.SlotCapacity, (ulong)_geometry.SlotCapacity);
-        _region.WriteUInt32Release(TopicLayout.QueueDepth, (uint)_geometry.QueueDepth);
-        _region.WriteUInt64(TopicLayout.PublisherId, Id);
-        _region.WriteUInt32Release(TopicLayout.HistoryCapacity, (uint)_options.History);
-        // release [segment-ready]: pairs with the subscriber's acquire load of the state word in TopicSegment.Validate.
-        _region.WriteUInt32Release(TopicLayout.State, (uint)SegmentState.Open);
-    }
-
     /// <summary>A subscriber entry as this publisher knows it: the semaphore it posts when it queues a sample there.</summary>
     private struct SubscriberLink
     {
@@ -233,7 +201,8 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
 
     /// <summary>
     /// Stops publishing: marks the segment closed (subscribers read what is queued for them, then learn that this publisher
-    /// left), and removes its name and semaphore. Subscribers still mapping it keep its pages until they let go.
+    /// left), and removes its name and semaphore. Subscribers still mapping it keep its pages until they let go. After the
+    /// publisher grew, waits (at most the acknowledge timeout) for subscribers still reading an older segment to move on.
     /// </summary>
     public void Dispose()
     {
@@ -246,8 +215,9 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         _asyncWait.Dispose();
         ActiveWaits.WaitUntilNone(ref _activeWaits, _slotReleased);
         _loans.Close();
-        // release [segment-closed]: subscribers that see it read what is queued, then stop.
-        _region.WriteUInt32Release(TopicLayout.State, (uint)SegmentState.Closed);
+        // A segment this publisher grew out of stays until its subscribers have moved to the newer one (bounded).
+        AwaitInheritors();
+        _owned.Close();
         for (int i = 0; i < _subscribers.Length; i++)
         {
             if (_segment.EntryStateOf(i) == EntryState.Active)
@@ -256,18 +226,11 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
             }
             _subscribers[i].Semaphore?.Dispose();
         }
-        _segment.Publisher.Vacate();
-        _ownerLock.Dispose();
-        _region.Dispose();
-        _memory.Dispose();
-        _slotReleased.Dispose();
-        try
+        foreach (OwnedSegment retired in _retired)
         {
-            _platform.RemoveSemaphore(TopicNames.PublisherSemaphore(_segmentName));
+            retired.Dispose();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left for the stale cleanup of the next participant.
-        }
+        _retired.Clear();
+        _owned.Dispose();
     }
 }

@@ -33,6 +33,7 @@ internal sealed class PublisherLink : IDisposable
         Entry = entry;
         _slotReleased = slotReleased;
         PublisherId = region.ReadUInt64Acquire(TopicLayout.PublisherId);
+        PublisherPid = segment.Publisher.Read().Pid;
         Bit = 1UL << entry;
     }
 
@@ -47,6 +48,9 @@ internal sealed class PublisherLink : IDisposable
     internal ulong Bit { get; }
 
     internal ulong PublisherId { get; }
+
+    /// <summary>The publisher's process, as it was when the link was made (the segments it grows into are named after it).</summary>
+    internal int PublisherPid { get; }
 
     /// <summary>Samples taken from this publisher and not yet released.</summary>
     internal int Held { get; set; }
@@ -79,8 +83,12 @@ internal sealed class PublisherLink : IDisposable
     /// this side claims them at each take (<see cref="SettleHistory"/>) until it meets one the publisher queued, which
     /// also covers a publisher that publishes nothing more.
     /// </remarks>
+    /// <param name="includeKept">
+    /// False when the subscriber read this publisher's previous segment (it grew): the kept samples were read there, and
+    /// only those kept from now on are looked for.
+    /// </param>
     /// <exception cref="BufferCorruptedException">The history ring names a slot that does not exist.</exception>
-    internal void QueueHistory()
+    internal void QueueHistory(bool includeKept)
     {
         int capacity = Segment.HistoryCapacity;
         if ((uint)capacity > TopicLayout.MaxHistory)
@@ -90,7 +98,7 @@ internal sealed class PublisherLink : IDisposable
         _historyCapacity = capacity;
         // acquire [history-kept]: pairs with the publisher's release store of the history head; ring entries below it are set.
         ulong end = capacity == 0 ? 0 : Region.ReadUInt64Acquire(TopicLayout.HistoryHead);
-        ulong first = end - Math.Min(end, (ulong)Math.Min(capacity, Segment.Geometry.QueueDepth));
+        ulong first = !includeKept ? end : end - Math.Min(end, (ulong)Math.Min(capacity, Segment.Geometry.QueueDepth));
         ulong tail = Region.ReadUInt64(Segment.TailOffset(Entry));
         for (ulong position = first; position < end; position++)
         {
@@ -272,10 +280,14 @@ internal sealed class PublisherLink : IDisposable
         {
             return;
         }
-        if (GoneDead is null && Segment.State == SegmentState.Open)
+        if (GoneDead is not true)
         {
+            // Also in a closed segment: a publisher that grew out of it lets go of the entry it copied for this subscriber.
             Segment.SetEntryState(Entry, EntryState.Leaving);
-            _slotReleased?.Post();
+            if (Segment.State == SegmentState.Open)
+            {
+                _slotReleased?.Post();
+            }
         }
         _slotReleased?.Dispose();
         Region.Dispose();

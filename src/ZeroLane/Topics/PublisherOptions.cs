@@ -3,8 +3,18 @@ namespace ZeroLane.Topics;
 /// <summary>How a publisher sets up its memory (each publisher of a topic has its own).</summary>
 public sealed record PublisherOptions
 {
-    /// <summary>The largest sample, in bytes: each slot's size (rounded up to 64). Default 1 MiB.</summary>
+    /// <summary>
+    /// The largest sample at first, in bytes: each slot's size (rounded up to 64). Default 1 MiB. A larger sample makes the
+    /// publisher grow (see <see cref="AllowGrowth"/>).
+    /// </summary>
     public int MaxSampleSize { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// Whether a sample larger than the slots moves the publisher to new shared memory with slots at least twice as large
+    /// (up to 1 GiB), without losing, tearing or repeating a sample for any subscriber. Default true; when false such a
+    /// sample throws <see cref="FrameTooLargeException"/>.
+    /// </summary>
+    public bool AllowGrowth { get; init; } = true;
 
     /// <summary>
     /// Slots: samples that can exist at once, queued for or held by subscribers, plus the one being written. Default 8.

@@ -313,6 +313,10 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             // A publisher that left or died publishes nothing more, so what it queued stays readable: read it first.
             if (link.GoneDead is bool dead && !link.HasQueued)
             {
+                if (!dead && TryFollow(link, i))
+                {
+                    continue;
+                }
                 link.Ended = true;
                 anyEnded = true;
                 if (dead)
@@ -338,6 +342,35 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         return anyEnded ? status : ReadStatus.Success;
     }
 
+    /// <summary>
+    /// The publisher of <paramref name="link"/>, read to the end, grew into a new segment: attaches to that one in the link's
+    /// place (taking over the entry the publisher copied for this subscriber, or joining it). False if it has none, or it
+    /// is gone. Caller holds the ledger's lock.
+    /// </summary>
+    private bool TryFollow(PublisherLink link, int index)
+    {
+        // acquire [segment-succeeded]: the successor was open before the publisher wrote its ID here.
+        ulong successor = link.Region.ReadUInt64Acquire(TopicLayout.Successor);
+        if (successor == 0)
+        {
+            return false;
+        }
+        string name = _names.PublisherSegment(link.PublisherPid, successor);
+        if (_ignored.Contains(name) || _links.Exists(other => other.SegmentName == name) || TryJoin(name, link) is not PublisherLink next)
+        {
+            return false;
+        }
+        _links[index] = next;
+        link.Ended = true;
+        if (link.Held == 0)
+        {
+            OnLinkIdle(link);
+        }
+        // The wait that follows looks again at once: samples may be queued in the new segment already.
+        _queued.Post();
+        return true;
+    }
+
     /// <summary>Attaches to every publisher of the topic not yet known. Caller holds the ledger's lock.</summary>
     private void JoinNewPublishersUnsynchronized()
     {
@@ -351,7 +384,12 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         }
     }
 
-    private void TryJoin(string segmentName)
+    /// <summary>
+    /// Attaches to publisher segment <paramref name="segmentName"/>: found by a look at /dev/shm (added to the links), or the
+    /// successor of <paramref name="predecessor"/>'s segment (returned, for the caller to put in its place). Null if it
+    /// cannot be joined now.
+    /// </summary>
+    private PublisherLink? TryJoin(string segmentName, PublisherLink? predecessor = null)
     {
         SharedMemory? memory;
         try
@@ -362,11 +400,11 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         {
             // Another user's publisher this one may not read: leave it alone.
             _ignored.Add(segmentName);
-            return;
+            return null;
         }
         if (memory is null)
         {
-            return;
+            return null;
         }
         MappedRegion? region = null;
         NamedSemaphore? slotReleased = null;
@@ -388,46 +426,63 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             {
                 // Still being created: the next look joins it.
                 Close(region, memory);
-                return;
+                return null;
             }
             var segment = new TopicSegment(region, geometry.Value);
-            if (segment.State != SegmentState.Open || !segment.Publisher.IsHeldByLiveProcess(_platform))
+            if (predecessor is null)
             {
-                _ignored.Add(segmentName);
-                Close(region, memory);
-                return;
+                if (segment.State != SegmentState.Open || !segment.Publisher.IsHeldByLiveProcess(_platform))
+                {
+                    _ignored.Add(segmentName);
+                    Close(region, memory);
+                    return null;
+                }
+                // A segment that continues one this subscriber reads is taken up once that one is read to the end.
+                ulong before = region.ReadUInt64Acquire(TopicLayout.Predecessor);
+                string beforeName = _names.PublisherSegment(segment.Publisher.Read().Pid, before);
+                if (before != 0 && _links.Exists(link => !link.Ended && link.SegmentName == beforeName))
+                {
+                    Close(region, memory);
+                    return null;
+                }
             }
-            // The publisher creates its semaphore last: until it exists the publisher is still starting.
+            // The publisher creates its semaphore last: until it exists the publisher is still starting. (A successor was
+            // open before it was named; its semaphore is gone only if its publisher is gone too.)
             slotReleased = _platform.OpenSemaphore(TopicNames.PublisherSemaphore(segmentName));
-            if (slotReleased is null)
+            if (slotReleased is null && predecessor is null)
             {
                 Close(region, memory);
-                return;
+                return null;
             }
-            int entry = -1;
-            for (int i = 0; i < geometry.Value.MaxSubscribers; i++)
+            bool blocks = _options.Overflow == OverflowPolicy.BlockPublisher;
+            int entry = predecessor is null ? -1 : FindInherited(segment);
+            bool inherited = entry >= 0;
+            for (int i = 0; i < geometry.Value.MaxSubscribers && entry < 0; i++)
             {
                 if (segment.Subscriber(i).TryClaimIfFree(_self))
                 {
                     entry = i;
-                    break;
                 }
             }
             if (entry < 0)
             {
                 // Every entry is taken: try again at the next look (one may be freed).
-                slotReleased.Dispose();
+                slotReleased?.Dispose();
                 Close(region, memory);
-                return;
+                return null;
+            }
+            var link = new PublisherLink(segmentName, memory, region, segment, entry, slotReleased) { BlocksPublisher = blocks };
+            if (inherited)
+            {
+                // Everything published in this segment was queued for the entry, and the history was read before.
+                return link;
             }
             segment.SetEntryId(entry, Id);
-            bool blocks = _options.Overflow == OverflowPolicy.BlockPublisher;
             segment.SetEntryFlags(entry, blocks ? EntryFlags.BlockPublisher : EntryFlags.None);
-            var link = new PublisherLink(segmentName, memory, region, segment, entry, slotReleased) { BlocksPublisher = blocks };
             try
             {
                 // Kept samples first, into the queue while the publisher still leaves the entry alone.
-                link.QueueHistory();
+                link.QueueHistory(includeKept: predecessor is null);
             }
             catch (BufferCorruptedException)
             {
@@ -437,7 +492,10 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             }
             // release [subscriber-active]: the publisher queues samples for the entry from its next write on.
             segment.SetEntryState(entry, EntryState.Active);
-            _links.Add(link);
+            if (predecessor is null)
+            {
+                _links.Add(link);
+            }
             try
             {
                 // Claims at once what was kept since the look above, before the publisher pushes it out of its history.
@@ -447,6 +505,7 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             {
                 // The next read meets the same and reports it.
             }
+            return link;
         }
         catch
         {
@@ -461,6 +520,22 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
             }
             throw;
         }
+    }
+
+    /// <summary>
+    /// The entry a publisher that grew copied for this subscriber into <paramref name="segment"/>, now taken over; -1 if there
+    /// is none (the subscriber joined the old segment after the copy) or the publisher let go of it.
+    /// </summary>
+    private int FindInherited(TopicSegment segment)
+    {
+        for (int i = 0; i < segment.Geometry.MaxSubscribers; i++)
+        {
+            if (segment.EntryId(i) == Id && segment.Subscriber(i).Read() == _self && segment.TryEndInheritance(i, EntryState.Active))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static void Close(MappedRegion region, SharedMemory memory)

@@ -12,11 +12,12 @@ namespace ZeroLane.Topics;
 ///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
 ///  | magic |ver |hsz | pub pid      | pub start    | subs  | slots | slot capacity| depth | state | published    | publisher id |
 ///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
-///  64 history capacity (u32), 68..127 reserved; 128 full writes (u64), 136 modified writes (u64),
+///  64 history capacity (u32), 68 reserved, 72 successor (u64), 80 predecessor (u64), 88..127 reserved;
+///  128 full writes (u64), 136 modified writes (u64),
 ///  144 history head (u64: samples ever kept), 152 history ring (capacity × u32 slot index, at most 26), ..255
 /// subscriber entry i (128 B each, at 256 + 128 i)
 ///  0              8              16             24      28      32             40             48 .. 64
-///  | sub pid      | sub start    | sub id       | state | flags | dropped      | history from | reserved  (flags: bit 0 = block the publisher)
+///  | sub pid      | sub start    | sub id       | state | flags | dropped      | history from | reserved  (flags: bit 0 = block the publisher, bit 1 = inherited)
 ///  64             72             80 .. 128
 ///  | head         | tail         | reserved                         (own cache line: taken by the subscriber, filled by the publisher)
 /// queue i (depth × u32 slot index, rounded up to 64 B), at QueuesOffset + i × QueueStride
@@ -37,7 +38,11 @@ namespace ZeroLane.Topics;
 /// head it read). Once active, it goes on claiming what the publisher kept since (in its own memory, not the queue) and
 /// advances "history from" past each position it looked at; the publisher, the first time it sees the entry active,
 /// queues what it kept from "history from" on, and gives a claimed slot back if "history from" moved past it meanwhile,
-/// so each kept sample reaches the joiner exactly once.
+/// so each kept sample reaches the joiner exactly once. A publisher that grows moves to a new segment whose header names
+/// its predecessor; it copies the kept samples and the active entries (flagged inherited) into it before opening it, then
+/// writes the successor's ID into the old header and closes it. A subscriber reads the old queue to the end, then takes
+/// its inherited entry over by one compare-and-set of the entry's state and flags words (the publisher lets go of an
+/// entry the same way when its subscriber left the old segment first).
 /// </remarks>
 internal static class TopicLayout
 {
@@ -54,8 +59,10 @@ internal static class TopicLayout
     internal const int QueueDepth = 40;        // u32
     internal const int State = 44;             // u32, SegmentState (written last by the publisher: the segment is ready)
     internal const int Published = 48;         // u64, samples published
-    internal const int PublisherId = 56;       // u64, the ID in the publisher's names
+    internal const int PublisherId = 56;       // u64, the publisher's ID: the ID in its first segment's name (kept when it grows)
     internal const int HistoryCapacity = 64;   // u32, samples kept for late joiners (0 = none)
+    internal const int Successor = 72;         // u64, ID of the segment this publisher moved to when it grew (0 = none)
+    internal const int Predecessor = 80;       // u64, ID of the segment this one continues (0 = none)
     internal const int FullWrites = 128;       // u64
     internal const int ModifiedWrites = 136;   // u64
     internal const int HistoryHead = 144;      // u64, samples ever kept: the newest is at ring[(head - 1) % capacity]
@@ -131,6 +138,12 @@ internal enum EntryFlags : uint
 
     /// <summary>When this subscriber's queue is full, the publisher waits (up to its acknowledge timeout) instead of dropping.</summary>
     BlockPublisher = 1,
+
+    /// <summary>
+    /// Set by a publisher that grew: the entry continues the subscriber's entry in the previous segment, and the subscriber
+    /// takes it over (clearing this flag) once it has read that segment's queue to the end.
+    /// </summary>
+    Inherited = 2,
 }
 
 /// <summary>Where the blocks of a publisher segment lie, from its four sizes.</summary>

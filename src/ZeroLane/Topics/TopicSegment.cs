@@ -41,6 +41,25 @@ internal readonly struct TopicSegment
     internal void SetEntryFlags(int entry, EntryFlags flags) =>
         Region.WriteUInt32Release(Geometry.EntryOffset(entry) + TopicLayout.EntryFlags, (uint)flags);
 
+    /// <summary>
+    /// Ends an inherited entry's wait (<see cref="EntryFlags.Inherited"/>) in one compare-and-set of its state and flags
+    /// words together: the subscriber takes it over (<paramref name="next"/> = active) or the publisher lets it go (leaving),
+    /// whichever comes first. False if the entry is not an active inherited one (any more).
+    /// </summary>
+    internal bool TryEndInheritance(int entry, EntryState next)
+    {
+        // The state word and the flags word that follows it, as one little-endian u64 (8-byte aligned in every entry).
+        long offset = Geometry.EntryOffset(entry) + TopicLayout.EntryState;
+        ulong word = Region.ReadUInt64Acquire(offset);
+        var flags = (EntryFlags)(uint)(word >> 32);
+        if ((EntryState)(uint)word != EntryState.Active || (flags & EntryFlags.Inherited) == 0)
+        {
+            return false;
+        }
+        ulong updated = (uint)next | ((ulong)(uint)(flags & ~EntryFlags.Inherited) << 32);
+        return Region.CompareAndSetUInt64(offset, word, updated);
+    }
+
     internal long HeadOffset(int entry) => Geometry.EntryOffset(entry) + TopicLayout.EntryHead;
 
     internal long TailOffset(int entry) => Geometry.EntryOffset(entry) + TopicLayout.EntryTail;

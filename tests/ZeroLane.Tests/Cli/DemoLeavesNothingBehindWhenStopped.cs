@@ -16,7 +16,7 @@ public sealed class DemoLeavesNothingBehindWhenStopped : IDisposable
     private BufferStats? _streaming;
 
     [Fact]
-    public async Task SigtermStopsTheDemoWithExitCode130AndRemovesItsChildrenAndBuffer()
+    public async Task SigtermStopsTheDemoWithExitCode143AndRemovesItsChildrenAndBuffer()
     {
         using ToolProcess demo = ToolProcess.Start("demo", "--seconds", "600");
         BufferStats streaming = await WaitUntilStreamingAsync(demo);
@@ -24,7 +24,7 @@ public sealed class DemoLeavesNothingBehindWhenStopped : IDisposable
         await SendSignalAsync("TERM", demo.Id);
         ToolResult result = await demo.WaitAsync();
 
-        Assert.True(result.ExitCode == 130, result.ToString());
+        Assert.True(result.ExitCode == 143, result.ToString());
         Assert.Contains("interrupted", result.Error);
         await WaitUntilGoneAsync(streaming.ReaderPid, streaming.WriterPid);
         Assert.Empty(TestBuffers.Leftovers(_bufferName!));

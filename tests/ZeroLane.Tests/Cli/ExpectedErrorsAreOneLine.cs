@@ -19,6 +19,19 @@ public sealed class ExpectedErrorsAreOneLine : BufferTest
         ToolProcess.AssertOneLineError(result, "'bad/name' is not a valid buffer name: character 3 ('/') is not allowed");
     }
 
+    [Theory]
+    [InlineData("read x --count many", "many")]
+    [InlineData("bench --no-such-option", "--no-such-option")]
+    [InlineData("no-such-command", "no-such-command")]
+    [InlineData("stat", "'name'")]
+    public async Task AParseErrorIsOneLineThatSaysWhereToLookNotTheHelpPage(string arguments, string mentioned)
+    {
+        ToolResult result = await ToolProcess.RunAsync(arguments.Split(' '));
+
+        ToolProcess.AssertOneLineError(result, mentioned);
+        Assert.Contains("--help')", result.Error);
+    }
+
     [Fact]
     public async Task WriteWithoutAReaderSaysToStartTheReaderFirst()
     {

@@ -67,6 +67,23 @@ public sealed class ReadAndWriteCarryDataThroughABuffer : BufferTest
         AssertSameBytes(data.AsSpan(0, 2000).ToArray(), read.OutputBytes);
     }
 
+    [Fact]
+    public async Task WriteSucceedsWhenTheInputIsWholeFramesAndTheReaderLeavesAfterTheLast()
+    {
+        string name = NewName("cli-exact");
+        byte[] data = RandomBytes(4 * 1000, seed: 4);
+        // The reader leaves as soon as it has the 4th frame; the writer must not reserve room for a 5th it does not have.
+        using ToolProcess reader = ToolProcess.Start("read", name, "--count", "4");
+        await ToolProcess.WaitForReaderAsync(name, reader);
+
+        ToolResult written = await ToolProcess.RunAsync(["write", name, "--frame-size", "1000"], data);
+        ToolResult read = await reader.WaitAsync();
+
+        Assert.True(written.ExitCode == 0, written.ToString());
+        Assert.True(read.ExitCode == 0, read.ToString());
+        AssertSameBytes(data, read.OutputBytes);
+    }
+
     private static byte[] RandomBytes(int length, int seed)
     {
         byte[] bytes = new byte[length];

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using ZeroLane.Buffers;
 using ZeroLane.Messages;
 using ZeroLane.Tests.Infrastructure;
+using ZeroLane.Topics;
 
 namespace ZeroLane.Tests.Docs;
 
@@ -49,6 +50,59 @@ public sealed class ReadmeQuickStartTests : BufferTest
         string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests/ZeroLane.Tests/Docs/ReadmeQuickStartTests.cs"));
         string body = Regex.Match(source, @"// messages example begins\n(.*?)\s*// messages example ends", RegexOptions.Singleline).Groups[1].Value;
         Assert.Equal(Normalize(block.Replace("using ZeroLane.Messages;\n", "")), Normalize(body));
+    }
+
+    [Fact]
+    public void TopicsExampleRunsAsWritten()
+    {
+        string topic = NewName("readme-topic");
+        var output = new StringWriter();
+        try
+        {
+            TopicsExample(topic, output);
+        }
+        finally
+        {
+            foreach (string path in Directory.GetFiles("/dev/shm", $"*zlt.{topic}.*"))
+            {
+                File.Delete(path);
+            }
+        }
+        Assert.Equal(["sample 1: 6 bytes from publisher True", "sample 2: 6 bytes from publisher True"],
+            output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(Directory.GetFiles("/dev/shm", $"*zlt.{topic}.*"));
+    }
+
+    [Fact]
+    public void ReadmeShowsTheTopicsExampleOfThisFile()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        string block = Regex.Matches(readme, "```csharp\n(.*?)```", RegexOptions.Singleline)
+            .Select(match => match.Groups[1].Value).Single(text => text.StartsWith("using ZeroLane.Topics;", StringComparison.Ordinal));
+        string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests/ZeroLane.Tests/Docs/ReadmeQuickStartTests.cs"));
+        string body = Regex.Match(source, @"// topics example begins\n(.*?)\s*// topics example ends", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Equal(Normalize(block.Replace("using ZeroLane.Topics;\n", "").Replace("\"lidar\"", "topic").Replace("Console.WriteLine", "output.WriteLine")), Normalize(body));
+    }
+
+    private static void TopicsExample(string topic, TextWriter output)
+    {
+        // topics example begins
+        using var subscriber = new Subscriber(topic);                  // before or after the publisher
+        using var publisher = new Publisher(topic, new PublisherOptions { MaxSampleSize = 1 << 20, History = 1 });
+
+        publisher.Write("scan 1"u8, TimeSpan.FromSeconds(1));           // one copy, into shared memory
+        using (FrameLoan loan = publisher.Loan(4096))                    // or fill a slot in place
+        {
+            loan.Span[..6].Fill((byte)'2');
+            loan.Commit(6);
+        }
+
+        for (int i = 0; i < 2; i++)
+        {
+            using Sample sample = subscriber.Read(TimeSpan.FromSeconds(1)); // in place; disposing releases it
+            output.WriteLine($"sample {sample.Sequence}: {sample.Length} bytes from publisher {sample.PublisherId == publisher.Id}");
+        }
+        // topics example ends
     }
 
     private static int MessagesExample(RingReader reader, RingWriter writer)

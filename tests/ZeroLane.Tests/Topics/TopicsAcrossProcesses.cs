@@ -59,6 +59,30 @@ public sealed class TopicsAcrossProcesses : TopicTest
     }
 
     [Fact]
+    public void SubscriberProcessesFollowAPublisherProcessThatGrowsMidStream()
+    {
+        string topic = NewTopic("tp-grow");
+        const int Samples = 300;
+        PeerProcess[] subscribers = Enumerable.Range(0, 2)
+            .Select(_ => Start("subscriber", topic, "--count", Samples.ToString(), "--block", "1")).ToArray();
+        foreach (PeerProcess subscriber in subscribers)
+        {
+            subscriber.WaitForLine(PeerOutput.Ready);
+        }
+        // 1 KiB slots at first; the samples climb to 40 KiB, so the publisher grows six times on the way.
+        PeerProcess publisher = Start("publisher", topic, "--size", "1024", "--grow-to", "40960", "--count", Samples.ToString(),
+            "--subscribers", "2", "--depth", "4", "--slots", "4");
+        Assert.Contains($"samples={Samples} growths=6", publisher.WaitForLine(PeerOutput.Written));
+
+        foreach (PeerProcess subscriber in subscribers)
+        {
+            // Every sample once, in order, every byte as sent: none lost, torn or repeated across the growths.
+            Assert.Contains($"samples={Samples} dropped=0", subscriber.WaitForLine(PeerOutput.Ok));
+            Assert.True(subscriber.WaitForExit(), subscriber.Describe());
+        }
+    }
+
+    [Fact]
     public void ASubscriberKilledWhileHoldingEverySlotGivesThemBack()
     {
         string topic = NewTopic("tp-subkill");
