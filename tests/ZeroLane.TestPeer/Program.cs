@@ -20,11 +20,13 @@ using ZeroLane.TestPeer;
 //       maps the int32 .npy file PATH as a read-only MappedArray (and, with --via foreign-mapping, also through
 //       System.IO.MemoryMappedFiles), prints READY, waits for "go" on stdin (the test truncates the file first),
 //       then reads the last element through the chosen mapping and prints VALUE value=V or THREW Type: message.
-//   subscriber TOPIC [--count N] [--hold-samples K] [--max-held M]
+//   subscriber TOPIC [--count N] [--hold-samples K | --hold-rolling K] [--max-held M]
 //       subscribes, prints READY, then reads N samples verifying each (FramePattern by sequence, sequences rising)
-//       and prints OK samples=N dropped=D; with --hold-samples reads K, keeps them, prints HOLDING and waits.
-//   publisher TOPIC [--count N] [--size B] [--slots S] [--depth D] [--subscribers K] [--hold]
-//       publishes, prints READY, waits for K subscribers, writes N patterned samples, prints WRITTEN samples=N.
+//       and prints OK samples=N dropped=D; with --hold-samples reads K, keeps them, prints HOLDING and waits; with
+//       --hold-rolling reads and verifies until killed, always holding the latest K (HOLDING once it holds K).
+//   publisher TOPIC [--count N] [--size B] [--slots S] [--depth D] [--subscribers K] [--hold | --forever [--every-ms P]]
+//       publishes, prints READY, waits for K subscribers, writes N patterned samples, prints WRITTEN samples=N;
+//       with --forever goes on writing patterned samples of varied lengths (pausing P ms between them) until killed.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();

@@ -35,6 +35,10 @@ internal static class TopicScenarios
                 held.ForEach(sample => sample.Dispose());
                 return Scenarios.Bye();
             }
+            if (arguments.Number("hold-rolling") is long rolling)
+            {
+                return ReadHoldingTheLatest(subscriber, (int)rolling, stop);
+            }
             long count = arguments.Number("count") ?? 1;
             ulong previous = 0;
             for (long read = 0; read < count; read++)
@@ -61,6 +65,52 @@ internal static class TopicScenarios
                 }
             }
             Console.WriteLine($"{PeerOutput.Ok} samples={count} dropped={subscriber.SamplesDropped}");
+        }
+        return Scenarios.Bye();
+    }
+
+    /// <summary>
+    /// Reads until stopped or killed, verifying every sample (bytes by sequence, sequences rising per publisher) and holding
+    /// the latest <paramref name="keep"/> (releasing older ones), so that a kill always finds it holding samples.
+    /// </summary>
+    private static int ReadHoldingTheLatest(Topics.Subscriber subscriber, int keep, CancellationToken stop)
+    {
+        var held = new Queue<Sample>();
+        var previous = new Dictionary<ulong, ulong>();
+        bool told = false;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (subscriber.TryRead(out Sample sample, TimeSpan.FromSeconds(1), stop) != ReadStatus.Success)
+                {
+                    continue;
+                }
+                if (sample.Sequence <= previous.GetValueOrDefault(sample.PublisherId))
+                {
+                    Console.WriteLine($"{PeerOutput.Error} SequenceOrder: {sample.Sequence} after {previous[sample.PublisherId]}");
+                    return ExitCodes.VerificationFailed;
+                }
+                previous[sample.PublisherId] = sample.Sequence;
+                if (FramePattern.Verify(sample.Span, sample.Sequence) is { } problem)
+                {
+                    Console.WriteLine($"{PeerOutput.Error} TornSample: seq={sample.Sequence} len={sample.Length}: {problem}");
+                    return ExitCodes.VerificationFailed;
+                }
+                held.Enqueue(sample);
+                if (held.Count > keep)
+                {
+                    held.Dequeue().Dispose();
+                }
+                if (!told && held.Count == keep)
+                {
+                    Console.WriteLine($"{PeerOutput.Holding} samples={held.Count}");
+                    told = true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
         }
         return Scenarios.Bye();
     }
@@ -103,7 +153,34 @@ internal static class TopicScenarios
                 publisher.Write(sample, TimeSpan.FromSeconds(30), stop);
             }
             Console.WriteLine($"{PeerOutput.Written} samples={count} growths={publisher.GrowthCount}");
+            if (arguments.Has("forever"))
+            {
+                return PublishUntilKilled(publisher, (ulong)count + 1, size, arguments.Number("every-ms"), stop);
+            }
             Scenarios.Hold(arguments, stop);
+        }
+        return Scenarios.Bye();
+    }
+
+    /// <summary>Goes on publishing patterned samples of varied lengths, from <paramref name="sequence"/> on, until stopped or killed.</summary>
+    private static int PublishUntilKilled(Topics.Publisher publisher, ulong sequence, int size, long? everyMilliseconds, CancellationToken stop)
+    {
+        byte[] buffer = new byte[size];
+        try
+        {
+            for (; !stop.IsCancellationRequested; sequence++)
+            {
+                Span<byte> sample = buffer.AsSpan(0, FramePattern.VariedLength(sequence, size));
+                FramePattern.Fill(sample, sequence);
+                publisher.Write(sample, TimeSpan.FromSeconds(30), stop);
+                if (everyMilliseconds is long pause)
+                {
+                    Thread.Sleep((int)pause);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
         }
         return Scenarios.Bye();
     }

@@ -84,7 +84,7 @@ public sealed partial class Publisher
         int target = 0;
         for (ulong position = _historyHead - kept; position < _historyHead; position++, target++)
         {
-            int source = (int)_region.ReadUInt32Acquire(HistoryPosition(position));
+            int source = KeptSlot(HistoryPosition(position));
             long from = _geometry.SlotOffset(source);
             long to = next.Geometry.SlotOffset(target);
             int length = (int)_region.ReadUInt64(from + TopicLayout.SlotLength);

@@ -268,11 +268,11 @@ public sealed partial class Publisher
                     continue;
                 }
                 ulong head = _region.ReadUInt64Acquire(_segment.HeadOffset(i));
-                if (head == _region.ReadUInt64(_segment.TailOffset(i)))
+                if (QueuedCount(i, _region.ReadUInt64(_segment.TailOffset(i)), head) == 0)
                 {
                     continue;
                 }
-                ulong sequence = _region.ReadUInt64(_geometry.SlotOffset((int)_segment.QueuedSlot(i, head)) + TopicLayout.SlotSequence);
+                ulong sequence = _region.ReadUInt64(_geometry.SlotOffset(QueuedSlot(i, head)) + TopicLayout.SlotSequence);
                 if (sequence < oldestSequence)
                 {
                     (oldestEntry, oldestHead, oldestSequence) = (i, head, sequence);
@@ -299,7 +299,7 @@ public sealed partial class Publisher
     private int DropHead(int entry, ulong head)
     {
         // The slot index at head stays put until this publisher's tail laps it, so it can be read before the race.
-        int slot = (int)_segment.QueuedSlot(entry, head);
+        int slot = QueuedSlot(entry, head);
         if (!_region.CompareAndSetUInt64(_segment.HeadOffset(entry), head, head + 1))
         {
             return -1;
@@ -309,6 +309,50 @@ public sealed partial class Publisher
         _dropped++;
         return slot;
     }
+
+    /// <summary>
+    /// The slot index at <paramref name="position"/> of subscriber <paramref name="entry"/>'s queue. Checked: a joining
+    /// subscriber writes its queue itself, so the value may name no slot (a hostile or broken subscriber).
+    /// </summary>
+    /// <exception cref="BufferCorruptedException">It names no slot.</exception>
+    private int QueuedSlot(int entry, ulong position)
+    {
+        uint slot = _segment.QueuedSlot(entry, position);
+        if (slot >= (uint)_geometry.SlotCount)
+        {
+            ThrowCorrupt($"subscriber queue {entry} names slot {slot} of {_geometry.SlotCount}");
+        }
+        return (int)slot;
+    }
+
+    /// <summary>
+    /// Samples queued for subscriber <paramref name="entry"/>: <paramref name="tail"/> - <paramref name="head"/>. Checked:
+    /// subscribers move head, and a head past the tail or more than the depth behind it would make a full queue endless.
+    /// </summary>
+    /// <exception cref="BufferCorruptedException">More than the queue's depth.</exception>
+    private ulong QueuedCount(int entry, ulong tail, ulong head)
+    {
+        ulong count = tail - head;
+        if (count > (ulong)_geometry.QueueDepth)
+        {
+            ThrowCorrupt($"subscriber queue {entry} runs from position {head} to {tail}, more than its depth {_geometry.QueueDepth}");
+        }
+        return count;
+    }
+
+    /// <summary>The slot kept at a history ring position (read back from shared memory, so checked like a queue's).</summary>
+    private int KeptSlot(long ringOffset)
+    {
+        uint slot = _region.ReadUInt32Acquire(ringOffset);
+        if (slot >= (uint)_geometry.SlotCount)
+        {
+            ThrowCorrupt($"its history ring names slot {slot} of {_geometry.SlotCount}");
+        }
+        return (int)slot;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowCorrupt(string what) => throw TopicSegment.Corrupt(_owned.Name, what);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Holders(int slot) => _region.ReadUInt64Acquire(_segment.HoldersOffset(slot));
@@ -395,12 +439,12 @@ public sealed partial class Publisher
     {
         ulong depth = (ulong)_geometry.QueueDepth;
         ulong tail = _region.ReadUInt64(_segment.TailOffset(entry));
-        if (tail - _region.ReadUInt64Acquire(_segment.HeadOffset(entry)) >= depth && Blocks(entry))
+        if (QueuedCount(entry, tail, _region.ReadUInt64Acquire(_segment.HeadOffset(entry))) >= depth && Blocks(entry))
         {
             WaitForQueueRoom(entry, tail, depth);
         }
         ulong head;
-        while (tail - (head = _region.ReadUInt64Acquire(_segment.HeadOffset(entry))) >= depth)
+        while (QueuedCount(entry, tail, head = _region.ReadUInt64Acquire(_segment.HeadOffset(entry))) >= depth)
         {
             // A full queue: its oldest sample goes (a slow subscriber never slows the others).
             DropHead(entry, head);
@@ -422,7 +466,7 @@ public sealed partial class Publisher
         ulong oldestKept = _historyHead - Math.Min(_historyHead, (ulong)_options.History);
         for (ulong position = Math.Max(_region.ReadUInt64Acquire(fromOffset), oldestKept); position < _historyHead; position++)
         {
-            int kept = (int)_region.ReadUInt32Acquire(HistoryPosition(position));
+            int kept = KeptSlot(HistoryPosition(position));
             if (!TryHoldKept(kept, bit))
             {
                 continue; // the subscriber holds it (it claimed it itself)
@@ -466,7 +510,7 @@ public sealed partial class Publisher
         long entry = HistoryPosition(_historyHead);
         if (_historyHead >= (ulong)_options.History)
         {
-            ClearHolders((int)_region.ReadUInt32Acquire(entry), TopicLayout.HistoryBit);
+            ClearHolders(KeptSlot(entry), TopicLayout.HistoryBit);
         }
         _region.WriteUInt32Release(entry, (uint)slot);
         // release [history-kept]: pairs with a joining subscriber's acquire load of the history head.

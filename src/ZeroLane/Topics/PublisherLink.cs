@@ -21,6 +21,8 @@ internal sealed class PublisherLink : IDisposable
     private ulong _historyQueuedEnd;
     private ulong _scanFrom;
     private bool _settled = true;
+    // Read once, when joining, and checked: the header word may be rewritten later, and every ring position is taken modulo it.
+    private int _historyCapacity;
 
     internal PublisherLink(string segmentName, SharedMemory memory, MappedRegion region, TopicSegment segment, int entry, NamedSemaphore? slotReleased)
     {
@@ -89,6 +91,11 @@ internal sealed class PublisherLink : IDisposable
     internal void QueueHistory(bool includeKept)
     {
         int capacity = Segment.HistoryCapacity;
+        if ((uint)capacity > TopicLayout.MaxHistory)
+        {
+            throw TopicSegment.Corrupt(SegmentName, $"its header keeps {(uint)capacity} samples of history, at most {TopicLayout.MaxHistory}");
+        }
+        _historyCapacity = capacity;
         // acquire [history-kept]: pairs with the publisher's release store of the history head; ring entries below it are set.
         ulong end = capacity == 0 ? 0 : Region.ReadUInt64Acquire(TopicLayout.HistoryHead);
         ulong first = !includeKept ? end : end - Math.Min(end, (ulong)Math.Min(capacity, Segment.Geometry.QueueDepth));
@@ -131,7 +138,7 @@ internal sealed class PublisherLink : IDisposable
             return;
         }
         ulong head = Region.ReadUInt64Acquire(TopicLayout.HistoryHead);
-        int capacity = Segment.HistoryCapacity;
+        int capacity = _historyCapacity;
         ulong oldestKept = head - Math.Min(head, (ulong)capacity);
         ulong position = Math.Max(_scanFrom, oldestKept);
         for (; position < head; position++)

@@ -44,6 +44,8 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
     /// <summary>Subscribes to <paramref name="topic"/>, joining every publisher it has now and every one that comes later.</summary>
     /// <exception cref="InvalidNameException">The name is not allowed.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="BufferCorruptedException">A publisher's segment of the topic holds impossible values (it names the segment).</exception>
+    /// <exception cref="IncompatibleBufferException">A publisher's segment of the topic is not a topic segment this version reads.</exception>
     public Subscriber(string topic, SubscriberOptions? options = null)
         : this(topic, options ?? new SubscriberOptions(), IpcPlatform.Current)
     {
@@ -91,9 +93,18 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         _queued = queued;
         // A publisher creates its semaphore last, once its segment is ready: that file's appearance is the signal.
         _watch = TopicWatch.Watch($"sem.zlt.{topic}.p.", OnPublisherAppeared);
-        lock (_samples.Sync)
+        try
         {
-            JoinNewPublishersUnsynchronized();
+            lock (_samples.Sync)
+            {
+                JoinNewPublishersUnsynchronized();
+            }
+        }
+        catch
+        {
+            // A publisher segment that cannot be used (corrupt, incompatible): the caller never gets this object to dispose.
+            Dispose();
+            throw;
         }
     }
 
