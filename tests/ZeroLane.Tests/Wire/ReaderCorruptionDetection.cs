@@ -157,6 +157,17 @@ public sealed class ReaderCorruptionDetection : BufferTest
     }
 
     [Fact]
+    public void WriterStateCountsTheConnectionsOfZeroLaneWriters()
+    {
+        _peer.Disconnect();
+        ulong WriterState() => _peer.Segment.U64(120);
+        new RingWriter(_name).Dispose();
+        Assert.Equal(2UL, WriterState()); // one connection, none connected now
+        using var second = new RingWriter(_name);
+        Assert.Equal(2UL * 2 + 1, WriterState()); // two connections, one connected
+    }
+
+    [Fact]
     public void ARingWriterThatReconnectsFromTheSameProcessMayStartOver()
     {
         // Same PID and start time: the connection count in writer_state is what proves the new writer.
