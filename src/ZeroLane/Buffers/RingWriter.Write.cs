@@ -1,5 +1,5 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using ZeroLane.Ipc;
 
@@ -299,6 +299,9 @@ public sealed partial class RingWriter
     /// written_count, which no one else may change.
     /// </summary>
     /// <remarks>
+    /// A peer reader that writes back a stale copy of the whole OIEB (the Python reader does) can only make the free
+    /// bytes larger than the truth, never larger than the block: its copy counted the frame it credits as used.
+    /// <para/>
     /// Free bytes above the block are impossible here: a ZeroLane writer subtracts a marker's tail before it counts the
     /// marker, so the reader's credits never overtake it (the reader allows for peers that count first).
     /// </remarks>
@@ -311,7 +314,9 @@ public sealed partial class RingWriter
                 "added to it, so this writer will not trust it");
         }
         ulong written = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
-        if (written != _writtenCount)
+        // Only a ZeroLane reader leaves written_count alone: the Python peer reader writes its whole (stale) copy of the
+        // OIEB back at every read, so with a peer reader the count may lag until this writer's next publication.
+        if (_readerCountsFrames && written != _writtenCount)
         {
             ThrowHelper.ThrowCorrupted(Name, $"payload_written_count is {written}, but this writer has published {_writtenCount} items " +
                 "and is the only one that may change it; another process overwrote it");

@@ -128,7 +128,6 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
             _needsResync = _readerCountsFrames && predecessorDied;
             // _knownFree starts at 0: the first placement reads (and validates) the shared free bytes.
             _writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
-
         }
         catch
         {
