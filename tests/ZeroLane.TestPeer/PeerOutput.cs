@@ -36,6 +36,9 @@ public static class PeerOutput
     /// <summary><c>THREW Type: message</c>: the exception touch-truncated got instead of a value.</summary>
     public const string Threw = "THREW";
 
+    /// <summary><c>POKED offset=N value=V</c>: poke wrote its word into the segment.</summary>
+    public const string Poked = "POKED";
+
     /// <summary>A subscriber took the samples it was asked to hold and keeps them.</summary>
     public const string Holding = "HOLDING";
 

@@ -27,6 +27,9 @@ using ZeroLane.TestPeer;
 //   publisher TOPIC [--count N] [--size B] [--slots S] [--depth D] [--subscribers K] [--hold | --forever [--every-ms P]]
 //       publishes, prints READY, waits for K subscribers, writes N patterned samples, prints WRITTEN samples=N;
 //       with --forever goes on writing patterned samples of varied lengths (pausing P ms between them) until killed.
+//   poke NAME --offset N --value V
+//       writes V as a little-endian u64 at byte N of /dev/shm/NAME (through the file, not a mapping of ours), prints
+//       POKED and exits: the corruption tests' stray process.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -42,6 +45,7 @@ try
         "writer" => Scenarios.Writer(arguments, write: true, stop.Token),
         "hold-writer" => Scenarios.Writer(arguments, write: false, stop.Token),
         "touch-truncated" => TruncatedFileScenario.Run(arguments, go),
+        "poke" => PokeScenario.Run(arguments),
         "subscriber" => TopicScenarios.Subscriber(arguments, stop.Token),
         "publisher" => TopicScenarios.Publisher(arguments, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),

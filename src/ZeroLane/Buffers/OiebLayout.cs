@@ -20,7 +20,7 @@ namespace ZeroLane.Buffers;
 ///  +--------------+--------------+--------------+--------------+
 /// 96              104            112     116    120            128
 ///  +--------------+--------------+-------+------+--------------+
-///  | writer_start | reader_start | magic | flags| writer_state |   ZeroLane extension
+///  | writer_start | reader_start | magic | flags| writer_state |   ZeroLane extension (writer_state: 2 x connections + connected)
 ///  +--------------+--------------+-------+------+--------------+
 /// </code>
 /// Bytes 96..127 are reserved (zero) in the reference peers, which neither read nor write them; ZeroLane
@@ -54,7 +54,7 @@ internal static class OiebLayout
     internal const int ReaderStartTime = 104; // u64, /proc start time of reader_pid, 0 = unknown
     internal const int ExtensionMagic = 112;  // u32, ExtensionMagicValue when the reader is ZeroLane
     internal const int ExtensionFlags = 116;  // u32, ReaderFlags
-    internal const int WriterState = 120;     // u64, WriterStateConnected while a ZeroLane writer is connected, else 0
+    internal const int WriterState = 120;     // u64, bit 0: a ZeroLane writer is connected; bits 1-63: ZeroLane writer connections so far
 
     internal const byte ProtocolMajor = 1;
     internal const byte ProtocolMinor = 0;
@@ -68,6 +68,13 @@ internal static class OiebLayout
     /// connects knows its predecessor died without disconnecting, and resynchronises before its first write.
     /// </summary>
     internal const ulong WriterStateConnected = 1;
+
+    /// <summary>
+    /// <see cref="WriterState"/> shifted right by this is the number of ZeroLane writers that have connected to the segment.
+    /// Every writer starts its sequence numbers at 1, so a reader that sees sequence 1 again needs a connection to explain
+    /// it; a stale frame read again after a corrupted written_count has none.
+    /// </summary>
+    internal const int WriterConnectionsShift = 1;
 }
 
 /// <summary>Capabilities a ZeroLane reader advertises in <see cref="OiebLayout.ExtensionFlags"/>.</summary>

@@ -115,6 +115,7 @@ public sealed partial class RingReader
                 {
                     // A disconnect is a plain store: notice it at once rather than at the next peer check.
                     _writerSeen = false;
+                    _writerChangeSeen = true;
                     return new ReadResult(ReadStatus.WriterDisconnected, default);
                 }
                 if (frame.IsValid)
@@ -259,6 +260,7 @@ public sealed partial class RingReader
                 {
                     // A disconnect is a plain store: notice it at once rather than at the next peer check.
                     _writerSeen = false;
+                    _writerChangeSeen = true;
                     return ReadStatus.WriterDisconnected;
                 }
                 else if (frame.IsValid)
@@ -286,6 +288,11 @@ public sealed partial class RingReader
     private ReadStatus CheckWriter()
     {
         ProcessIdentity writer = _oieb.Writer.Read();
+        if (writer != _runWriter)
+        {
+            // Gone, or another writer than the one whose sequence 1 was read last: a later restart is explained.
+            _writerChangeSeen = true;
+        }
         if (writer.Pid != 0)
         {
             if (_platform.IsAlive(writer))
@@ -308,6 +315,13 @@ public sealed partial class RingReader
     }
 
     /// <summary>Takes the next frame if one is published; never waits.</summary>
+    /// <remarks>
+    /// The counters are checked where they are loaded anyway, so the checks add no memory access to the path of a
+    /// frame: written_count each time it is reloaded (it can never fall below what was consumed, nor run further
+    /// ahead than the block has room for items), and payload_free_bytes each time a credit is added to it
+    /// (<see cref="ICreditSink.PublishCredit"/>). A sequence restart is checked against the writer identity words
+    /// (<see cref="StartRun"/>), and a peer's phantom item after a short tail is recognised in <see cref="TrySkipPhantoms"/>.
+    /// </remarks>
     private bool TryTakeFrame(out Frame frame)
     {
         lock (_ledger.Sync)
@@ -318,6 +332,10 @@ public sealed partial class RingReader
             }
             while (true)
             {
+                if (_corruption is not null)
+                {
+                    ThrowCorrupted(_corruption);
+                }
                 if (_knownWritten == _consumedCount)
                 {
                     // Only reload written_count once everything seen so far is consumed: it lives on a cache
@@ -327,15 +345,32 @@ public sealed partial class RingReader
                     _knownWritten = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
                     if (_knownWritten == _consumedCount)
                     {
+                        // Every counted item is consumed, so the writer counted no phantom for the short tails passed.
+                        _uncountedWraps = 0;
                         frame = default;
                         return false;
                     }
+                    // One unsigned test for both impossible counts: one below what was consumed wraps to a huge
+                    // difference. Items take at least a header each (a pending phantom takes none).
+                    if (_knownWritten - _consumedCount > _maxUnreadItems + _uncountedWraps)
+                    {
+                        ThrowImpossibleWrittenCount(_knownWritten);
+                    }
+                }
+                // Phantoms first: the items counted may all be phantoms of tails already passed, and then the cursor is
+                // where the writer stopped, perhaps in front of a short tail it has not wrapped at yet.
+                if (_uncountedWraps != 0 && _knownWritten - _consumedCount <= _uncountedWraps && TrySkipPhantoms())
+                {
+                    continue;
                 }
                 long spaceToEnd = _payloadSize - _cursor;
                 if (spaceToEnd < FrameHeaderLayout.Size)
                 {
-                    // A tail too short for a header: an implicit wrap (only a peer writer leaves one; defect 1).
+                    // A tail too short for a header: an implicit wrap (only a peer writer leaves one; defect 1). The
+                    // C++ peer counts no item for it, the Python peer counts one it did not write (TrySkipPhantoms), in
+                    // the same store as the frame after it: one item counted here proves the count exact.
                     _cursor = 0;
+                    _uncountedWraps = _knownWritten - _consumedCount == 1 ? 0 : Math.Min(_uncountedWraps + 1, _maxUnreadItems);
                     _ledger.AddReleasedUnsynchronized(credit: spaceToEnd, count: 0, endPosition: 0);
                     continue;
                 }
@@ -357,7 +392,7 @@ public sealed partial class RingReader
                     }
                     _consumedCount++;
                     _cursor = 0;
-                    _ledger.AddReleasedUnsynchronized(credit: spaceToEnd, count: 1, endPosition: 0);
+                    _ledger.AddReleasedUnsynchronized(credit: spaceToEnd, count: 1, endPosition: 0, wrapTail: spaceToEnd);
                     continue;
                 }
                 if (size > (ulong)(spaceToEnd - FrameHeaderLayout.Size))
@@ -369,10 +404,10 @@ public sealed partial class RingReader
                 {
                     ThrowCorrupted($"a frame of {size} bytes exceeds the 2 GiB a .NET span can address");
                 }
-                if (sequence != _expectedSequence && sequence != 1)
+                if (sequence != _expectedSequence || sequence == 1)
                 {
-                    // Sequence 1 is a new writer starting over after the previous one left.
-                    ThrowCorrupted($"sequence gap: expected {_expectedSequence}, got {sequence}");
+                    // A gap, or the first frame of a writer: rare, so out of line.
+                    StartRun(sequence);
                 }
                 _expectedSequence = sequence + 1;
                 long total = FrameHeaderLayout.Size + (long)size;
@@ -399,21 +434,123 @@ public sealed partial class RingReader
     }
 
     /// <summary>
+    /// Point 8 of the hardening issue: the Python peer writer, wrapping at a tail too short for a marker, still adds one
+    /// to written_count (the C++ peer does not, and this reader follows the C++ convention at the tail). Such a phantom
+    /// shows as an item counted where nothing was written: the items still counted are no more than the short tails
+    /// passed since the count was last seen exact, and the cursor stands at the writer's write_pos. Consumes them then
+    /// (count only: their tails were credited at the wrap) and returns true; otherwise false. Caller holds the lock.
+    /// </summary>
+    /// <remarks>
+    /// Only a reader that has passed a short tail gets here (a ZeroLane writer never leaves one), and a phantom is
+    /// never accepted where an item was written: write_pos is loaded after written_count, so it is at least as new,
+    /// and a published item at the cursor puts write_pos elsewhere (the ring cannot be full of unread items there,
+    /// because the tail's credit had to reach the writer before it could write up to the cursor).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TrySkipPhantoms()
+    {
+        // acquire [frame-published], as in TryTakeFrame; write_pos after it.
+        ulong written = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
+        ulong writePosition = _region.ReadUInt64Acquire(OiebLayout.PayloadWritePos);
+        ulong unread = written - _consumedCount;
+        if (unread > _maxUnreadItems + _uncountedWraps)
+        {
+            ThrowImpossibleWrittenCount(written);
+        }
+        if (written < _knownWritten)
+        {
+            ThrowCorrupted($"payload_written_count went back from {_knownWritten} to {written}; the writer only ever increments it, " +
+                "so another process overwrote it");
+        }
+        _knownWritten = written;
+        if (writePosition > (ulong)_payloadSize)
+        {
+            ThrowCorrupted($"payload_write_pos is {writePosition}, beyond the end of the {_payloadSize}-byte payload block");
+        }
+        if (unread == 0)
+        {
+            // Everything counted is consumed after all: the count was exact, and the caller's reload finds nothing.
+            _uncountedWraps = 0;
+            return true;
+        }
+        // The peers leave write_pos at the block's end after a frame that ends there.
+        ulong position = writePosition == (ulong)_payloadSize ? 0 : writePosition;
+        if (unread > _uncountedWraps || position != (ulong)_cursor)
+        {
+            return false;
+        }
+        _consumedCount += unread;
+        _uncountedWraps -= unread;
+        _ledger.AddReleasedUnsynchronized(credit: 0, count: (uint)unread, endPosition: _cursor);
+        return true;
+    }
+
+    /// <summary>
+    /// A frame with sequence 1 or out of order: the first frame of the first writer, a new writer starting over, or
+    /// corruption. A restart must be proven by the writer identity words: a ZeroLane writer counts its connections in
+    /// writer_state (so every run needs a connection of its own), and a peer writer's PID (and start time) must differ
+    /// from the one recorded when the current run began, unless this reader has seen the writer leave since.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void StartRun(ulong sequence)
+    {
+        if (sequence != 1)
+        {
+            ThrowCorrupted($"sequence gap: expected {_expectedSequence}, got {sequence}" + (sequence < _expectedSequence
+                ? "; an older frame was read again, so payload_written_count is probably ahead of what was written"
+                : ""));
+        }
+        ProcessIdentity writer = _oieb.Writer.Read();
+        ulong connections = _region.ReadUInt64Acquire(OiebLayout.WriterState) >> OiebLayout.WriterConnectionsShift;
+        if (_runsTaken != 0 && _runsTaken >= connections && writer == _runWriter && !_writerChangeSeen)
+        {
+            ThrowCorrupted($"sequence restart: a frame with sequence 1 follows sequence {_expectedSequence - 1}, but the writer " +
+                $"identity words show no new writer (writer_pid {writer.Pid}, start time {writer.StartTime}, as when the " +
+                $"current writer's sequence 1 was read; {connections} ZeroLane writer connections for {_runsTaken + 1} " +
+                "sequence runs). The frame is stale, read again because payload_written_count was set ahead of what was written");
+        }
+        _runsTaken++;
+        _runWriter = writer;
+        _writerChangeSeen = false;
+    }
+
+    /// <summary>written_count below what this reader consumed, or further ahead than the block can hold.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowImpossibleWrittenCount(ulong written)
+    {
+        if (written < _consumedCount)
+        {
+            ThrowCorrupted($"payload_written_count is {written}, below the {_consumedCount} items this reader has already " +
+                "consumed; the writer only ever increments it, so another process overwrote it");
+        }
+        ThrowCorrupted($"payload_written_count is {written}, {written - _consumedCount} items ahead of the {_consumedCount} this " +
+            $"reader has consumed, but the {_payloadSize}-byte payload block holds at most {_maxUnreadItems + _uncountedWraps} " +
+            "(every item takes at least a 16-byte header); another process overwrote it");
+    }
+
+    /// <summary>
     /// Gives retired space back to the writer: payload_free_bytes, read_pos and read_count, then wakes the
     /// writer. Called by the ledger with its lock held.
     /// </summary>
-    void ICreditSink.PublishCredit(long credit, ulong count, long endPosition)
+    void ICreditSink.PublishCredit(long credit, ulong count, long endPosition, long wrapTail)
     {
         // release [space-freed]: the atomic add publishes the space; a writer that reads the new value may
         // overwrite these bytes. It comes before read_pos and read_count so that a writer which sees
         // read_count == written_count (acquire [ring-drained]) knows every credit has landed.
-        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, credit);
+        ulong free = _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, credit);
+        // Free bytes never exceed the block, with one exception: the reference C++ writer counts a wrap marker before it
+        // subtracts the marker's tail, so while a credit that includes that marker lands first, the sum may exceed the
+        // block by that tail (at most the block less the 17 bytes of the smallest frame before the marker).
+        if (free > (ulong)(_payloadSize + wrapTail))
+        {
+            // Not thrown here: a release (Frame.Dispose, perhaps on another thread) is no place for it. The next read throws.
+            RecordFreeBytesAboveBlock(free, credit, wrapTail);
+        }
         _region.WriteUInt64Release(OiebLayout.PayloadReadPos, (ulong)endPosition);
         _readCount += count;
         // release [ring-drained]
         _region.WriteUInt64Release(OiebLayout.PayloadReadCount, _readCount);
-        // No check of free against the block size here: a reference C++ writer counts a wrap marker before
-        // it subtracts the marker's tail, so the sum can exceed the block for a moment. The writer checks it.
         // Defect 4: post sem-r only when its value is 0. It is a wake-up hint for a writer that re-checks
         // payload_free_bytes, so one pending unit is enough and the value stays bounded at 1.
         if (_readSemaphore.Value <= 0)
@@ -421,6 +558,12 @@ public sealed partial class RingReader
             _readSemaphore.Post();
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordFreeBytesAboveBlock(ulong free, long credit, long wrapTail) =>
+        _corruption ??= $"payload_free_bytes was {free} after this reader gave back {credit} bytes, more than the {_payloadSize}-byte " +
+            "payload block" + (wrapTail == 0 ? "" : $" plus the {wrapTail}-byte tail of the wrap marker just passed") +
+            "; another process added to it, or the writer subtracted less than it wrote";
 
     private Frame ThrowForStatus(ReadStatus status, TimeSpan timeout) => throw ThrowHelper.ReadFailed(status, Name, timeout);
 }

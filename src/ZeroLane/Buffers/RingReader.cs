@@ -48,6 +48,19 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
     private ulong _expectedSequence = 1;
     private bool _writerSeen;
 
+    // Counter checks (see TryTakeFrame), under the ledger's lock.
+    private readonly ulong _maxUnreadItems;
+    // Short tails passed without counting an item (the C++ convention) while a peer that counts one (the Python
+    // convention) would leave one phantom item per tail in written_count: how many such phantoms may still be pending.
+    private ulong _uncountedWraps;
+    // Sequence runs (a writer's frames from its sequence 1) taken so far, the writer identity sampled when the current
+    // run started (Pid 0 = not attributable), and whether the reader has seen the writer change since.
+    private ulong _runsTaken;
+    private ProcessIdentity _runWriter;
+    private bool _writerChangeSeen;
+    // Corruption found while crediting (a release is no place to throw it): the next read throws it.
+    private string? _corruption;
+
     // read_count as this reader last published it, under the ledger's lock.
     private ulong _readCount;
     private int _undrainedPosts;
@@ -86,6 +99,7 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
         _metadataSize = layout.MetadataBlockSize;
         _payloadOffset = layout.PayloadOffset;
         _payloadSize = layout.PayloadBlockSize;
+        _maxUnreadItems = (ulong)_payloadSize / FrameHeaderLayout.Size;
         Create(layout);
         RingMetrics.Register(this);
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using ZeroLane.Ipc;
 
@@ -287,12 +288,50 @@ public sealed partial class RingWriter
         }
         // acquire [space-freed]: pairs with the reader's atomic credit; bytes credited are free to overwrite.
         ulong freeValue = _region.ReadUInt64Acquire(OiebLayout.PayloadFreeBytes);
-        if (freeValue > (ulong)_payloadSize)
-        {
-            ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes is {freeValue}, more than the {_payloadSize}-byte payload block");
-        }
+        CheckCounters(freeValue);
         _knownFree = (long)freeValue;
         return PlaceWithFree(total, loan, _knownFree, out position, out wrapFrom);
+    }
+
+    /// <summary>
+    /// The writer's checks of the words others write, on its slow path only (when it reloads the free bytes): the free
+    /// bytes it is about to trust, read_count and read_pos against what this writer published, and its own
+    /// written_count, which no one else may change.
+    /// </summary>
+    /// <remarks>
+    /// A peer reader that writes back a stale copy of the whole OIEB (the Python reader does) can only make the free
+    /// bytes larger than the truth, never larger than the block: its copy counted the frame it credits as used.
+    /// <para/>
+    /// Free bytes above the block are impossible here: a ZeroLane writer subtracts a marker's tail before it counts the
+    /// marker, so the reader's credits never overtake it (the reader allows for peers that count first).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckCounters(ulong free)
+    {
+        if (free > (ulong)_payloadSize)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes is {free}, more than the {_payloadSize}-byte payload block; another process " +
+                "added to it, so this writer will not trust it");
+        }
+        ulong written = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
+        // Only a ZeroLane reader leaves written_count alone: the Python peer reader writes its whole (stale) copy of the
+        // OIEB back at every read, so with a peer reader the count may lag until this writer's next publication.
+        if (_readerCountsFrames && written != _writtenCount)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"payload_written_count is {written}, but this writer has published {_writtenCount} items " +
+                "and is the only one that may change it; another process overwrote it");
+        }
+        ulong readCount = _region.ReadUInt64Acquire(OiebLayout.PayloadReadCount);
+        if (readCount > written)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"payload_read_count is {readCount}, above payload_written_count {written}; a reader cannot " +
+                "finish more items than were written");
+        }
+        ulong readPosition = _region.ReadUInt64Acquire(OiebLayout.PayloadReadPos);
+        if (readPosition > (ulong)_payloadSize)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"payload_read_pos is {readPosition}, beyond the end of the {_payloadSize}-byte payload block");
+        }
     }
 
     private Placement PlaceWithFree(long total, bool loan, long free, out long position, out long wrapFrom)
@@ -383,6 +422,11 @@ public sealed partial class RingWriter
         ulong written = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
         // acquire [ring-drained]: pairs with the reader's release store of read_count after its credit.
         ulong released = _region.ReadUInt64Acquire(OiebLayout.PayloadReadCount);
+        if (released > written)
+        {
+            ThrowHelper.ThrowCorrupted(Name, $"payload_read_count is {released}, above payload_written_count {written}; a reader cannot " +
+                "finish more items than were written");
+        }
         if (written != released)
         {
             return false;
@@ -411,7 +455,12 @@ public sealed partial class RingWriter
             _region.WriteUInt64(_payloadOffset + write + FrameHeaderLayout.PayloadSize, 0);
             _region.WriteUInt64(_payloadOffset + write + FrameHeaderLayout.Sequence, 0);
         }
-        _knownFree = (long)_region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -spaceToEnd);
+        ulong free = _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -spaceToEnd);
+        if (free > (ulong)_payloadSize)
+        {
+            ThrowFreeBytesCorrupted(free, spaceToEnd);
+        }
+        _knownFree = (long)free;
         _writePosition = 0;
         _region.WriteUInt64Release(OiebLayout.PayloadWritePos, 0);
         if (marker)
@@ -448,7 +497,12 @@ public sealed partial class RingWriter
         // Space first, count last: a writer that dies in between leaves space reserved but nothing
         // published, which the next writer's resync recovers; the reverse order could publish a frame
         // whose space a later writer would consider free.
-        _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -consumed);
+        ulong free = _region.AddAndGetUInt64(OiebLayout.PayloadFreeBytes, -consumed);
+        if (free > (ulong)_payloadSize)
+        {
+            // Below zero (wrapped) or above the block: someone else changed it. Nothing is published.
+            ThrowFreeBytesCorrupted(free, consumed);
+        }
         _knownFree -= consumed;
         long end = position + total;
         _writePosition = end == _payloadSize ? 0 : end;
@@ -462,6 +516,12 @@ public sealed partial class RingWriter
         _framesWritten++;
         _bytesWritten += length;
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowFreeBytesCorrupted(ulong free, long reserved) =>
+        ThrowHelper.ThrowCorrupted(Name, $"payload_free_bytes is {(long)free} after this writer reserved {reserved} bytes, outside the " +
+            $"{_payloadSize}-byte payload block (this writer had {_knownFree} bytes of it to itself); another process changed it");
 
     private void ThrowForStatus(WriteStatus status, TimeSpan timeout)
     {

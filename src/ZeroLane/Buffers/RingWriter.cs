@@ -103,6 +103,14 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
             {
                 throw new BufferCorruptedException($"Buffer '{name}' is corrupted: write_pos {_writePosition} lies outside the {_payloadSize}-byte payload block.");
             }
+            ulong readCount = _region.ReadUInt64Acquire(OiebLayout.PayloadReadCount);
+            ulong writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
+            if (readCount > writtenCount)
+            {
+                throw new BufferCorruptedException($"Buffer '{name}' is corrupted: payload_read_count is {readCount}, above payload_written_count " +
+                    $"{writtenCount}; a reader cannot finish more items than were written, so another process overwrote one of them. " +
+                    "Recreate the buffer.");
+            }
             // Claim last: nothing after it can fail, so a refused connection never leaves a claim behind.
             ProcessIdentity holder = _oieb.Writer.Claim(_self, platform);
             if (holder.Pid != 0)
@@ -113,7 +121,10 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
             }
             // A predecessor that died while connected may have reserved space it never published; with a
             // ZeroLane reader the first write waits for the ring to drain and then resets the accounting.
-            bool predecessorDied = _region.ExchangeUInt64(OiebLayout.WriterState, OiebLayout.WriterStateConnected) == OiebLayout.WriterStateConnected;
+            // writer_state also counts connections (bits 1-63), so a reader can tell a new writer's sequence 1 from a stale frame.
+            ulong state = _region.ReadUInt64Acquire(OiebLayout.WriterState);
+            ulong connected = (((state >> OiebLayout.WriterConnectionsShift) + 1) << OiebLayout.WriterConnectionsShift) | OiebLayout.WriterStateConnected;
+            bool predecessorDied = (_region.ExchangeUInt64(OiebLayout.WriterState, connected) & OiebLayout.WriterStateConnected) != 0;
             _needsResync = _readerCountsFrames && predecessorDied;
             // _knownFree starts at 0: the first placement reads (and validates) the shared free bytes.
             _writtenCount = _region.ReadUInt64Acquire(OiebLayout.PayloadWrittenCount);
@@ -201,7 +212,7 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
             {
                 // Connected state first, while the claim is still ours: a writer that claims after us then finds a clean
                 // disconnect, not a predecessor that died.
-                _region.WriteUInt64Release(OiebLayout.WriterState, 0);
+                _region.WriteUInt64Release(OiebLayout.WriterState, _region.ReadUInt64(OiebLayout.WriterState) & ~OiebLayout.WriterStateConnected);
                 _oieb.Writer.TryClear(_self);
             }
             // Wake a reader waiting for frames so it sees the disconnect now.

@@ -7,9 +7,10 @@ internal interface ICreditSink
 {
     /// <summary>
     /// Publishes retired items: <paramref name="credit"/> bytes freed, <paramref name="count"/> items finished with, and
-    /// the position just after the last of them. Called with the ledger's lock held.
+    /// the position just after the last of them; <paramref name="wrapTail"/> is the largest tail of a wrap marker among
+    /// them (0 if none), for the check of free bytes. Called with the ledger's lock held.
     /// </summary>
-    void PublishCredit(long credit, ulong count, long endPosition);
+    void PublishCredit(long credit, ulong count, long endPosition, long wrapTail);
 }
 
 /// <summary>
@@ -74,19 +75,19 @@ internal sealed class CreditLedger : FrameOwner
     /// Caller holds <see cref="Sync"/>.
     /// </summary>
     internal long AddUnsynchronized(long dataOffset, int length, long credit, uint count, long endPosition) =>
-        Add(dataOffset, length, credit, count, endPosition, released: false);
+        Add(dataOffset, length, credit, count, endPosition, released: false, wrapTail: 0);
 
     /// <summary>
-    /// Records an item that is not handed out (a wrap marker, a short tail) and retires what it can. Caller holds
-    /// <see cref="Sync"/>.
+    /// Records an item that is not handed out (a wrap marker, a short tail) and retires what it can; a wrap marker
+    /// gives its tail as <paramref name="wrapTail"/>. Caller holds <see cref="Sync"/>.
     /// </summary>
-    internal void AddReleasedUnsynchronized(long credit, uint count, long endPosition)
+    internal void AddReleasedUnsynchronized(long credit, uint count, long endPosition, long wrapTail = 0)
     {
-        Add(0, 0, credit, count, endPosition, released: true);
+        Add(0, 0, credit, count, endPosition, released: true, wrapTail);
         RetireUnsynchronized();
     }
 
-    private long Add(long dataOffset, int length, long credit, uint count, long endPosition, bool released)
+    private long Add(long dataOffset, int length, long credit, uint count, long endPosition, bool released, long wrapTail)
     {
         if (_nextTicket - _headTicket == _slots.Length)
         {
@@ -100,6 +101,7 @@ internal sealed class CreditLedger : FrameOwner
         slot.Credit = credit;
         slot.Count = count;
         slot.EndPosition = endPosition;
+        slot.WrapTail = wrapTail;
         slot.Memory = null;
         Volatile.Write(ref slot.Released, released);
         return ticket;
@@ -197,6 +199,7 @@ internal sealed class CreditLedger : FrameOwner
         long credit = 0;
         ulong count = 0;
         long endPosition = -1;
+        long wrapTail = 0;
         while (_headTicket < _nextTicket)
         {
             ref Slot slot = ref _slots[_headTicket & (_slots.Length - 1)];
@@ -207,11 +210,12 @@ internal sealed class CreditLedger : FrameOwner
             credit += slot.Credit;
             count += slot.Count;
             endPosition = slot.EndPosition;
+            wrapTail = Math.Max(wrapTail, slot.WrapTail);
             _headTicket++;
         }
         if (endPosition >= 0)
         {
-            _sink.PublishCredit(credit, count, endPosition);
+            _sink.PublishCredit(credit, count, endPosition, wrapTail);
         }
     }
 
@@ -235,6 +239,7 @@ internal sealed class CreditLedger : FrameOwner
         internal uint Count;
         internal long Credit;
         internal long EndPosition;
+        internal long WrapTail;
         internal MappedRegion.RegionMemoryManager? Memory;
     }
 }

@@ -13,8 +13,14 @@ internal sealed class PeerWriter : IDisposable
     private readonly PeerSemaphore _writeSemaphore;
     private readonly PeerSemaphore _readSemaphore;
 
-    internal PeerWriter(string name)
+    /// <param name="name">The buffer.</param>
+    /// <param name="countsShortTailAsItem">
+    /// Follow the reference Python writer, which adds one to written_count when it wraps at a tail too short for a
+    /// marker although it writes no marker there; by default follow the C++ writer, which counts only the frame.
+    /// </param>
+    internal PeerWriter(string name, bool countsShortTailAsItem = false)
     {
+        CountsShortTailAsItem = countsShortTailAsItem;
         Segment = RawSegment.Open(name);
         _writeSemaphore = PeerSemaphore.Open(PeerSemaphore.WriteName(name));
         _readSemaphore = PeerSemaphore.Open(PeerSemaphore.ReadName(name));
@@ -23,6 +29,9 @@ internal sealed class PeerWriter : IDisposable
     }
 
     internal RawSegment Segment { get; }
+
+    /// <summary>True when short tails are counted as an item (the Python convention).</summary>
+    internal bool CountsShortTailAsItem { get; }
 
     internal long PayloadSize { get; }
 
@@ -37,7 +46,10 @@ internal sealed class PeerWriter : IDisposable
     internal int ReadSemaphoreValue => _readSemaphore.Value;
 
     /// <summary>Claims the buffer as its writer: writer_pid = this process.</summary>
-    internal void Connect() => Segment.SetU64(SpecLayout.WriterPid, (ulong)Environment.ProcessId);
+    internal void Connect() => Connect(Environment.ProcessId);
+
+    /// <summary>Claims the buffer as a writer with process ID <paramref name="pid"/>, as a peer writer of another process would.</summary>
+    internal void Connect(int pid) => Segment.SetU64(SpecLayout.WriterPid, (ulong)pid);
 
     /// <summary>Graceful end: writer_pid = 0, then one sem-w post so a waiting reader notices.</summary>
     internal void Disconnect()
@@ -68,7 +80,12 @@ internal sealed class PeerWriter : IDisposable
                 WriteHeader(position, 0, 0);
                 items++;
             }
-            // else: a tail shorter than a header, left without a marker as one reference writer does.
+            else if (CountsShortTailAsItem)
+            {
+                // A tail shorter than a header gets no marker, but the Python writer counts one anyway: a phantom item.
+                items++;
+            }
+            // else: a tail shorter than a header, left without a marker and uncounted, as the C++ writer does.
             Segment.AddU64(SpecLayout.PayloadFreeBytes, -spaceToEnd);
             position = 0;
         }

@@ -47,6 +47,7 @@ public sealed class LayoutConstants
         Assert.Equal(116, OiebLayout.ExtensionFlags);
         Assert.Equal(120, OiebLayout.WriterState);
         Assert.Equal(1ul, OiebLayout.WriterStateConnected);
+        Assert.Equal(1, OiebLayout.WriterConnectionsShift);
         Assert.Equal(0x314E4C5Au, OiebLayout.ExtensionMagicValue);
         Assert.Equal(0x314E4C5Au, BinaryPrimitives.ReadUInt32LittleEndian(Encoding.ASCII.GetBytes("ZLN1")));
         Assert.Equal(1u, (uint)ReaderFlags.CountsFramesAndReleasesInOrder);

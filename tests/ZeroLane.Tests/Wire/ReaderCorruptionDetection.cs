@@ -121,16 +121,69 @@ public sealed class ReaderCorruptionDetection : BufferTest
     {
         _peer.WriteFrame(new byte[10], sequence: 1);
         _peer.WriteFrame(new byte[10], sequence: 2);
+        using (Frame first = _reader.Read(Safety.Timeout))
+        {
+            Assert.Equal(1UL, first.Sequence);
+        }
+        // Another peer writer (PID 1 stands in for its process) connects after the first one left and starts over.
+        _peer.Disconnect();
+        _peer.Connect(pid: 1);
         _peer.WriteFrame(new byte[10], sequence: 1);
         _peer.WriteFrame(new byte[10], sequence: 2);
 
-        ulong[] sequences = [.. Enumerable.Range(0, 4).Select(_ =>
+        ulong[] sequences = [1UL, .. Enumerable.Range(0, 3).Select(_ =>
         {
             using Frame frame = _reader.Read(Safety.Timeout);
             return frame.Sequence;
         })];
 
         Assert.Equal([1UL, 2UL, 1UL, 2UL], sequences);
+    }
+
+    [Fact]
+    public void SequenceOneAgainFromTheSameWriterIsReportedAsARestartNoWriterExplains()
+    {
+        _peer.WriteFrame(new byte[10], sequence: 1);
+        _peer.WriteFrame(new byte[10], sequence: 2);
+        _peer.WriteFrame(new byte[10], sequence: 1);
+        _reader.Read(Safety.Timeout).Dispose();
+        _reader.Read(Safety.Timeout).Dispose();
+
+        string message = ReadFails().Message;
+
+        Assert.Contains("sequence restart", message, StringComparison.Ordinal);
+        Assert.Contains($"writer_pid {Environment.ProcessId}", message, StringComparison.Ordinal);
+        Assert.Contains("payload_written_count", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WriterStateCountsTheConnectionsOfZeroLaneWriters()
+    {
+        _peer.Disconnect();
+        ulong WriterState() => _peer.Segment.U64(120);
+        new RingWriter(_name).Dispose();
+        Assert.Equal(2UL, WriterState()); // one connection, none connected now
+        using var second = new RingWriter(_name);
+        Assert.Equal(2UL * 2 + 1, WriterState()); // two connections, one connected
+    }
+
+    [Fact]
+    public void ARingWriterThatReconnectsFromTheSameProcessMayStartOver()
+    {
+        // Same PID and start time: the connection count in writer_state is what proves the new writer.
+        // Each frame is read while its writer is connected, so the reader sees the same identity words both times.
+        _peer.Disconnect();
+        using (var first = new RingWriter(_name))
+        {
+            first.Write(new byte[10]);
+            using Frame frame = _reader.Read(Safety.Timeout);
+            Assert.Equal(1UL, frame.Sequence);
+        }
+        using var second = new RingWriter(_name);
+        second.Write(new byte[10]);
+
+        using Frame again = _reader.Read(Safety.Timeout);
+        Assert.Equal(1UL, again.Sequence);
     }
 
     [Fact]
