@@ -76,7 +76,7 @@ internal sealed class TopicBench
             _add(result);
             writes.Add($"{writer} row {_lastModifiedWrites:N0} of {_lastFullWrites + _lastModifiedWrites:N0}");
         }
-        _note($"topics: throughput counts the samples each subscriber received between Start and Stop (rates per subscriber: the mean over "
+        _note($"topics: the part's own sizes, whatever --sizes says: latency at 64 B, throughput at 64 B, 1 MiB and 8 MiB, writer rows at 8 MiB; throughput counts the samples each subscriber received between Start and Stop (rates per subscriber: the mean over "
             + $"subscribers); subscribers touch every sample as the ring's reader does and block the publisher rather than lose samples "
             + $"(dropped in the whole part: {dropped:N0}); queue depth {TopicPeer.QueueDepthFor(64)} samples at 64 B and "
             + $"{TopicPeer.QueueDepthFor(1 << 20)} at 1 MiB and 8 MiB, twice as many slots; throughput and writer rows use {BenchWait.NameOf(throughputWait)}.");
