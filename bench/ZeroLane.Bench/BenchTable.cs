@@ -281,7 +281,7 @@ internal sealed class BenchTable
         double sender = topic.Max(r => r.SenderAllocatedBytesPerFrame ?? 0);
         double receiver = topic.Max(r => r.ReceiverAllocatedBytesPerFrame ?? 0);
         yield return string.Create(s_culture,
-            $"topic allocation per sample, highest of all topic rows: publisher side {sender:0.##} B, subscriber side {receiver:0.##} B (target 0 B: {Verdict(sender == 0 && receiver == 0)})");
+            $"topic allocation per sample, highest of all topic rows: publisher side {sender:G3} B, subscriber side {receiver:G3} B (target 0 B: {Verdict(sender == 0 && receiver == 0)})");
     }
 
     private static string Verdict(bool met) => met ? "met" : "MISSED";
