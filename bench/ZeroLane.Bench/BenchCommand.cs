@@ -5,7 +5,7 @@ namespace ZeroLane.Bench;
 
 /// <summary>
 /// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
-/// strategy), a Unix domain socket doing the same as the baseline, iceoryx as a real peer (when asked), and the
+/// strategy), topics (one publisher to one or more subscriber processes), a Unix domain socket doing the same as the baseline, iceoryx as a real peer (when asked), and the
 /// machine's own limits (memory copy bandwidth, cross-core cache-line round trip), all in one run. The peer
 /// commands are what the bench's child processes run; they are not for people, so the tool registers them hidden.
 /// </summary>
@@ -99,6 +99,7 @@ public static class BenchCommand
     public static IEnumerable<Command> CreatePeerCommands()
     {
         yield return PeerCommand.Create(RingPeer.CommandName, "Bench peer over a ZeroLane ring (started by zerolane bench).", RingPeer.Run);
+        yield return PeerCommand.Create(TopicPeer.CommandName, "Bench peer over a ZeroLane topic (started by zerolane bench).", TopicPeer.Run);
         yield return PeerCommand.Create(SocketPeer.CommandName, "Bench peer over a Unix domain socket (started by zerolane bench).", SocketPeer.Run);
     }
 }

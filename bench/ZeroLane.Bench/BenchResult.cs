@@ -18,10 +18,13 @@ internal sealed record BenchResult
     internal const string ZeroLane = "zerolane";
     internal const string ZeroLaneMessage = "zerolane-message";
     internal const string UnixSocket = "unix-socket";
+    internal const string ZeroLaneTopic = "zerolane-topic";
     internal const string MemoryCopy = "memcpy";
     internal const string CacheLine = "cacheline";
     internal const string Throughput = "throughput";
     internal const string Latency = "latency";
+    internal const string FullWriter = "full";
+    internal const string ModifiedWriter = "modified";
 
     public required string Transport { get; init; }
     public required string Mode { get; init; }
@@ -36,6 +39,12 @@ internal sealed record BenchResult
     public double? AllocatedBytesPerFrame { get; init; }
     public double? SenderAllocatedBytesPerFrame { get; init; }
     public double? ReceiverAllocatedBytesPerFrame { get; init; }
+
+    /// <summary>Topic rows: subscriber processes the publisher sent every sample to (rates are per subscriber). Null elsewhere.</summary>
+    public int? Subscribers { get; init; }
+
+    /// <summary>Topic payload-writer rows: <c>full</c> (every send through WriteFull) or <c>modified</c> (WriteModified). Null elsewhere.</summary>
+    public string? Writer { get; init; }
 
     /// <summary>A transfer measured by two peers: rates and latency from the measuring side, allocation from both.</summary>
     internal static BenchResult FromPeers(string transport, string mode, string? wait, int frameBytes, PeerReport measured, PeerReport sender, PeerReport receiver)
@@ -79,6 +88,8 @@ internal sealed record BenchResult
             WriteOrNull(json, "allocated_bytes_per_frame", AllocatedBytesPerFrame);
             WriteOrNull(json, "sender_allocated_bytes_per_frame", SenderAllocatedBytesPerFrame);
             WriteOrNull(json, "receiver_allocated_bytes_per_frame", ReceiverAllocatedBytesPerFrame);
+            WriteOrNull(json, "subscribers", Subscribers);
+            WriteOrNull(json, "writer", Writer);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
@@ -93,6 +104,18 @@ internal sealed record BenchResult
         else
         {
             json.WriteString(name, value);
+        }
+    }
+
+    private static void WriteOrNull(Utf8JsonWriter json, string name, int? value)
+    {
+        if (value is int number)
+        {
+            json.WriteNumber(name, number);
+        }
+        else
+        {
+            json.WriteNull(name);
         }
     }
 

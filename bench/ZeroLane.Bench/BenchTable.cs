@@ -8,7 +8,7 @@ namespace ZeroLane.Bench;
 /// </summary>
 internal sealed class BenchTable
 {
-    private const string RowFormat = "{0,-12} {1,-10} {2,-15} {3,11} {4,13} {5,8} {6,10} {7,10} {8,10} {9,12}  {10}";
+    private const string RowFormat = "{0,-14} {1,-10} {2,-15} {3,4} {4,-8} {5,11} {6,13} {7,8} {8,10} {9,10} {10,10} {11,12}  {12}";
     private static readonly CultureInfo s_culture = CultureInfo.InvariantCulture;
 
     private const string AboveMemcpyNote =
@@ -28,8 +28,8 @@ internal sealed class BenchTable
             $"{settings.Seconds:0.###} s per measurement after {settings.WarmupSeconds:0.###} s warm-up; frame sizes {string.Join(", ", settings.Sizes.Select(s => FormatSize(s)))}"));
         _output.WriteLine();
         _output.WriteLine(string.Format(s_culture, RowFormat,
-            "transport", "mode", "wait", "frame", "frames/s", "GB/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "alloc B/frame (tx/rx)"));
-        _output.WriteLine(new string('-', 150));
+            "transport", "mode", "wait", "subs", "writer", "frame", "frames/s", "GB/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "alloc B/frame (tx/rx)"));
+        _output.WriteLine(new string('-', 166));
         AddNote(string.Create(s_culture,
             $"latency: one way = half of each timed round trip; each round trip includes one clock read ({clockReadNs:0.#} ns). In latency rows frames/s counts round trips."));
     }
@@ -43,6 +43,8 @@ internal sealed class BenchTable
             result.Transport,
             result.Mode,
             result.Wait ?? "-",
+            result.Subscribers is int subscribers ? subscribers.ToString(s_culture) : "-",
+            result.Writer ?? "-",
             FormatSize(result.FrameBytes),
             Format(result.FramesPerSec, "N0"),
             Format(result.BytesPerSec / 1e9, "0.000"),
@@ -202,6 +204,8 @@ internal sealed class BenchTable
             }
         }
 
+        lines.AddRange(TopicSummary(results));
+
         _output.WriteLine();
         foreach (string line in lines)
         {
@@ -219,6 +223,68 @@ internal sealed class BenchTable
             _output.WriteLine("note: " + note);
         }
     }
+
+    /// <summary>
+    /// The topic part against its targets: 64 B p50 at most 1.5x the ring's (same run, same strategy) and below iceoryx's
+    /// (when it ran), 8 MiB WriteModified at least 100x WriteFull, 4 subscribers at least half the 1-subscriber rate per
+    /// subscriber at 1 MiB, and 0 B allocated per sample on either side.
+    /// </summary>
+    private static IEnumerable<string> TopicSummary(IReadOnlyList<BenchResult> results)
+    {
+        BenchResult[] topic = results.Where(r => r.Transport == BenchResult.ZeroLaneTopic).ToArray();
+        if (topic.Length == 0)
+        {
+            yield break;
+        }
+        foreach (string wait in BenchWait.All.Select(BenchWait.NameOf))
+        {
+            if (topic.FirstOrDefault(r => r.Mode == BenchResult.Latency && r.Wait == wait && r.FrameBytes == TopicBench.LatencyBytes) is not { P50Ns: double topicP50 })
+            {
+                continue;
+            }
+            var parts = new List<string>();
+            if (results.FirstOrDefault(r => r.Transport == BenchResult.ZeroLane && r.Mode == BenchResult.Latency && r.Wait == wait
+                && r.FrameBytes == TopicBench.LatencyBytes) is { P50Ns: double ringP50 } && ringP50 > 0)
+            {
+                parts.Add(string.Create(s_culture,
+                    $"ring {ringP50:N0} ns: {topicP50 / ringP50:0.00}x the ring (target <= 1.5x: {Verdict(topicP50 <= 1.5 * ringP50)})"));
+            }
+            if (results.FirstOrDefault(r => r.Transport == IceoryxBench.Transport && r.Mode == BenchResult.Latency && r.Wait == wait
+                && r.FrameBytes == TopicBench.LatencyBytes) is { P50Ns: double iceoryxP50 } && iceoryxP50 > 0)
+            {
+                parts.Add(string.Create(s_culture,
+                    $"iceoryx {iceoryxP50:N0} ns: {topicP50 / iceoryxP50:0.00}x iceoryx (target below iceoryx: {Verdict(topicP50 < iceoryxP50)})"));
+            }
+            yield return string.Create(s_culture, $"topic 64 B one-way p50, {wait}: {topicP50:N0} ns") + (parts.Count > 0 ? " vs " + string.Join("; vs ", parts) : "");
+        }
+
+        foreach (int size in TopicBench.ThroughputSizes)
+        {
+            BenchResult? one = topic.FirstOrDefault(r => r.Mode == BenchResult.Throughput && r.Writer is null && r.FrameBytes == size && r.Subscribers == 1);
+            BenchResult? four = topic.FirstOrDefault(r => r.Mode == BenchResult.Throughput && r.Writer is null && r.FrameBytes == size && r.Subscribers == 4);
+            if (one?.FramesPerSec is double oneRate && four?.FramesPerSec is double fourRate && oneRate > 0)
+            {
+                string line = string.Create(s_culture,
+                    $"topic throughput per subscriber {FormatSize(size)}: 4 subscribers {fourRate:N0}/s ({fourRate * size / 1e9:0.000} GB/s) vs 1 subscriber {oneRate:N0}/s ({oneRate * size / 1e9:0.000} GB/s) = {100 * fourRate / oneRate:0}%");
+                yield return size == 1 << 20 ? line + $" (target >= 50%: {Verdict(fourRate >= oneRate / 2)})" : line;
+            }
+        }
+
+        BenchResult? full = topic.FirstOrDefault(r => r.Writer == BenchResult.FullWriter);
+        BenchResult? modified = topic.FirstOrDefault(r => r.Writer == BenchResult.ModifiedWriter);
+        if (full?.FramesPerSec is double fullRate && modified?.FramesPerSec is double modifiedRate && fullRate > 0)
+        {
+            yield return string.Create(s_culture,
+                $"topic {FormatSize(TopicBench.WriterBytes)} changed by 1 byte per send: WriteModified {modifiedRate:N0}/s vs WriteFull {fullRate:N0}/s = {modifiedRate / fullRate:0.0}x (target >= 100x: {Verdict(modifiedRate >= 100 * fullRate)})");
+        }
+
+        double sender = topic.Max(r => r.SenderAllocatedBytesPerFrame ?? 0);
+        double receiver = topic.Max(r => r.ReceiverAllocatedBytesPerFrame ?? 0);
+        yield return string.Create(s_culture,
+            $"topic allocation per sample, highest of all topic rows: publisher side {sender:G3} B, subscriber side {receiver:G3} B (target 0 B: {Verdict(sender == 0 && receiver == 0)})");
+    }
+
+    private static string Verdict(bool met) => met ? "met" : "MISSED";
 
     internal static string FormatSize(long bytes) => bytes switch
     {

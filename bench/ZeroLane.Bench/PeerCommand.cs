@@ -11,7 +11,7 @@ internal static class PeerCommand
 {
     internal static Command Create(string name, string description, Action<PeerOptions> run)
     {
-        var role = new Option<string>("--role") { Description = "reader, writer, echo or initiator.", Required = true };
+        var role = new Option<string>("--role") { Description = "reader, writer, echo or initiator (ring, socket); publisher, subscriber, echo or initiator (topic).", Required = true };
         var bufferName = new Option<string>("--name") { Description = "Ring buffer name or socket path.", Required = true };
         var replyName = new Option<string?>("--reply-name") { Description = "Ring latency: the buffer replies travel on." };
         var frameBytes = new Option<int>("--frame-bytes") { Description = "Size of every data frame.", Required = true };
@@ -21,6 +21,8 @@ internal static class PeerCommand
         var seconds = new Option<double>("--seconds") { Description = "Length of the measured window.", DefaultValueFactory = _ => 2 };
         var maxSamples = new Option<int>("--max-samples") { Description = "Capacity of the latency sample array.", DefaultValueFactory = _ => 1_000_000 };
         var parts = new Option<int>("--parts") { Description = "Send each frame as a message of this many parts (0: raw frames)." };
+        var subscribers = new Option<int>("--subscribers") { Description = "Topic publisher: subscribers to wait for before sending." };
+        var writer = new Option<string?>("--writer") { Description = "Topic publisher: full or modified (send through a payload writer)." };
 
         var command = new Command(name, description);
         command.Options.Add(role);
@@ -33,6 +35,8 @@ internal static class PeerCommand
         command.Options.Add(seconds);
         command.Options.Add(maxSamples);
         command.Options.Add(parts);
+        command.Options.Add(subscribers);
+        command.Options.Add(writer);
         command.SetAction(parseResult =>
         {
             try
@@ -47,7 +51,9 @@ internal static class PeerCommand
                     parseResult.GetValue(warmup),
                     parseResult.GetValue(seconds),
                     parseResult.GetValue(maxSamples),
-                    parseResult.GetValue(parts));
+                    parseResult.GetValue(parts),
+                    parseResult.GetValue(subscribers),
+                    parseResult.GetValue(writer));
                 PeerChannel.Begin(options);
                 run(options);
                 return 0;

@@ -13,6 +13,8 @@ namespace ZeroLane.Bench;
 /// <param name="Seconds">Length of the measured window.</param>
 /// <param name="MaxSamples">Capacity of the latency sample array (the window ends early when it is full).</param>
 /// <param name="Parts">0: frames of raw bytes; N: each frame is a message of N parts (sent with WriteMessage, read with DecodeFrame).</param>
+/// <param name="Subscribers">Topic publisher: how many subscribers to wait for before sending (0: none, not a topic row).</param>
+/// <param name="Writer">Topic publisher: null to copy each sample in; <c>full</c> or <c>modified</c> to send through a payload writer.</param>
 internal sealed record PeerOptions(
     string Role,
     string Name,
@@ -23,12 +25,16 @@ internal sealed record PeerOptions(
     double WarmupSeconds,
     double Seconds,
     int MaxSamples,
-    int Parts = 0)
+    int Parts = 0,
+    int Subscribers = 0,
+    string? Writer = null)
 {
     internal const string ReaderRole = "reader";
     internal const string WriterRole = "writer";
     internal const string EchoRole = "echo";
     internal const string InitiatorRole = "initiator";
+    internal const string PublisherRole = "publisher";
+    internal const string SubscriberRole = "subscriber";
 
     /// <summary>The parent's command line for this peer: hidden command first, then its options.</summary>
     internal IReadOnlyList<string> ToArguments(string command)
@@ -54,6 +60,16 @@ internal sealed record PeerOptions(
         {
             arguments.Add("--parts");
             arguments.Add(Parts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (Subscribers > 0)
+        {
+            arguments.Add("--subscribers");
+            arguments.Add(Subscribers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (Writer is not null)
+        {
+            arguments.Add("--writer");
+            arguments.Add(Writer);
         }
         return arguments;
     }

@@ -12,7 +12,12 @@ namespace ZeroLane.Bench;
 /// <param name="AllocatedBytesPerFrame">Steady-state allocation per frame (see <see cref="WindowMeter"/>).</param>
 /// <param name="Checksum">Sum of the touched words (kept so the reads are not optimised away).</param>
 /// <param name="Latency">One-way latency percentiles, for the side that timed round trips.</param>
-internal sealed record PeerReport(long Frames, long ElapsedNs, long AllocatedBytes, double AllocatedBytesPerFrame, ulong Checksum, LatencySummary? Latency)
+/// <param name="Dropped">Topic subscribers: samples the publisher dropped from this subscriber's queue (0 elsewhere).</param>
+/// <param name="FullWrites">Topic publishers: samples written whole by the payload writer (WriteFull), warm-up included.</param>
+/// <param name="ModifiedWrites">Topic publishers: samples written by updating the previous one in place (WriteModified), warm-up included.</param>
+internal sealed record PeerReport(
+    long Frames, long ElapsedNs, long AllocatedBytes, double AllocatedBytesPerFrame, ulong Checksum, LatencySummary? Latency,
+    long Dropped = 0, long FullWrites = 0, long ModifiedWrites = 0)
 {
     internal string ToJson()
     {
@@ -25,6 +30,9 @@ internal sealed record PeerReport(long Frames, long ElapsedNs, long AllocatedByt
             json.WriteNumber("allocated_bytes", AllocatedBytes);
             json.WriteNumber("allocated_bytes_per_frame", AllocatedBytesPerFrame);
             json.WriteNumber("checksum", Checksum);
+            json.WriteNumber("dropped", Dropped);
+            json.WriteNumber("full_writes", FullWrites);
+            json.WriteNumber("modified_writes", ModifiedWrites);
             if (Latency is LatencySummary latency)
             {
                 json.WriteNumber("samples", latency.Samples);
@@ -56,6 +64,13 @@ internal sealed record PeerReport(long Frames, long ElapsedNs, long AllocatedByt
             root.GetProperty("allocated_bytes").GetInt64(),
             root.GetProperty("allocated_bytes_per_frame").GetDouble(),
             root.GetProperty("checksum").GetUInt64(),
-            latency);
+            latency,
+            Optional(root, "dropped"),
+            Optional(root, "full_writes"),
+            Optional(root, "modified_writes"));
     }
+
+    /// <summary>A count only some peers report (the iceoryx peer, in C, reports none of them).</summary>
+    private static long Optional(JsonElement root, string name) =>
+        root.TryGetProperty(name, out JsonElement value) ? value.GetInt64() : 0;
 }

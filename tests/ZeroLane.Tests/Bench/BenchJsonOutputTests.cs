@@ -67,6 +67,19 @@ public sealed class BenchJsonOutputTests
         // pass of GetAt and of span indexing over 16 Mi float elements.
         expected.AddRange([$"array/open/-/{16L << 20}", $"array/open/-/{4L << 30}", $"array/save/-/{256 << 20}", $"file/save/-/{256 << 20}", $"array/read/-/{256 << 20}",
             $"array/get/-/{64 << 20}", $"array/span-index/-/{64 << 20}"]);
+        // Topics (in the default run): 64 B latency per strategy; throughput per subscriber at the part's own sizes with 1 and
+        // 4 subscribers, and the 8 MiB payload-writer rows, at the default strategy.
+        foreach (string wait in new[] { "busy-spin", "spin-then-block", "blocking" })
+        {
+            expected.Add($"zerolane-topic/latency/{wait}/64/1/-");
+        }
+        foreach (int size in new[] { 64, 1 << 20, 8 << 20 })
+        {
+            expected.Add($"zerolane-topic/throughput/spin-then-block/{size}/1/-");
+            expected.Add($"zerolane-topic/throughput/spin-then-block/{size}/4/-");
+        }
+        expected.Add($"zerolane-topic/throughput/spin-then-block/{8 << 20}/1/full");
+        expected.Add($"zerolane-topic/throughput/spin-then-block/{8 << 20}/1/modified");
         Assert.Equal(expected.Order(), keys.Order());
     }
 
@@ -124,7 +137,7 @@ public sealed class BenchJsonOutputTests
             JsonElement result = document.RootElement;
             string transport = result.GetProperty("transport").GetString()!;
             JsonElement allocated = result.GetProperty("allocated_bytes_per_frame");
-            if (transport is "zerolane" or "zerolane-message" or "unix-socket")
+            if (transport is "zerolane" or "zerolane-message" or "zerolane-topic" or "unix-socket")
             {
                 Assert.True(allocated.GetDouble() >= 0, result.ToString());
             }
@@ -136,13 +149,13 @@ public sealed class BenchJsonOutputTests
     }
 
     [Fact]
-    public void OnlyTheRingHasAWaitStrategy()
+    public void OnlyRingsAndTopicsHaveAWaitStrategy()
     {
         Assert.All(_run.Documents, document =>
         {
             JsonElement result = document.RootElement;
             JsonElement wait = result.GetProperty("wait");
-            if (result.GetProperty("transport").GetString() is "zerolane" or "zerolane-message")
+            if (result.GetProperty("transport").GetString() is "zerolane" or "zerolane-message" or "zerolane-topic")
             {
                 Assert.Contains(wait.GetString(), new[] { "busy-spin", "spin-then-block", "blocking" });
             }
@@ -153,6 +166,12 @@ public sealed class BenchJsonOutputTests
         });
     }
 
-    private static string Key(JsonElement result) =>
-        $"{result.GetProperty("transport").GetString()}/{result.GetProperty("mode").GetString()}/{result.GetProperty("wait").GetString() ?? "-"}/{result.GetProperty("frame_bytes").GetInt64()}";
+    /// <summary>transport/mode/wait/size, and for topic rows /subscribers/writer (their rows differ only there).</summary>
+    private static string Key(JsonElement result)
+    {
+        string key = $"{result.GetProperty("transport").GetString()}/{result.GetProperty("mode").GetString()}/{result.GetProperty("wait").GetString() ?? "-"}/{result.GetProperty("frame_bytes").GetInt64()}";
+        return result.GetProperty("transport").GetString() == "zerolane-topic"
+            ? $"{key}/{result.GetProperty("subscribers").GetInt32()}/{result.GetProperty("writer").GetString() ?? "-"}"
+            : key;
+    }
 }
