@@ -15,9 +15,10 @@ namespace ZeroLane.Bench;
 /// <param name="Dropped">Topic subscribers: samples the publisher dropped from this subscriber's queue (0 elsewhere).</param>
 /// <param name="FullWrites">Topic publishers: samples written whole by the payload writer (WriteFull), warm-up included.</param>
 /// <param name="ModifiedWrites">Topic publishers: samples written by updating the previous one in place (WriteModified), warm-up included.</param>
+/// <param name="WriterNsPerSend">Topic publishers with a payload writer: time spent in WriteFull/WriteModified per send in the window.</param>
 internal sealed record PeerReport(
     long Frames, long ElapsedNs, long AllocatedBytes, double AllocatedBytesPerFrame, ulong Checksum, LatencySummary? Latency,
-    long Dropped = 0, long FullWrites = 0, long ModifiedWrites = 0)
+    long Dropped = 0, long FullWrites = 0, long ModifiedWrites = 0, double WriterNsPerSend = 0)
 {
     internal string ToJson()
     {
@@ -33,6 +34,7 @@ internal sealed record PeerReport(
             json.WriteNumber("dropped", Dropped);
             json.WriteNumber("full_writes", FullWrites);
             json.WriteNumber("modified_writes", ModifiedWrites);
+            json.WriteNumber("writer_ns_per_send", WriterNsPerSend);
             if (Latency is LatencySummary latency)
             {
                 json.WriteNumber("samples", latency.Samples);
@@ -67,7 +69,8 @@ internal sealed record PeerReport(
             latency,
             Optional(root, "dropped"),
             Optional(root, "full_writes"),
-            Optional(root, "modified_writes"));
+            Optional(root, "modified_writes"),
+            root.TryGetProperty("writer_ns_per_send", out JsonElement writerNs) ? writerNs.GetDouble() : 0);
     }
 
     /// <summary>A count only some peers report (the iceoryx peer, in C, reports none of them).</summary>

@@ -51,6 +51,17 @@ internal sealed class TopicBench
     internal static WaitStrategy ThroughputWait(BenchSettings settings) =>
         settings.Waits.Contains(WaitStrategy.SpinThenBlock) ? WaitStrategy.SpinThenBlock : settings.Waits[0];
 
+    /// <summary>
+    /// The strategies of the subscriber-throughput rows: every one asked for but busy-spin (four spinning subscribers and a
+    /// spinning publisher on a 2-core machine would measure the scheduler), unless busy-spin is all that was asked for.
+    /// Blocking is there because with more processes than cores, spinning takes the time the others need.
+    /// </summary>
+    internal static IReadOnlyList<WaitStrategy> ThroughputWaits(BenchSettings settings)
+    {
+        WaitStrategy[] waits = settings.Waits.Where(wait => wait != WaitStrategy.BusySpin).ToArray();
+        return waits.Length > 0 ? waits : [settings.Waits[0]];
+    }
+
     internal async Task RunAsync(CancellationToken cancellationToken)
     {
         foreach (WaitStrategy wait in _settings.Waits)
@@ -59,34 +70,46 @@ internal sealed class TopicBench
         }
         WaitStrategy throughputWait = ThroughputWait(_settings);
         long dropped = 0;
-        foreach (int size in ThroughputSizes)
+        foreach (WaitStrategy wait in ThroughputWaits(_settings))
         {
-            foreach (int subscribers in SubscriberCounts)
+            foreach (int size in ThroughputSizes)
             {
-                (BenchResult result, long lost) = await ThroughputAsync(throughputWait, size, subscribers, null, cancellationToken).ConfigureAwait(false);
-                dropped += lost;
-                _add(result);
+                foreach (int subscribers in SubscriberCounts)
+                {
+                    (BenchResult result, long lost) = await ThroughputAsync(wait, size, subscribers, null, cancellationToken).ConfigureAwait(false);
+                    dropped += lost;
+                    _add(result);
+                }
             }
         }
         var writes = new List<string>();
+        var writerTimes = new List<double>();
         foreach (string writer in new[] { BenchResult.FullWriter, BenchResult.ModifiedWriter })
         {
             (BenchResult result, long lost) = await ThroughputAsync(throughputWait, WriterBytes, 1, writer, cancellationToken).ConfigureAwait(false);
             dropped += lost;
             _add(result);
             writes.Add($"{writer} row {_lastModifiedWrites:N0} of {_lastFullWrites + _lastModifiedWrites:N0}");
+            writerTimes.Add(_lastWriterNsPerSend);
         }
         _note($"topics: the part's own sizes, whatever --sizes says: latency at 64 B, throughput at 64 B, 1 MiB and 8 MiB, writer rows at 8 MiB; throughput counts the samples each subscriber received between Start and Stop (rates per subscriber: the mean over "
             + $"subscribers); subscribers touch every sample as the ring's reader does and block the publisher rather than lose samples "
             + $"(dropped in the whole part: {dropped:N0}); queue depth {TopicPeer.QueueDepthFor(64)} samples at 64 B and "
-            + $"{TopicPeer.QueueDepthFor(1 << 20)} at 1 MiB and 8 MiB, twice as many slots; throughput and writer rows use {BenchWait.NameOf(throughputWait)}.");
+            + $"{TopicPeer.QueueDepthFor(1 << 20)} at 1 MiB and 8 MiB, twice as many slots; throughput rows use {string.Join(" and ", ThroughputWaits(_settings).Select(BenchWait.NameOf))}, writer rows {BenchWait.NameOf(throughputWait)}.");
         _note($"topics: writer rows send an 8 MiB sample changed in one byte per send through a payload writer on a topic of {TopicPeer.WriterSlots} slot "
             + "(each send waits for the subscriber to release the previous sample, so the slot still holds it); the full writer copies the whole sample "
             + $"in WriteModified too. Sends the library passed to WriteModified (warm-up included): {string.Join("; ", writes)}.");
+        if (writerTimes.Count == 2 && writerTimes[1] > 0)
+        {
+            // The rates above include the wait for the subscriber to release the one slot; this is what the write itself costs.
+            _note($"topics: time in the payload writer per 8 MiB send (the write itself, without the wait for the subscriber): "
+                + $"WriteFull {writerTimes[0]:N0} ns, WriteModified {writerTimes[1]:N0} ns = {writerTimes[0] / writerTimes[1]:N0}x.");
+        }
     }
 
     private long _lastFullWrites;
     private long _lastModifiedWrites;
+    private double _lastWriterNsPerSend;
 
     private async Task<BenchResult> LatencyAsync(WaitStrategy wait, CancellationToken cancellationToken)
     {
@@ -120,6 +143,7 @@ internal sealed class TopicBench
             ArraySegment<PeerReport> receivers = new(reports, 0, subscribers);
             _lastFullWrites = sender.FullWrites;
             _lastModifiedWrites = sender.ModifiedWrites;
+            _lastWriterNsPerSend = sender.WriterNsPerSend;
             double framesPerSec = receivers.Average(r => r.ElapsedNs > 0 ? r.Frames / (r.ElapsedNs / 1e9) : 0);
             double receiverAllocation = receivers.Max(r => r.AllocatedBytesPerFrame);
             var result = new BenchResult

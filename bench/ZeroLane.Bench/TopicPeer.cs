@@ -124,6 +124,7 @@ internal static class TopicPeer
         WriteOne(publisher, control[ControlFrame.Start]);
 
         var meter = new WindowMeter();
+        writer?.ResetTime();
         meter.Start();
         long started = Stopwatch.GetTimestamp();
         long firstHalf = WriteFor(publisher, data, writer, started + PeerChannel.SecondsToTicks(options.Seconds / 2), checkMask);
@@ -133,7 +134,10 @@ internal static class TopicPeer
         PeerReport report = meter.Stop(secondHalf, 0, null);
 
         WriteOne(publisher, control[ControlFrame.Stop]);
-        PeerChannel.Report(report with { FullWrites = publisher.FullWrites, ModifiedWrites = publisher.ModifiedWrites });
+        PeerChannel.Report(report with
+        {
+            FullWrites = publisher.FullWrites, ModifiedWrites = publisher.ModifiedWrites, WriterNsPerSend = writer?.NanosecondsPerCall ?? 0,
+        });
     }
 
     private static void RunEcho(PeerOptions options)
@@ -406,9 +410,20 @@ internal static class TopicPeer
 
         public int GetSize() => _sample.Length;
 
+        /// <summary>Mean time spent writing a sample (in WriteFull or WriteModified) since <see cref="ResetTime"/>.</summary>
+        internal double NanosecondsPerCall => _calls == 0 ? 0 : _ticks * 1e9 / Stopwatch.Frequency / _calls;
+
+        internal void ResetTime() => (_ticks, _calls) = (0, 0);
+
+        private long _ticks;
+        private long _calls;
+
         public bool WriteFull(Span<byte> buffer)
         {
+            long start = Stopwatch.GetTimestamp();
             _sample.CopyTo(buffer);
+            _ticks += Stopwatch.GetTimestamp() - start;
+            _calls++;
             return true;
         }
 
@@ -418,7 +433,10 @@ internal static class TopicPeer
             {
                 return WriteFull(buffer);
             }
+            long start = Stopwatch.GetTimestamp();
             buffer[0] = _sample[0];
+            _ticks += Stopwatch.GetTimestamp() - start;
+            _calls++;
             return true;
         }
     }
