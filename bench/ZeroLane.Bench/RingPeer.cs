@@ -10,7 +10,8 @@ namespace ZeroLane.Bench;
 /// </summary>
 /// <remarks>
 /// Design: throughput: the reader creates the buffer; the writer copies frames in from one reused array
-/// with <see cref="RingWriter.TryWrite(ReadOnlySpan{byte}, TimeSpan, CancellationToken)"/> for the warm-up,
+/// with <see cref="RingWriter.TryWrite(ReadOnlySpan{byte}, TimeSpan, CancellationToken)"/> (message rows: builds each
+/// message anew from its part arrays with one reused <see cref="MessageBuilder"/>, then writes it) for the warm-up,
 /// sends a Start control frame, writes for the measured window (with a Half control frame in its middle),
 /// sends Stop. The reader reads every frame in place, touches it (<see cref="FrameToucher"/>), releases it,
 /// and times the frames between Start and Stop; both measure their own allocations per half of that window
@@ -78,18 +79,19 @@ internal static class RingPeer
         FrameToucher.FillPattern(data);
         byte[][] control = ControlFrame.CreateAll(options.FrameBytes);
         int checkMask = options.FrameBytes >= 4096 ? 0 : 63;
-        using Message? message = options.Parts > 0 ? MessageOfParts(options.FrameBytes, options.Parts) : null;
+        byte[][]? parts = options.Parts > 0 ? PartsOfMessage(options.FrameBytes, options.Parts) : null;
+        var builder = new MessageBuilder();
 
-        WriteFor(writer, data, message, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), checkMask);
+        WriteFor(writer, data, parts, builder, Stopwatch.GetTimestamp() + PeerChannel.SecondsToTicks(options.WarmupSeconds), checkMask);
         WriteOne(writer, control[ControlFrame.Start]);
 
         var meter = new WindowMeter();
         meter.Start();
         long started = Stopwatch.GetTimestamp();
-        long firstHalf = WriteFor(writer, data, message, started + PeerChannel.SecondsToTicks(options.Seconds / 2), checkMask);
+        long firstHalf = WriteFor(writer, data, parts, builder, started + PeerChannel.SecondsToTicks(options.Seconds / 2), checkMask);
         WriteOne(writer, control[ControlFrame.Half]);
         meter.Half(firstHalf);
-        long secondHalf = WriteFor(writer, data, message, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
+        long secondHalf = WriteFor(writer, data, parts, builder, started + PeerChannel.SecondsToTicks(options.Seconds), checkMask);
         PeerReport report = meter.Stop(secondHalf, 0, null);
 
         WriteOne(writer, control[ControlFrame.Stop]);
@@ -213,15 +215,15 @@ internal static class RingPeer
 
     /// <summary>Writes data frames until <paramref name="deadline"/>, reading the clock every <paramref name="checkMask"/> + 1 frames.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long WriteFor(RingWriter writer, byte[] data, Message? message, long deadline, int checkMask)
+    private static long WriteFor(RingWriter writer, byte[] data, byte[][]? parts, MessageBuilder builder, long deadline, int checkMask)
     {
         ReadOnlySpan<byte> span = data;
         long frames = 0;
         while (true)
         {
-            WriteStatus status = message is null
+            WriteStatus status = parts is null
                 ? writer.TryWrite(span, PeerChannel.PollInterval)
-                : writer.TryWriteMessage(message, PeerChannel.PollInterval);
+                : BuildAndWrite(writer, builder, parts);
             if (status != WriteStatus.Success)
             {
                 PeerChannel.OnWriteStall(status);
@@ -243,26 +245,41 @@ internal static class RingPeer
     }
 
     /// <summary>
-    /// A message with an empty body and <paramref name="parts"/> parts, each its own array, sized so that the
-    /// whole ring frame (message header included) is <paramref name="frameBytes"/>: the same bytes per frame as
-    /// the raw rows, gathered from separate segments.
+    /// Builds a message of <paramref name="parts"/> with the reused <paramref name="builder"/> (which refills the message it
+    /// built last, allocating nothing) and writes it: what a sender that makes a message per frame does.
     /// </summary>
-    private static Message MessageOfParts(int frameBytes, int parts)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static WriteStatus BuildAndWrite(RingWriter writer, MessageBuilder builder, byte[][] parts)
+    {
+        builder.Reset();
+        foreach (byte[] part in parts)
+        {
+            builder.AddPart(part);
+        }
+        using Message message = builder.Build();
+        return writer.TryWriteMessage(message, PeerChannel.PollInterval);
+    }
+
+    /// <summary>
+    /// The arrays of a message with an empty body and <paramref name="parts"/> parts, sized so that the whole ring frame
+    /// (message header included) is <paramref name="frameBytes"/>: the same bytes per frame as the raw rows, gathered from
+    /// separate segments.
+    /// </summary>
+    private static byte[][] PartsOfMessage(int frameBytes, int parts)
     {
         int payload = frameBytes - MessageEncoding.HeaderSize(parts);
         if (payload < parts)
         {
             throw new ArgumentException($"A frame of {frameBytes} bytes cannot carry a message of {parts} parts.");
         }
-        MessageBuilder builder = Message.CreateBuilder();
+        var arrays = new byte[parts][];
         for (int i = 0; i < parts; i++)
         {
             int length = payload / parts + (i == parts - 1 ? payload % parts : 0);
-            byte[] part = new byte[length];
-            FrameToucher.FillPattern(part);
-            builder.AddPart(part);
+            arrays[i] = new byte[length];
+            FrameToucher.FillPattern(arrays[i]);
         }
-        return builder.Build();
+        return arrays;
     }
 
     /// <summary>Answers every data frame with <paramref name="reply"/> until a control frame arrives; returns its code (the caller answers it).</summary>

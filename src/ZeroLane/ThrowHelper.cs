@@ -48,6 +48,11 @@ internal static class ThrowHelper
         _ => new InvalidOperationException($"Unexpected write status {status}."),
     };
 
+    /// <summary>The exception for a writer whose buffer did not appear within <paramref name="timeout"/>; <paramref name="lastRefusal"/> is what the last attempt found.</summary>
+    internal static TimeoutException ConnectTimedOut(string name, TimeSpan timeout, ZeroLaneException? lastRefusal) =>
+        new($"No live reader created buffer '{name}' within {Describe(timeout)}. " +
+            (lastRefusal?.Message ?? "A reader creates the buffer and the writer connects to it, so start the reader first."), lastRefusal);
+
     private static string Describe(TimeSpan timeout) =>
         timeout == Timeout.InfiniteTimeSpan ? "no time limit" : $"{timeout.TotalMilliseconds:0.###} ms";
 }

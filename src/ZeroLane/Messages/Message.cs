@@ -14,12 +14,18 @@ namespace ZeroLane.Messages;
 /// which the caller may reuse or dispose its segments. A received message's segments are slices of the
 /// buffer it arrived in; they stay valid until the message is disposed, and any access after that (through
 /// the message or through memory obtained from it) throws <see cref="ObjectDisposedException"/>.
+/// Design: a <see cref="MessageBuilder"/> that is <see cref="MessageBuilder.Reset"/> and built again hands out the message it
+/// built before, once that one is disposed, refilled in its own arrays (grown only when a message has more parts than any
+/// before it), so a loop that builds and sends a message per iteration allocates nothing in steady state. The arrays may
+/// therefore be longer than the message: <see cref="_partCount"/> and <see cref="_ownerCount"/> say how much is in use.
 /// </remarks>
 public sealed class Message : IDisposable
 {
-    private readonly ReadOnlyMemory<byte> _body;
-    private readonly ReadOnlyMemory<byte>[] _parts;
-    private readonly IDisposable[] _owners;
+    private ReadOnlyMemory<byte> _body;
+    private ReadOnlyMemory<byte>[] _parts;
+    private int _partCount;
+    private IDisposable[] _owners;
+    private int _ownerCount;
     private ReadOnlySequence<byte>? _sequence;
     private int _disposed;
 
@@ -27,13 +33,45 @@ public sealed class Message : IDisposable
     {
         _body = body;
         _parts = parts;
+        _partCount = parts.Length;
         _owners = owners;
+        _ownerCount = owners.Length;
+        Length = TotalLength(body, parts);
+    }
+
+    /// <summary>
+    /// Makes this disposed message a new one of <paramref name="body"/>, <paramref name="parts"/> and
+    /// <paramref name="owners"/>, reusing its arrays: only its builder calls this, once the message was disposed.
+    /// </summary>
+    internal void Refill(ReadOnlyMemory<byte> body, ReadOnlySpan<ReadOnlyMemory<byte>> parts, ReadOnlySpan<IDisposable> owners)
+    {
+        if (_parts.Length < parts.Length)
+        {
+            _parts = new ReadOnlyMemory<byte>[parts.Length];
+        }
+        if (_owners.Length < owners.Length)
+        {
+            _owners = new IDisposable[owners.Length];
+        }
+        parts.CopyTo(_parts);
+        owners.CopyTo(_owners);
+        _body = body;
+        _partCount = parts.Length;
+        _ownerCount = owners.Length;
+        _sequence = null;
+        Length = TotalLength(body, parts);
+        // Alive again only once everything above is in place (a stale reference that checks sees it disposed until then).
+        Volatile.Write(ref _disposed, 0);
+    }
+
+    private static long TotalLength(ReadOnlyMemory<byte> body, ReadOnlySpan<ReadOnlyMemory<byte>> parts)
+    {
         long length = body.Length;
         foreach (ReadOnlyMemory<byte> part in parts)
         {
             length += part.Length;
         }
-        Length = length;
+        return length;
     }
 
     /// <summary>A message of a body and parts whose memory the caller owns (nothing is released on dispose).</summary>
@@ -55,13 +93,15 @@ public sealed class Message : IDisposable
     }
 
     /// <summary>Number of parts.</summary>
-    public int PartCount => _parts.Length;
+    public int PartCount => _partCount;
 
     /// <summary>Part <paramref name="index"/>, in place.</summary>
     /// <exception cref="ObjectDisposedException">The message was disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="PartCount"/>.</exception>
     public ReadOnlyMemory<byte> GetPart(int index)
     {
         ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_partCount, nameof(index));
         return _parts[index];
     }
 
@@ -72,12 +112,12 @@ public sealed class Message : IDisposable
         get
         {
             ThrowIfDisposed();
-            return _parts;
+            return _parts.AsSpan(0, _partCount);
         }
     }
 
     /// <summary>Bytes of the body and all parts together.</summary>
-    public long Length { get; }
+    public long Length { get; private set; }
 
     /// <summary>True once disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -87,7 +127,7 @@ public sealed class Message : IDisposable
     public ReadOnlySequence<byte> ToSequence()
     {
         ThrowIfDisposed();
-        return _sequence ??= SequenceOf(_body, _parts);
+        return _sequence ??= SequenceOf(_body, _parts.AsSpan(0, _partCount));
     }
 
     /// <summary>Every segment (the body first, then the parts) in order, skipping empty ones.</summary>
@@ -99,7 +139,7 @@ public sealed class Message : IDisposable
         {
             destination[count++] = _body;
         }
-        foreach (ReadOnlyMemory<byte> part in _parts)
+        foreach (ReadOnlyMemory<byte> part in _parts.AsSpan(0, _partCount))
         {
             if (!part.IsEmpty)
             {
@@ -115,7 +155,7 @@ public sealed class Message : IDisposable
     /// </summary>
     internal void ThrowIfContentLost()
     {
-        foreach (IDisposable owner in _owners)
+        foreach (IDisposable owner in _owners.AsSpan(0, _ownerCount))
         {
             if (owner is ISegmentOwnerCheck check)
             {
@@ -124,10 +164,17 @@ public sealed class Message : IDisposable
         }
     }
 
-    private static ReadOnlySequence<byte> SequenceOf(ReadOnlyMemory<byte> body, ReadOnlyMemory<byte>[] parts)
+    private static ReadOnlySequence<byte> SequenceOf(ReadOnlyMemory<byte> body, ReadOnlySpan<ReadOnlyMemory<byte>> parts)
     {
         SequenceSegment? first = null, last = null;
-        void Append(ReadOnlyMemory<byte> memory)
+        Append(body, ref first, ref last);
+        foreach (ReadOnlyMemory<byte> part in parts)
+        {
+            Append(part, ref first, ref last);
+        }
+        return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
+
+        static void Append(ReadOnlyMemory<byte> memory, ref SequenceSegment? first, ref SequenceSegment? last)
         {
             if (memory.IsEmpty)
             {
@@ -142,12 +189,6 @@ public sealed class Message : IDisposable
                 last = last.Append(memory);
             }
         }
-        Append(body);
-        foreach (ReadOnlyMemory<byte> part in parts)
-        {
-            Append(part);
-        }
-        return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -171,7 +212,7 @@ public sealed class Message : IDisposable
             return;
         }
         List<Exception>? failures = null;
-        foreach (IDisposable owner in _owners)
+        foreach (IDisposable owner in _owners.AsSpan(0, _ownerCount))
         {
             try
             {
@@ -182,6 +223,8 @@ public sealed class Message : IDisposable
                 (failures ??= new()).Add(exception);
             }
         }
+        // The owners are released: do not keep them (frames, pooled buffers) reachable from a message kept for reuse.
+        Array.Clear(_owners, 0, _ownerCount);
         if (failures is not null)
         {
             throw new AggregateException("Releasing a message segment's owner failed.", failures);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using ZeroLane.Arrays;
 using ZeroLane.Ipc;
 using ZeroLane.Posix;
@@ -10,12 +11,25 @@ namespace ZeroLane.Messages;
 /// <see cref="Memory{T}"/>, <see cref="IMemoryOwner{T}"/>, native memory, mapped arrays, frames read from shared memory. Segments
 /// added with an owner are released when the message is disposed.
 /// </summary>
+/// <remarks>
+/// Design: a builder can be used again after <see cref="Reset"/>. It keeps its lists, and the message it built last: once
+/// that message has been disposed, the next <see cref="Build"/> refills and returns the same object instead of making a new
+/// one. A loop of Reset, add, Build, send, dispose therefore allocates nothing once warm (with parts given as memory or
+/// memory owners; a <see cref="Frame"/> or native part takes a small owner object each). A message must not be used after
+/// it is disposed, as always; with a reused builder a stale reference would see the next message.
+/// </remarks>
 public sealed class MessageBuilder
 {
     private ReadOnlyMemory<byte> _body;
     private readonly List<ReadOnlyMemory<byte>> _parts = new();
     private readonly List<IDisposable> _owners = new();
+    private Message? _lastBuilt;
     private bool _built;
+
+    /// <summary>A builder for messages; reuse it across messages with <see cref="Reset"/>. Same as <see cref="Message.CreateBuilder"/>.</summary>
+    public MessageBuilder()
+    {
+    }
 
     /// <summary>Sets the body; the caller keeps ownership of its memory.</summary>
     public MessageBuilder WithBody(ReadOnlyMemory<byte> body)
@@ -117,12 +131,53 @@ public sealed class MessageBuilder
         }
     }
 
-    /// <summary>Makes the message. The builder cannot be used afterwards.</summary>
+    /// <summary>
+    /// Makes the message. The builder takes nothing more until <see cref="Reset"/>. If the message this builder made before
+    /// has been disposed, that object is refilled and returned, allocating nothing.
+    /// </summary>
     public Message Build()
     {
         ThrowIfBuilt();
         _built = true;
-        return new Message(_body, _parts.ToArray(), _owners.ToArray());
+        if (_lastBuilt is { IsDisposed: true } reusable)
+        {
+            reusable.Refill(_body, CollectionsMarshal.AsSpan(_parts), CollectionsMarshal.AsSpan(_owners));
+        }
+        else
+        {
+            _lastBuilt = new Message(_body, _parts.ToArray(), _owners.ToArray());
+        }
+        _owners.Clear();
+        return _lastBuilt;
+    }
+
+    /// <summary>
+    /// Empties the builder so it builds another message (with its body, parts and owners all given anew). The message it
+    /// built before is not touched: it stays valid until it is disposed, and once disposed the next <see cref="Build"/>
+    /// reuses it. Owners added since the last <see cref="Build"/> were not handed to any message, so they are disposed here.
+    /// </summary>
+    public void Reset()
+    {
+        List<Exception>? failures = null;
+        foreach (IDisposable owner in _owners)
+        {
+            try
+            {
+                owner.Dispose();
+            }
+            catch (Exception exception)
+            {
+                (failures ??= new()).Add(exception);
+            }
+        }
+        _owners.Clear();
+        _parts.Clear();
+        _body = default;
+        _built = false;
+        if (failures is not null)
+        {
+            throw new AggregateException("Releasing the owner of a segment added to a builder that was reset before building failed.", failures);
+        }
     }
 
     private static ReadOnlyMemory<byte> Slice(Memory<byte> memory, int length)
@@ -138,7 +193,7 @@ public sealed class MessageBuilder
     {
         if (_built)
         {
-            throw new InvalidOperationException("This builder already built its message; start a new one with Message.CreateBuilder().");
+            throw new InvalidOperationException("This builder already built its message; call Reset() to build another with it.");
         }
     }
 

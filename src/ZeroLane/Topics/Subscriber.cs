@@ -92,7 +92,7 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         }
         _queued = queued;
         // A publisher creates its semaphore last, once its segment is ready: that file's appearance is the signal.
-        _watch = TopicWatch.Watch($"sem.zlt.{topic}.p.", OnPublisherAppeared);
+        _watch = SharedMemoryWatch.Watch($"sem.zlt.{topic}.p.", OnPublisherAppeared);
         try
         {
             lock (_samples.Sync)

@@ -119,6 +119,47 @@ public sealed class AsyncReading : RingPairTest
     }
 
     [Fact]
+    public async Task LeavingReadAllAsyncDuringAnIterationReleasesThatIterationsFrame()
+    {
+        Writer.Write(Patterns.Create(20, seed: 1), Safety.Timeout);
+        Writer.Write(Patterns.Create(20, seed: 2), Safety.Timeout);
+
+        var kept = default(Frame);
+        using var cancellation = new CancellationTokenSource(Safety.Timeout);
+        await foreach (Frame frame in Reader.ReadAllAsync(cancellation.Token))
+        {
+            kept = frame;
+            Assert.Equal(1, Reader.FramesHeld);
+            break;
+        }
+
+        Assert.True(kept.IsReleased);
+        Assert.Equal(0, Reader.FramesHeld);
+        Assert.Throws<ObjectDisposedException>(() => kept.Span.Length);
+    }
+
+    [Fact]
+    public async Task AFrameOfReadAllAsyncMayBeDisposedEarlyInItsIteration()
+    {
+        for (ulong i = 1; i <= 3; i++)
+        {
+            Writer.Write(Patterns.Create(20, seed: i), Safety.Timeout);
+        }
+        Writer.Dispose();
+
+        int count = 0;
+        using var cancellation = new CancellationTokenSource(Safety.Timeout);
+        await foreach (Frame frame in Reader.ReadAllAsync(cancellation.Token))
+        {
+            frame.Dispose();
+            Assert.Equal(0, Reader.FramesHeld);
+            count++;
+        }
+
+        Assert.Equal(3, count);
+    }
+
+    [Fact]
     public async Task ReadAllAsyncDeliversFramesWrittenWhileItWaits()
     {
         using var cancellation = new CancellationTokenSource(Safety.Timeout);

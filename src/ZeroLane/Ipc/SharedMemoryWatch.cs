@@ -1,11 +1,12 @@
-namespace ZeroLane.Topics;
+namespace ZeroLane.Ipc;
 
 /// <summary>
-/// One watch on /dev/shm per process (inotify through <see cref="FileSystemWatcher"/>) that tells subscribers at once when
-/// a publisher of their topic appears, so joining takes milliseconds, not a polling interval. Subscribers also look for
-/// publishers at every peer check, so a missed or unavailable watch only delays joining.
+/// One watch on /dev/shm per process (inotify through <see cref="FileSystemWatcher"/>) that tells whoever waits for a
+/// shared-memory object at once when it appears: a topic's subscribers when a publisher appears, a ring writer connecting
+/// with a timeout when its reader creates the buffer. So joining takes milliseconds, not a polling interval. Every user
+/// also looks again periodically, so a missed or unavailable watch only delays it.
 /// </summary>
-internal static class TopicWatch
+internal static class SharedMemoryWatch
 {
     private static readonly object s_sync = new();
     private static readonly List<(string Prefix, Action Appeared)> s_watchers = new();
@@ -24,6 +25,15 @@ internal static class TopicWatch
         return new Registration(entry);
     }
 
+    /// <summary>True while a watch for names starting with <paramref name="prefix"/> is registered (a test's signal that a wait has begun).</summary>
+    internal static bool IsWatching(string prefix)
+    {
+        lock (s_sync)
+        {
+            return s_watchers.Exists(w => w.Prefix == prefix);
+        }
+    }
+
     private static void EnsureStarted()
     {
         if (s_watcher is not null || s_unavailable)
@@ -39,7 +49,7 @@ internal static class TopicWatch
         }
         catch (Exception e) when (e is IOException or PlatformNotSupportedException or UnauthorizedAccessException or ArgumentException)
         {
-            // No inotify instance left (fs.inotify.max_user_instances) or no /dev/shm: subscribers poll instead.
+            // No inotify instance left (fs.inotify.max_user_instances) or no /dev/shm: every user polls instead.
             s_unavailable = true;
         }
     }
