@@ -8,18 +8,18 @@ namespace ZeroLane.Topics;
 /// <remarks>
 /// <code>
 /// header (256 B)
-///  0       4    6    8              16             24      28      32             40      44      48             56             64
-///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
-///  | magic |ver |hsz | pub pid      | pub start    | subs  | slots | slot capacity| depth | state | published    | publisher id |
-///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------------+--------------+
-///  64 history capacity (u32), 68 reserved, 72 successor (u64), 80 predecessor (u64), 88..127 reserved;
+///  0       4    6    8              16             24      28      32             40      44      48       56             64
+///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------+--------------+
+///  | magic |ver |hsz | pub pid      | pub start    | subs  | slots | slot capacity| depth | state | rsvd   | publisher id |
+///  +-------+----+----+--------------+--------------+-------+-------+--------------+-------+-------+--------+--------------+
+///  64 history capacity (u32), 68 reserved, 72 successor (u64), 80 predecessor (u64), 88 published (u64), 96..127 reserved;
 ///  128 full writes (u64), 136 modified writes (u64),
 ///  144 history head (u64: samples ever kept), 152 history ring (capacity × u32 slot index, at most 26), ..255
-/// subscriber entry i (128 B each, at 256 + 128 i)
+/// subscriber entry i (192 B each, at 256 + 192 i)
 ///  0              8              16             24      28      32             40             48 .. 64
 ///  | sub pid      | sub start    | sub id       | state | flags | dropped      | history from | reserved  (flags: bit 0 = block the publisher, bit 1 = inherited)
-///  64             72             80 .. 128
-///  | head         | tail         | reserved                         (own cache line: taken by the subscriber, filled by the publisher)
+///  64 head (u64), 72..127 reserved   (own cache line: taken by the subscriber; by the publisher when it drops)
+///  128 tail (u64), 136..191 reserved (own cache line: filled by the publisher)
 /// queue i (depth × u32 slot index, rounded up to 64 B), at QueuesOffset + i × QueueStride
 /// slot s (64 B each), at SlotsOffset + 64 s
 ///  0              8              16             24 .. 64
@@ -58,7 +58,7 @@ internal static class TopicLayout
     internal const int SlotCapacity = 32;      // u64
     internal const int QueueDepth = 40;        // u32
     internal const int State = 44;             // u32, SegmentState (written last by the publisher: the segment is ready)
-    internal const int Published = 48;         // u64, samples published
+    internal const int Published = 88;         // u64, sequence of the newest sample (off the state word's line: written per sample)
     internal const int PublisherId = 56;       // u64, the publisher's ID: the ID in its first segment's name (kept when it grows)
     internal const int HistoryCapacity = 64;   // u32, samples kept for late joiners (0 = none)
     internal const int Successor = 72;         // u64, ID of the segment this publisher moved to when it grew (0 = none)
@@ -76,7 +76,7 @@ internal static class TopicLayout
 
     internal const ushort VersionValue = 1;
 
-    internal const int EntrySize = 128;
+    internal const int EntrySize = 192;
     internal const int EntryPid = 0;
     internal const int EntryStartTime = 8;
     internal const int EntryId = 16;
@@ -84,8 +84,8 @@ internal static class TopicLayout
     internal const int EntryFlags = 28;        // u32, EntryFlags
     internal const int EntryDropped = 32;      // u64
     internal const int EntryHistoryFrom = 40;  // u64, the history head the subscriber read when it joined
-    internal const int EntryHead = 64;         // u64
-    internal const int EntryTail = 72;         // u64
+    internal const int EntryHead = 64;         // u64, its own cache line: moved by the subscriber (and by the publisher when dropping)
+    internal const int EntryTail = 128;        // u64, its own cache line: written by the publisher
 
     internal const int SlotEntrySize = 64;
     internal const int SlotHolders = 0;        // u64 bitmap

@@ -68,15 +68,18 @@ public sealed class BenchJsonOutputTests
         expected.AddRange([$"array/open/-/{16L << 20}", $"array/open/-/{4L << 30}", $"array/save/-/{256 << 20}", $"file/save/-/{256 << 20}", $"array/read/-/{256 << 20}",
             $"array/get/-/{64 << 20}", $"array/span-index/-/{64 << 20}"]);
         // Topics (in the default run): 64 B latency per strategy; throughput per subscriber at the part's own sizes with 1 and
-        // 4 subscribers, and the 8 MiB payload-writer rows, at the default strategy.
+        // 4 subscribers with spin-then-block and blocking, and the 8 MiB payload-writer rows at the default strategy.
         foreach (string wait in new[] { "busy-spin", "spin-then-block", "blocking" })
         {
             expected.Add($"zerolane-topic/latency/{wait}/64/1/-");
         }
         foreach (int size in new[] { 64, 1 << 20, 8 << 20 })
         {
-            expected.Add($"zerolane-topic/throughput/spin-then-block/{size}/1/-");
-            expected.Add($"zerolane-topic/throughput/spin-then-block/{size}/4/-");
+            foreach (string wait in new[] { "spin-then-block", "blocking" })
+            {
+                expected.Add($"zerolane-topic/throughput/{wait}/{size}/1/-");
+                expected.Add($"zerolane-topic/throughput/{wait}/{size}/4/-");
+            }
         }
         expected.Add($"zerolane-topic/throughput/spin-then-block/{8 << 20}/1/full");
         expected.Add($"zerolane-topic/throughput/spin-then-block/{8 << 20}/1/modified");
