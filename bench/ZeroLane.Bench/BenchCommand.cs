@@ -41,7 +41,7 @@ public static class BenchCommand
         };
         var waits = new Option<string?>("--wait")
         {
-            Description = "Ring wait strategies to measure: busy-spin, spin-then-block, blocking (comma-separated; default all).",
+            Description = "Wait strategies to measure: busy-spin, spin-then-block, blocking (or busy, spin; comma-separated; default all).",
         };
         var json = new Option<bool>("--json")
         {

@@ -3,12 +3,12 @@ using ZeroLane.Buffers;
 namespace ZeroLane.Bench;
 
 /// <summary>The names the bench uses for each <see cref="WaitStrategy"/>, in its output and on its command lines.</summary>
-internal static class BenchWait
+public static class BenchWait
 {
     /// <summary>Every strategy, in the order the bench measures them.</summary>
-    internal static readonly WaitStrategy[] All = [WaitStrategy.BusySpin, WaitStrategy.SpinThenBlock, WaitStrategy.Blocking];
+    public static readonly WaitStrategy[] All = [WaitStrategy.BusySpin, WaitStrategy.SpinThenBlock, WaitStrategy.Blocking];
 
-    internal static string NameOf(WaitStrategy wait) => wait switch
+    public static string NameOf(WaitStrategy wait) => wait switch
     {
         WaitStrategy.BusySpin => "busy-spin",
         WaitStrategy.SpinThenBlock => "spin-then-block",
@@ -16,11 +16,15 @@ internal static class BenchWait
         _ => throw new ArgumentOutOfRangeException(nameof(wait), wait, null),
     };
 
-    internal static WaitStrategy Parse(string name) => name switch
+    /// <summary>Every name a command line takes: the three above, and the short aliases <c>busy</c> and <c>spin</c>.</summary>
+    public static readonly string[] AcceptedNames = ["busy-spin", "spin-then-block", "blocking", "busy", "spin"];
+
+    /// <summary>A strategy by its name or alias (see <see cref="AcceptedNames"/>), the same for every command.</summary>
+    public static WaitStrategy Parse(string name) => name switch
     {
-        "busy-spin" => WaitStrategy.BusySpin,
-        "spin-then-block" => WaitStrategy.SpinThenBlock,
+        "busy-spin" or "busy" => WaitStrategy.BusySpin,
+        "spin-then-block" or "spin" => WaitStrategy.SpinThenBlock,
         "blocking" => WaitStrategy.Blocking,
-        _ => throw new ArgumentException($"--wait takes busy-spin, spin-then-block or blocking (comma-separated), not '{name}'."),
+        _ => throw new ArgumentException($"--wait takes busy-spin, spin-then-block or blocking (or busy, spin), not '{name}'."),
     };
 }

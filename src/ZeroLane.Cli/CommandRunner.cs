@@ -45,7 +45,7 @@ internal static class CommandRunner
             {
                 // One line, like every other expected error (not the help page): what is wrong, and where to look.
                 string command = parseResult.CommandResult.Command == root ? "zerolane" : "zerolane " + parseResult.CommandResult.Command.Name;
-                string errors = string.Join(" ", parseResult.Errors.Select(error => error.Message.TrimEnd('.') + "."));
+                string errors = string.Join(" ", parseResult.Errors.Select(error => OneLine(error.Message).TrimEnd('.') + "."));
                 Console.Error.WriteLine($"zerolane: {errors} (see '{command} --help')");
                 return CliErrors.ExitCode;
             }
@@ -62,6 +62,10 @@ internal static class CommandRunner
             return CliErrors.ExitCode;
         }
     }
+
+    /// <summary>A message on one line: its line breaks and tabs (System.CommandLine lists choices one per line) become spaces.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n', '\t', ' '], StringSplitOptions.RemoveEmptyEntries));
 
     private static void OnSignal(PosixSignalContext context, CancellationTokenSource interrupt)
     {

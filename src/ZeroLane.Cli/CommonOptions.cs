@@ -8,7 +8,6 @@ namespace ZeroLane.Cli;
 /// <summary>Options and arguments several commands share, and how their values are parsed.</summary>
 internal static class CommonOptions
 {
-    private static readonly string[] s_waitNames = ["blocking", "spin", "busy"];
 
     /// <summary>The buffer name argument.</summary>
     internal static Argument<string> CreateNameArgument() => new("name")
@@ -24,25 +23,25 @@ internal static class CommonOptions
         HelpName = "dir",
     };
 
-    /// <summary><c>--wait blocking|spin|busy</c>, default <c>spin</c>.</summary>
+    /// <summary>
+    /// <c>--wait busy-spin|spin-then-block|blocking</c> (also <c>busy</c>, <c>spin</c>), default <c>spin-then-block</c>: the
+    /// names of <c>bench --wait</c> and of <see cref="WaitStrategy"/>, for every command.
+    /// </summary>
     internal static Option<string> CreateWaitOption()
     {
         var option = new Option<string>("--wait")
         {
-            Description = "How to wait: 'blocking' (sleep at once, least CPU), 'spin' (spin briefly, then sleep) or 'busy' (never sleep, lowest latency, one busy core).",
-            DefaultValueFactory = _ => "spin",
-            HelpName = "blocking|spin|busy",
+            Description = "How to wait: 'spin-then-block' (spin briefly, then sleep; the default), 'blocking' (sleep at once, least CPU) " +
+                "or 'busy-spin' (never sleep, lowest latency, one busy core); 'spin' and 'busy' are short for the first and the last.",
+            DefaultValueFactory = _ => "spin-then-block",
+            HelpName = "busy-spin|spin-then-block|blocking",
         };
-        option.AcceptOnlyFromAmong(s_waitNames);
+        option.AcceptOnlyFromAmong(ZeroLane.Bench.BenchWait.AcceptedNames);
         return option;
     }
 
-    internal static WaitStrategy ParseWait(string? value) => value switch
-    {
-        "blocking" => WaitStrategy.Blocking,
-        "busy" => WaitStrategy.BusySpin,
-        _ => WaitStrategy.SpinThenBlock,
-    };
+    internal static WaitStrategy ParseWait(string? value) =>
+        value is null ? WaitStrategy.SpinThenBlock : ZeroLane.Bench.BenchWait.Parse(value);
 
     /// <summary>
     /// A size in bytes that also accepts binary suffixes: <c>4096</c>, <c>64K</c>, <c>32M</c>, <c>32MiB</c>, <c>1G</c>.

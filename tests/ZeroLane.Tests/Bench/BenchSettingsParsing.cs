@@ -194,7 +194,7 @@ public sealed class BenchSettingsParsing
 
     [Theory]
     [InlineData("sometimes")]
-    [InlineData("spin")]
+    [InlineData("spinning")]
     [InlineData("BusySpin")]
     public void WaitRejectsAnUnknownStrategyAndListsTheKnownOnes(string text)
     {

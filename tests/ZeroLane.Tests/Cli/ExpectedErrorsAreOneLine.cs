@@ -24,12 +24,29 @@ public sealed class ExpectedErrorsAreOneLine : BufferTest
     [InlineData("bench --no-such-option", "--no-such-option")]
     [InlineData("no-such-command", "no-such-command")]
     [InlineData("stat", "'name'")]
+    [InlineData("read x --wait sometimes", "sometimes")]
     public async Task AParseErrorIsOneLineThatSaysWhereToLookNotTheHelpPage(string arguments, string mentioned)
     {
         ToolResult result = await ToolProcess.RunAsync(arguments.Split(' '));
 
         ToolProcess.AssertOneLineError(result, mentioned);
         Assert.Contains("--help')", result.Error);
+    }
+
+    [Theory]
+    [InlineData("busy-spin")]
+    [InlineData("spin-then-block")]
+    [InlineData("blocking")]
+    [InlineData("busy")]
+    [InlineData("spin")]
+    public async Task EveryWaitNameOfBenchAndItsShortFormIsTakenByRead(string wait)
+    {
+        string name = NewName("cli-wait");
+
+        ToolResult result = await ToolProcess.RunAsync("read", name, "--wait", wait, "--timeout", "0.1");
+
+        // Past parsing: the read ran and gave up for want of a frame.
+        ToolProcess.AssertOneLineError(result, $"no frame arrived in buffer '{name}'");
     }
 
     [Fact]
