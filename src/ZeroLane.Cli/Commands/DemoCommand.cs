@@ -34,10 +34,13 @@ internal static class DemoCommand
 
     private sealed record Settings(double Seconds, int FrameSize, long BufferSize);
 
+    /// <summary>" (1080p RGB)" for the default frame size, nothing for any other.</summary>
+    internal static string FrameLabel(long frameSize) => frameSize == DefaultFrameSize ? " (1080p RGB)" : "";
+
     internal static Command Create()
     {
         var seconds = new Option<double>("--seconds", "-s") { Description = "How long the writer streams.", DefaultValueFactory = _ => 10, HelpName = "seconds" };
-        Option<long> frameSize = CommonOptions.CreateSizeOption("--frame-size", "Bytes per frame (1080p RGB).", DefaultFrameSize);
+        Option<long> frameSize = CommonOptions.CreateSizeOption("--frame-size", "Bytes per frame (default 6,220,800: one 1080p RGB frame).", DefaultFrameSize);
         Option<long?> bufferSize = CommonOptions.CreateOptionalSizeOption("--buffer-size",
             "Size of the payload block. Default: room for about 4 frames, at least 32M.");
         var subscribers = new Option<int?>("--subscribers")
@@ -83,7 +86,7 @@ internal static class DemoCommand
         string name = "zerolane-demo-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var display = new ProgressDisplay();
         Console.Out.Write(
-            $"zerolane demo: {settings.Seconds:0.##} s of {Units.Count(settings.FrameSize)}-byte frames (1080p RGB) from a writer process to a reader process\n" +
+            $"zerolane demo: {settings.Seconds:0.##} s of {Units.Count(settings.FrameSize)}-byte frames{DemoCommand.FrameLabel(settings.FrameSize)} from a writer process to a reader process\n" +
             $"through buffer '{name}' ({Units.Bytes(settings.BufferSize)} payload block); every byte of every frame is verified.\n");
         DemoChild? reader = null;
         DemoChild? writer = null;

@@ -27,7 +27,7 @@ internal static class TopicDemo
         string topic = "zerolane-demo-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var display = new ProgressDisplay();
         Console.Out.Write(
-            $"zerolane demo: {seconds:0.##} s of {Units.Count(frameSize)}-byte frames (1080p RGB) from one publisher process to {subscriberCount} subscriber processes\n" +
+            $"zerolane demo: {seconds:0.##} s of {Units.Count(frameSize)}-byte frames{DemoCommand.FrameLabel(frameSize)} from one publisher process to {subscriberCount} subscriber processes\n" +
             $"on topic '{topic}'; each frame is written once in shared memory and every subscriber verifies every byte of it.\n");
         var subscribers = new List<DemoChild>();
         DemoChild? publisher = null;

@@ -16,10 +16,22 @@ internal static class TopicCleaner
         int removed = 0;
         foreach ((string segment, int pid, _) in names.FindPublishers())
         {
-            if (!platform.IsAlive(new ProcessIdentity(pid, 0)) && TryRemove(TopicNames.SegmentPath(segment)))
+            if (!platform.IsAlive(new ProcessIdentity(pid, 0)))
             {
+                // The semaphore first: a cleaner killed between the two steps leaves the segment, which the next one finds.
                 TryUnlinkSemaphore(TopicNames.PublisherSemaphore(segment));
-                removed++;
+                if (TryRemove(TopicNames.SegmentPath(segment)))
+                {
+                    removed++;
+                }
+            }
+        }
+        // A publisher semaphore without its segment (its owner died while it left, after removing the segment).
+        foreach ((string semaphore, int pid, _) in names.FindPublisherSemaphores())
+        {
+            if (!platform.IsAlive(new ProcessIdentity(pid, 0)) && !File.Exists(TopicNames.SegmentPath(semaphore.TrimStart('/'))))
+            {
+                TryUnlinkSemaphore(semaphore);
             }
         }
         foreach ((string semaphore, int pid, _) in names.FindSubscribers())

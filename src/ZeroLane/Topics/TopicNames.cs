@@ -51,6 +51,9 @@ internal readonly record struct TopicNames(string Topic)
     /// <summary>The publisher segments of the topic in /dev/shm now: (shm name, owner PID, ID).</summary>
     internal List<(string Segment, int Pid, ulong Id)> FindPublishers() => Find($"zlt.{Topic}.p.", stripPrefix: "");
 
+    /// <summary>The publisher semaphores of the topic in /dev/shm now: (semaphore name, owner PID, ID).</summary>
+    internal List<(string Semaphore, int Pid, ulong Id)> FindPublisherSemaphores() => Find($"sem.zlt.{Topic}.p.", stripPrefix: "sem.", addSlash: true);
+
     /// <summary>The subscriber semaphores of the topic in /dev/shm now: (semaphore name, owner PID, ID).</summary>
     internal List<(string Semaphore, int Pid, ulong Id)> FindSubscribers() => Find($"sem.zlt.{Topic}.s.", stripPrefix: "sem.", addSlash: true);
 

@@ -79,6 +79,25 @@ public sealed class TopicsLeaveNothingBehind(ITestOutputHelper output) : TopicTe
         Cycle(topic, options);
     }
 
+    [Fact]
+    public void APublisherSemaphoreLeftWithoutItsSegmentByAKilledProcessIsRemovedByTheNextParticipant()
+    {
+        string topic = NewTopic("tp-orphan");
+        using (PeerProcess publisher = PeerProcess.Start("publisher", topic, "--count", "0", "--hold"))
+        {
+            publisher.WaitForLine(PeerOutput.Ready);
+            publisher.Kill();
+        }
+        // What a process killed half-way through removing the dead publisher's objects leaves: the semaphore alone.
+        string segment = Assert.Single(Leftovers(topic), path => Path.GetFileName(path).StartsWith("zlt.", StringComparison.Ordinal));
+        File.Delete(segment);
+        Assert.Single(Leftovers(topic));
+
+        new Subscriber(topic).Dispose();
+
+        Assert.Empty(Leftovers(topic));
+    }
+
     private static (int Descriptors, int Mappings) Measure()
     {
         GC.Collect();
