@@ -22,14 +22,18 @@ internal static class CliErrors
         InvalidNameException or
         TimeoutException or
         UnauthorizedAccessException or
-        IOException;
+        IOException or
+        // The library's validation of options a user typed (a size out of range, say): its message names the option.
+        ArgumentException;
 
     internal static string Describe(Exception exception) => exception switch
     {
         UnauthorizedAccessException => "permission denied: " + exception.Message,
         // ArgumentException appends " (Parameter 'name')", which means nothing to someone at a shell.
-        ArgumentException { ParamName: { } parameter } argument when argument.Message.EndsWith($" (Parameter '{parameter}')", StringComparison.Ordinal) =>
-            argument.Message[..^$" (Parameter '{parameter}')".Length],
+        // ArgumentOutOfRangeException adds a line "Actual value was N.": kept, on the same line.
+        ArgumentException { ParamName: { } parameter } argument when argument.Message.Contains($" (Parameter '{parameter}')", StringComparison.Ordinal) =>
+            string.Join(' ', argument.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal)
+                .Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)),
         _ => exception.Message,
     };
 

@@ -34,6 +34,22 @@ public sealed class ExpectedErrorsAreOneLine : BufferTest
     }
 
     [Theory]
+    [InlineData("read", "--payload-size", "10")]
+    [InlineData("read", "--payload-size", "63")]
+    [InlineData("bridge send", "--payload-size", "0")]
+    public async Task AnOptionTheLibraryRefusesIsOneLineNotAStackTrace(string command, string option, string value)
+    {
+        string name = NewName("cli-badopt");
+        string[] arguments = [.. command.Split(' '), name, option, value, .. command == "bridge send" ? new[] { "--to", "127.0.0.1:1" } : []];
+
+        ToolResult result = await ToolProcess.RunAsync(arguments);
+
+        ToolProcess.AssertOneLineError(result, "PayloadSize must be at least 64 bytes");
+        Assert.DoesNotContain("Unhandled exception", result.Error);
+        Assert.Empty(TestBuffers.Leftovers(name));
+    }
+
+    [Theory]
     [InlineData("busy-spin")]
     [InlineData("spin-then-block")]
     [InlineData("blocking")]
