@@ -18,9 +18,6 @@ internal static class DemoReaderCommand
 
     private static readonly TimeSpan s_reportInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Corrupt frames described on standard error; the rest are only counted.</summary>
-    private const int MaxCorruptionMessages = 5;
-
     internal static Command Create()
     {
         var name = new Option<string>("--name") { Required = true };
@@ -40,7 +37,8 @@ internal static class DemoReaderCommand
         using var parent = new ParentWatch(cancellationToken);
         using var reader = new RingReader(name, new ReaderOptions { PayloadSize = bufferSize });
         Console.Out.Write(DemoReport.Format(DemoReport.Ready, (DemoReport.PayloadCapacity, reader.PayloadCapacity)) + "\n");
-        var tally = new Tally(frameSize, Metadata(frameSize));
+        var tally = new FrameTally(frameSize, "writer");
+        byte[] expectedMetadata = Metadata(frameSize);
         long nextReport = Stopwatch.GetTimestamp() + (long)(s_reportInterval.TotalSeconds * Stopwatch.Frequency);
         int exitCode = 0;
         try
@@ -53,7 +51,12 @@ internal static class DemoReaderCommand
                 {
                     using (frame)
                     {
-                        tally.Add(frame, reader);
+                        if (tally.Frames == 0 && !reader.GetMetadata().SequenceEqual(expectedMetadata))
+                        {
+                            FrameTally.Describe("the buffer's metadata is not the demo's.");
+                            tally.Failed = true;
+                        }
+                        tally.Add(frame.Span, frame.Sequence, Stopwatch.GetTimestamp());
                     }
                 }
                 tally.FramePathAllocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
@@ -70,7 +73,7 @@ internal static class DemoReaderCommand
                 long now = Stopwatch.GetTimestamp();
                 if (now >= nextReport)
                 {
-                    Console.Out.Write(tally.Report(DemoReport.Progress, reader.GetStats().Utilization) + "\n");
+                    Console.Out.Write(tally.Report(DemoReport.Progress, extra: Utilization(reader)) + "\n");
                     tally.Window.Reset();
                     nextReport = now + (long)(s_reportInterval.TotalSeconds * Stopwatch.Frequency);
                 }
@@ -88,105 +91,10 @@ internal static class DemoReaderCommand
             tally.Corrupt++;
             tally.Failed = true;
         }
-        Console.Out.Write(tally.Report(DemoReport.Summary, reader.GetStats().Utilization) + "\n");
-        return exitCode != 0 ? exitCode : tally.Clean ? 0 : CliErrors.ExitCode;
+        Console.Out.Write(tally.Report(DemoReport.Summary, extra: Utilization(reader)) + "\n");
+        return exitCode != 0 ? exitCode : tally.IsClean() ? 0 : CliErrors.ExitCode;
     }
 
-    /// <summary>Everything the reader counts and measures; allocation-free per frame.</summary>
-    private sealed class Tally(int frameSize, byte[] expectedMetadata)
-    {
-        private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
-
-        private ulong _expectedSequence = 1;
-        private long _firstStamp;
-        private long _lastDone;
-        private long _frames;
-        private long _bytes;
-        private long _lost;
-        private long _reordered;
-
-        internal LatencyHistogram Total { get; } = new();
-
-        internal LatencyHistogram Window { get; } = new();
-
-        internal long Corrupt { get; set; }
-
-        /// <summary>Bytes allocated while waiting for, reading, verifying and timing frames (expected: none).</summary>
-        internal long FramePathAllocated { get; set; }
-
-        internal bool Failed { get; set; }
-
-        internal bool Clean => !Failed && _lost == 0 && _reordered == 0 && Corrupt == 0 && _frames > 0;
-
-        internal void Add(in Frame frame, RingReader reader)
-        {
-            long received = Stopwatch.GetTimestamp();
-            ReadOnlySpan<byte> data = frame.Span;
-            ulong sequence = frame.Sequence;
-            if (sequence != _expectedSequence)
-            {
-                if (sequence > _expectedSequence)
-                {
-                    _lost += (long)(sequence - _expectedSequence);
-                }
-                else
-                {
-                    _reordered++;
-                }
-                Describe($"frame {sequence} arrived when {_expectedSequence} was expected.");
-            }
-            _expectedSequence = sequence + 1;
-            if (_frames == 0 && !reader.GetMetadata().SequenceEqual(expectedMetadata))
-            {
-                Describe("the buffer's metadata is not the demo's.");
-                Failed = true;
-            }
-            bool intact = data.Length == frameSize && FramePattern.Verify(data, sequence);
-            long stamp = intact ? FramePattern.ReadStamp(data) : 0;
-            if (!intact || stamp <= 0 || stamp > received)
-            {
-                Corrupt++;
-                if (Corrupt <= MaxCorruptionMessages)
-                {
-                    Describe(data.Length != frameSize ? $"frame {sequence} is corrupt: {data.Length} bytes where {frameSize} were sent."
-                        : !intact ? $"frame {sequence} is corrupt: its content is not the pattern the writer filled in."
-                        : $"frame {sequence} is corrupt: its send timestamp {stamp} is not a time before its receipt ({received}).");
-                }
-            }
-            else
-            {
-                long latency = (long)((received - stamp) * s_nanosecondsPerTick);
-                Total.Record(latency);
-                Window.Record(latency);
-                if (_frames == 0)
-                {
-                    _firstStamp = stamp;
-                }
-            }
-            _frames++;
-            _bytes += data.Length;
-            _lastDone = Stopwatch.GetTimestamp();
-        }
-
-        internal string Report(string kind, double utilization)
-        {
-            LatencyHistogram latencies = kind == DemoReport.Progress ? Window : Total;
-            long elapsed = _frames == 0 || _firstStamp == 0 ? 0 : (long)((_lastDone - _firstStamp) * s_nanosecondsPerTick);
-            return DemoReport.Format(kind,
-                (DemoReport.Frames, _frames),
-                (DemoReport.Bytes, _bytes),
-                (DemoReport.ElapsedNs, elapsed),
-                (DemoReport.P50Ns, latencies.Percentile(50)),
-                (DemoReport.P99Ns, latencies.Percentile(99)),
-                (DemoReport.MaxNs, Total.Max),
-                (DemoReport.Lost, _lost),
-                (DemoReport.Reordered, _reordered),
-                (DemoReport.Corrupt, Corrupt),
-                (DemoReport.UtilizationBasisPoints, (long)Math.Round(utilization * 10_000)),
-                (DemoReport.Failed, Failed ? 1 : 0),
-                (DemoReport.FramePathAllocatedBytes, FramePathAllocated));
-        }
-
-        private static void Describe(string message) => Console.Error.Write(message + "\n");
-    }
+    private static (string, long) Utilization(RingReader reader) =>
+        (DemoReport.UtilizationBasisPoints, (long)Math.Round(reader.GetStats().Utilization * 10_000));
 }

@@ -17,9 +17,6 @@ internal static class DemoSubscriberCommand
 
     private static readonly TimeSpan s_reportInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Damaged frames described on standard error; the rest are only counted.</summary>
-    private const int MaxCorruptionMessages = 5;
-
     internal static Command Create()
     {
         var topic = new Option<string>("--topic") { Required = true };
@@ -35,7 +32,7 @@ internal static class DemoSubscriberCommand
         using var parent = new ParentWatch(cancellationToken);
         using var subscriber = new Subscriber(topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher, MaxHeld = 1 });
         Console.Out.Write(DemoReport.Format(DemoReport.Ready) + "\n");
-        var tally = new SampleTally(frameSize);
+        var tally = new FrameTally(frameSize, "publisher");
         long nextReport = Stopwatch.GetTimestamp() + (long)(s_reportInterval.TotalSeconds * Stopwatch.Frequency);
         int exitCode = 0;
         try
@@ -48,7 +45,7 @@ internal static class DemoSubscriberCommand
                 {
                     using (sample)
                     {
-                        tally.Add(sample);
+                        tally.Add(sample.Span, sample.Sequence, Stopwatch.GetTimestamp());
                     }
                 }
                 tally.FramePathAllocated += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
@@ -86,96 +83,5 @@ internal static class DemoSubscriberCommand
         long dropped = subscriber.SamplesDropped;
         Console.Out.Write(tally.Report(DemoReport.Summary, dropped) + "\n");
         return exitCode != 0 ? exitCode : tally.IsClean(dropped) ? 0 : CliErrors.ExitCode;
-    }
-
-    /// <summary>What a subscriber counts and measures; allocation-free per sample.</summary>
-    private sealed class SampleTally(int frameSize)
-    {
-        private static readonly double s_nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
-
-        private ulong _expectedSequence = 1;
-        private long _firstStamp;
-        private long _lastDone;
-        private long _frames;
-        private long _bytes;
-        private long _lost;
-        private long _reordered;
-
-        internal LatencyHistogram Total { get; } = new();
-
-        internal LatencyHistogram Window { get; } = new();
-
-        internal long Corrupt { get; set; }
-
-        internal long FramePathAllocated { get; set; }
-
-        internal bool Failed { get; set; }
-
-        internal bool IsClean(long dropped) => !Failed && _lost == 0 && dropped == 0 && _reordered == 0 && Corrupt == 0 && _frames > 0;
-
-        internal void Add(in Sample sample)
-        {
-            long received = Stopwatch.GetTimestamp();
-            ReadOnlySpan<byte> data = sample.Span;
-            ulong sequence = sample.Sequence;
-            if (sequence != _expectedSequence)
-            {
-                if (sequence > _expectedSequence)
-                {
-                    _lost += (long)(sequence - _expectedSequence);
-                }
-                else
-                {
-                    _reordered++;
-                }
-                Describe($"frame {sequence} arrived when {_expectedSequence} was expected.");
-            }
-            _expectedSequence = sequence + 1;
-            bool intact = data.Length == frameSize && FramePattern.Verify(data, sequence);
-            long stamp = intact ? FramePattern.ReadStamp(data) : 0;
-            if (!intact || stamp <= 0 || stamp > received)
-            {
-                Corrupt++;
-                if (Corrupt <= MaxCorruptionMessages)
-                {
-                    Describe(data.Length != frameSize ? $"frame {sequence} is corrupt: {data.Length} bytes where {frameSize} were sent."
-                        : !intact ? $"frame {sequence} is corrupt: its content is not the pattern the publisher filled in."
-                        : $"frame {sequence} is corrupt: its send timestamp {stamp} is not a time before its receipt ({received}).");
-                }
-            }
-            else
-            {
-                long latency = (long)((received - stamp) * s_nanosecondsPerTick);
-                Total.Record(latency);
-                Window.Record(latency);
-                if (_frames == 0)
-                {
-                    _firstStamp = stamp;
-                }
-            }
-            _frames++;
-            _bytes += data.Length;
-            _lastDone = Stopwatch.GetTimestamp();
-        }
-
-        internal string Report(string kind, long dropped)
-        {
-            LatencyHistogram latencies = kind == DemoReport.Progress ? Window : Total;
-            long elapsed = _frames == 0 || _firstStamp == 0 ? 0 : (long)((_lastDone - _firstStamp) * s_nanosecondsPerTick);
-            return DemoReport.Format(kind,
-                (DemoReport.Frames, _frames),
-                (DemoReport.Bytes, _bytes),
-                (DemoReport.ElapsedNs, elapsed),
-                (DemoReport.P50Ns, latencies.Percentile(50)),
-                (DemoReport.P99Ns, latencies.Percentile(99)),
-                (DemoReport.MaxNs, Total.Max),
-                (DemoReport.Lost, Math.Max(_lost, dropped)), // a dropped frame is also a gap in the sequence
-                (DemoReport.Reordered, _reordered),
-                (DemoReport.Corrupt, Corrupt),
-                (DemoReport.Failed, Failed ? 1 : 0),
-                (DemoReport.FramePathAllocatedBytes, FramePathAllocated));
-        }
-
-        private static void Describe(string message) => Console.Error.Write(message + "\n");
     }
 }
