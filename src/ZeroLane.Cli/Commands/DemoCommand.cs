@@ -100,7 +100,7 @@ internal static class DemoCommand
                 line => display.Message("reader: " + line));
             if (!await WaitUntilReadyAsync(reader, display, deadline.Token).ConfigureAwait(false))
             {
-                display.Message($"zerolane: the reader process did not create the buffer (exit code {await ExitCodeAsync(reader).ConfigureAwait(false)}).");
+                display.Message($"zerolane: the reader process did not create the buffer (exit code {await reader.StopForExitCodeAsync(s_stopGrace).ConfigureAwait(false)}).");
                 return CliErrors.ExitCode;
             }
             writer = DemoChild.Start("writer",
@@ -299,12 +299,6 @@ internal static class DemoCommand
         {
             display.Message($"zerolane: could not remove buffer '{name}': {exception.Message}");
         }
-    }
-
-    private static async Task<int> ExitCodeAsync(DemoChild child)
-    {
-        await child.StopAsync(s_stopGrace).ConfigureAwait(false);
-        return child.Exited.IsCompletedSuccessfully ? child.Exited.Result : -1;
     }
 
     /// <summary>Turns progress reports into the one-line live view, with throughput since the previous line shown.</summary>

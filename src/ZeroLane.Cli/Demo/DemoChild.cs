@@ -93,6 +93,13 @@ internal sealed class DemoChild : IDisposable
         }
     }
 
+    /// <summary>Stops the child as <see cref="StopAsync"/> does and returns its exit code; -1 if it did not exit.</summary>
+    internal async Task<int> StopForExitCodeAsync(TimeSpan grace)
+    {
+        await StopAsync(grace).ConfigureAwait(false);
+        return Exited.IsCompletedSuccessfully ? Exited.Result : -1;
+    }
+
     private async Task<int> WaitForExitAsync()
     {
         await _process.WaitForExitAsync().ConfigureAwait(false);

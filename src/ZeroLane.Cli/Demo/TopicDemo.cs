@@ -43,7 +43,7 @@ internal static class TopicDemo
                 subscribers.Add(child);
                 if (!await WaitUntilReadyAsync(child, display, deadline.Token).ConfigureAwait(false))
                 {
-                    display.Message($"zerolane: {role} did not subscribe (exit code {await ExitCodeAsync(child).ConfigureAwait(false)}).");
+                    display.Message($"zerolane: {role} did not subscribe (exit code {await child.StopForExitCodeAsync(s_stopGrace).ConfigureAwait(false)}).");
                     return CliErrors.ExitCode;
                 }
             }
@@ -213,12 +213,6 @@ internal static class TopicDemo
         {
             display.Message($"zerolane: could not remove topic '{topic}': {exception.Message}");
         }
-    }
-
-    private static async Task<int> ExitCodeAsync(DemoChild child)
-    {
-        await child.StopAsync(s_stopGrace).ConfigureAwait(false);
-        return child.Exited.IsCompletedSuccessfully ? child.Exited.Result : -1;
     }
 
     /// <summary>The first subscriber's progress as the one-line live view, with its throughput since the previous line.</summary>
