@@ -40,6 +40,21 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary><c>--connect-timeout SECONDS</c>: how long to keep trying to <paramref name="what"/> (exit code 1 after that).</summary>
+    internal static Option<double> CreateConnectTimeoutOption(string what, double defaultSeconds) => new("--connect-timeout")
+    {
+        Description = $"Seconds to keep trying to {what} before giving up (exit code 1); default {defaultSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}.",
+        DefaultValueFactory = _ => defaultSeconds,
+        HelpName = "seconds",
+    };
+
+    /// <summary>The value of a <see cref="CreateConnectTimeoutOption"/>, checked.</summary>
+    internal static TimeSpan ParseConnectTimeout(double seconds)
+    {
+        CliErrors.Require(seconds is >= 0 and < 1e9, "--connect-timeout must be a non-negative number of seconds.");
+        return TimeSpan.FromSeconds(seconds);
+    }
+
     internal static WaitStrategy ParseWait(string? value) =>
         value is null ? WaitStrategy.SpinThenBlock : ZeroLane.Bench.BenchWait.Parse(value);
 

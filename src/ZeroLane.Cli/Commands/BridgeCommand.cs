@@ -28,13 +28,6 @@ internal static class BridgeCommand
         CreateReceive(),
     };
 
-    private static Option<double> CreateConnectTimeoutOption(string what) => new("--connect-timeout")
-    {
-        Description = $"Seconds to keep trying to {what} before giving up (exit code 1).",
-        DefaultValueFactory = _ => 30,
-        HelpName = "seconds",
-    };
-
     private static Command CreateSend()
     {
         Argument<string> name = CommonOptions.CreateNameArgument();
@@ -43,7 +36,7 @@ internal static class BridgeCommand
         Option<long> metadataSize = CommonOptions.CreateSizeOption("--metadata-size", "Size of the metadata block (0 for none).", 4096);
         Option<string> wait = CommonOptions.CreateWaitOption();
         Option<string?> lockDirectory = CommonOptions.CreateLockDirectoryOption();
-        Option<double> connectTimeout = CreateConnectTimeoutOption("connect to the receiving end");
+        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the receiving end", 30);
         var command = new Command("send", "Create a buffer as its reader and forward its metadata and every frame to a 'bridge receive' over TCP; " +
             "exits when the writer disconnects and everything was delivered.")
         {
@@ -61,7 +54,7 @@ internal static class BridgeCommand
                     parseResult.GetValue(metadataSize),
                     CommonOptions.ParseWait(parseResult.GetValue(wait)),
                     parseResult.GetValue(lockDirectory),
-                    Seconds(parseResult.GetValue(connectTimeout))),
+                    CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout))),
                 cancellationToken));
         });
         return command;
@@ -77,7 +70,7 @@ internal static class BridgeCommand
             HelpName = "[address:]port",
         };
         Option<string> wait = CommonOptions.CreateWaitOption();
-        Option<double> connectTimeout = CreateConnectTimeoutOption("connect to the local buffer (its reader must create it)");
+        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the local buffer (its reader must create it)", 30);
         var command = new Command("receive", "Accept one 'bridge send' connection and write what it forwards into a local buffer as its writer; " +
             "exits when the sender's stream ends.")
         {
@@ -88,7 +81,7 @@ internal static class BridgeCommand
                 parseResult.GetValue(name)!,
                 ParseListen(parseResult.GetValue(listen)!),
                 CommonOptions.ParseWait(parseResult.GetValue(wait)),
-                Seconds(parseResult.GetValue(connectTimeout))),
+                CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout))),
             cancellationToken)));
         return command;
     }
@@ -100,17 +93,20 @@ internal static class BridgeCommand
         {
             options = options with { LockDirectory = settings.LockDirectory };
         }
-        using var reader = new RingReader(settings.Name, options);
+        // A typing error is reported now, not after the connection and the far end are up.
+        RingReader.Validate(settings.Name, options);
         bool interactive = !Console.IsErrorRedirected;
-        using MessageConnection connection = ConnectTo(settings, interactive, cancellationToken);
+        MessageConnection connection = ConnectTo(settings, interactive, cancellationToken);
         if (interactive)
         {
-            Console.Error.Write($"Forwarding buffer '{reader.Name}' to {settings.Host}:{settings.Port}; waiting for a writer. Ctrl+C to stop.\n");
+            Console.Error.Write($"Connected to {settings.Host}:{settings.Port}. Buffer '{settings.Name}' is created once the receiving end is ready, " +
+                "then forwarded until its writer disconnects. Ctrl+C to stop.\n");
         }
-        RingBridgeResult result = RingBridge.SendAsync(reader, connection, cancellationToken).GetAwaiter().GetResult();
+        // Creates the buffer only once the far end can take its frames; exit code 0 means the far end confirmed every frame.
+        RingBridgeResult result = RingBridge.SendAsync(connection, settings.Name, options, cancellationToken).GetAwaiter().GetResult();
         if (interactive)
         {
-            Console.Error.Write($"Forwarded {result.Frames} frames, {result.Bytes} bytes.\n");
+            Console.Error.Write($"Forwarded {result.Frames} frames, {result.Bytes} bytes; the receiving end confirmed all of them.\n");
         }
         return 0;
     }
@@ -170,7 +166,17 @@ internal static class BridgeCommand
         }
         using (connection)
         {
-            using RingWriter writer = ConnectWriter(settings, interactive, cancellationToken);
+            RingWriter? connected = ConnectWriter(settings, interactive, cancellationToken);
+            if (connected is null)
+            {
+                string seconds = settings.ConnectTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+                // The sender learns why, creates no buffer of its own and exits 1 too.
+                RingBridge.RefuseAsync(connection, $"buffer '{settings.Name}' did not appear on the receiving host within {seconds} s: start its " +
+                    $"reader there first (for example 'zerolane read {settings.Name}')").GetAwaiter().GetResult();
+                CliErrors.Fail($"buffer '{settings.Name}' did not appear within {seconds} s: start its reader on this host first " +
+                    $"(for example 'zerolane read {settings.Name}').");
+            }
+            using RingWriter writer = connected;
             RingBridgeResult result = RingBridge.ReceiveAsync(connection, writer, cancellationToken).GetAwaiter().GetResult();
             if (interactive)
             {
@@ -180,31 +186,19 @@ internal static class BridgeCommand
         }
     }
 
-    private static RingWriter ConnectWriter(ReceiveSettings settings, bool interactive, CancellationToken cancellationToken)
+    /// <summary>Connects the local writer, waiting up to the connect timeout for a reader to create the buffer; null if none did.</summary>
+    private static RingWriter? ConnectWriter(ReceiveSettings settings, bool interactive, CancellationToken cancellationToken)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)(settings.ConnectTimeout.TotalSeconds * Stopwatch.Frequency);
-        bool told = false;
-        while (true)
+        var options = new WriterOptions { WaitStrategy = settings.Wait };
+        if (RingWriter.TryConnect(settings.Name, out RingWriter? writer, TimeSpan.Zero, options, cancellationToken) == ConnectStatus.Success)
         {
-            try
-            {
-                return new RingWriter(settings.Name, new WriterOptions { WaitStrategy = settings.Wait });
-            }
-            catch (BufferNotFoundException)
-            {
-                if (Stopwatch.GetTimestamp() >= deadline)
-                {
-                    CliErrors.Fail($"buffer '{settings.Name}' did not appear within {settings.ConnectTimeout.TotalSeconds:0.###} s: " +
-                        "start its reader on this host first (for example 'zerolane read " + settings.Name + "').");
-                }
-                if (interactive && !told)
-                {
-                    Console.Error.Write($"Waiting for a reader to create buffer '{settings.Name}'...\n");
-                    told = true;
-                }
-                WaitOrCancel(cancellationToken);
-            }
+            return writer;
         }
+        if (interactive)
+        {
+            Console.Error.Write($"Waiting for a reader to create buffer '{settings.Name}'...\n");
+        }
+        return RingWriter.TryConnect(settings.Name, out writer, settings.ConnectTimeout, options, cancellationToken) == ConnectStatus.Success ? writer : null;
     }
 
     private static void WaitOrCancel(CancellationToken cancellationToken)
@@ -213,12 +207,6 @@ internal static class BridgeCommand
         {
             cancellationToken.ThrowIfCancellationRequested();
         }
-    }
-
-    private static TimeSpan Seconds(double seconds)
-    {
-        CliErrors.Require(seconds is >= 0 and < 1e9, "--connect-timeout must be a non-negative number of seconds.");
-        return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary><c>HOST:PORT</c>, <c>1.2.3.4:PORT</c> or <c>[::1]:PORT</c>.</summary>

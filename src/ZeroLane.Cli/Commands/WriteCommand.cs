@@ -11,7 +11,7 @@ namespace ZeroLane.Cli.Commands;
 /// </summary>
 internal static class WriteCommand
 {
-    private sealed record Settings(string Name, string? InPath, long FrameSize, string? Metadata, WaitStrategy Wait);
+    private sealed record Settings(string Name, string? InPath, long FrameSize, string? Metadata, WaitStrategy Wait, TimeSpan ConnectTimeout);
 
     internal static Command Create()
     {
@@ -20,17 +20,57 @@ internal static class WriteCommand
         Option<long> frameSize = CommonOptions.CreateSizeOption("--frame-size", "Bytes per frame (the last frame may be shorter).", 1L << 20);
         var metadata = new Option<string?>("--metadata", "-m") { Description = "Write this metadata first: TEXT, or @FILE for a file's bytes.", HelpName = "text|@file" };
         Option<string> wait = CommonOptions.CreateWaitOption();
-        var command = new Command("write", "Connect to a buffer as its writer and send standard input as frames.") { name, input, frameSize, metadata, wait };
+        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect, while no reader has created the buffer", 0);
+        var command = new Command("write", "Connect to a buffer as its writer and send standard input as frames.")
+        {
+            name, input, frameSize, metadata, wait, connectTimeout,
+        };
         command.SetAction((parseResult, cancellationToken) => Task.FromResult(Run(
             new Settings(
                 parseResult.GetValue(name)!,
                 parseResult.GetValue(input),
                 parseResult.GetValue(frameSize),
                 parseResult.GetValue(metadata),
-                CommonOptions.ParseWait(parseResult.GetValue(wait))),
+                CommonOptions.ParseWait(parseResult.GetValue(wait)),
+                CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout))),
             cancellationToken)));
         return command;
     }
+
+    /// <summary>How long to go on trying once the buffer's figures are there (its reader may still be finishing it).</summary>
+    private static readonly TimeSpan s_connectAfterStats = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The buffer's figures, waiting up to the connect timeout for a reader to create it; null if it did not appear (the
+    /// connect that follows then says so).
+    /// </summary>
+    private static BufferStats? WaitForStats(Settings settings, CancellationToken cancellationToken)
+    {
+        long deadline = Environment.TickCount64 + (long)settings.ConnectTimeout.TotalMilliseconds;
+        bool told = false;
+        while (true)
+        {
+            if (BufferInspector.TryGetStats(settings.Name, out BufferStats? stats))
+            {
+                return stats;
+            }
+            if (Environment.TickCount64 >= deadline)
+            {
+                return null;
+            }
+            if (!told && !Console.IsErrorRedirected)
+            {
+                Console.Error.Write($"Waiting for a reader to create buffer '{settings.Name}'...\n");
+                told = true;
+            }
+            if (cancellationToken.WaitHandle.WaitOne(s_statsPollInterval))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    private static readonly TimeSpan s_statsPollInterval = TimeSpan.FromMilliseconds(50);
 
     private static int Run(Settings settings, CancellationToken cancellationToken)
     {
@@ -40,7 +80,8 @@ internal static class WriteCommand
         byte[]? metadata = settings.Metadata is null ? null : LoadMetadata(settings.Metadata);
         int frameSize = (int)settings.FrameSize;
         // Check against the buffer's figures before connecting: a writer that connects and leaves ends the reader's session.
-        if (BufferInspector.TryGetStats(settings.Name, out BufferStats? stats))
+        BufferStats? stats = WaitForStats(settings, cancellationToken);
+        if (stats is not null)
         {
             long maxFrameLength = Math.Min(int.MaxValue, stats.PayloadCapacity - 16);
             CliErrors.Require(frameSize <= maxFrameLength,
@@ -50,7 +91,11 @@ internal static class WriteCommand
             CliErrors.Require(metadata is null || (metadata.Length > 0 && metadata.Length <= stats.MetadataCapacity - 8),
                 $"the metadata must be 1 to {stats.MetadataCapacity - 8} bytes for buffer '{settings.Name}'; it is {metadata?.Length}.");
         }
-        using var writer = new RingWriter(settings.Name, new WriterOptions { WaitStrategy = settings.Wait });
+        var options = new WriterOptions { WaitStrategy = settings.Wait };
+        // No buffer: the constructor says so (start the reader first). A buffer: its reader may still be finishing it.
+        using RingWriter writer = stats is null
+            ? new RingWriter(settings.Name, options)
+            : RingWriter.Connect(settings.Name, s_connectAfterStats, options, cancellationToken);
         if (metadata is not null)
         {
             writer.SetMetadata(metadata);

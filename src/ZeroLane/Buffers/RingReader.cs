@@ -145,6 +145,20 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// Checks, without creating anything, that a reader could be made with <paramref name="name"/> and
+    /// <paramref name="options"/>: for a tool that sets up something else first (a connection, say) and creates the buffer
+    /// last, so that a typing error is reported before the wait rather than after it.
+    /// </summary>
+    /// <exception cref="InvalidNameException">The name is not allowed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public static void Validate(string name, ReaderOptions? options = null)
+    {
+        options ??= new ReaderOptions();
+        _ = BufferNames.Create(name, options.LockDirectory);
+        ValidateOptions(options);
+    }
+
     private static void ValidateOptions(ReaderOptions options)
     {
         if (options.PayloadSize < BufferLayout.Alignment)

@@ -84,6 +84,23 @@ public sealed class ReadAndWriteCarryDataThroughABuffer : BufferTest
         AssertSameBytes(data, read.OutputBytes);
     }
 
+    [Fact]
+    public async Task WriteWithAConnectTimeoutWaitsForTheReaderToCreateTheBuffer()
+    {
+        string name = NewName("cli-waits");
+        byte[] data = RandomBytes(3 * 1000 + 17, seed: 5);
+        // The writer starts first; without --connect-timeout it would fail at once for want of a buffer.
+        using ToolProcess writer = ToolProcess.Start("write", name, "--frame-size", "1000", "--connect-timeout", "60");
+        await writer.WriteInputAsync(data);
+
+        ToolResult read = await ToolProcess.RunAsync("read", name);
+        ToolResult written = await writer.WaitAsync();
+
+        Assert.True(written.ExitCode == 0, written.ToString());
+        Assert.True(read.ExitCode == 0, read.ToString());
+        AssertSameBytes(data, read.OutputBytes);
+    }
+
     private static byte[] RandomBytes(int length, int seed)
     {
         byte[] bytes = new byte[length];

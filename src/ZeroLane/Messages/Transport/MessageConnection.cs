@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -212,6 +213,45 @@ public sealed class MessageConnection : IAsyncDisposable, IDisposable
         }
         finally
         {
+            await DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Closes after a failure in the middle of a stream: shuts down the sending direction (so a last message sent just
+    /// before still arrives), then discards the raw bytes the peer goes on sending until it closes or
+    /// <paramref name="limit"/> passes. Closing over unread bytes would make the kernel reset the connection, and a reset
+    /// can drop that last message before the peer reads it.
+    /// </summary>
+    internal async ValueTask CloseDiscardingAsync(TimeSpan limit)
+    {
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            if (_tls is not null)
+            {
+                await _tls.ShutdownAsync().ConfigureAwait(false);
+            }
+            _socket.Shutdown(SocketShutdown.Send);
+            using var source = new CancellationTokenSource(limit);
+            while (true)
+            {
+                int received = _tls is null
+                    ? await _socket.ReceiveAsync(scratch, SocketFlags.None, source.Token).ConfigureAwait(false)
+                    : await _tls.ReadAsync(scratch, source.Token).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is gone, or would not stop sending: close anyway.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
             await DisposeAsync().ConfigureAwait(false);
         }
     }
