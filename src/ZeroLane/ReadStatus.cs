@@ -9,7 +9,10 @@ public enum ReadStatus
     /// <summary>No frame arrived before the timeout.</summary>
     TimedOut = 1,
 
-    /// <summary>The writer disconnected and every frame it committed has been read.</summary>
+    /// <summary>
+    /// The writer disconnected and every frame it committed has been read; also for a ZeroLane writer that connected and
+    /// left without writing a frame. Reported once per writer; the next read waits for the next writer.
+    /// </summary>
     WriterDisconnected = 2,
 
     /// <summary>The writer died without disconnecting and every frame it committed has been read.</summary>

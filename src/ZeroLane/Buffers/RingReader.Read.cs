@@ -111,11 +111,10 @@ public sealed partial class RingReader
                         return TryTakeFrame(out frame) ? new ReadResult(ReadStatus.Success, frame) : new ReadResult(gone, default);
                     }
                 }
-                if (_writerSeen && _oieb.Writer.Pid == 0 && !TryTakeFrame(out frame))
+                if (WriterSessionOver(out ulong connections) && !TryTakeFrame(out frame))
                 {
                     // A disconnect is a plain store: notice it at once rather than at the next peer check.
-                    _writerSeen = false;
-                    _writerChangeSeen = true;
+                    EndWriterSession(connections);
                     return new ReadResult(ReadStatus.WriterDisconnected, default);
                 }
                 if (frame.IsValid)
@@ -256,11 +255,10 @@ public sealed partial class RingReader
                     _oieb.ThrowIfLostPages(Name);
                     return ReadStatus.TimedOut;
                 }
-                if (_writerSeen && _oieb.Writer.Pid == 0 && !TryTakeFrame(out frame))
+                if (WriterSessionOver(out ulong connections) && !TryTakeFrame(out frame))
                 {
                     // A disconnect is a plain store: notice it at once rather than at the next peer check.
-                    _writerSeen = false;
-                    _writerChangeSeen = true;
+                    EndWriterSession(connections);
                     return ReadStatus.WriterDisconnected;
                 }
                 else if (frame.IsValid)
@@ -284,9 +282,34 @@ public sealed partial class RingReader
         ThrowHelper.ThrowCorrupted(Name, what);
     }
 
+    /// <summary>
+    /// Whether the current writer session is over: no writer is connected, and one was seen (by a frame or a peer check),
+    /// or a ZeroLane writer connected since the last session end and left again unseen (without a frame, between two
+    /// looks). The connection count is read before the writer's PID: a writer claims the PID before it counts its
+    /// connection, so a count that moved followed by a PID of 0 means that writer has left, not that it is arriving.
+    /// </summary>
+    private bool WriterSessionOver(out ulong connections)
+    {
+        connections = WriterConnections();
+        return (_writerSeen || connections != _connectionsEnded) && _oieb.Writer.Pid == 0;
+    }
+
+    /// <summary>Records the end of a writer session (reported as <see cref="ReadStatus.WriterDisconnected"/>).</summary>
+    private void EndWriterSession(ulong connections)
+    {
+        _writerSeen = false;
+        _writerChangeSeen = true;
+        _connectionsEnded = connections;
+    }
+
+    /// <summary>ZeroLane writer connections so far (writer_state bits 1-63; peers of other libraries do not count theirs).</summary>
+    private ulong WriterConnections() => _region.ReadUInt64Acquire(OiebLayout.WriterState) >> OiebLayout.WriterConnectionsShift;
+
     /// <summary>Success while the writer lives (or none has come yet); otherwise how it went.</summary>
     private ReadStatus CheckWriter()
     {
+        // Before the identity, as in WriterSessionOver.
+        ulong connections = WriterConnections();
         ProcessIdentity writer = _oieb.Writer.Read();
         if (writer != _runWriter)
         {
@@ -304,11 +327,12 @@ public sealed partial class RingReader
             // there first, so its PID and start time are never wiped.
             _oieb.Writer.TryClear(writer);
             _writerSeen = false;
+            _connectionsEnded = connections;
             return ReadStatus.WriterDied;
         }
-        if (_writerSeen)
+        if (_writerSeen || connections != _connectionsEnded)
         {
-            _writerSeen = false;
+            EndWriterSession(connections);
             return ReadStatus.WriterDisconnected;
         }
         return ReadStatus.Success;
@@ -501,7 +525,7 @@ public sealed partial class RingReader
                 : ""));
         }
         ProcessIdentity writer = _oieb.Writer.Read();
-        ulong connections = _region.ReadUInt64Acquire(OiebLayout.WriterState) >> OiebLayout.WriterConnectionsShift;
+        ulong connections = WriterConnections();
         if (_runsTaken != 0 && _runsTaken >= connections && writer == _runWriter && !_writerChangeSeen)
         {
             ThrowCorrupted($"sequence restart: a frame with sequence 1 follows sequence {_expectedSequence - 1}, but the writer " +

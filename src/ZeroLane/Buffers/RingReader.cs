@@ -47,6 +47,9 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
     private ulong _knownWritten;
     private ulong _expectedSequence = 1;
     private bool _writerSeen;
+    // ZeroLane writer connections counted when this reader last ended a writer session: a higher count while no writer
+    // is connected means a writer came and went unseen (see WriterSessionOver).
+    private ulong _connectionsEnded;
 
     // Counter checks (see TryTakeFrame), under the ledger's lock.
     private readonly ulong _maxUnreadItems;

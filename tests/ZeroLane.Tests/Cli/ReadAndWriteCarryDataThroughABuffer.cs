@@ -101,6 +101,22 @@ public sealed class ReadAndWriteCarryDataThroughABuffer : BufferTest
         AssertSameBytes(data, read.OutputBytes);
     }
 
+    [Fact]
+    public async Task ReadEndsItsSessionWhenAWriterConnectsAndLeavesWithoutWriting()
+    {
+        string name = NewName("cli-empty");
+        using ToolProcess reader = ToolProcess.Start("read", name);
+        await ToolProcess.WaitForReaderAsync(name, reader);
+
+        // Empty input: the writer connects, finds nothing to send and disconnects.
+        ToolResult written = await ToolProcess.RunAsync(["write", name], []);
+        ToolResult read = await reader.WaitAsync();
+
+        Assert.True(written.ExitCode == 0, written.ToString());
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Empty(read.OutputBytes);
+    }
+
     private static byte[] RandomBytes(int length, int seed)
     {
         byte[] bytes = new byte[length];
