@@ -115,6 +115,31 @@ public sealed class BridgeFailuresAreOneLineErrors : BufferTest
         }
     }
 
+    [Fact]
+    public async Task SendFailsWhenTheReceivingEndIsKilled()
+    {
+        string near = NewName("br-recvkill");
+        string far = NewName("br-recvkill-far");
+        using var farReader = new RingReader(far, new ReaderOptions { PayloadSize = 64 * 1024 });
+        using BridgeProcesses bridge = await BridgeProcesses.StartAsync(near, far, "64K");
+        using var nearWriter = new RingWriter(near);
+        for (int i = 1; i <= 3; i++)
+        {
+            nearWriter.Write(Patterns.Create(100, (ulong)i), Safety.Timeout);
+        }
+        for (int i = 1; i <= 3; i++)
+        {
+            using Frame frame = farReader.Read(Safety.Timeout);
+        }
+
+        bridge.Receive.Kill();
+        ToolResult sent = await bridge.Send.WaitAsync();
+
+        // No confirmation came: the frames the far reader happened to get are not claimed as delivered.
+        ToolProcess.AssertOneLineError(sent, $"None of the 3 frames taken from buffer '{near}' was confirmed delivered.");
+        Assert.Equal(WriteStatus.ReaderGone, nearWriter.TryWrite(Patterns.Create(100, 4), Safety.Timeout));
+    }
+
     private static async Task<string> ReadToEndAsync(Socket socket)
     {
         var received = new MemoryStream();
