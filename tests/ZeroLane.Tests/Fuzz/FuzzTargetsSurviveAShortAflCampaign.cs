@@ -16,10 +16,11 @@ namespace ZeroLane.Tests.Fuzz;
 /// test asserts what it found, not how far it got; <see cref="FuzzTargetsRefuseCorruptInputOnlyAsDocumented"/> runs a
 /// fixed budget whatever the machine. A long campaign is docs/FUZZING.md.
 /// </remarks>
-public sealed class FuzzTargetsSurviveAShortAflCampaign(ITestOutputHelper output) : IDisposable
+public sealed class FuzzTargetsSurviveAShortAflCampaign(FuzzTargetsSurviveAShortAflCampaign.InstrumentedProgram instrumented, ITestOutputHelper output)
+    : IClassFixture<FuzzTargetsSurviveAShortAflCampaign.InstrumentedProgram>, IDisposable
 {
     /// <summary>Seconds of fuzzing per target (afl-fuzz -V).</summary>
-    private const int SecondsPerTarget = 10;
+    private const int SecondsPerTarget = 8;
 
     private readonly TempDirectory _directory = new();
 
@@ -31,7 +32,7 @@ public sealed class FuzzTargetsSurviveAShortAflCampaign(ITestOutputHelper output
     {
         Prerequisites.Afl.Require();
         FuzzTarget target = FuzzTarget.Find(targetName);
-        string program = InstrumentedCopy();
+        string program = instrumented.Path;
         string findings = Path.Combine(_directory.Path, "findings");
 
         (int exitCode, string log) = Run("afl-fuzz", ["-i", Corpus.DirectoryOf(target), "-o", findings, "-V", SecondsPerTarget.ToString(),
@@ -56,26 +57,6 @@ public sealed class FuzzTargetsSurviveAShortAflCampaign(ITestOutputHelper output
         Assert.True(problems.Count == 0, $"AFL found {problems.Count} input(s) that {target.Name} fails on:\n{string.Join('\n', problems)}");
     }
 
-    /// <summary>The fuzz program beside its own, instrumented, copy of ZeroLane.dll (and SharpFuzz, with dnlib, which instruments).</summary>
-    private string InstrumentedCopy()
-    {
-        string directory = Path.Combine(_directory.Path, "program");
-        Directory.CreateDirectory(directory);
-        foreach (string file in Directory.EnumerateFiles(AppContext.BaseDirectory))
-        {
-            string name = Path.GetFileName(file);
-            if (name.StartsWith("ZeroLane.Fuzz.", StringComparison.Ordinal) || name is "ZeroLane.dll" or "libzerolane_native.so" ||
-                name.StartsWith("SharpFuzz", StringComparison.Ordinal) || name == "dnlib.dll")
-            {
-                File.Copy(file, Path.Combine(directory, name));
-            }
-        }
-        string program = Path.Combine(directory, "ZeroLane.Fuzz.dll");
-        (int exitCode, string log) = Run("dotnet", [program, "instrument", Path.Combine(directory, "ZeroLane.dll")], TimeSpan.FromMinutes(2));
-        Assert.True(exitCode == 0, $"instrumenting ZeroLane.dll failed (exit code {exitCode}):\n{log}");
-        return program;
-    }
-
     private static string Replay(FuzzTarget target, string input)
     {
         try
@@ -89,7 +70,7 @@ public sealed class FuzzTargetsSurviveAShortAflCampaign(ITestOutputHelper output
         }
     }
 
-    private static (int ExitCode, string Log) Run(string program, string[] arguments, TimeSpan limit)
+    internal static (int ExitCode, string Log) Run(string program, string[] arguments, TimeSpan limit)
     {
         var startInfo = new ProcessStartInfo(program, arguments)
         {
@@ -125,5 +106,39 @@ public sealed class FuzzTargetsSurviveAShortAflCampaign(ITestOutputHelper output
         // directory removes the buffers of readers that are gone.
         new RingHeadersTarget().Run([]);
         _directory.Dispose();
+    }
+
+    /// <summary>
+    /// The fuzz program beside its own, instrumented, copy of ZeroLane.dll (and SharpFuzz, with dnlib, which instruments),
+    /// made once for the class.
+    /// </summary>
+    public sealed class InstrumentedProgram : IDisposable
+    {
+        private readonly TempDirectory _directory = new();
+        private readonly Lazy<string> _path;
+
+        public InstrumentedProgram() => _path = new(Make);
+
+        /// <summary>ZeroLane.Fuzz.dll in the instrumented copy; made on first use (after the test checked for AFL).</summary>
+        internal string Path => _path.Value;
+
+        private string Make()
+        {
+            foreach (string file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+            {
+                string name = System.IO.Path.GetFileName(file);
+                if (name.StartsWith("ZeroLane.Fuzz.", StringComparison.Ordinal) || name is "ZeroLane.dll" or "libzerolane_native.so" or "dnlib.dll" ||
+                    name.StartsWith("SharpFuzz", StringComparison.Ordinal))
+                {
+                    File.Copy(file, System.IO.Path.Combine(_directory.Path, name));
+                }
+            }
+            string program = System.IO.Path.Combine(_directory.Path, "ZeroLane.Fuzz.dll");
+            (int exitCode, string log) = Run("dotnet", [program, "instrument", System.IO.Path.Combine(_directory.Path, "ZeroLane.dll")], TimeSpan.FromMinutes(2));
+            Assert.True(exitCode == 0, $"instrumenting ZeroLane.dll failed (exit code {exitCode}):\n{log}");
+            return program;
+        }
+
+        public void Dispose() => _directory.Dispose();
     }
 }
