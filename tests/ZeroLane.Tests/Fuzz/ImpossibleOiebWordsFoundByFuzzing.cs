@@ -8,7 +8,8 @@ namespace ZeroLane.Tests.Fuzz;
 /// OIEB words the ring-headers fuzz target found mishandled (their inputs are in fuzz/corpus/ring-headers/regression-*):
 /// a writer_pid word beyond any PID made a connecting writer loop and give up with an undocumented
 /// InvalidOperationException (its lower 32 bits were taken for the PID), and a payload_size that is not a multiple of 64
-/// was accepted, giving a block whose frame-length limits make no sense.
+/// was accepted, giving a block whose frame-length limits make no sense; and a reader created without a metadata block
+/// returned "metadata" from the start of its payload block when metadata_written_bytes said there was some.
 /// </summary>
 public sealed class ImpossibleOiebWordsFoundByFuzzing : BufferTest
 {
@@ -76,6 +77,20 @@ public sealed class ImpossibleOiebWordsFoundByFuzzing : BufferTest
             Assert.Contains($"payload_size {payloadSize} must be multiples of 64", refused.Message, StringComparison.Ordinal);
             Assert.Equal(0UL, segment.U64(SpecLayout.WriterPid)); // a refused connection leaves no claim
         }
+    }
+
+    [Fact]
+    public void AReaderWithoutAMetadataBlockRefusesMetadataWordsRatherThanReadThePayloadBlock()
+    {
+        string name = NewName("fuzzfound");
+        using var reader = new RingReader(name, new ReaderOptions { MetadataSize = 0, PayloadSize = PayloadSize });
+        using RawSegment segment = RawSegment.Open(name);
+        // What a writer would leave for 5 bytes of metadata; here the "metadata block" is the payload block's first bytes.
+        segment.SetU64(SpecLayout.OiebSize, 5);
+        segment.SetU64(SpecLayout.MetadataWrittenBytes, 5 + 8);
+
+        var refused = Assert.Throws<BufferCorruptedException>(() => { _ = reader.GetMetadata().Length; });
+        Assert.Contains("metadata_written_bytes is 13 but the metadata prefix says 5 bytes in a 0-byte block", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The inputs themselves, as the fuzz target ran them (they are also in its corpus, which the fuzz tests run).</summary>
