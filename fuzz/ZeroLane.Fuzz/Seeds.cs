@@ -123,7 +123,7 @@ internal static class Seeds
     }
 
     /// <summary>
-    /// Rings as a real writer leaves them: the whole OIEB (mask 0xFFFF) and payload block after some frames were written,
+    /// Rings as a real writer leaves them: the whole OIEB (mask 0xFFFF), metadata and payload blocks after some frames were written,
     /// some of them read and released, so the seeds hold valid frame headers, wrap markers and counters in agreement.
     /// </summary>
     private static IEnumerable<(string, byte[])> Rings()
@@ -133,20 +133,27 @@ internal static class Seeds
         yield return ("wrapped", Snapshot(mode: 2, write: [200, 200, 30, 150], readFirst: 2));
         yield return ("messages", Snapshot(mode: 4, write: [], readFirst: 0, messages: true));
         yield return ("writer-connects", Snapshot(mode: 1 | (5 << 3), write: [64], readFirst: 1));
+        yield return ("metadata", Snapshot(mode: 0, write: [20], readFirst: 0, metadata: [1, 2, 3, 4, 5]));
+        yield return ("no-metadata-block", Snapshot(mode: 0x80 | 1, write: [30, 40], readFirst: 1));
     }
 
-    private static byte[] Snapshot(byte mode, int[] write, int readFirst, bool messages = false)
+    private static byte[] Snapshot(byte mode, int[] write, int readFirst, bool messages = false, byte[]? metadata = null)
     {
         var platform = new FuzzPlatform();
         string name = $"zlseed-{Environment.ProcessId}";
+        int metadataSize = (mode & 0x80) == 0 ? RingHeadersTarget.MetadataSize : 0;
         var options = new ReaderOptions
         {
-            MetadataSize = RingHeadersTarget.MetadataSize, PayloadSize = RingHeadersTarget.PayloadSize, LockDirectory = RingHeadersTarget.LockDirectory,
+            MetadataSize = metadataSize, PayloadSize = RingHeadersTarget.PayloadSize, LockDirectory = RingHeadersTarget.LockDirectory,
         };
         using var reader = new RingReader(name, options, platform);
         using var region = new MappedRegion(platform.Created!.Mapping);
         using (var writer = new RingWriter(name, new WriterOptions(), platform))
         {
+            if (metadata is not null)
+            {
+                writer.SetMetadata(metadata);
+            }
             for (int i = 0; i < readFirst; i++)
             {
                 writer.Write(new byte[write[i]], TimeSpan.Zero);
@@ -162,14 +169,15 @@ internal static class Seeds
                 writer.WriteMessage(Message.Create(new byte[3], []), TimeSpan.Zero);
             }
         }
-        byte[] input = new byte[3 + 16 * 8 + RingHeadersTarget.PayloadSize];
+        byte[] input = new byte[3 + 16 * 8 + metadataSize + RingHeadersTarget.PayloadSize];
         input[0] = mode;
         BinaryPrimitives.WriteUInt16LittleEndian(input.AsSpan(1), 0xFFFF);
         for (int i = 0; i < 16; i++)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(input.AsSpan(3 + 8 * i), region.ReadUInt64(8 * i));
         }
-        region.GetSpan(OiebLayout.Size + RingHeadersTarget.MetadataSize, RingHeadersTarget.PayloadSize).CopyTo(input.AsSpan(3 + 128));
+        // The metadata block and the payload block follow the OIEB in the segment as in the input.
+        region.GetSpan(OiebLayout.Size, metadataSize + RingHeadersTarget.PayloadSize).CopyTo(input.AsSpan(3 + 128));
         return input;
     }
 }

@@ -9,16 +9,17 @@ namespace ZeroLane.Fuzz;
 
 /// <summary>
 /// A ring's OIEB and frame headers as another process may leave them: a <see cref="RingReader"/> creates a small buffer
-/// (64-byte metadata block, 512-byte payload block), then the input overwrites OIEB words and the payload block, and the
-/// reader reads (at most 64 frames), perhaps a <see cref="RingWriter"/> connects (validating the OIEB) and writes, and the
+/// (64-byte metadata block, or none, and a 512-byte payload block), then the input overwrites OIEB words and the payload
+/// block, the reader reads its metadata and stats, then (at most 64) frames, perhaps a <see cref="RingWriter"/> connects (validating the OIEB) and writes, and the
 /// reader reads again. Corrupt words may only be refused with <see cref="BufferCorruptedException"/> (and, for the
 /// writer's connection, the other documented refusals); every frame read must lie inside the payload block.
 /// </summary>
 /// <remarks>
 /// Input: byte 0 is the mode (bit 0: connect a writer and write; bit 1: hold frames until the end instead of releasing
-/// each at once; bit 2: decode every frame as a message; bits 3-7: the lengths of the frames the writer writes), bytes
+/// each at once; bit 2: decode every frame as a message; bits 3-6: the lengths of the frames the writer writes; bit 7: no
+/// metadata block), bytes
 /// 1-2 a little-endian mask of the OIEB's sixteen 8-byte words to overwrite, then 8 bytes (little-endian) for each word
-/// in the mask, then the payload block's bytes from its start. The buffer lives in /dev/shm for the duration of one input
+/// in the mask, then the metadata block's bytes (64, or none), then the payload block's from its start. The buffer lives in /dev/shm for the duration of one input
 /// and is always removed (a dead fuzzing process's buffers are removed by the next reader created in its lock directory).
 /// </remarks>
 public sealed class RingHeadersTarget : FuzzTarget
@@ -48,11 +49,14 @@ public sealed class RingHeadersTarget : FuzzTarget
         byte mode = input.Length > 0 ? input[0] : (byte)0;
         var platform = new FuzzPlatform();
         string name = $"zlfuzz-{Environment.ProcessId}-{Interlocked.Increment(ref s_count)}";
-        var options = new ReaderOptions { MetadataSize = MetadataSize, PayloadSize = PayloadSize, LockDirectory = LockDirectory };
+        int metadataSize = (mode & 0x80) == 0 ? MetadataSize : 0;
+        var options = new ReaderOptions { MetadataSize = metadataSize, PayloadSize = PayloadSize, LockDirectory = LockDirectory };
         using var reader = new RingReader(name, options, platform);
         using var region = new MappedRegion(platform.Created!.Mapping);
-        long payloadOffset = OiebLayout.Size + MetadataSize;
-        Apply(input, region, payloadOffset);
+        long payloadOffset = OiebLayout.Size + metadataSize;
+        Apply(input, region, metadataSize);
+        ReadMetadata(reader, region, metadataSize);
+        reader.GetStats();
 
         var held = new List<Frame>();
         try
@@ -73,8 +77,8 @@ public sealed class RingHeadersTarget : FuzzTarget
         }
     }
 
-    /// <summary>Overwrites the OIEB words the mask names, then the payload block, from the input.</summary>
-    private static void Apply(ReadOnlySpan<byte> input, MappedRegion region, long payloadOffset)
+    /// <summary>Overwrites the OIEB words the mask names, then the metadata block, then the payload block, from the input.</summary>
+    private static void Apply(ReadOnlySpan<byte> input, MappedRegion region, int metadataSize)
     {
         ushort mask = input.Length >= 3 ? BinaryPrimitives.ReadUInt16LittleEndian(input[1..]) : (ushort)0;
         int at = 3;
@@ -95,9 +99,28 @@ public sealed class RingHeadersTarget : FuzzTarget
         }
         if (at < input.Length)
         {
-            ReadOnlySpan<byte> payload = input[at..];
-            payload[..Math.Min(payload.Length, PayloadSize)].CopyTo(region.GetSpan(payloadOffset, PayloadSize));
+            ReadOnlySpan<byte> metadata = input[at..];
+            metadata[..Math.Min(metadata.Length, metadataSize)].CopyTo(region.GetSpan(OiebLayout.Size, metadataSize));
+            at += metadataSize;
         }
+        if (at < input.Length)
+        {
+            ReadOnlySpan<byte> payload = input[at..];
+            payload[..Math.Min(payload.Length, PayloadSize)].CopyTo(region.GetSpan(OiebLayout.Size + metadataSize, PayloadSize));
+        }
+    }
+
+    /// <summary>The metadata the OIEB's words describe: it must lie inside the metadata block, after its length prefix.</summary>
+    private static void ReadMetadata(RingReader reader, MappedRegion region, int metadataSize)
+    {
+        ReadOnlySpan<byte> metadata = reader.GetMetadata();
+        if (metadata.IsEmpty)
+        {
+            return;
+        }
+        long start = (long)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(region.GetSpan(0, OiebLayout.Size)), ref MemoryMarshal.GetReference(metadata));
+        Check(start == OiebLayout.Size + 8 && start + metadata.Length <= OiebLayout.Size + metadataSize,
+            $"{metadata.Length} bytes of metadata at offset {start} lie outside the {metadataSize}-byte metadata block at offset {OiebLayout.Size}");
     }
 
     private static void ReadAll(RingReader reader, MappedRegion region, long payloadOffset, byte mode, List<Frame> held)
