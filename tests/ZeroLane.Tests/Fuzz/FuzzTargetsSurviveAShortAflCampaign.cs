@@ -8,7 +8,7 @@ namespace ZeroLane.Tests.Fuzz;
 /// <summary>
 /// Every fuzz target under AFL++ for a few seconds, coverage-guided: ZeroLane.dll instrumented by SharpFuzz, the target
 /// run as <c>afl-fuzz -V SECONDS -- dotnet ZeroLane.Fuzz.dll TARGET</c> from the checked-in corpus. AFL must have run
-/// inputs and saved no crash and no hang; a crash is reported with its file and what the input throws in process.
+/// inputs, seen branches of the instrumented code, and saved no crash and no hang; a crash is reported with its file and what the input throws in process.
 /// </summary>
 /// <remarks>
 /// Design: the instrumented ZeroLane.dll lives in a directory of its own with the fuzz program, never in this output
@@ -44,6 +44,8 @@ public sealed class FuzzTargetsSurviveAShortAflCampaign(FuzzTargetsSurviveAShort
             line.StartsWith("execs_done", StringComparison.Ordinal) || line.StartsWith("execs_per_sec", StringComparison.Ordinal) ||
             line.StartsWith("corpus_count", StringComparison.Ordinal) || line.StartsWith("edges_found", StringComparison.Ordinal))));
         Assert.Matches(@"(?m)^execs_done\s*:\s*[1-9]", statsText);
+        // Branches seen: the instrumented ZeroLane.dll reports to AFL, so the search is coverage-guided, not blind.
+        Assert.Matches(@"(?m)^edges_found\s*:\s*[1-9]", statsText);
 
         var problems = new List<string>();
         foreach (string kind in new[] { "crashes", "hangs" })
