@@ -45,7 +45,7 @@ public static class MappedArray
     }
 
     /// <summary>Reads the JSON metadata of an array file (null if it has none) without reading or mapping its data.</summary>
-    /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
+    /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype, or its metadata is not valid JSON.</exception>
     public static JsonNode? ReadMetadata(string path) => NpyHeader.Read(path).GetMetadata();
 
     /// <summary>

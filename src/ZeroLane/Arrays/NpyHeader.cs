@@ -45,10 +45,12 @@ public sealed class NpyHeader
     private static readonly JsonWriterOptions s_jsonWriterOptions = new() { Encoder = JavaScriptEncoder.Default, Indented = false };
 
     private readonly long[] _shape;
+    private readonly string _path;
 
-    private NpyHeader(int major, int minor, string descr, ArrayOrder order, long[] shape, long elementCount, Type elementType,
+    private NpyHeader(string path, int major, int minor, string descr, ArrayOrder order, long[] shape, long elementCount, Type elementType,
         int itemSize, long dataOffset, string? metadataJson, int metadataCapacity)
     {
+        _path = path;
         MajorVersion = major;
         MinorVersion = minor;
         Descr = descr;
@@ -102,7 +104,24 @@ public sealed class NpyHeader
     public int MetadataCapacity { get; }
 
     /// <summary>The metadata parsed as JSON, or null if the header carries none.</summary>
-    public JsonNode? GetMetadata() => MetadataJson is null ? null : JsonNode.Parse(MetadataJson);
+    /// <exception cref="MappedArrayFormatException">The header's metadata comment is not valid JSON.</exception>
+    public JsonNode? GetMetadata()
+    {
+        if (MetadataJson is null)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonNode.Parse(MetadataJson);
+        }
+        catch (JsonException e)
+        {
+            throw new MappedArrayFormatException(
+                $"The metadata in the header of '{_path}' is not valid JSON ({e.Message}); the file is corrupt. " +
+                "MappedArray.UpdateMetadata replaces it.", e);
+        }
+    }
 
     /// <summary>Reads the header of the .npy file at <paramref name="path"/>, without reading its data.</summary>
     /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file of a supported dtype.</exception>
@@ -233,7 +252,7 @@ public sealed class NpyHeader
 
         // Room for metadata: everything after the dict, less the prefix and the final newline.
         int capacity = Math.Max(0, Utf8Length(text, major) - Utf8Length(text[..parsed.DictEnd], major) - 1 - 1 - MetadataPrefix.Length);
-        return new NpyHeader(major, 0, parsed.Descr, parsed.FortranOrder ? ArrayOrder.Fortran : ArrayOrder.C, parsed.Shape, count,
+        return new NpyHeader(path, major, 0, parsed.Descr, parsed.FortranOrder ? ArrayOrder.Fortran : ArrayOrder.C, parsed.Shape, count,
             elementType, itemSize, end, parsed.MetadataJson, capacity);
     }
 

@@ -90,6 +90,14 @@ internal readonly struct Oieb
             throw new BufferCorruptedException(
                 $"Buffer '{name}' is corrupted: metadata_size {metadataSize} and payload_size {payloadSize} do not fit its {Region.Length}-byte segment.");
         }
+        // Every peer rounds both blocks up to 64 bytes, and the smallest payload block is 64 (PROTOCOL.md): other sizes
+        // were not written by a reader, and a block below 32 bytes would take frames of one length only.
+        if (metadataSize % (ulong)BufferLayout.Alignment != 0 || payloadSize % (ulong)BufferLayout.Alignment != 0)
+        {
+            throw new BufferCorruptedException(
+                $"Buffer '{name}' is corrupted: metadata_size {metadataSize} and payload_size {payloadSize} must be multiples of " +
+                $"{BufferLayout.Alignment}, as every reader makes them. Recreate the buffer.");
+        }
         return ((long)metadataSize, (long)payloadSize);
     }
 

@@ -210,7 +210,9 @@ public sealed partial class RingReader
             return default;
         }
         ulong length = _region.ReadUInt64(_metadataOffset);
-        if (written != length + 8 || length == 0 || length > (ulong)_metadataSize - 8)
+        // Not _metadataSize - 8 unguarded: without a metadata block that wraps to a huge room and the "metadata" is read from
+        // the payload block.
+        if (written != length + 8 || length == 0 || length > (ulong)Math.Max(0, _metadataSize - 8))
         {
             throw new BufferCorruptedException(
                 $"Buffer '{Name}': metadata_written_bytes is {written} but the metadata prefix says {length} bytes in a " +

@@ -55,6 +55,7 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
     /// <exception cref="ReaderGoneException">The buffer exists but its reader is dead.</exception>
     /// <exception cref="WriterAlreadyConnectedException">Another live writer is connected.</exception>
     /// <exception cref="IncompatibleBufferException">The segment is not a ZeroBuffer v1 buffer.</exception>
+    /// <exception cref="BufferCorruptedException">The segment's header holds sizes, positions or counts no reader or writer leaves.</exception>
     public RingWriter(string name, WriterOptions? options = null)
         : this(name, options ?? new WriterOptions(), IpcPlatform.Current)
     {

@@ -30,8 +30,17 @@ internal readonly struct PeerSlot
     /// <summary>The holder's PID (acquire), 0 when nobody holds the role; a plain leave is seen at once.</summary>
     internal ulong Pid => _region.ReadUInt64Acquire(_pidOffset);
 
-    /// <summary>The recorded holder (PID 0 when none).</summary>
-    internal ProcessIdentity Read() => new((int)_region.ReadUInt64Acquire(_pidOffset), _region.ReadUInt64Acquire(_startTimeOffset));
+    /// <summary>
+    /// The recorded holder (PID 0 when none). A PID word beyond what a PID can be (another process overwrote it) reads as
+    /// PID -1, which no process has, so it is never taken for a live process, nor cut down to the PID of one.
+    /// </summary>
+    internal ProcessIdentity Read() => Identity(_region.ReadUInt64Acquire(_pidOffset), _region.ReadUInt64Acquire(_startTimeOffset));
+
+    private static ProcessIdentity Identity(ulong pidWord, ulong startTime) =>
+        new(pidWord <= int.MaxValue ? (int)pidWord : NoProcess, startTime);
+
+    /// <summary>The PID a PID word that no process can have reads as.</summary>
+    internal const int NoProcess = -1;
 
     /// <summary>Whether a holder is recorded and that very process still runs.</summary>
     internal bool IsHeldByLiveProcess(IIpcPlatform platform)
@@ -56,14 +65,20 @@ internal readonly struct PeerSlot
     {
         for (int attempt = 0; attempt < 100; attempt++)
         {
-            ProcessIdentity holder = Read();
-            if (holder.Pid != 0)
+            ulong pidWord = _region.ReadUInt64Acquire(_pidOffset);
+            if (pidWord != 0)
             {
+                ulong startTime = _region.ReadUInt64Acquire(_startTimeOffset);
+                ProcessIdentity holder = Identity(pidWord, startTime);
                 if (platform.IsAlive(holder))
                 {
                     return holder;
                 }
-                TryClear(holder);
+                // Cleared by the exact word found, so a PID word no process can have is cleared like a dead holder's.
+                if (_region.CompareAndSetUInt64(_pidOffset, pidWord, 0))
+                {
+                    _region.CompareAndSetUInt64(_startTimeOffset, startTime, 0);
+                }
                 continue;
             }
             _region.WriteUInt64(_startTimeOffset, 0);

@@ -143,4 +143,23 @@ public sealed class MalformedFilesAreRefusedClearly : IDisposable
         bytes[at + 4] = 0xFF;
         RefusedEverywhere<float>(Write(bytes));
     }
+
+    /// <summary>
+    /// Found by fuzzing (target npy-header, fuzz/corpus/npy-header/regression-metadata-not-json): a metadata comment that
+    /// is not JSON threw System.Text.Json's JsonReaderException from ReadMetadata, an exception the API does not document.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"a\": ")]
+    [InlineData("not json")]
+    [InlineData("{} {}")]
+    public void MetadataThatIsNotJsonIsRefusedAsAFormatErrorWhileTheHeaderStillReads(string metadata)
+    {
+        string path = Write(HandWrittenNpy.Build(HandWrittenNpy.Dict("'<f4'", "(2,)") + " #zerolane-metadata:" + metadata, 8));
+
+        Assert.Equal(metadata.TrimEnd(), MappedArray.ReadHeader(path).MetadataJson);
+        var refused = Assert.Throws<MappedArrayFormatException>(() => MappedArray.ReadMetadata(path));
+        Assert.Contains("not valid JSON", refused.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<System.Text.Json.JsonException>(refused.InnerException);
+    }
 }

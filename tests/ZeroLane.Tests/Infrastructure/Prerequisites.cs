@@ -51,6 +51,12 @@ internal static class Prerequisites
         "apt-get install iceoryx libiceoryx-binding-c-dev gcc (.ci/run installs them)",
         FindIceoryxProblem);
 
+    /// <summary>AFL++ (<c>afl-fuzz</c>): the fuzz tests run each fuzz target under it for a few seconds (tests/ZeroLane.Tests/Fuzz).</summary>
+    internal static readonly Requirement Afl = new(
+        "AFL++ (afl-fuzz)",
+        "apt-get install afl++ (.ci/run installs it)",
+        () => RunQuietly("/bin/sh", "-c", "command -v afl-fuzz").ExitCode == 0 ? null : "no afl-fuzz on PATH");
+
     /// <summary>One prerequisite: what it is, how to get it, and a check that returns what is wrong, or null if nothing.</summary>
     internal sealed class Requirement(string what, string howToGet, Func<string?> findProblem)
     {
