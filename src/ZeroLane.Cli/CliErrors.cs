@@ -28,7 +28,14 @@ internal static class CliErrors
 
     internal static string Describe(Exception exception) => exception switch
     {
+        // .NET reports opening a directory as a file as "Access to the path '/x' is denied."
+        UnauthorizedAccessException when QuotedPath(exception.Message) is { } path && Directory.Exists(path) =>
+            $"'{path}' is a directory; give a file.",
         UnauthorizedAccessException => "permission denied: " + exception.Message,
+        FileNotFoundException { FileName: { } path } => $"no file '{path}': check the path.",
+        // "Could not find a part of the path '/x/a/b'."
+        DirectoryNotFoundException when QuotedPath(exception.Message) is { } path =>
+            $"no directory '{Path.GetDirectoryName(path)}' for '{path}': create it first, or check the path.",
         // ArgumentException appends " (Parameter 'name')", which means nothing to someone at a shell.
         // ArgumentOutOfRangeException adds a line "Actual value was N.": kept, on the same line.
         ArgumentException { ParamName: { } parameter } argument when argument.Message.Contains($" (Parameter '{parameter}')", StringComparison.Ordinal) =>
@@ -36,6 +43,14 @@ internal static class CliErrors
                 .Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)),
         _ => exception.Message,
     };
+
+    /// <summary>The path in .NET's file error messages ("... the path '/x' ..."), or null.</summary>
+    private static string? QuotedPath(string message)
+    {
+        int start = message.IndexOf('\'');
+        int end = message.LastIndexOf('\'');
+        return start >= 0 && end > start + 1 ? message[(start + 1)..end] : null;
+    }
 
     /// <summary>Throws a <see cref="CommandException"/> with <paramref name="message"/> unless <paramref name="condition"/> holds.</summary>
     /// <remarks>
