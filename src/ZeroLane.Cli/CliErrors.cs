@@ -39,10 +39,26 @@ internal static class CliErrors
         // ArgumentException appends " (Parameter 'name')", which means nothing to someone at a shell.
         // ArgumentOutOfRangeException adds a line "Actual value was N.": kept, on the same line.
         ArgumentException { ParamName: { } parameter } argument when argument.Message.Contains($" (Parameter '{parameter}')", StringComparison.Ordinal) =>
-            string.Join(' ', argument.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal)
-                .Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)),
+            OptionNames(string.Join(' ', argument.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal)
+                .Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries))),
         _ => exception.Message,
     };
+
+    /// <summary>
+    /// The library's option properties in a message, by the names of the tool's options that set them:
+    /// "--payload-size must be at least 64 bytes", not "PayloadSize must be ...".
+    /// </summary>
+    private static string OptionNames(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"\b(PayloadSize|MetadataSize|MaxSampleSize|QueueDepth|Slots|History)\b",
+            match => match.Value switch
+            {
+                "PayloadSize" => "--payload-size",
+                "MetadataSize" => "--metadata-size",
+                "MaxSampleSize" => "--max-sample-size",
+                "QueueDepth" => "--queue-depth",
+                "Slots" => "--slots",
+                _ => "--history",
+            });
 
     /// <summary>The path in .NET's file error messages ("... the path '/x' ..."), or null.</summary>
     private static string? QuotedPath(string message)

@@ -50,9 +50,9 @@ internal static class CommandRunner
                 Console.Error.WriteLine("zerolane: " + ParseErrorText.Describe(parseResult));
                 return CliErrors.ExitCode;
             }
-            if (ParseErrorText.DescribeEmptyPath(parseResult) is { } emptyPath)
+            if (ParseErrorText.DescribeBadPath(parseResult) is { } badPath)
             {
-                Console.Error.WriteLine("zerolane: " + emptyPath);
+                Console.Error.WriteLine("zerolane: " + badPath);
                 return CliErrors.ExitCode;
             }
             return await parseResult.InvokeAsync(configuration, interrupt.Token).ConfigureAwait(false);

@@ -25,17 +25,30 @@ internal static partial class ParseErrorText
     }
 
     /// <summary>
-    /// The error of an empty value given to an option that names a file or directory (its help name is <c>file</c> or
-    /// <c>dir</c>), or null: otherwise .NET's "The value cannot be an empty string." would be all the user sees.
+    /// The error of a value no file system takes, given to an option that names a file or directory (its help name is
+    /// <c>file</c> or <c>dir</c>): empty, or with a name longer than 255 bytes. Null if there is none. Otherwise .NET's
+    /// "The value cannot be an empty string." or an lstat failure would be all the user sees.
     /// </summary>
-    internal static string? DescribeEmptyPath(ParseResult parseResult)
+    internal static string? DescribeBadPath(ParseResult parseResult)
     {
+        const int MaxNameBytes = 255;
         foreach (OptionResult result in parseResult.CommandResult.Children.OfType<OptionResult>())
         {
-            if (result.Option.HelpName is "file" or "dir" && result.Tokens.Any(token => token.Value.Length == 0))
+            if (result.Option.HelpName is not ("file" or "dir"))
             {
-                string what = result.Option.HelpName == "dir" ? "a directory" : "a file";
-                return $"{result.Option.Name} needs {what}, not an empty string. (see '{CommandLine(parseResult.CommandResult)} --help')";
+                continue;
+            }
+            string what = result.Option.HelpName == "dir" ? "a directory" : "a file";
+            foreach (string value in result.Tokens.Select(token => token.Value))
+            {
+                if (value.Length == 0)
+                {
+                    return $"{result.Option.Name} needs {what}, not an empty string. (see '{CommandLine(parseResult.CommandResult)} --help')";
+                }
+                if (value.Split('/').Any(name => System.Text.Encoding.UTF8.GetByteCount(name) > MaxNameBytes))
+                {
+                    return $"{result.Option.Name} '{value}' has a name longer than {MaxNameBytes} bytes, which no file system takes; give {what} with shorter names.";
+                }
             }
         }
         return null;

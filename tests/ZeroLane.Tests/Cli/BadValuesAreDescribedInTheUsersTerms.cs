@@ -21,6 +21,8 @@ public sealed class BadValuesAreDescribedInTheUsersTerms : IDisposable
     [InlineData("clean x --lock-dir", "--lock-dir needs a directory, not an empty string. (see 'zerolane clean --help')", "")]
     [InlineData("bench --seconds 0", "--seconds takes a length above 0 and at most 3600 seconds, not 0.")]
     [InlineData("bridge receive a/b --listen 7000", "'a/b' is not a valid buffer name: character 2 ('/') is not allowed")]
+    [InlineData("pub zltest-terms-q --rate 0 --count 1 --queue-depth 0", "--queue-depth must be from 1 to 65,536. Actual value was 0.")]
+    [InlineData("read zltest-terms-p --payload-size 10", "--payload-size must be at least 64 bytes")]
     public async Task TheMessageNamesTheOptionAndWhatItTakes(string commandLine, string expected, string? lastArgument = null)
     {
         string[] arguments = [.. commandLine.Split(' '), .. lastArgument is null ? Array.Empty<string>() : [lastArgument]];
@@ -45,6 +47,20 @@ public sealed class BadValuesAreDescribedInTheUsersTerms : IDisposable
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Equal($"zerolane: '{_directory}' is a directory; give a file.", result.Error.TrimEnd('\n'));
+    }
+
+    [Theory]
+    [InlineData("read zltest-terms-l --timeout 0.05 --lock-dir", "a directory")]
+    [InlineData("write zltest-terms-l --in", "a file")]
+    public async Task APathWithANameLongerThanAFileSystemTakesSaysSo(string commandLine, string what)
+    {
+        string path = Path.Combine(_directory, new string('n', 300));
+        string option = commandLine.Split(' ')[^1];
+
+        InProcessResult result = await ToolInThisProcess.RunAsync([.. commandLine.Split(' '), path], _directory);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal($"zerolane: {option} '{path}' has a name longer than 255 bytes, which no file system takes; give {what} with shorter names.", result.Error.TrimEnd('\n'));
     }
 
     [Fact]
