@@ -38,8 +38,10 @@ public sealed class ToolInThisProcessCollection
 /// and its stack trace; here that exception reaches the test instead and fails it.
 /// </para>
 /// <para>
-/// The hidden commands (demo-reader, the bench peers and the like) are left out: the tool starts them itself with
-/// values it made, they are not in the help and no one is meant to type them.
+/// The hidden commands (demo-reader, the bench peers and the like) are the tool's own children: it starts them with
+/// values it made, and with valid values they wait for their parent. They get only the values that fail to parse
+/// (not a number, empty, out of the type's range), after their required options given plausible values
+/// (<see cref="HiddenBaseArguments"/>), so their actions never run.
 /// </para>
 /// </remarks>
 [Collection(ToolInThisProcessCollection.Name)]
@@ -151,6 +153,16 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
                 }
             }
         }
+        foreach (Command hidden in HiddenCommands())
+        {
+            foreach (Symbol symbol in hidden.Arguments.Cast<Symbol>().Concat(hidden.Options))
+            {
+                foreach (string value in UnparsableValuesFor(symbol))
+                {
+                    cases.Add(hidden.Name, symbol.Name, value);
+                }
+            }
+        }
         return cases;
     }
 
@@ -190,9 +202,10 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
     }
 
     [Fact]
-    public void TheSweepCoversEveryVisibleOptionAndArgument()
+    public void TheSweepCoversEveryOptionAndArgument()
     {
-        int symbols = VisibleCommands().Sum(c => c.Command.Arguments.Count + c.Command.Options.Count);
+        int symbols = VisibleCommands().Sum(c => c.Command.Arguments.Count + c.Command.Options.Count)
+            + HiddenCommands().Sum(c => c.Arguments.Concat<Symbol>(c.Options).Count(symbol => UnparsableValuesFor(symbol).Length > 0));
         var swept = Cases().Select(row => ((string)row[0], (string)row[1])).Distinct().Count();
 
         Assert.Equal(symbols, swept);
@@ -215,8 +228,25 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
         }
     }
 
-    /// <summary>Bad values from the option's type: numbers out of range and not numbers, nonsense choices, names and paths that cannot be.</summary>
-    private static string[] BadValuesFor(Symbol symbol)
+    /// <summary>The commands the tool starts as its own children (hidden from help).</summary>
+    private static IEnumerable<Command> HiddenCommands() => ToolCommands.CreateRoot().Subcommands.Where(c => c.Hidden);
+
+    /// <summary>Values that fail to parse for the symbol's type (none for a string, which takes anything).</summary>
+    private static string[] UnparsableValuesFor(Symbol symbol)
+    {
+        Type type = ValueTypeOf(symbol);
+        return type == typeof(bool) ? ["nonsense"]
+            : type == typeof(int) || type == typeof(long) ? ["abc", "", "99999999999999999999"]
+            : type == typeof(double) ? ["abc", ""]
+            : [];
+    }
+
+    /// <summary>A hidden command's required options, each with a plausible value, but for <paramref name="tested"/>.</summary>
+    private static IEnumerable<string> HiddenBaseArguments(Command command, string tested) =>
+        command.Options.Where(option => option.Required && option.Name != tested).SelectMany(option =>
+            new[] { option.Name, ValueTypeOf(option) == typeof(string) ? BufferName : ValueTypeOf(option) == typeof(double) ? "0.1" : "1024" });
+
+    private static Type ValueTypeOf(Symbol symbol)
     {
         Type type = symbol switch
         {
@@ -224,7 +254,13 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
             Argument argument => argument.ValueType,
             _ => throw new InvalidOperationException(symbol.GetType().Name),
         };
-        type = Nullable.GetUnderlyingType(type) ?? type;
+        return Nullable.GetUnderlyingType(type) ?? type;
+    }
+
+    /// <summary>Bad values from the option's type: numbers out of range and not numbers, nonsense choices, names and paths that cannot be.</summary>
+    private static string[] BadValuesFor(Symbol symbol)
+    {
+        Type type = ValueTypeOf(symbol);
         if (type == typeof(bool))
         {
             return ["nonsense"];
@@ -247,6 +283,10 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
 
     private string[] CommandLine(string command, string symbol, string value)
     {
+        if (HiddenCommands().FirstOrDefault(c => c.Name == command) is { } hidden)
+        {
+            return [command, .. HiddenBaseArguments(hidden, symbol).Select(Resolve), .. TokensOf(symbol, value)];
+        }
         string[] leftOut = s_leftOutFor.GetValueOrDefault((command, symbol), []);
         var arguments = new List<string>(command.Split(' '));
         bool placed = false;
