@@ -276,7 +276,11 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
         }
         if (type == typeof(string) || type == typeof(string[]))
         {
-            return ["", "nonsense", "../x", "a/b", LongName, DirectoryValue, MissingFile];
+            string[] paths = ["", "nonsense", "../x", "a/b", LongName, DirectoryValue, MissingFile];
+            // TEXT or @FILE (write --metadata): the file forms too.
+            return symbol is Option { HelpName: { } help } && help.Contains("@file", StringComparison.Ordinal)
+                ? [.. paths, "@", "@" + MissingFile, "@" + DirectoryValue]
+                : paths;
         }
         throw new InvalidOperationException($"No bad values for {symbol.Name} of type {type}: add them here.");
     }
@@ -313,6 +317,7 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
 
     private string Resolve(string token) => token switch
     {
+        ['@', '<', ..] => "@" + Resolve(token[1..]),
         BufferName => _bufferName,
         DirectoryValue => _directory,
         MissingFile => Path.Combine(_directory, "missing.npy"),
