@@ -25,6 +25,7 @@ internal static class CommandRunner
     /// <summary>Exit code of a command stopped by a signal, as shells report it: 128 + 2 (Ctrl+C, SIGINT) or 128 + 15 (SIGTERM).</summary>
     internal static int InterruptedExitCode => 128 + (Volatile.Read(ref s_signal) == SigTerm ? SigTerm : SigInt);
 
+    /// <summary>Parses and runs a command line; returns the exit code (what Program.cs returns, and what tests run in their own process).</summary>
     /// <param name="root">The command tree (<see cref="ToolCommands.CreateRoot"/>).</param>
     /// <param name="args">The command line after the program name.</param>
     /// <param name="stop">Stops the command as Ctrl+C would (tests use it to bound a run in their own process).</param>
