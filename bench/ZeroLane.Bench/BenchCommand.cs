@@ -70,8 +70,9 @@ public static class BenchCommand
             }
             catch (ArgumentException e)
             {
-                await Console.Error.WriteLineAsync("zerolane bench: " + e.Message).ConfigureAwait(false);
-                return 2;
+                // One line and exit code 1, like every other expected error of the tool.
+                await Console.Error.WriteLineAsync("zerolane: " + e.Message).ConfigureAwait(false);
+                return 1;
             }
             try
             {
@@ -85,7 +86,7 @@ public static class BenchCommand
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or ZeroLaneException)
             {
-                await Console.Error.WriteLineAsync("zerolane bench: " + e.Message).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("zerolane: " + e.Message).ConfigureAwait(false);
                 return 1;
             }
         });

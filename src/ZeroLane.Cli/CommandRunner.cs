@@ -25,9 +25,13 @@ internal static class CommandRunner
     /// <summary>Exit code of a command stopped by a signal, as shells report it: 128 + 2 (Ctrl+C, SIGINT) or 128 + 15 (SIGTERM).</summary>
     internal static int InterruptedExitCode => 128 + (Volatile.Read(ref s_signal) == SigTerm ? SigTerm : SigInt);
 
-    internal static async Task<int> RunAsync(RootCommand root, string[] args)
+    /// <summary>Parses and runs a command line; returns the exit code (what Program.cs returns, and what tests run in their own process).</summary>
+    /// <param name="root">The command tree (<see cref="ToolCommands.CreateRoot"/>).</param>
+    /// <param name="args">The command line after the program name.</param>
+    /// <param name="stop">Stops the command as Ctrl+C would (tests use it to bound a run in their own process).</param>
+    internal static async Task<int> RunAsync(RootCommand root, string[] args, CancellationToken stop = default)
     {
-        using var interrupt = new CancellationTokenSource();
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var sigInt = PosixSignalRegistration.Create(
             PosixSignal.SIGINT, context => OnSignal(context, interrupt));
         using var sigTerm = PosixSignalRegistration.Create(
@@ -44,9 +48,12 @@ internal static class CommandRunner
             if (parseResult.Errors.Count > 0)
             {
                 // One line, like every other expected error (not the help page): what is wrong, and where to look.
-                string command = parseResult.CommandResult.Command == root ? "zerolane" : "zerolane " + parseResult.CommandResult.Command.Name;
-                string errors = string.Join(" ", parseResult.Errors.Select(error => OneLine(error.Message).TrimEnd('.') + "."));
-                Console.Error.WriteLine($"zerolane: {errors} (see '{command} --help')");
+                Console.Error.WriteLine("zerolane: " + ParseErrorText.Describe(parseResult));
+                return CliErrors.ExitCode;
+            }
+            if (ParseErrorText.DescribeBadPath(parseResult) is { } badPath)
+            {
+                Console.Error.WriteLine("zerolane: " + badPath);
                 return CliErrors.ExitCode;
             }
             return await parseResult.InvokeAsync(configuration, interrupt.Token).ConfigureAwait(false);
@@ -62,10 +69,6 @@ internal static class CommandRunner
             return CliErrors.ExitCode;
         }
     }
-
-    /// <summary>A message on one line: its line breaks and tabs (System.CommandLine lists choices one per line) become spaces.</summary>
-    private static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n', '\t', ' '], StringSplitOptions.RemoveEmptyEntries));
 
     private static void OnSignal(PosixSignalContext context, CancellationTokenSource interrupt)
     {

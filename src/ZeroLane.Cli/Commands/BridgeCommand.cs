@@ -145,6 +145,8 @@ internal static class BridgeCommand
 
     private static int Receive(ReceiveSettings settings, CancellationToken cancellationToken)
     {
+        // Validates the name (one-line error for a bad one) before waiting for a sender, not after it has connected.
+        BufferInspector.TryGetStats(settings.Name, out _);
         bool interactive = !Console.IsErrorRedirected;
         MessageConnection connection;
         MessageListener listener;

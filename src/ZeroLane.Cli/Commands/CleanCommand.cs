@@ -23,6 +23,9 @@ internal static class CleanCommand
 
     private static int Run(string[] only, bool yes, string? lockDirectory)
     {
+        // A mistyped directory would find no lock files and quietly leave the stale ones behind.
+        CliErrors.Require(lockDirectory is null || Directory.Exists(lockDirectory),
+            $"--lock-dir '{lockDirectory}' is not a directory: give the one the readers were given (default /tmp/zerobuffer).");
         foreach (string name in only)
         {
             // Validates the name (clear error for a bad one) before anything is removed.

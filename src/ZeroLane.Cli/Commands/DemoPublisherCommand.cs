@@ -6,7 +6,7 @@ using ZeroLane.Topics;
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
-/// <c>zerolane demo-publisher</c> (a hidden command, see Program.cs): the publishing child of <c>zerolane demo --subscribers N</c>.
+/// <c>zerolane demo-publisher</c> (a hidden command, see ToolCommands.cs): the publishing child of <c>zerolane demo --subscribers N</c>.
 /// Creates the topic's publisher, waits until N subscribers have joined, then for the given time fills each frame in place
 /// through a loan (pattern of its sequence number, send timestamp first) and commits it; leaves and prints a
 /// <c>summary</c> line. Stops early when standard input closes.

@@ -7,7 +7,7 @@ using ZeroLane.Cli.Demo;
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
-/// <c>zerolane demo-reader</c> (a hidden command, see Program.cs): the demo's reading child. Creates the buffer, verifies every frame,
+/// <c>zerolane demo-reader</c> (a hidden command, see ToolCommands.cs): the demo's reading child. Creates the buffer, verifies every frame,
 /// measures latency, and reports to the parent on standard output: <c>ready</c>, a <c>progress</c> line about
 /// every 250 ms, and a final <c>summary</c> (see <see cref="DemoReport"/>). Stops when the writer disconnects
 /// or standard input closes.

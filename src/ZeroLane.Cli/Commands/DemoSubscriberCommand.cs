@@ -6,7 +6,7 @@ using ZeroLane.Topics;
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
-/// <c>zerolane demo-subscriber</c> (a hidden command, see Program.cs): one subscribing child of <c>zerolane demo --subscribers N</c>.
+/// <c>zerolane demo-subscriber</c> (a hidden command, see ToolCommands.cs): one subscribing child of <c>zerolane demo --subscribers N</c>.
 /// Subscribes (blocking the publisher rather than losing frames), verifies every byte of every frame, measures latency,
 /// and reports on standard output: <c>ready</c>, a <c>progress</c> line about every 250 ms, and a final <c>summary</c>
 /// (see <see cref="DemoReport"/>). Stops when the publisher leaves or standard input closes.

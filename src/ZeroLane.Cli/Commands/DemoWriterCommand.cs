@@ -6,7 +6,7 @@ using ZeroLane.Cli.Demo;
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
-/// <c>zerolane demo-writer</c> (a hidden command, see Program.cs): the demo's writing child. Connects to the buffer, then for the given
+/// <c>zerolane demo-writer</c> (a hidden command, see ToolCommands.cs): the demo's writing child. Connects to the buffer, then for the given
 /// time fills each frame in place through a loan (pattern of its sequence number, send timestamp last) and
 /// commits it; disconnects and prints a <c>summary</c> line. Stops early when standard input closes.
 /// </summary>

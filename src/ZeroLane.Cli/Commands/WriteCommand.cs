@@ -149,6 +149,13 @@ internal static class WriteCommand
         return filled;
     }
 
-    private static byte[] LoadMetadata(string value) =>
-        value.StartsWith('@') ? File.ReadAllBytes(value[1..]) : Encoding.UTF8.GetBytes(value);
+    private static byte[] LoadMetadata(string value)
+    {
+        if (!value.StartsWith('@'))
+        {
+            return Encoding.UTF8.GetBytes(value);
+        }
+        CliErrors.Require(value.Length > 1, "--metadata @ needs the file's name after the '@' (--metadata @FILE).");
+        return File.ReadAllBytes(value[1..]);
+    }
 }

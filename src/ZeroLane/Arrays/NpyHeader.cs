@@ -138,6 +138,29 @@ public sealed class NpyHeader
 
     internal static NpyHeader Read(SafeFileHandle file, string path)
     {
+        (byte[] prefix, long fileLength) = ReadPrefix(file, path);
+        return Parse(prefix, fileLength, path);
+    }
+
+    /// <summary>
+    /// What the header of the .npy file at <paramref name="path"/> says, also for a dtype ZeroLane cannot map (then
+    /// <see cref="NpyHeaderFacts.CannotMapReason"/> says why); reads the header only.
+    /// </summary>
+    /// <exception cref="MappedArrayFormatException">The file is not a valid .npy file.</exception>
+    internal static NpyHeaderFacts Describe(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using SafeFileHandle file = Posix.FileDescriptor.OpenExisting(path, writable: false);
+        using (Posix.FileDescriptor.Lock(file, exclusive: false, path))
+        {
+            (byte[] prefix, long fileLength) = ReadPrefix(file, path);
+            return ParseFacts(prefix, fileLength, path);
+        }
+    }
+
+    /// <summary>The prelude and header text of the file, and the file's length.</summary>
+    private static (byte[] Prefix, long FileLength) ReadPrefix(SafeFileHandle file, string path)
+    {
         long fileLength = RandomAccess.GetLength(file);
         Span<byte> prelude = stackalloc byte[12];
         prelude = prelude[..RandomAccess.Read(file, prelude[..(int)Math.Min(12, fileLength)], 0)];
@@ -149,11 +172,11 @@ public sealed class NpyHeader
             int n = RandomAccess.Read(file, prefix.AsSpan(read), read);
             if (n == 0)
             {
-                throw Truncated(path, $"the header ends at byte {headerEnd} but the file ends at byte {read}");
+                throw Truncated(path, $"its prelude and header take {headerEnd} bytes but the file ends after {read}");
             }
             read += n;
         }
-        return Parse(prefix, fileLength, path);
+        return (prefix, fileLength);
     }
 
     /// <summary>
@@ -197,18 +220,31 @@ public sealed class NpyHeader
         long end = preludeLength + headerLength;
         if (end > fileLength)
         {
-            throw Truncated(path, $"its header ends at byte {end} but the file is only {fileLength} bytes long");
+            throw Truncated(path, $"its prelude and header take {end} bytes but the file is only {fileLength} bytes long");
         }
         return (int)end;
     }
 
     /// <summary>Parses a header from <paramref name="prefix"/>, which holds at least the whole prelude and header text.</summary>
+    /// <exception cref="MappedArrayFormatException">The header is not valid, or its dtype cannot be mapped.</exception>
     internal static NpyHeader Parse(ReadOnlySpan<byte> prefix, long fileLength, string path)
+    {
+        NpyHeaderFacts facts = ParseFacts(prefix, fileLength, path);
+        if (facts.CannotMapReason is { } reason)
+        {
+            throw new MappedArrayFormatException(reason);
+        }
+        return new NpyHeader(path, facts.MajorVersion, 0, facts.Descr, facts.Order, facts.Shape, facts.ElementCount,
+            facts.ElementType!, facts.ItemSize!.Value, facts.DataOffset, facts.MetadataJson, facts.MetadataCapacity);
+    }
+
+    /// <summary>What the header in <paramref name="prefix"/> says, whether or not its dtype can be mapped.</summary>
+    private static NpyHeaderFacts ParseFacts(ReadOnlySpan<byte> prefix, long fileLength, string path)
     {
         int end = HeaderEnd(prefix[..Math.Min(12, prefix.Length)], fileLength, path);
         if (prefix.Length < end)
         {
-            throw Truncated(path, $"its header ends at byte {end} but only {prefix.Length} bytes are available");
+            throw Truncated(path, $"its prelude and header take {end} bytes but only {prefix.Length} are available");
         }
         int major = prefix[6];
         int preludeLength = major == 1 ? 10 : 12;
@@ -231,18 +267,34 @@ public sealed class NpyHeader
         }
 
         var parsed = NpyHeaderText.Parse(text, path);
-        var (elementType, itemSize) = NpyDType.Resolve(parsed.Descr);
+        Type? elementType = null;
+        int? itemSize = null;
+        string? cannotMap;
+        if (parsed.Structured)
+        {
+            cannotMap = $"The array in '{path}' has the structured dtype {parsed.Descr}; only plain numeric dtypes are supported.";
+        }
+        else
+        {
+            (elementType, int size, cannotMap) = NpyDType.TryResolve(parsed.Descr);
+            itemSize = elementType is not null ? size : NpyDType.ItemSizeOf(parsed.Descr);
+        }
         long count = 1;
+        long? dataLength = null;
         try
         {
             foreach (long dimension in parsed.Shape)
             {
                 count = checked(count * dimension);
             }
-            long bytes = checked(count * itemSize);
-            if (checked(end + bytes) > fileLength)
+            if (itemSize is { } known)
             {
-                throw Truncated(path, $"its shape ({string.Join(", ", parsed.Shape)}) of '{parsed.Descr}' needs {bytes} data bytes from offset {end}, but the file is only {fileLength} bytes long");
+                dataLength = checked(count * known);
+            }
+            // Only a dtype ZeroLane maps is known to take exactly ItemSize bytes per element in the file.
+            if (elementType is not null && checked(end + dataLength!.Value) > fileLength)
+            {
+                throw Truncated(path, $"its shape ({string.Join(", ", parsed.Shape)}) of '{parsed.Descr}' needs {dataLength} data bytes after its {end}-byte header, but the file is only {fileLength} bytes long");
             }
         }
         catch (OverflowException)
@@ -252,8 +304,8 @@ public sealed class NpyHeader
 
         // Room for metadata: everything after the dict, less the prefix and the final newline.
         int capacity = Math.Max(0, Utf8Length(text, major) - Utf8Length(text[..parsed.DictEnd], major) - 1 - 1 - MetadataPrefix.Length);
-        return new NpyHeader(path, major, 0, parsed.Descr, parsed.FortranOrder ? ArrayOrder.Fortran : ArrayOrder.C, parsed.Shape, count,
-            elementType, itemSize, end, parsed.MetadataJson, capacity);
+        return new NpyHeaderFacts(major, parsed.Descr, parsed.Structured, parsed.FortranOrder ? ArrayOrder.Fortran : ArrayOrder.C, parsed.Shape,
+            count, elementType, itemSize, dataLength, end, parsed.MetadataJson, capacity, cannotMap);
     }
 
     private static int Utf8Length(string text, int major) => major == 3 ? Encoding.UTF8.GetByteCount(text) : text.Length;

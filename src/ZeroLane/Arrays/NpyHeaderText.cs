@@ -9,7 +9,9 @@ namespace ZeroLane.Arrays;
 /// <remarks>
 /// Design: a small recursive-descent parser for exactly the literals NumPy headers use (strings, True/False,
 /// tuples of non-negative integers), so that nothing in the header is ever evaluated. Anything else is refused
-/// with <see cref="MappedArrayFormatException"/>; a list where 'descr' belongs is a structured dtype and is named in the error.
+/// with <see cref="MappedArrayFormatException"/>. A list where 'descr' belongs is a structured dtype: it is kept as
+/// written (<see cref="Result.Structured"/>), for the caller to describe or refuse. A position in an error is a
+/// character of the header text (what follows the prelude), counted from 1, with the text found there.
 /// </remarks>
 internal ref struct NpyHeaderText
 {
@@ -24,7 +26,13 @@ internal ref struct NpyHeaderText
         _position = 0;
     }
 
-    internal sealed record Result(string Descr, bool FortranOrder, long[] Shape, string? MetadataJson, int DictEnd);
+    /// <param name="Descr">The dtype descriptor; for a structured dtype, its list as written in the header.</param>
+    /// <param name="Structured">Whether 'descr' is a structured dtype (a list of fields) rather than a string.</param>
+    /// <param name="FortranOrder">The 'fortran_order' value.</param>
+    /// <param name="Shape">The 'shape' tuple.</param>
+    /// <param name="MetadataJson">ZeroLane's metadata comment after the dict, or null.</param>
+    /// <param name="DictEnd">The position just after the dict's closing brace.</param>
+    internal sealed record Result(string Descr, bool Structured, bool FortranOrder, long[] Shape, string? MetadataJson, int DictEnd);
 
     internal static Result Parse(string text, string path)
     {
@@ -39,6 +47,7 @@ internal ref struct NpyHeaderText
             throw Error("the header text does not end with a newline");
         }
         string? descr = null;
+        bool structured = false;
         bool? fortranOrder = null;
         long[]? shape = null;
 
@@ -59,12 +68,8 @@ internal ref struct NpyHeaderText
             switch (key)
             {
                 case "descr" when descr is null:
-                    if (Peek() is '[' or '(' or '{')
-                    {
-                        throw new MappedArrayFormatException(
-                            $"The array in '{_path}' has the structured dtype {RawValue()}; only plain numeric dtypes are supported.");
-                    }
-                    descr = ParseString();
+                    structured = Peek() is '[' or '(' or '{';
+                    descr = structured ? RawValue() : ParseString();
                     break;
                 case "fortran_order" when fortranOrder is null:
                     fortranOrder = ParseBool();
@@ -82,7 +87,7 @@ internal ref struct NpyHeaderText
             }
             else if (Peek() != '}')
             {
-                throw Error($"expected ',' or '}}' at offset {_position}");
+                throw ErrorHere("expected ',' or '}'");
             }
         }
         int dictEnd = _position;
@@ -102,7 +107,7 @@ internal ref struct NpyHeaderText
             }
             if (c != '#')
             {
-                throw Error($"unexpected '{c}' after the dict at offset {_position}");
+                throw ErrorHere($"unexpected '{c}' after the dict");
             }
             int lineEnd = _text.IndexOf('\n', _position);
             string comment = _text[_position..lineEnd];
@@ -112,9 +117,10 @@ internal ref struct NpyHeaderText
             }
             _position = lineEnd + 1;
         }
-        return new Result(descr, fortranOrder.Value, shape, metadata, dictEnd);
+        return new Result(descr, structured, fortranOrder.Value, shape, metadata, dictEnd);
     }
 
+    /// <summary>A bracketed value (a structured dtype's list of fields) as written, brackets included; moves past it.</summary>
     private string RawValue()
     {
         int depth = 0;
@@ -128,7 +134,8 @@ internal ref struct NpyHeaderText
             }
             else if (c is ']' or ')' or '}' && --depth == 0)
             {
-                return _text[start..(_position + 1)];
+                _position++;
+                return _text[start.._position];
             }
         }
         return _text[start..];
@@ -139,12 +146,12 @@ internal ref struct NpyHeaderText
         char quote = Peek();
         if (quote is not ('\'' or '"'))
         {
-            throw Error($"expected a string at offset {_position}");
+            throw ErrorHere("expected a string");
         }
         int end = _text.IndexOf(quote, _position + 1);
         if (end < 0)
         {
-            throw Error("unterminated string");
+            throw ErrorHere("unterminated string");
         }
         string value = _text[(_position + 1)..end];
         if (value.Contains('\\') || value.Contains('\n'))
@@ -167,7 +174,7 @@ internal ref struct NpyHeaderText
             _position += 5;
             return false;
         }
-        throw Error($"expected True or False at offset {_position}");
+        throw ErrorHere("expected True or False");
     }
 
     private long[] ParseShape()
@@ -190,7 +197,8 @@ internal ref struct NpyHeaderText
             if (start == _position ||
                 !long.TryParse(_text.AsSpan(start, _position - start), NumberStyles.None, CultureInfo.InvariantCulture, out long dimension))
             {
-                throw Error($"expected a non-negative 64-bit dimension in the shape at offset {start}");
+                _position = start;
+                throw ErrorHere("expected a non-negative 64-bit dimension in the shape");
             }
             if (Peek() is 'L' or 'l')
             {
@@ -208,7 +216,7 @@ internal ref struct NpyHeaderText
             }
             else if (Peek() != ')')
             {
-                throw Error($"expected ',' or ')' in the shape at offset {_position}");
+                throw ErrorHere("expected ',' or ')' in the shape");
             }
         }
     }
@@ -219,7 +227,7 @@ internal ref struct NpyHeaderText
     {
         if (Peek() != c)
         {
-            throw Error($"expected '{c}' at offset {_position}");
+            throw ErrorHere($"expected '{c}'");
         }
         _position++;
     }
@@ -234,4 +242,17 @@ internal ref struct NpyHeaderText
 
     private readonly MappedArrayFormatException Error(string what) =>
         new($"The header of '{_path}' is not a valid .npy header: {what}.");
+
+    /// <summary>An error at the current position: its character number, counted from 1, and the text there.</summary>
+    private readonly MappedArrayFormatException ErrorHere(string what)
+    {
+        if (_position >= _text.Length)
+        {
+            return Error($"{what} at the end of the header text");
+        }
+        const int Shown = 16;
+        string here = _text.Substring(_position, Math.Min(Shown, _text.Length - _position)).Replace("\n", "\\n", StringComparison.Ordinal);
+        string more = _text.Length - _position > Shown ? "..." : "";
+        return Error($"{what} at character {_position + 1} of the header text (counting from 1), which reads \"{here}{more}\"");
+    }
 }

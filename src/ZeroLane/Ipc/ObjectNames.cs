@@ -46,7 +46,11 @@ internal static class ObjectNames
         int bad = name.AsSpan().IndexOfAnyExcept(s_allowed);
         if (bad >= 0)
         {
-            return $"character {bad} ('{name[bad]}') is not allowed; use letters, digits, '.', '_' and '-'";
+            // Counted from 1, as people count; a control character is shown by its code, an emoji whole.
+            string shown = char.IsControl(name[bad]) ? $"U+{(int)name[bad]:X4}"
+                : char.IsHighSurrogate(name[bad]) && bad + 1 < name.Length ? $"'{name.Substring(bad, 2)}'"
+                : $"'{name[bad]}'";
+            return $"character {bad + 1} ({shown}) is not allowed; use letters, digits, '.', '_' and '-'";
         }
         if (name[0] == '.')
         {

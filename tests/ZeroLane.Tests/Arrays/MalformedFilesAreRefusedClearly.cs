@@ -162,4 +162,26 @@ public sealed class MalformedFilesAreRefusedClearly : IDisposable
         Assert.Contains("not valid JSON", refused.Message, StringComparison.Ordinal);
         Assert.IsAssignableFrom<System.Text.Json.JsonException>(refused.InnerException);
     }
+
+    [Theory]
+    [InlineData("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }", "Maybe", "expected True or False")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2 3), }", "3), }", "expected ',' or ')' in the shape")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } junk", "junk", "unexpected 'j' after the dict")]
+    [InlineData("{descr: '<f4', 'fortran_order': False, 'shape': (2,), }", "descr:", "expected a string")]
+    public void AHeaderErrorNamesTheCharacterCountedFromOneAndTheTextThere(string dict, string found, string problem)
+    {
+        int character = dict.IndexOf(found, StringComparison.Ordinal) + 1;
+
+        string message = RefusedEverywhere<float>(Write(HandWrittenNpy.Build(dict, 8))).Message;
+
+        Assert.Contains($"{problem} at character {character} of the header text (counting from 1), which reads \"{found}", message);
+    }
+
+    [Fact]
+    public void AHeaderThatStopsShortSaysItReachedTheEndOfTheHeaderText()
+    {
+        string message = RefusedEverywhere<float>(Write(HandWrittenNpy.Build("{'descr': '<f4', 'fortran_order': False, 'shape': (2,", 8))).Message;
+
+        Assert.Contains("at the end of the header text", message);
+    }
 }

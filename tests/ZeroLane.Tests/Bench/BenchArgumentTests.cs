@@ -3,7 +3,7 @@ using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Bench;
 
-/// <summary><c>zerolane bench</c> refuses bad options with exit code 2 and a message, before measuring anything.</summary>
+/// <summary><c>zerolane bench</c> refuses bad options with exit code 1 and a one-line message, before measuring anything.</summary>
 public sealed class BenchArgumentTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
@@ -15,13 +15,14 @@ public sealed class BenchArgumentTests
     [InlineData("--only", "pipes")]
     [InlineData("--seconds", "0")]
     [InlineData("--wait", "sometimes")]
-    public void BenchRejectsABadOptionWithExitCode2(string option, string value)
+    public void BenchRejectsABadOptionWithExitCodeOneAndOneLine(string option, string value)
     {
         (int exitCode, _, string output, string errors) = ToolProcess.Run(s_timeout, "bench", option, value, "--json");
 
-        Assert.Equal(2, exitCode);
+        Assert.Equal(1, exitCode);
         Assert.Empty(output);
-        Assert.Contains("zerolane bench:", errors);
+        Assert.StartsWith("zerolane: " + option, errors);
+        Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]

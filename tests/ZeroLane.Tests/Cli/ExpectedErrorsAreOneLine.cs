@@ -16,7 +16,7 @@ public sealed class ExpectedErrorsAreOneLine : BufferTest
     {
         ToolResult result = await ToolProcess.RunAsync(command, "bad/name");
 
-        ToolProcess.AssertOneLineError(result, "'bad/name' is not a valid buffer name: character 3 ('/') is not allowed");
+        ToolProcess.AssertOneLineError(result, "'bad/name' is not a valid buffer name: character 4 ('/') is not allowed");
     }
 
     [Theory]
@@ -44,7 +44,7 @@ public sealed class ExpectedErrorsAreOneLine : BufferTest
 
         ToolResult result = await ToolProcess.RunAsync(arguments);
 
-        ToolProcess.AssertOneLineError(result, "PayloadSize must be at least 64 bytes");
+        ToolProcess.AssertOneLineError(result, "--payload-size must be at least 64 bytes");
         Assert.DoesNotContain("Unhandled exception", result.Error);
         Assert.Empty(TestBuffers.Leftovers(name));
     }
