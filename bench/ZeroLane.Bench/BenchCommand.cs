@@ -23,7 +23,7 @@ public static class BenchCommand
         var sizes = new Option<string?>("--sizes")
         {
             Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary), for every part with a size dimension "
-                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes.Select(size => BenchTable.FormatSize(size).Replace(" ", "", StringComparison.Ordinal)))}).",
+                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
         };
         var seconds = new Option<double>("--seconds")
         {
