@@ -10,7 +10,8 @@ namespace ZeroLane.Bench;
 /// read until touched); sequential read bandwidth summing a 256 MiB float array through its spans (pages already in
 /// the page cache), to compare with memcpy; and save bandwidth of <c>MappedArray.Save</c> against
 /// <c>File.WriteAllBytes</c> of the same 256 MiB, in the system temp directory; and element access by
-/// <c>GetAt</c> (bounds and fault-guard checks) against indexing a span of the same mapping.
+/// <c>GetAt</c> (bounds and fault-guard checks) against indexing a span of the same mapping. With <c>--sizes</c>, each of
+/// these at every size given instead.
 /// </summary>
 internal static class ArrayBench
 {

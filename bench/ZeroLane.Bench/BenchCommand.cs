@@ -89,7 +89,7 @@ public static class BenchCommand
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or ZeroLaneException)
             {
-                await Console.Error.WriteLineAsync("zerolane: bench: " + e.Message).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("zerolane: " + e.Message).ConfigureAwait(false);
                 return 1;
             }
         });

@@ -5,8 +5,9 @@ namespace ZeroLane.Bench;
 
 /// <summary>
 /// Runs one <c>zerolane bench</c>: the machine's limits in this process, then every transfer between two
-/// freshly started peer processes (one pair per measurement, so no measurement inherits another's state).
-/// Each result is printed as soon as it is measured.
+/// freshly started peer processes (one pair per run, so no run inherits another's state). Each measurement runs
+/// <see cref="BenchSettings.Repeat"/> times and makes one row of their median and spread; a JSON line is printed as soon as
+/// the row is complete, a table row at the end (with a progress line on stderr meanwhile).
 /// </summary>
 internal sealed class BenchRunner
 {

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace ZeroLane.Bench;
 
 /// <summary>
-/// The human-readable output: an aligned table written row by row as results arrive, then the ratios that
-/// matter (ring against memcpy, the socket and the cache line) and notes on what was measured.
+/// The human-readable output: the run's header first; at the end an aligned table, every column as wide as its widest
+/// cell (so no transport name can push a row out of line), then the ratios that matter (ring against memcpy, the socket
+/// and the cache line) and notes on what was measured.
 /// </summary>
 internal sealed class BenchTable
 {
