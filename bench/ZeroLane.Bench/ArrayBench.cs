@@ -10,7 +10,8 @@ namespace ZeroLane.Bench;
 /// read until touched); sequential read bandwidth summing a 256 MiB float array through its spans (pages already in
 /// the page cache), to compare with memcpy; and save bandwidth of <c>MappedArray.Save</c> against
 /// <c>File.WriteAllBytes</c> of the same 256 MiB, in the system temp directory; and element access by
-/// <c>GetAt</c> (bounds and fault-guard checks) against indexing a span of the same mapping.
+/// <c>GetAt</c> (bounds and fault-guard checks) against indexing a span of the same mapping. With <c>--sizes</c>, each of
+/// these at every size given instead.
 /// </summary>
 internal static class ArrayBench
 {
@@ -25,32 +26,67 @@ internal static class ArrayBench
     private const long LargeBytes = 4L << 30;
     private const int DataBytes = 256 << 20;
 
-    internal static IReadOnlyList<BenchResult> Run(double warmupSeconds, double seconds)
+    private const int ElementAccessBytes = 64 << 20;
+
+    /// <summary>
+    /// The measurements, each a function that makes its files in a temp directory of its own and removes them: for
+    /// <paramref name="sizes"/> null, the part's own sizes (open at 16 MiB and 4 GiB, save and read at 256 MiB, element
+    /// access over 64 MiB); otherwise each of these at every size given (whole float32 elements).
+    /// </summary>
+    internal static IReadOnlyList<Func<BenchResult>> Measurements(IReadOnlyList<int>? sizes, double warmupSeconds, double seconds)
+    {
+        IReadOnlyList<long> openSizes = sizes?.Select(size => (long)size).ToArray() ?? [SmallBytes, LargeBytes];
+        IReadOnlyList<int> dataSizes = sizes ?? [DataBytes];
+        IReadOnlyList<int> accessSizes = sizes ?? [ElementAccessBytes];
+        var measurements = new List<Func<BenchResult>>();
+        foreach (long bytes in openSizes)
+        {
+            measurements.Add(() => InDirectory(directory => OpenTime(Path.Combine(directory, "open.npy"), bytes, seconds)));
+        }
+        foreach (int bytes in dataSizes)
+        {
+            measurements.Add(() => InDirectory(directory => SaveBandwidth(Path.Combine(directory, "data.npy"), Data(bytes), seconds)));
+            measurements.Add(() => InDirectory(directory => WriteAllBytesBandwidth(Path.Combine(directory, "data.bin"), MemoryMarshal.AsBytes(Data(bytes).AsSpan()).ToArray(), seconds)));
+            measurements.Add(() => InDirectory(directory => ReadBandwidth(Saved(directory, bytes), warmupSeconds, seconds)));
+        }
+        foreach (int bytes in accessSizes)
+        {
+            measurements.Add(() => InDirectory(directory => ElementAccess(Saved(directory, bytes), bytes, seconds, byGetAt: true)));
+            measurements.Add(() => InDirectory(directory => ElementAccess(Saved(directory, bytes), bytes, seconds, byGetAt: false)));
+        }
+        return measurements;
+    }
+
+    private static BenchResult InDirectory(Func<string, BenchResult> measure)
     {
         string directory = Directory.CreateTempSubdirectory("zerolane-bench-array-").FullName;
         try
         {
-            var results = new List<BenchResult>
-            {
-                OpenTime(Path.Combine(directory, "small.npy"), SmallBytes, seconds),
-                OpenTime(Path.Combine(directory, "large.npy"), LargeBytes, seconds),
-            };
-            float[] data = new float[DataBytes / sizeof(float)];
-            for (int i = 0; i < data.Length; i++)
-            {
-                data[i] = i % 1000;
-            }
-            string saved = Path.Combine(directory, "data.npy");
-            results.Add(SaveBandwidth(saved, data, seconds));
-            results.Add(WriteAllBytesBandwidth(Path.Combine(directory, "data.bin"), MemoryMarshal.AsBytes(data.AsSpan()).ToArray(), seconds));
-            results.Add(ReadBandwidth(saved, warmupSeconds, seconds));
-            results.AddRange(ElementAccess(saved, seconds));
-            return results;
+            return measure(directory);
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    private static float[] Data(int bytes)
+    {
+        float[] data = new float[bytes / sizeof(float)];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = i % 1000;
+        }
+        return data;
+    }
+
+    /// <summary>A saved array of <paramref name="bytes"/> in <paramref name="directory"/>; its path.</summary>
+    private static string Saved(string directory, int bytes)
+    {
+        float[] data = Data(bytes);
+        string path = Path.Combine(directory, "data.npy");
+        MappedArray<float>.Save(path, data, [data.Length]);
+        return path;
     }
 
     private static BenchResult OpenTime(string path, long bytes, double seconds)
@@ -99,18 +135,19 @@ internal static class ArrayBench
     }
 
     /// <summary>
-    /// Passes per second summing 16 Mi float elements (a 64 MiB "frame") one at a time, by <c>GetAt</c> and by indexing
-    /// a span over the same elements of the mapping: the cost of GetAt's checks.
+    /// Passes per second summing the array's float elements (16 Mi of them, a 64 MiB "frame", by default) one at a time, by
+    /// <c>GetAt</c> or by indexing a span over the same elements of the mapping: the cost of GetAt's checks.
     /// </summary>
-    private static IEnumerable<BenchResult> ElementAccess(string path, double seconds)
+    private static BenchResult ElementAccess(string path, int bytes, double seconds, bool byGetAt)
     {
-        const int count = 16 << 20;
+        int count = bytes / sizeof(float);
         using MappedArray<float> array = MappedArray<float>.Open(path);
         float checksum = 0;
-        BenchResult get = Repeat(Transport, Get, count * sizeof(float), seconds, () => checksum += SumByGetAt(array, count));
-        BenchResult span = Repeat(Transport, SpanIndex, count * sizeof(float), seconds, () => checksum += SumBySpanIndex(array.GetSpan(0, count)));
+        BenchResult result = byGetAt
+            ? Repeat(Transport, Get, count * sizeof(float), seconds, () => checksum += SumByGetAt(array, count))
+            : Repeat(Transport, SpanIndex, count * sizeof(float), seconds, () => checksum += SumBySpanIndex(array.GetSpan(0, count)));
         GC.KeepAlive(checksum);
-        return [get, span];
+        return result;
     }
 
     // Fully optimised from the first call: each runs long enough that tiering would measure on-stack-replacement code.

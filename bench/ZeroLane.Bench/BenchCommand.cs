@@ -19,10 +19,11 @@ public static class BenchCommand
     public static Command Create(Func<IEnumerable<string>, ProcessStartInfo> startTool)
     {
         ArgumentNullException.ThrowIfNull(startTool);
-        var sizes = new Option<string>("--sizes")
+        // No default value: without --sizes each part measures its own sizes, with it every part with a size dimension takes them.
+        var sizes = new Option<string?>("--sizes")
         {
-            Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary).",
-            DefaultValueFactory = _ => string.Join(',', BenchSettings.DefaultSizes),
+            Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary), for every part with a size dimension "
+                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
         };
         var seconds = new Option<double>("--seconds")
         {
@@ -43,6 +44,11 @@ public static class BenchCommand
         {
             Description = "Wait strategies to measure: busy-spin, spin-then-block, blocking (or busy, spin; comma-separated; default all).",
         };
+        var repeat = new Option<int>("--repeat")
+        {
+            Description = "Runs of each measurement; the table shows their median and spread, and marks rows whose runs disagree.",
+            DefaultValueFactory = _ => BenchSettings.DefaultRepeat,
+        };
         var json = new Option<bool>("--json")
         {
             Description = "Print one JSON object per line instead of a table.",
@@ -54,6 +60,7 @@ public static class BenchCommand
         command.Options.Add(warmup);
         command.Options.Add(only);
         command.Options.Add(waits);
+        command.Options.Add(repeat);
         command.Options.Add(json);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -66,23 +73,19 @@ public static class BenchCommand
                     parseResult.GetValue(warmup),
                     parseResult.GetValue(only),
                     parseResult.GetValue(waits),
-                    parseResult.GetValue(json));
+                    parseResult.GetValue(json),
+                    parseResult.GetValue(repeat));
             }
             catch (ArgumentException e)
             {
-                // One line and exit code 1, like every other expected error of the tool.
-                await Console.Error.WriteLineAsync("zerolane: " + e.Message).ConfigureAwait(false);
+                // The tool's convention for every expected error: one line 'zerolane: ...', exit code 1.
+                await Console.Error.WriteLineAsync($"zerolane: {e.Message} (see 'zerolane bench --help')").ConfigureAwait(false);
                 return 1;
             }
             try
             {
                 await new BenchRunner(settings, startTool, Console.Out, Console.Error).RunAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                await Console.Error.WriteLineAsync("zerolane bench: cancelled.").ConfigureAwait(false);
-                return 130;
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or ZeroLaneException)
             {

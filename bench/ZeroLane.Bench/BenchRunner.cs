@@ -5,8 +5,9 @@ namespace ZeroLane.Bench;
 
 /// <summary>
 /// Runs one <c>zerolane bench</c>: the machine's limits in this process, then every transfer between two
-/// freshly started peer processes (one pair per measurement, so no measurement inherits another's state).
-/// Each result is printed as soon as it is measured.
+/// freshly started peer processes (one pair per run, so no run inherits another's state). Each measurement runs
+/// <see cref="BenchSettings.Repeat"/> times and makes one row of their median and spread; a JSON line is printed as soon as
+/// the row is complete, a table row at the end (with a progress line on stderr meanwhile).
 /// </summary>
 internal sealed class BenchRunner
 {
@@ -37,14 +38,19 @@ internal sealed class BenchRunner
             _table?.WriteHeader(_settings, MachineDescription(), MeasureClockReadNs());
             if (_settings.Includes(BenchSettings.MemoryCopy))
             {
-                Add(MemoryCopyBench.Run(_settings.WarmupSeconds, _settings.Seconds));
+                Add(Repeat(() => MemoryCopyBench.Run(_settings.WarmupSeconds, _settings.Seconds)));
             }
             if (_settings.Includes(BenchSettings.CacheLine))
             {
-                Add(CacheLineBench.Run(_settings.WarmupSeconds, _settings.Seconds, _settings.MaxSamples, out var pinned));
+                (int, int)? pinned = null;
+                Add(Repeat(() => CacheLineBench.Run(_settings.WarmupSeconds, _settings.Seconds, _settings.MaxSamples, out pinned)));
                 _table?.AddNote(pinned is (int a, int b)
                     ? $"cache line: the two threads were pinned to CPUs {a} and {b}."
                     : "cache line: the two threads could not be pinned to different CPUs; the OS placed them.");
+            }
+            if (_settings.Includes(BenchSettings.Ring) || _settings.Includes(BenchSettings.Topics))
+            {
+                NoteBusySpinPlacement();
             }
             if (_settings.Includes(BenchSettings.Ring))
             {
@@ -52,30 +58,33 @@ internal sealed class BenchRunner
                 {
                     foreach (int size in _settings.Sizes)
                     {
-                        Add(await RingThroughputAsync(wait, size, cancellationToken).ConfigureAwait(false));
+                        Add(await RepeatAsync(() => RingThroughputAsync(wait, size, cancellationToken)).ConfigureAwait(false));
                     }
                 }
                 foreach (WaitStrategy wait in _settings.Waits)
                 {
                     foreach (int size in _settings.Sizes)
                     {
-                        Add(await RingLatencyAsync(wait, size, cancellationToken).ConfigureAwait(false));
+                        Add(await RepeatAsync(() => RingLatencyAsync(wait, size, cancellationToken)).ConfigureAwait(false));
                     }
                 }
             }
             if (_settings.Includes(BenchSettings.Topics))
             {
-                // The topic's 64 B latency target is judged against the ring's of the same run: measure the ring's where
-                // the ring part did not (not selected, or not at 64 B).
+                // The topic's latency is judged against the ring's of the same run and size: measure the ring's where the
+                // ring part did not (not selected, or not at that size).
                 foreach (WaitStrategy wait in _settings.Waits)
                 {
-                    if (!_results.Any(r => r.Transport == BenchResult.ZeroLane && r.Mode == BenchResult.Latency
-                        && r.Wait == BenchWait.NameOf(wait) && r.FrameBytes == TopicBench.LatencyBytes))
+                    foreach (int size in TopicBench.LatencySizes(_settings))
                     {
-                        Add(await RingLatencyAsync(wait, TopicBench.LatencyBytes, cancellationToken).ConfigureAwait(false));
+                        if (!_results.Any(r => r.Transport == BenchResult.ZeroLane && r.Mode == BenchResult.Latency
+                            && r.Wait == BenchWait.NameOf(wait) && r.FrameBytes == size))
+                        {
+                            Add(await RepeatAsync(() => RingLatencyAsync(wait, size, cancellationToken)).ConfigureAwait(false));
+                        }
                     }
                 }
-                await new TopicBench(_settings, _startTool, Add, note => _table?.AddNote(note)).RunAsync(cancellationToken).ConfigureAwait(false);
+                await new TopicBench(_settings, _startTool, Add, note => _table?.AddNote(note), BusySpinCpus).RunAsync(cancellationToken).ConfigureAwait(false);
             }
             if (_settings.Includes(BenchSettings.Iceoryx))
             {
@@ -85,34 +94,49 @@ internal sealed class BenchRunner
             if (_settings.Includes(BenchSettings.Messages))
             {
                 // A message of 8 parts (each from its own array) through one ring frame per message, default strategy.
-                foreach (int size in _settings.Sizes.Where(size => size >= MessagePartsMinimumFrame))
+                int[] sizes = _settings.Sizes.Where(size => size >= MessagePartsMinimumFrame).ToArray();
+                if (sizes.Length == 0)
                 {
-                    Add(await RingThroughputAsync(WaitStrategy.SpinThenBlock, size, cancellationToken, parts: MessageParts).ConfigureAwait(false));
+                    // Only when the part came with the default parts: a part named in --only was refused before the run.
+                    Skipped($"messages: skipped: a message of {MessageParts} parts needs frames of at least {BenchTable.FormatSize(MessagePartsMinimumFrame)}, and --sizes gave none.");
+                }
+                foreach (int size in sizes)
+                {
+                    Add(await RepeatAsync(() => RingThroughputAsync(WaitStrategy.SpinThenBlock, size, cancellationToken, parts: MessageParts)).ConfigureAwait(false));
                 }
             }
             if (_settings.Includes(BenchSettings.Socket))
             {
                 foreach (int size in _settings.Sizes)
                 {
-                    Add(await SocketAsync(PeerOptions.ReaderRole, PeerOptions.WriterRole, size, cancellationToken).ConfigureAwait(false));
+                    Add(await RepeatAsync(() => SocketAsync(PeerOptions.ReaderRole, PeerOptions.WriterRole, size, cancellationToken)).ConfigureAwait(false));
                 }
                 foreach (int size in _settings.Sizes)
                 {
-                    Add(await SocketAsync(PeerOptions.EchoRole, PeerOptions.InitiatorRole, size, cancellationToken).ConfigureAwait(false));
+                    Add(await RepeatAsync(() => SocketAsync(PeerOptions.EchoRole, PeerOptions.InitiatorRole, size, cancellationToken)).ConfigureAwait(false));
                 }
             }
             if (_settings.Includes(BenchSettings.MessageSockets))
             {
-                foreach (BenchResult result in await MessageSocketBench.RunAsync(_settings.WarmupSeconds, _settings.Seconds, cancellationToken).ConfigureAwait(false))
+                var bench = new MessageSocketBench(_settings.WarmupSeconds, _settings.Seconds);
+                foreach (MessageSocketBench.Measurement measurement in MessageSocketBench.Measurements(_settings.SizesFor(BenchSettings.MessageSockets).Sizes))
                 {
-                    Add(result);
+                    Add(await RepeatAsync(() => bench.MeasureAsync(measurement, cancellationToken)).ConfigureAwait(false));
                 }
             }
             if (_settings.Includes(BenchSettings.Arrays))
             {
-                foreach (BenchResult result in ArrayBench.Run(_settings.WarmupSeconds, _settings.Seconds))
+                (IReadOnlyList<int>? sizes, string needs) = _settings.SizesFor(BenchSettings.Arrays);
+                if (sizes is { Count: 0 })
                 {
-                    Add(result);
+                    Skipped($"arrays: skipped: the part needs {needs}, and --sizes gave none.");
+                }
+                else
+                {
+                    foreach (Func<BenchResult> measurement in ArrayBench.Measurements(sizes, _settings.WarmupSeconds, _settings.Seconds))
+                    {
+                        Add(Repeat(measurement));
+                    }
                 }
             }
             _table?.WriteSummary(_results, _settings);
@@ -151,12 +175,53 @@ internal sealed class BenchRunner
         if (_table is null)
         {
             _output.WriteLine(result.ToJson());
+            _output.Flush();
         }
         else
         {
-            _table.WriteRow(result);
+            // The table is written at the end, its columns as wide as their content; meanwhile a line per row shows progress.
+            _table.AddRow(result);
+            _errors.WriteLine("measured: " + BenchTable.Describe(result));
+            _errors.Flush();
         }
-        _output.Flush();
+    }
+
+    /// <summary>Runs a measurement <see cref="BenchSettings.Repeat"/> times, one after the other: one row, their median and spread.</summary>
+    private async Task<BenchResult> RepeatAsync(Func<Task<BenchResult>> measure)
+    {
+        var runs = new List<BenchResult>(_settings.Repeat);
+        for (int run = 0; run < _settings.Repeat; run++)
+        {
+            runs.Add(await measure().ConfigureAwait(false));
+        }
+        return BenchResult.Combine(runs);
+    }
+
+    private BenchResult Repeat(Func<BenchResult> measure)
+    {
+        var runs = new List<BenchResult>(_settings.Repeat);
+        for (int run = 0; run < _settings.Repeat; run++)
+        {
+            runs.Add(measure());
+        }
+        return BenchResult.Combine(runs);
+    }
+
+    /// <summary>
+    /// Where busy-spinning peers run: each pinned to a core of its own, so they never take turns on one CPU (a spinner that
+    /// shares its CPU with its partner burns its time slice waiting for a partner that cannot run). Null with one CPU.
+    /// </summary>
+    private (int, int)? BusySpinCpus { get; } = ThreadAffinity.TwoCores();
+
+    private void NoteBusySpinPlacement()
+    {
+        if (!_settings.Waits.Contains(WaitStrategy.BusySpin))
+        {
+            return;
+        }
+        _table?.AddNote(BusySpinCpus is (int first, int second)
+            ? $"busy-spin: the two peers' measuring threads are pinned to CPUs {first} and {second}, different cores (column cpus); other strategies and the socket are placed by the OS."
+            : "busy-spin: this process may use only one CPU, so the two spinning peers share it and take turns by time slice: busy-spin figures measure the scheduler, not the ring; give the bench two CPUs.");
     }
 
     /// <summary>Parts of the messages the "messages" part sends, and the smallest frame that carries them.</summary>
@@ -170,9 +235,10 @@ internal sealed class BenchRunner
         {
             PeerOptions reader = PeerFor(PeerOptions.ReaderRole, name, null, frameBytes, wait) with { Parts = parts };
             PeerOptions writer = reader with { Role = PeerOptions.WriterRole };
+            (reader, writer, string? cpus) = Place(reader, writer);
             (PeerReport readerReport, PeerReport writerReport) = await RunPairAsync(RingPeer.CommandName, reader, writer, cancellationToken).ConfigureAwait(false);
             return BenchResult.FromPeers(parts > 0 ? BenchResult.ZeroLaneMessage : BenchResult.ZeroLane, BenchResult.Throughput, BenchWait.NameOf(wait), frameBytes,
-                measured: readerReport, sender: writerReport, receiver: readerReport);
+                measured: readerReport, sender: writerReport, receiver: readerReport) with { Cpus = cpus };
         }
         finally
         {
@@ -188,9 +254,10 @@ internal sealed class BenchRunner
         {
             PeerOptions echo = PeerFor(PeerOptions.EchoRole, ping, pong, frameBytes, wait);
             PeerOptions initiator = echo with { Role = PeerOptions.InitiatorRole };
+            (echo, initiator, string? cpus) = Place(echo, initiator);
             (PeerReport echoReport, PeerReport initiatorReport) = await RunPairAsync(RingPeer.CommandName, echo, initiator, cancellationToken).ConfigureAwait(false);
             return BenchResult.FromPeers(BenchResult.ZeroLane, BenchResult.Latency, BenchWait.NameOf(wait), frameBytes,
-                measured: initiatorReport, sender: initiatorReport, receiver: echoReport);
+                measured: initiatorReport, sender: initiatorReport, receiver: echoReport) with { Cpus = cpus };
         }
         finally
         {
@@ -219,6 +286,12 @@ internal sealed class BenchRunner
             File.Delete(path);
         }
     }
+
+    /// <summary>Busy-spinning pairs on two cores of their own (see <see cref="BusySpinCpus"/>); others as the OS places them.</summary>
+    private (PeerOptions Server, PeerOptions Client, string? Cpus) Place(PeerOptions server, PeerOptions client) =>
+        server.Wait == WaitStrategy.BusySpin && BusySpinCpus is (int first, int second)
+            ? (server with { Cpu = first }, client with { Cpu = second }, $"{first},{second}")
+            : (server, client, null);
 
     private PeerOptions PeerFor(string role, string name, string? replyName, int frameBytes, WaitStrategy wait) => new(
         role, name, replyName, frameBytes, BenchSettings.PayloadBytesFor(frameBytes), wait,

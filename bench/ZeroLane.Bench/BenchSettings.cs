@@ -49,7 +49,14 @@ public sealed class BenchSettings
     public const int MaxFrameBytes = 256 << 20;
 
     /// <summary>Default length of each measurement, in seconds.</summary>
-    public const double DefaultSeconds = 2;
+    /// <remarks>One second, run <see cref="DefaultRepeat"/> times: three short windows at different moments tell more than one long one.</remarks>
+    public const double DefaultSeconds = 1;
+
+    /// <summary>Default number of runs of each measurement (the table shows their median and spread).</summary>
+    public const int DefaultRepeat = 3;
+
+    /// <summary>Most runs of one measurement.</summary>
+    public const int MaxRepeat = 100;
 
     /// <summary>Default warm-up before each measurement, in seconds.</summary>
     public const double DefaultWarmupSeconds = 0.5;
@@ -59,9 +66,14 @@ public sealed class BenchSettings
 
     private static readonly (string Suffix, int Shift)[] s_sizeSuffixes = [("KiB", 10), ("K", 10), ("MiB", 20), ("M", 20), ("GiB", 30), ("G", 30)];
 
-    private BenchSettings(IReadOnlyList<int> sizes, double seconds, double warmupSeconds, IReadOnlySet<string> only, IReadOnlyList<WaitStrategy> waits, bool json)
+    private BenchSettings(
+        IReadOnlyList<int> sizes, bool sizesGiven, double seconds, double warmupSeconds, IReadOnlySet<string> only, bool onlyNamed,
+        IReadOnlyList<WaitStrategy> waits, int repeat, bool json)
     {
         Sizes = sizes;
+        SizesGiven = sizesGiven;
+        OnlyNamed = onlyNamed;
+        Repeat = repeat;
         Seconds = seconds;
         WarmupSeconds = warmupSeconds;
         Only = only;
@@ -84,6 +96,18 @@ public sealed class BenchSettings
 
     /// <summary>Frame sizes in bytes, each once, in the order given.</summary>
     public IReadOnlyList<int> Sizes { get; }
+
+    /// <summary>
+    /// True when <c>--sizes</c> was given: then every part with a size dimension measures these sizes (those it can carry)
+    /// instead of its own defaults.
+    /// </summary>
+    public bool SizesGiven { get; }
+
+    /// <summary>True when <c>--only</c> named the parts one by one: a named part that can carry none of the sizes is an error, not a note.</summary>
+    public bool OnlyNamed { get; }
+
+    /// <summary>Runs of each measurement; the result is their median, with the spread between the lowest and the highest.</summary>
+    public int Repeat { get; }
 
     /// <summary>Length of each measurement, in seconds.</summary>
     public double Seconds { get; }
@@ -116,6 +140,7 @@ public sealed class BenchSettings
     /// </param>
     /// <param name="waits"><c>--wait</c>: busy-spin, spin-then-block, blocking, comma-separated; null or blank means all three.</param>
     /// <param name="json"><c>--json</c>.</param>
+    /// <param name="repeat"><c>--repeat</c>: runs of each measurement, 1 to <see cref="MaxRepeat"/>.</param>
     /// <exception cref="ArgumentException">An option is out of range or not understood; the message names it and says what it takes.</exception>
     public static BenchSettings Parse(
         string? sizes = null,
@@ -123,7 +148,8 @@ public sealed class BenchSettings
         double warmupSeconds = DefaultWarmupSeconds,
         string? only = null,
         string? waits = null,
-        bool json = false)
+        bool json = false,
+        int repeat = DefaultRepeat)
     {
         // Written so that NaN fails too.
         if (!(seconds > 0 && seconds <= MaxSeconds))
@@ -134,13 +160,63 @@ public sealed class BenchSettings
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--warmup takes 0 to {MaxSeconds} seconds, not {warmupSeconds}."));
         }
-        return new BenchSettings(
+        if (repeat < 1 || repeat > MaxRepeat)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--repeat takes 1 to {MaxRepeat} runs, not {repeat}."));
+        }
+        var settings = new BenchSettings(
             sizes is null ? DefaultSizes : ParseSizes(sizes),
+            sizes is not null,
             seconds,
             warmupSeconds,
             ParseOnly(only),
+            !string.IsNullOrWhiteSpace(only) && only.Trim() != "all",
             ParseWaits(waits),
+            repeat,
             json);
+        settings.CheckNamedPartsCanRun();
+        return settings;
+    }
+
+    /// <summary>
+    /// The sizes of <see cref="Sizes"/> that <paramref name="part"/> can carry when <c>--sizes</c> was given (null: the part
+    /// has no size dimension, or it measures its own defaults because <c>--sizes</c> was not given), and what it needs,
+    /// said for a message.
+    /// </summary>
+    internal (IReadOnlyList<int>? Sizes, string Needs) SizesFor(string part)
+    {
+        if (!SizesGiven)
+        {
+            return (null, "");
+        }
+        (Func<int, bool>? fits, string needs) = part switch
+        {
+            Messages => ((Func<int, bool>?)(size => size >= BenchRunner.MessagePartsMinimumFrame),
+                $"frames of at least {BenchTable.FormatSize(BenchRunner.MessagePartsMinimumFrame)} (a message of {BenchRunner.MessageParts} parts and its header)"),
+            Arrays => (size => size % sizeof(float) == 0, "sizes that are whole float32 elements (multiples of 4 B)"),
+            // Message sockets: sizes up to 64 KiB are sent one per call and batched, larger ones as 8 parts and as one.
+            Ring or Socket or Topics or Iceoryx or MessageSockets => (size => true, ""),
+            _ => (null, ""),
+        };
+        return fits is null ? (null, "") : (Sizes.Where(fits).ToArray(), needs);
+    }
+
+    /// <summary>A part named in <c>--only</c> that can carry none of the sizes given would measure nothing: refused before anything runs.</summary>
+    private void CheckNamedPartsCanRun()
+    {
+        if (!OnlyNamed)
+        {
+            return;
+        }
+        foreach (string part in AllParts.Where(Only.Contains))
+        {
+            (IReadOnlyList<int>? sizes, string needs) = SizesFor(part);
+            if (sizes is { Count: 0 })
+            {
+                throw new ArgumentException(
+                    $"--only {part} needs {needs}; --sizes gave only {string.Join(", ", Sizes.Select(size => BenchTable.FormatSize(size)))}.");
+            }
+        }
     }
 
     internal bool Includes(string part) => Only.Contains(part);

@@ -3,60 +3,96 @@ using System.Globalization;
 namespace ZeroLane.Bench;
 
 /// <summary>
-/// The human-readable output: an aligned table written row by row as results arrive, then the ratios that
-/// matter (ring against memcpy, the socket and the cache line) and notes on what was measured.
+/// The human-readable output: the run's header first; at the end an aligned table, every column as wide as its widest
+/// cell (so no transport name can push a row out of line), then the ratios that matter (ring against memcpy, the socket
+/// and the cache line) and notes on what was measured.
 /// </summary>
 internal sealed class BenchTable
 {
-    private const string RowFormat = "{0,-14} {1,-10} {2,-15} {3,4} {4,-8} {5,11} {6,13} {7,8} {8,10} {9,10} {10,10} {11,12}  {12}";
     private static readonly CultureInfo s_culture = CultureInfo.InvariantCulture;
+
+    /// <summary>The columns: heading, right-aligned (numbers) or not, and the cell of a row.</summary>
+    private static readonly (string Heading, bool Right, Func<BenchResult, string> Cell)[] s_columns =
+    [
+        ("transport", false, r => r.Transport),
+        ("mode", false, r => r.Mode),
+        ("wait", false, r => r.Wait ?? "-"),
+        ("cpus", false, r => r.Cpus ?? "-"),
+        ("subs", true, r => r.Subscribers is int subscribers ? subscribers.ToString(s_culture) : "-"),
+        ("writer", false, r => r.Writer ?? "-"),
+        ("frame", true, r => FormatSize(r.FrameBytes)),
+        ("frames/s", true, r => Format(r.FramesPerSec, "N0")),
+        ("GB/s", true, r => Format(r.BytesPerSec / 1e9, "0.000")),
+        ("p50 ns", true, r => Format(r.P50Ns, "N0")),
+        ("p99 ns", true, r => Format(r.P99Ns, "N0")),
+        ("p99.9 ns", true, r => Format(r.P999Ns, "N0")),
+        ("max ns", true, r => Format(r.MaxNs, "N0")),
+        ("runs", true, r => r.Runs.ToString(s_culture)),
+        ("spread", true, r => r.SpreadPercent is double spread ? string.Create(s_culture, $"{spread:0}%{(r.Unsteady ? " !" : "  ")}") : "-  "),
+        ("alloc B/frame (tx/rx)", false, r => r.SenderAllocatedBytesPerFrame is double tx && r.ReceiverAllocatedBytesPerFrame is double rx
+            ? string.Create(s_culture, $"{tx:0.##} / {rx:0.##}")
+            : "-"),
+    ];
+
+    private const string ColumnGap = "  ";
 
     private const string AboveMemcpyNote =
         "memcpy is measured on 256 MiB, beyond the last-level cache; a ring whose payload block (4 frames + 64 KiB) fits in that cache can beat it, because its bytes never go to DRAM.";
 
     private readonly TextWriter _output;
     private readonly List<string> _notes = new();
+    private readonly List<BenchResult> _rows = new();
 
     internal BenchTable(TextWriter output) => _output = output;
 
     internal void AddNote(string note) => _notes.Add(note);
 
+    /// <summary>Keeps a row for the table, which is written once every row is in (so each column is as wide as its widest cell).</summary>
+    internal void AddRow(BenchResult result) => _rows.Add(result);
+
     internal void WriteHeader(BenchSettings settings, string machine, double clockReadNs)
     {
         _output.WriteLine($"zerolane bench: {machine}; load average {LoadAverage()}");
         _output.WriteLine(string.Create(s_culture,
-            $"{settings.Seconds:0.###} s per measurement after {settings.WarmupSeconds:0.###} s warm-up; frame sizes {string.Join(", ", settings.Sizes.Select(s => FormatSize(s)))}"));
-        _output.WriteLine();
-        _output.WriteLine(string.Format(s_culture, RowFormat,
-            "transport", "mode", "wait", "subs", "writer", "frame", "frames/s", "GB/s", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "alloc B/frame (tx/rx)"));
-        _output.WriteLine(new string('-', 166));
+            $"{settings.Seconds:0.###} s per measurement after {settings.WarmupSeconds:0.###} s warm-up, each run {settings.Repeat} times; frame sizes {string.Join(", ", settings.Sizes.Select(s => FormatSize(s)))}"));
+        _output.Flush();
         AddNote(string.Create(s_culture,
             $"latency: one way = half of each timed round trip; each round trip includes one clock read ({clockReadNs:0.#} ns). In latency rows frames/s counts round trips."));
+        AddNote(string.Create(s_culture,
+            $"runs, spread: each figure is the median of the row's runs; spread = (highest - lowest) / median of p50 (rows with latency) or frames/s (the others); '!' marks a spread above {BenchResult.UnsteadySpreadPercent:0}%: the runs disagree, do not judge by that row."));
     }
 
-    internal void WriteRow(BenchResult result)
+    /// <summary>The rows as an aligned table: every column as wide as its widest cell, two spaces between columns.</summary>
+    internal static IReadOnlyList<string> Render(IReadOnlyList<BenchResult> rows)
     {
-        string alloc = result.SenderAllocatedBytesPerFrame is double tx && result.ReceiverAllocatedBytesPerFrame is double rx
-            ? string.Create(s_culture, $"{tx:0.##} / {rx:0.##}")
-            : "-";
-        _output.WriteLine(string.Format(s_culture, RowFormat,
-            result.Transport,
-            result.Mode,
-            result.Wait ?? "-",
-            result.Subscribers is int subscribers ? subscribers.ToString(s_culture) : "-",
-            result.Writer ?? "-",
-            FormatSize(result.FrameBytes),
-            Format(result.FramesPerSec, "N0"),
-            Format(result.BytesPerSec / 1e9, "0.000"),
-            Format(result.P50Ns, "N0"),
-            Format(result.P99Ns, "N0"),
-            Format(result.P999Ns, "N0"),
-            Format(result.MaxNs, "N0"),
-            alloc));
+        string[][] cells = rows.Select(row => s_columns.Select(column => column.Cell(row)).ToArray()).ToArray();
+        int[] widths = s_columns.Select((column, i) => cells.Select(row => row[i].Length).Append(column.Heading.Length).Max()).ToArray();
+        string Line(IReadOnlyList<string> values) => string.Join(ColumnGap, values.Select((value, i) =>
+            i == values.Count - 1 ? value : s_columns[i].Right ? value.PadLeft(widths[i]) : value.PadRight(widths[i])));
+        var lines = new List<string> { Line(s_columns.Select(column => column.Heading).ToArray()) };
+        lines.Add(new string('-', lines[0].Length));
+        lines.AddRange(cells.Select(Line));
+        return lines;
+    }
+
+    /// <summary>One row in a line, for progress while the run goes on: what was measured and its headline figure.</summary>
+    internal static string Describe(BenchResult result)
+    {
+        string what = string.Join(' ', new[] { result.Transport, result.Mode, result.Wait, result.Writer, FormatSize(result.FrameBytes) }.Where(part => part is not null));
+        string figure = result.P50Ns is double p50
+            ? string.Create(s_culture, $"p50 {p50:N0} ns")
+            : string.Create(s_culture, $"{result.FramesPerSec ?? 0:N0} frames/s");
+        string spread = result.SpreadPercent is double percent ? string.Create(s_culture, $", {result.Runs} runs, spread {percent:0}%{(result.Unsteady ? " !" : "")}") : "";
+        return $"{what}: {figure}{spread}";
     }
 
     internal void WriteSummary(IReadOnlyList<BenchResult> results, BenchSettings settings)
     {
+        _output.WriteLine();
+        foreach (string line in Render(_rows))
+        {
+            _output.WriteLine(line);
+        }
         var lines = new List<string>();
         BenchResult? memcpy = results.FirstOrDefault(r => r.Transport == BenchResult.MemoryCopy);
         BenchResult? cacheLine = results.FirstOrDefault(r => r.Transport == BenchResult.CacheLine);
@@ -74,7 +110,7 @@ internal sealed class BenchTable
             BenchResult? socket = Find(BenchResult.UnixSocket, BenchResult.Throughput, null, size);
             foreach (string wait in BenchWait.All.Select(BenchWait.NameOf))
             {
-                if (Find(BenchResult.ZeroLane, BenchResult.Throughput, wait, size) is not { BytesPerSec: double ring })
+                if (Find(BenchResult.ZeroLane, BenchResult.Throughput, wait, size) is not { BytesPerSec: double ring } ringRow)
                 {
                     continue;
                 }
@@ -92,7 +128,7 @@ internal sealed class BenchTable
                     parts.Add(string.Create(s_culture, $"{ring / unix:0.0}x unix-socket"));
                 }
                 string figure = string.Create(s_culture, $"ring throughput {FormatSize(size)}, {wait}: {ring / 1e9:0.00} GB/s");
-                lines.Add(parts.Count > 0 ? figure + " = " + string.Join(", ", parts) : figure);
+                lines.Add((parts.Count > 0 ? figure + " = " + string.Join(", ", parts) : figure) + UnsteadyMark(ringRow, socket));
             }
             if (Find(BenchResult.ZeroLaneMessage, BenchResult.Throughput, "spin-then-block", size) is { BytesPerSec: double message })
             {
@@ -105,18 +141,22 @@ internal sealed class BenchTable
 
         foreach (string kind in new[] { "tcp", "unix" })
         {
-            BenchResult? parts = results.FirstOrDefault(r => r.Transport == $"message-{kind}-8-parts");
-            BenchResult? whole = results.FirstOrDefault(r => r.Transport == $"message-{kind}-contiguous");
-            if (parts?.BytesPerSec is double split && whole?.BytesPerSec is double joined && joined > 0)
+            foreach (BenchResult parts in results.Where(r => r.Transport == $"message-{kind}-8-parts"))
             {
-                lines.Add(string.Create(s_culture,
-                    $"message of 8 parts, 64 MiB, {kind}: {split / 1e9:0.00} GB/s = {100 * split / joined:0}% of the same bytes as one part ({joined / 1e9:0.00} GB/s)"));
+                if (parts.BytesPerSec is double split
+                    && results.FirstOrDefault(r => r.Transport == $"message-{kind}-contiguous" && r.FrameBytes == parts.FrameBytes)?.BytesPerSec is double joined && joined > 0)
+                {
+                    lines.Add(string.Create(s_culture,
+                        $"message of 8 parts, {FormatSize(parts.FrameBytes)}, {kind}: {split / 1e9:0.00} GB/s = {100 * split / joined:0}% of the same bytes as one part ({joined / 1e9:0.00} GB/s)"));
+                }
             }
-            BenchResult? single = results.FirstOrDefault(r => r.Transport == $"message-{kind}-64b");
-            BenchResult? batched = results.FirstOrDefault(r => r.Transport == $"message-{kind}-64b-batched");
-            if (single?.FramesPerSec is double one && batched?.FramesPerSec is double many)
+            foreach (BenchResult single in results.Where(r => r.Transport == $"message-{kind}-single"))
             {
-                lines.Add(string.Create(s_culture, $"64 B messages, {kind}: {one:N0}/s one per send, {many:N0}/s in batches of {MessageSocketBench.Batch}"));
+                if (single.FramesPerSec is double one
+                    && results.FirstOrDefault(r => r.Transport == $"message-{kind}-batched" && r.FrameBytes == single.FrameBytes)?.FramesPerSec is double many)
+                {
+                    lines.Add(string.Create(s_culture, $"{FormatSize(single.FrameBytes)} messages, {kind}: {one:N0}/s one per send, {many:N0}/s in batches of {MessageSocketBench.Batch}"));
+                }
             }
         }
 
@@ -260,7 +300,7 @@ internal sealed class BenchTable
 
         foreach (string? wait in topic.Where(r => r.Mode == BenchResult.Throughput && r.Writer is null).Select(r => r.Wait).Distinct())
         {
-            foreach (int size in TopicBench.ThroughputSizes)
+            foreach (int size in topic.Where(r => r.Mode == BenchResult.Throughput && r.Writer is null).Select(r => (int)r.FrameBytes).Distinct())
             {
                 BenchResult? one = topic.FirstOrDefault(r => r.Mode == BenchResult.Throughput && r.Writer is null && r.Wait == wait && r.FrameBytes == size && r.Subscribers == 1);
                 BenchResult? four = topic.FirstOrDefault(r => r.Mode == BenchResult.Throughput && r.Writer is null && r.Wait == wait && r.FrameBytes == size && r.Subscribers == 4);
@@ -278,7 +318,7 @@ internal sealed class BenchTable
         if (full?.FramesPerSec is double fullRate && modified?.FramesPerSec is double modifiedRate && fullRate > 0)
         {
             yield return string.Create(s_culture,
-                $"topic {FormatSize(TopicBench.WriterBytes)} changed by 1 byte per send: WriteModified {modifiedRate:N0}/s vs WriteFull {fullRate:N0}/s = {modifiedRate / fullRate:0.0}x (target >= 100x: {Verdict(modifiedRate >= 100 * fullRate)})");
+                $"topic {FormatSize(full.FrameBytes)} changed by 1 byte per send: WriteModified {modifiedRate:N0}/s vs WriteFull {fullRate:N0}/s = {modifiedRate / fullRate:0.0}x (target >= 100x: {Verdict(modifiedRate >= 100 * fullRate)})");
         }
 
         double sender = topic.Max(r => r.SenderAllocatedBytesPerFrame ?? 0);
@@ -286,6 +326,9 @@ internal sealed class BenchTable
         yield return string.Create(s_culture,
             $"topic allocation per sample, highest of all topic rows: publisher side {sender:G3} B, subscriber side {receiver:G3} B (target 0 B: {Verdict(sender == 0 && receiver == 0)})");
     }
+
+    /// <summary>" (!: unsteady)" when a row a summary line rests on has runs that disagree, else nothing.</summary>
+    private static string UnsteadyMark(params BenchResult?[] rows) => rows.Any(row => row?.Unsteady == true) ? " (! a row it rests on is unsteady)" : "";
 
     private static string Verdict(bool met) => met ? "met" : "MISSED";
 

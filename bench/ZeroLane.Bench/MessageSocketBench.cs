@@ -8,7 +8,8 @@ namespace ZeroLane.Bench;
 /// Messages over sockets, sender and receiver on two threads of this process (the kernel's copies dominate):
 /// a 64 MiB message of 8 parts (each its own array, sent in place with vectored sendmsg) against the same
 /// bytes as one contiguous part, over loopback TCP and a Unix socket; and 64-byte messages sent one per call
-/// and in batches of 64 per call.
+/// and in batches of 64 per call. With <c>--sizes</c>: each size up to 64 KiB one per call and batched, each
+/// larger one as 8 parts and as one.
 /// </summary>
 /// <remarks>
 /// Design: the sender sends for the warm-up, then for the measured window, then waits until the receiver has
@@ -16,37 +17,70 @@ namespace ZeroLane.Bench;
 /// the time from the window's start to the last receipt. The receiver touches one byte per part and disposes
 /// each message.
 /// </remarks>
-internal static class MessageSocketBench
+internal sealed class MessageSocketBench
 {
     internal const int LargeMessageBytes = 64 << 20;
     internal const int LargeMessageParts = 8;
     internal const int SmallMessageBytes = 64;
     internal const int Batch = 64;
 
-    internal static async Task<IReadOnlyList<BenchResult>> RunAsync(double warmupSeconds, double seconds, CancellationToken cancellationToken)
+    /// <summary>Largest size sent one per call and in batches; larger ones are sent as 8 parts and as one.</summary>
+    internal const int LargestSmallMessage = 64 << 10;
+
+    /// <summary>One row: over a Unix socket or TCP, messages of <paramref name="Bytes"/> in <paramref name="Parts"/> parts, <paramref name="Batch"/> per send call.</summary>
+    internal sealed record Measurement(bool Unix, string Transport, int Bytes, int Parts, int Batch);
+
+    private readonly double _warmupSeconds;
+    private readonly double _seconds;
+
+    internal MessageSocketBench(double warmupSeconds, double seconds)
     {
-        var results = new List<BenchResult>();
-        using Message eightParts = LargeMessage(LargeMessageParts);
-        using Message contiguous = LargeMessage(1);
-        using Message small = Message.Create(new byte[SmallMessageBytes]);
-        Message[] batch = Enumerable.Repeat(small, Batch).ToArray();
+        _warmupSeconds = warmupSeconds;
+        _seconds = seconds;
+    }
+
+    /// <summary>
+    /// The rows for <paramref name="sizes"/> (null: the part's own, 64 MiB and 64 B): sizes up to
+    /// <see cref="LargestSmallMessage"/> one per send call (<c>single</c>) and <see cref="Batch"/> per call (<c>batched</c>),
+    /// larger ones as <see cref="LargeMessageParts"/> parts (<c>8-parts</c>) and as one (<c>contiguous</c>); TCP first, then Unix.
+    /// </summary>
+    internal static IReadOnlyList<Measurement> Measurements(IReadOnlyList<int>? sizes)
+    {
+        IReadOnlyList<int> all = sizes ?? [LargeMessageBytes, SmallMessageBytes];
+        var measurements = new List<Measurement>();
         foreach (bool unix in new[] { false, true })
         {
             string kind = unix ? "unix" : "tcp";
-            results.Add(await MeasureAsync(unix, $"message-{kind}-8-parts", [eightParts], warmupSeconds, seconds, cancellationToken).ConfigureAwait(false));
-            results.Add(await MeasureAsync(unix, $"message-{kind}-contiguous", [contiguous], warmupSeconds, seconds, cancellationToken).ConfigureAwait(false));
-            results.Add(await MeasureAsync(unix, $"message-{kind}-64b", [small], warmupSeconds, seconds, cancellationToken).ConfigureAwait(false));
-            results.Add(await MeasureAsync(unix, $"message-{kind}-64b-batched", batch, warmupSeconds, seconds, cancellationToken).ConfigureAwait(false));
+            foreach (int size in all)
+            {
+                if (size > LargestSmallMessage)
+                {
+                    measurements.Add(new Measurement(unix, $"message-{kind}-8-parts", size, LargeMessageParts, 1));
+                    measurements.Add(new Measurement(unix, $"message-{kind}-contiguous", size, 1, 1));
+                }
+                else
+                {
+                    measurements.Add(new Measurement(unix, $"message-{kind}-single", size, 1, 1));
+                    measurements.Add(new Measurement(unix, $"message-{kind}-batched", size, 1, Batch));
+                }
+            }
         }
-        return results;
+        return measurements;
     }
 
-    private static Message LargeMessage(int parts)
+    internal async Task<BenchResult> MeasureAsync(Measurement measurement, CancellationToken cancellationToken)
+    {
+        using Message message = CreateMessage(measurement.Bytes, measurement.Parts);
+        Message[] unit = Enumerable.Repeat(message, measurement.Batch).ToArray();
+        return await MeasureAsync(measurement.Unix, measurement.Transport, unit, _warmupSeconds, _seconds, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Message CreateMessage(int bytes, int parts)
     {
         MessageBuilder builder = Message.CreateBuilder();
         for (int i = 0; i < parts; i++)
         {
-            byte[] part = GC.AllocateUninitializedArray<byte>(LargeMessageBytes / parts);
+            byte[] part = GC.AllocateUninitializedArray<byte>(bytes / parts + (i == parts - 1 ? bytes % parts : 0));
             FrameToucher.FillPattern(part);
             builder.AddPart(part);
         }

@@ -20,9 +20,17 @@ internal static class PeerChannel
     private static volatile bool s_parentGone;
     private static long s_deadline = long.MaxValue;
 
-    /// <summary>Starts watching stdin and sets the overall deadline from the peer's options.</summary>
+    /// <summary>
+    /// Pins the calling (measuring) thread to the peer's CPU if it has one, starts watching stdin and sets the overall deadline
+    /// from the peer's options.
+    /// </summary>
     internal static void Begin(PeerOptions options)
     {
+        // The parent chose a CPU this process may use; a refusal would make the row's "cpus" column a lie.
+        if (options.Cpu >= 0 && !ThreadAffinity.TryPinCurrentThread(options.Cpu))
+        {
+            throw new InvalidOperationException($"Could not pin the peer to CPU {options.Cpu} (sched_setaffinity failed).");
+        }
         s_deadline = Stopwatch.GetTimestamp() + SecondsToTicks(options.WarmupSeconds + options.Seconds + DeadlineSlackSeconds);
         var watcher = new Thread(WatchParent) { IsBackground = true, Name = "bench parent watch" };
         watcher.Start();

@@ -23,6 +23,7 @@ internal static class PeerCommand
         var parts = new Option<int>("--parts") { Description = "Send each frame as a message of this many parts (0: raw frames)." };
         var subscribers = new Option<int>("--subscribers") { Description = "Topic publisher: subscribers to wait for before sending." };
         var writer = new Option<string?>("--writer") { Description = "Topic publisher: full or modified (send through a payload writer)." };
+        var cpu = new Option<int>("--cpu") { Description = "Pin the measuring thread to this CPU (-1: the OS places it).", DefaultValueFactory = _ => -1 };
 
         var command = new Command(name, description);
         command.Options.Add(role);
@@ -37,6 +38,7 @@ internal static class PeerCommand
         command.Options.Add(parts);
         command.Options.Add(subscribers);
         command.Options.Add(writer);
+        command.Options.Add(cpu);
         command.SetAction(parseResult =>
         {
             try
@@ -53,7 +55,8 @@ internal static class PeerCommand
                     parseResult.GetValue(maxSamples),
                     parseResult.GetValue(parts),
                     parseResult.GetValue(subscribers),
-                    parseResult.GetValue(writer));
+                    parseResult.GetValue(writer),
+                    parseResult.GetValue(cpu));
                 PeerChannel.Begin(options);
                 run(options);
                 return 0;

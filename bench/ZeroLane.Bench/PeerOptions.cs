@@ -15,6 +15,7 @@ namespace ZeroLane.Bench;
 /// <param name="Parts">0: frames of raw bytes; N: each frame is a message of N parts (sent with WriteMessage, read with DecodeFrame).</param>
 /// <param name="Subscribers">Topic publisher: how many subscribers to wait for before sending (0: none, not a topic row).</param>
 /// <param name="Writer">Topic publisher: null to copy each sample in; <c>full</c> or <c>modified</c> to send through a payload writer.</param>
+/// <param name="Cpu">The CPU to pin the peer's measuring (main) thread to; -1: the OS places it.</param>
 internal sealed record PeerOptions(
     string Role,
     string Name,
@@ -27,7 +28,8 @@ internal sealed record PeerOptions(
     int MaxSamples,
     int Parts = 0,
     int Subscribers = 0,
-    string? Writer = null)
+    string? Writer = null,
+    int Cpu = -1)
 {
     internal const string ReaderRole = "reader";
     internal const string WriterRole = "writer";
@@ -65,6 +67,11 @@ internal sealed record PeerOptions(
         {
             arguments.Add("--subscribers");
             arguments.Add(Subscribers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (Cpu >= 0)
+        {
+            arguments.Add("--cpu");
+            arguments.Add(Cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         if (Writer is not null)
         {

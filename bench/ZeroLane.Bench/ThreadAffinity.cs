@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace ZeroLane.Bench;
 
-/// <summary>Pins the calling thread to one CPU (sched_setaffinity), for the cache-line round trip.</summary>
+/// <summary>
+/// Pins the calling thread to one CPU (sched_setaffinity): the cache-line round trip's two threads, and the main thread of
+/// each busy-spinning bench peer, each on a core of its own.
+/// </summary>
 internal static partial class ThreadAffinity
 {
     // cpu_set_t as glibc defines it: 1024 bits.
@@ -25,6 +28,48 @@ internal static partial class ThreadAffinity
             }
         }
         return cpus;
+    }
+
+    /// <summary>
+    /// Two CPUs this process may use that are different cores (not SMT siblings, when the kernel says which are): the
+    /// lowest allowed CPU and the lowest other one outside its sibling list. Null with fewer than two CPUs.
+    /// </summary>
+    internal static (int First, int Second)? TwoCores()
+    {
+        IReadOnlyList<int> cpus = AllowedCpus();
+        if (cpus.Count < 2)
+        {
+            return null;
+        }
+        int first = cpus[0];
+        IReadOnlySet<int> siblings = SiblingsOf(first);
+        int second = cpus.Skip(1).Where(cpu => !siblings.Contains(cpu)).DefaultIfEmpty(cpus[1]).First();
+        return (first, second);
+    }
+
+    /// <summary>The SMT siblings of <paramref name="cpu"/> (itself included), from sysfs; just itself if sysfs does not say.</summary>
+    private static IReadOnlySet<int> SiblingsOf(int cpu)
+    {
+        var siblings = new HashSet<int> { cpu };
+        try
+        {
+            // "0,64" or "0-1".
+            string list = File.ReadAllText($"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list").Trim();
+            foreach (string range in list.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] ends = range.Split('-');
+                int low = int.Parse(ends[0], System.Globalization.CultureInfo.InvariantCulture);
+                int high = int.Parse(ends[^1], System.Globalization.CultureInfo.InvariantCulture);
+                for (int sibling = low; sibling <= high; sibling++)
+                {
+                    siblings.Add(sibling);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return siblings;
     }
 
     /// <summary>Restricts the calling thread to <paramref name="cpu"/>; false if the kernel refused.</summary>

@@ -12,7 +12,8 @@ namespace ZeroLane.Bench;
 /// <remarks>
 /// Design: each measurement starts fresh processes of <see cref="TopicPeer"/> on a topic of its own, receivers first (the
 /// subscribers, or the echo), then the sender once they are ready, as <see cref="BenchRunner"/> runs the ring's pairs. The
-/// sizes are the part's own, whatever <c>--sizes</c> says; latency rows follow <c>--wait</c>, the other rows use the
+/// sizes are the part's own unless <c>--sizes</c> is given (then latency and throughput rows take its sizes, writer rows
+/// its largest); latency rows follow <c>--wait</c>, the other rows use the
 /// library's default strategy, spin-then-block (or the first one given when <c>--wait</c> leaves it out): with 4
 /// subscribers and a publisher on a 2-core machine, spinning processes would only measure the scheduler. Whatever happens,
 /// every process is gone and nothing of the topic remains in /dev/shm when a measurement returns or throws.
@@ -37,15 +38,27 @@ internal sealed class TopicBench
     private readonly Func<IEnumerable<string>, ProcessStartInfo> _startTool;
     private readonly Action<BenchResult> _add;
     private readonly Action<string> _note;
+    private readonly (int First, int Second)? _busySpinCpus;
     private int _counter;
 
-    internal TopicBench(BenchSettings settings, Func<IEnumerable<string>, ProcessStartInfo> startTool, Action<BenchResult> add, Action<string> note)
+    internal TopicBench(
+        BenchSettings settings, Func<IEnumerable<string>, ProcessStartInfo> startTool, Action<BenchResult> add, Action<string> note, (int, int)? busySpinCpus)
     {
         _settings = settings;
+        _busySpinCpus = busySpinCpus;
         _startTool = startTool;
         _add = add;
         _note = note;
     }
+
+    /// <summary>The sizes of the latency rows: 64 B, or every size of <c>--sizes</c> when given.</summary>
+    internal static IReadOnlyList<int> LatencySizes(BenchSettings settings) => settings.SizesGiven ? settings.Sizes : [LatencyBytes];
+
+    /// <summary>The sizes of the throughput rows: 64 B, 1 MiB and 8 MiB, or every size of <c>--sizes</c> when given.</summary>
+    internal static IReadOnlyList<int> ThroughputSizesFor(BenchSettings settings) => settings.SizesGiven ? settings.Sizes : ThroughputSizes;
+
+    /// <summary>The size of the payload-writer rows: 8 MiB, or the largest size of <c>--sizes</c> when given.</summary>
+    internal static int WriterBytesFor(BenchSettings settings) => settings.SizesGiven ? settings.Sizes.Max() : WriterBytes;
 
     /// <summary>The strategy of the throughput and payload-writer rows: the library's default when the run measures it.</summary>
     internal static WaitStrategy ThroughputWait(BenchSettings settings) =>
@@ -66,13 +79,16 @@ internal sealed class TopicBench
     {
         foreach (WaitStrategy wait in _settings.Waits)
         {
-            _add(await LatencyAsync(wait, cancellationToken).ConfigureAwait(false));
+            foreach (int size in LatencySizes(_settings))
+            {
+                _add(await LatencyAsync(wait, size, cancellationToken).ConfigureAwait(false));
+            }
         }
         WaitStrategy throughputWait = ThroughputWait(_settings);
         long dropped = 0;
         foreach (WaitStrategy wait in ThroughputWaits(_settings))
         {
-            foreach (int size in ThroughputSizes)
+            foreach (int size in ThroughputSizesFor(_settings))
             {
                 foreach (int subscribers in SubscriberCounts)
                 {
@@ -86,23 +102,26 @@ internal sealed class TopicBench
         var writerTimes = new List<double>();
         foreach (string writer in new[] { BenchResult.FullWriter, BenchResult.ModifiedWriter })
         {
-            (BenchResult result, long lost) = await ThroughputAsync(throughputWait, WriterBytes, 1, writer, cancellationToken).ConfigureAwait(false);
+            (BenchResult result, long lost) = await ThroughputAsync(throughputWait, WriterBytesFor(_settings), 1, writer, cancellationToken).ConfigureAwait(false);
             dropped += lost;
             _add(result);
             writes.Add($"{writer} row {_lastModifiedWrites:N0} of {_lastFullWrites + _lastModifiedWrites:N0}");
             writerTimes.Add(_lastWriterNsPerSend);
         }
-        _note($"topics: the part's own sizes, whatever --sizes says: latency at 64 B, throughput at 64 B, 1 MiB and 8 MiB, writer rows at 8 MiB; throughput counts the samples each subscriber received between Start and Stop (rates per subscriber: the mean over "
+        _note((_settings.SizesGiven
+                ? $"topics: latency and throughput at the sizes of --sizes, writer rows at the largest ({BenchTable.FormatSize(WriterBytesFor(_settings))}); "
+                : "topics: latency at 64 B, throughput at 64 B, 1 MiB and 8 MiB, writer rows at 8 MiB (--sizes sets them all); ")
+            + $"each row measured once (not --repeat); busy-spin latency peers pinned as the ring's are; throughput counts the samples each subscriber received between Start and Stop (rates per subscriber: the mean over "
             + $"subscribers); subscribers touch every sample as the ring's reader does and block the publisher rather than lose samples "
             + $"(dropped in the whole part: {dropped:N0}); queue depth {TopicPeer.QueueDepthFor(64)} samples at 64 B and "
             + $"{TopicPeer.QueueDepthFor(1 << 20)} at 1 MiB and 8 MiB, twice as many slots; throughput rows use {string.Join(" and ", ThroughputWaits(_settings).Select(BenchWait.NameOf))}, writer rows {BenchWait.NameOf(throughputWait)}.");
-        _note($"topics: writer rows send an 8 MiB sample changed in one byte per send through a payload writer on a topic of {TopicPeer.WriterSlots} slot "
+        _note($"topics: writer rows send a {BenchTable.FormatSize(WriterBytesFor(_settings))} sample changed in one byte per send through a payload writer on a topic of {TopicPeer.WriterSlots} slot "
             + "(each send waits for the subscriber to release the previous sample, so the slot still holds it); the full writer copies the whole sample "
             + $"in WriteModified too. Sends the library passed to WriteModified (warm-up included): {string.Join("; ", writes)}.");
         if (writerTimes.Count == 2 && writerTimes[1] > 0)
         {
             // The rates above include the wait for the subscriber to release the one slot; this is what the write itself costs.
-            _note($"topics: time in the payload writer per 8 MiB send (the write itself, without the wait for the subscriber): "
+            _note($"topics: time in the payload writer per {BenchTable.FormatSize(WriterBytesFor(_settings))} send (the write itself, without the wait for the subscriber): "
                 + $"WriteFull {writerTimes[0]:N0} ns, WriteModified {writerTimes[1]:N0} ns = {writerTimes[0] / writerTimes[1]:N0}x.");
         }
     }
@@ -111,17 +130,22 @@ internal sealed class TopicBench
     private long _lastModifiedWrites;
     private double _lastWriterNsPerSend;
 
-    private async Task<BenchResult> LatencyAsync(WaitStrategy wait, CancellationToken cancellationToken)
+    private async Task<BenchResult> LatencyAsync(WaitStrategy wait, int frameBytes, CancellationToken cancellationToken)
     {
         string ping = NewTopicName() + "-ping";
         string pong = ping[..^"ping".Length] + "pong";
         try
         {
-            PeerOptions echo = PeerFor(PeerOptions.EchoRole, ping, pong, LatencyBytes, wait);
+            PeerOptions echo = PeerFor(PeerOptions.EchoRole, ping, pong, frameBytes, wait);
             PeerOptions initiator = echo with { Role = PeerOptions.InitiatorRole };
+            string? cpus = null;
+            if (wait == WaitStrategy.BusySpin && _busySpinCpus is (int first, int second))
+            {
+                (echo, initiator, cpus) = (echo with { Cpu = first }, initiator with { Cpu = second }, $"{first},{second}");
+            }
             PeerReport[] reports = await RunGroupAsync([echo], initiator, cancellationToken).ConfigureAwait(false);
-            return BenchResult.FromPeers(BenchResult.ZeroLaneTopic, BenchResult.Latency, BenchWait.NameOf(wait), LatencyBytes,
-                measured: reports[1], sender: reports[1], receiver: reports[0]) with { Subscribers = 1 };
+            return BenchResult.FromPeers(BenchResult.ZeroLaneTopic, BenchResult.Latency, BenchWait.NameOf(wait), frameBytes,
+                measured: reports[1], sender: reports[1], receiver: reports[0]) with { Subscribers = 1, Cpus = cpus };
         }
         finally
         {

@@ -11,6 +11,7 @@ public sealed class BenchJsonOutputTests
     [
         "transport", "mode", "wait", "frame_bytes", "frames_per_sec", "bytes_per_sec",
         "p50_ns", "p99_ns", "p999_ns", "max_ns", "allocated_bytes_per_frame",
+        "cpus", "runs", "frames_per_sec_min", "frames_per_sec_max", "p50_ns_min", "p50_ns_max", "spread_percent", "unsteady",
     ];
 
     private readonly BenchJsonRun _run;
@@ -40,11 +41,13 @@ public sealed class BenchJsonOutputTests
     [Fact]
     public void EveryTransportModeWaitAndSizeIsMeasuredExactlyOnce()
     {
+        // --sizes 64,1M applies to every part with a size dimension (issue 10, point 4).
+        int[] sizes = [64, 1 << 20];
         string[] keys = _run.Documents.Select(d => Key(d.RootElement)).ToArray();
         var expected = new List<string> { "memcpy/throughput/-/268435456", "cacheline/latency/-/64" };
         foreach (string mode in new[] { "throughput", "latency" })
         {
-            foreach (int size in new[] { 64, 65536 })
+            foreach (int size in sizes)
             {
                 foreach (string wait in new[] { "busy-spin", "spin-then-block", "blocking" })
                 {
@@ -54,36 +57,89 @@ public sealed class BenchJsonOutputTests
             }
         }
         // Messages of 8 parts through the ring: default strategy, frames of 1 KiB and more.
-        expected.Add("zerolane-message/throughput/spin-then-block/65536");
-        // Messages over sockets: 64 MiB of 8 parts against one part, and 64-byte messages alone and batched.
+        expected.Add($"zerolane-message/throughput/spin-then-block/{1 << 20}");
+        // Messages over sockets: sizes up to 64 KiB one per send and batched, larger ones as 8 parts and as one part.
         foreach (string kind in new[] { "tcp", "unix" })
         {
-            expected.Add($"message-{kind}-8-parts/throughput/-/{64 << 20}");
-            expected.Add($"message-{kind}-contiguous/throughput/-/{64 << 20}");
-            expected.Add($"message-{kind}-64b/throughput/-/64");
-            expected.Add($"message-{kind}-64b-batched/throughput/-/64");
+            expected.Add($"message-{kind}-single/throughput/-/64");
+            expected.Add($"message-{kind}-batched/throughput/-/64");
+            expected.Add($"message-{kind}-8-parts/throughput/-/{1 << 20}");
+            expected.Add($"message-{kind}-contiguous/throughput/-/{1 << 20}");
         }
-        // Mapped arrays: open time at 16 MiB and 4 GiB, save against File.WriteAllBytes, read through spans, and one
-        // pass of GetAt and of span indexing over 16 Mi float elements.
-        expected.AddRange([$"array/open/-/{16L << 20}", $"array/open/-/{4L << 30}", $"array/save/-/{256 << 20}", $"file/save/-/{256 << 20}", $"array/read/-/{256 << 20}",
-            $"array/get/-/{64 << 20}", $"array/span-index/-/{64 << 20}"]);
-        // Topics (in the default run): 64 B latency per strategy; throughput per subscriber at the part's own sizes with 1 and
-        // 4 subscribers with spin-then-block and blocking, and the 8 MiB payload-writer rows at the default strategy.
-        foreach (string wait in new[] { "busy-spin", "spin-then-block", "blocking" })
+        // Mapped arrays at each size: open time, save against File.WriteAllBytes, read through spans, and one pass of GetAt and
+        // of span indexing over its float elements.
+        foreach (int size in sizes)
         {
-            expected.Add($"zerolane-topic/latency/{wait}/64/1/-");
+            expected.AddRange([$"array/open/-/{size}", $"array/save/-/{size}", $"file/save/-/{size}", $"array/read/-/{size}",
+                $"array/get/-/{size}", $"array/span-index/-/{size}"]);
         }
-        foreach (int size in new[] { 64, 1 << 20, 8 << 20 })
+        // Topics at each size: latency per strategy; throughput per subscriber with 1 and 4 subscribers with spin-then-block and
+        // blocking; the payload-writer rows at the largest size and the default strategy.
+        foreach (int size in sizes)
         {
+            foreach (string wait in new[] { "busy-spin", "spin-then-block", "blocking" })
+            {
+                expected.Add($"zerolane-topic/latency/{wait}/{size}/1/-");
+            }
             foreach (string wait in new[] { "spin-then-block", "blocking" })
             {
                 expected.Add($"zerolane-topic/throughput/{wait}/{size}/1/-");
                 expected.Add($"zerolane-topic/throughput/{wait}/{size}/4/-");
             }
         }
-        expected.Add($"zerolane-topic/throughput/spin-then-block/{8 << 20}/1/full");
-        expected.Add($"zerolane-topic/throughput/spin-then-block/{8 << 20}/1/modified");
+        expected.Add($"zerolane-topic/throughput/spin-then-block/{1 << 20}/1/full");
+        expected.Add($"zerolane-topic/throughput/spin-then-block/{1 << 20}/1/modified");
         Assert.Equal(expected.Order(), keys.Order());
+    }
+
+    [Fact]
+    public void EveryRowButTopicsIsTheMedianOfItsRunsWithTheirRangeAndSpread()
+    {
+        Assert.All(_run.Documents, document =>
+        {
+            JsonElement result = document.RootElement;
+            if (result.GetProperty("transport").GetString() == "zerolane-topic")
+            {
+                // Topic rows are measured once.
+                Assert.Equal(1, result.GetProperty("runs").GetInt32());
+                Assert.Equal(JsonValueKind.Null, result.GetProperty("spread_percent").ValueKind);
+                Assert.False(result.GetProperty("unsteady").GetBoolean());
+                return;
+            }
+            Assert.Equal(2, result.GetProperty("runs").GetInt32());
+            bool latency = result.GetProperty("p50_ns").ValueKind == JsonValueKind.Number;
+            string headline = latency ? "p50_ns" : "frames_per_sec";
+            double median = result.GetProperty(headline).GetDouble();
+            double low = result.GetProperty(headline + "_min").GetDouble();
+            double high = result.GetProperty(headline + "_max").GetDouble();
+            Assert.True(low <= median && median <= high, result.ToString());
+            double spread = result.GetProperty("spread_percent").GetDouble();
+            Assert.Equal(100 * (high - low) / median, spread, tolerance: 1e-6);
+            Assert.Equal(spread > 25, result.GetProperty("unsteady").GetBoolean());
+            Assert.Equal(latency ? JsonValueKind.Number : JsonValueKind.Null, result.GetProperty("p50_ns_min").ValueKind);
+        });
+    }
+
+    [Fact]
+    public void BusySpinPeersArePinnedToTwoDifferentCpusAndNoOthersAre()
+    {
+        Assert.All(_run.Documents, document =>
+        {
+            JsonElement result = document.RootElement;
+            JsonElement cpus = result.GetProperty("cpus");
+            bool spinningPair = result.GetProperty("wait").GetString() == "busy-spin"
+                && result.GetProperty("transport").GetString() is "zerolane" or "zerolane-topic";
+            if (spinningPair && Environment.ProcessorCount >= 2)
+            {
+                string[] pair = cpus.GetString()!.Split(',');
+                Assert.Equal(2, pair.Length);
+                Assert.NotEqual(pair[0], pair[1]);
+            }
+            else if (!spinningPair)
+            {
+                Assert.Equal(JsonValueKind.Null, cpus.ValueKind);
+            }
+        });
     }
 
     [Fact]

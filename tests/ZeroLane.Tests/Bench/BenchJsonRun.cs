@@ -10,7 +10,7 @@ namespace ZeroLane.Tests.Bench;
 public sealed class BenchJsonRun : IDisposable
 {
     internal static readonly string[] Arguments =
-        ["bench", "--sizes", "64,65536", "--seconds", "0.3", "--warmup", "0.1", "--json"];
+        ["bench", "--sizes", "64,1M", "--seconds", "0.3", "--warmup", "0.1", "--repeat", "2", "--json"];
 
     public BenchJsonRun()
     {

@@ -6,7 +6,7 @@ namespace ZeroLane.Tests.Bench;
 /// <summary>
 /// <c>zerolane bench</c>'s options, parsed and checked by <see cref="BenchSettings.Parse"/> without running a
 /// benchmark: what each accepts, the defaults, and an <see cref="ArgumentException"/> naming the option for
-/// each kind of bad value (the command prints it and exits with code 2, see <see cref="BenchArgumentTests"/>).
+/// each kind of bad value (the command prints it in one line and exits with code 1, see <see cref="BenchArgumentTests"/>).
 /// </summary>
 public sealed class BenchSettingsParsing
 {
@@ -16,8 +16,10 @@ public sealed class BenchSettingsParsing
         BenchSettings settings = BenchSettings.Parse();
 
         Assert.Equal([64, 1024, 64 * 1024, 1024 * 1024, 6_220_800], settings.Sizes);
-        Assert.Equal(2, settings.Seconds);
+        Assert.False(settings.SizesGiven);
+        Assert.Equal(1, settings.Seconds);
         Assert.Equal(0.5, settings.WarmupSeconds);
+        Assert.Equal(3, settings.Repeat);
         Assert.Equal(BenchSettings.DefaultParts.Order(), settings.Only.Order());
         Assert.Equal([WaitStrategy.BusySpin, WaitStrategy.SpinThenBlock, WaitStrategy.Blocking], settings.Waits);
         Assert.False(settings.Json);
@@ -105,6 +107,68 @@ public sealed class BenchSettingsParsing
     public void WaitBlankMeasuresAllThreeStrategies(string text)
     {
         Assert.Equal([WaitStrategy.BusySpin, WaitStrategy.SpinThenBlock, WaitStrategy.Blocking], BenchSettings.Parse(waits: text).Waits);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(100)]
+    public void RepeatAcceptsOneToAHundredRuns(int repeat)
+    {
+        Assert.Equal(repeat, BenchSettings.Parse(repeat: repeat).Repeat);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    [InlineData(101)]
+    public void RepeatOutsideOneToAHundredIsRejected(int repeat)
+    {
+        AssertRejected(() => BenchSettings.Parse(repeat: repeat), "--repeat", "100");
+    }
+
+    [Fact]
+    public void GivenSizesApplyToEveryPartWithASizeDimensionAsFarAsItCanCarryThem()
+    {
+        BenchSettings settings = BenchSettings.Parse(sizes: "64,1001,4K");
+
+        Assert.True(settings.SizesGiven);
+        foreach (string part in new[] { "ring", "socket", "topics", "message-sockets" })
+        {
+            Assert.Equal([64, 1001, 4096], settings.SizesFor(part).Sizes);
+        }
+        Assert.Equal([4096], settings.SizesFor("messages").Sizes);
+        Assert.Equal([64, 4096], settings.SizesFor("arrays").Sizes);
+        Assert.Null(settings.SizesFor("memcpy").Sizes);
+        Assert.Null(settings.SizesFor("cacheline").Sizes);
+    }
+
+    [Fact]
+    public void WithoutSizesEveryPartMeasuresItsOwn()
+    {
+        BenchSettings settings = BenchSettings.Parse();
+
+        Assert.All(BenchSettings.AllParts, part => Assert.Null(settings.SizesFor(part).Sizes));
+    }
+
+    [Theory]
+    [InlineData("messages", "64,512", "--only messages needs frames of at least 1 KiB")]
+    [InlineData("ring,messages", "64", "--only messages needs frames of at least 1 KiB")]
+    [InlineData("arrays", "1001,3", "--only arrays needs sizes that are whole float32 elements")]
+    public void APartNamedInOnlyThatCanCarryNoneOfTheSizesIsRejected(string only, string sizes, string message)
+    {
+        AssertRejected(() => BenchSettings.Parse(sizes: sizes, only: only), message, "--sizes gave only");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("all")]
+    public void APartTheRunIncludesByDefaultThatCanCarryNoneOfTheSizesIsNotAnError(string? only)
+    {
+        // The run skips it with a note: the user asked for small frames, not for the part.
+        BenchSettings settings = BenchSettings.Parse(sizes: "64", only: only);
+
+        Assert.Empty(settings.SizesFor("messages").Sizes!);
     }
 
     [Fact]
