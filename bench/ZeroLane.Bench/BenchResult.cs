@@ -58,6 +58,12 @@ internal sealed record BenchResult
     /// <summary>Runs the figures are the median of (1: measured once).</summary>
     public int Runs { get; init; } = 1;
 
+    /// <summary>
+    /// For a pinned busy-spin pair: the one-way p50 of a cache line bounced between its two CPUs just before the run (the
+    /// median over the runs). Busy-spin figures follow it; on a virtual machine it moves between levels the host sets.
+    /// </summary>
+    public double? CrossCoreNs { get; init; }
+
     /// <summary>Lowest and highest frames/s of the runs (null when measured once).</summary>
     public double? FramesPerSecMin { get; init; }
 
@@ -110,6 +116,7 @@ internal sealed record BenchResult
             FramesPerSecMax = runs.Max(r => r.FramesPerSec),
             P50NsMin = runs.Min(r => r.P50Ns),
             P50NsMax = runs.Max(r => r.P50Ns),
+            CrossCoreNs = Median(runs.Select(r => r.CrossCoreNs)),
         };
     }
 
@@ -178,6 +185,7 @@ internal sealed record BenchResult
             WriteOrNull(json, "p50_ns_max", P50NsMax);
             WriteOrNull(json, "spread_percent", SpreadPercent);
             json.WriteBoolean("unsteady", Unsteady);
+            WriteOrNull(json, "cross_core_ns", CrossCoreNs);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

@@ -220,7 +220,9 @@ internal sealed class BenchRunner
             return;
         }
         _table?.AddNote(BusySpinCpus is (int first, int second)
-            ? $"busy-spin: the two peers' measuring threads are pinned to CPUs {first} and {second}, different cores (column cpus); other strategies and the socket are placed by the OS."
+            ? $"busy-spin: the two peers' measuring threads are pinned to CPUs {first} and {second}, different cores (column cpus); other strategies and the socket are placed by the OS. " +
+                "x-core ns: one-way p50 of a cache line bounced between those CPUs just before each run, the floor of every handoff; on a virtual machine it moves " +
+                "between levels the host sets, and busy-spin figures move with it: compare rows at the same level."
             : "busy-spin: this process may use only one CPU, so the two spinning peers share it and take turns by time slice: busy-spin figures measure the scheduler, not the ring; give the bench two CPUs.");
     }
 
@@ -236,9 +238,10 @@ internal sealed class BenchRunner
             PeerOptions reader = PeerFor(PeerOptions.ReaderRole, name, null, frameBytes, wait) with { Parts = parts };
             PeerOptions writer = reader with { Role = PeerOptions.WriterRole };
             (reader, writer, string? cpus) = Place(reader, writer);
+            double? crossCore = CrossCoreNs(cpus);
             (PeerReport readerReport, PeerReport writerReport) = await RunPairAsync(RingPeer.CommandName, reader, writer, cancellationToken).ConfigureAwait(false);
             return BenchResult.FromPeers(parts > 0 ? BenchResult.ZeroLaneMessage : BenchResult.ZeroLane, BenchResult.Throughput, BenchWait.NameOf(wait), frameBytes,
-                measured: readerReport, sender: writerReport, receiver: readerReport) with { Cpus = cpus };
+                measured: readerReport, sender: writerReport, receiver: readerReport) with { Cpus = cpus, CrossCoreNs = crossCore };
         }
         finally
         {
@@ -255,9 +258,10 @@ internal sealed class BenchRunner
             PeerOptions echo = PeerFor(PeerOptions.EchoRole, ping, pong, frameBytes, wait);
             PeerOptions initiator = echo with { Role = PeerOptions.InitiatorRole };
             (echo, initiator, string? cpus) = Place(echo, initiator);
+            double? crossCore = CrossCoreNs(cpus);
             (PeerReport echoReport, PeerReport initiatorReport) = await RunPairAsync(RingPeer.CommandName, echo, initiator, cancellationToken).ConfigureAwait(false);
             return BenchResult.FromPeers(BenchResult.ZeroLane, BenchResult.Latency, BenchWait.NameOf(wait), frameBytes,
-                measured: initiatorReport, sender: initiatorReport, receiver: echoReport) with { Cpus = cpus };
+                measured: initiatorReport, sender: initiatorReport, receiver: echoReport) with { Cpus = cpus, CrossCoreNs = crossCore };
         }
         finally
         {
@@ -286,6 +290,13 @@ internal sealed class BenchRunner
             File.Delete(path);
         }
     }
+
+    /// <summary>
+    /// Right before a pinned (busy-spin) run: the one-way p50 of a cache line bounced between the two CPUs for 0.1 s, the
+    /// floor of every handoff in that run. Null for a pair the OS places.
+    /// </summary>
+    private static double? CrossCoreNs(string? cpus) =>
+        cpus is null ? null : CacheLineBench.Run(warmupSeconds: 0.02, seconds: 0.1, maxSamples: 100_000, out _).P50Ns;
 
     /// <summary>Busy-spinning pairs on two cores of their own (see <see cref="BusySpinCpus"/>); others as the OS places them.</summary>
     private (PeerOptions Server, PeerOptions Client, string? Cpus) Place(PeerOptions server, PeerOptions client) =>

@@ -18,6 +18,7 @@ internal sealed class BenchTable
         ("mode", false, r => r.Mode),
         ("wait", false, r => r.Wait ?? "-"),
         ("cpus", false, r => r.Cpus ?? "-"),
+        ("x-core ns", true, r => Format(r.CrossCoreNs, "N0")),
         ("subs", true, r => r.Subscribers is int subscribers ? subscribers.ToString(s_culture) : "-"),
         ("writer", false, r => r.Writer ?? "-"),
         ("frame", true, r => FormatSize(r.FrameBytes)),

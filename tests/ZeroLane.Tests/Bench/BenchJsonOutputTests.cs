@@ -12,6 +12,7 @@ public sealed class BenchJsonOutputTests
         "transport", "mode", "wait", "frame_bytes", "frames_per_sec", "bytes_per_sec",
         "p50_ns", "p99_ns", "p999_ns", "max_ns", "allocated_bytes_per_frame",
         "cpus", "runs", "frames_per_sec_min", "frames_per_sec_max", "p50_ns_min", "p50_ns_max", "spread_percent", "unsteady",
+        "cross_core_ns",
     ];
 
     private readonly BenchJsonRun _run;
@@ -129,15 +130,22 @@ public sealed class BenchJsonOutputTests
             JsonElement cpus = result.GetProperty("cpus");
             bool spinningPair = result.GetProperty("wait").GetString() == "busy-spin"
                 && result.GetProperty("transport").GetString() is "zerolane" or "zerolane-topic";
+            JsonElement crossCore = result.GetProperty("cross_core_ns");
             if (spinningPair && Environment.ProcessorCount >= 2)
             {
                 string[] pair = cpus.GetString()!.Split(',');
                 Assert.Equal(2, pair.Length);
                 Assert.NotEqual(pair[0], pair[1]);
+                // The ring's pinned pairs say how fast their two CPUs hand over a cache line just then.
+                if (result.GetProperty("transport").GetString() == "zerolane")
+                {
+                    Assert.True(crossCore.GetDouble() > 0, result.ToString());
+                }
             }
             else if (!spinningPair)
             {
                 Assert.Equal(JsonValueKind.Null, cpus.ValueKind);
+                Assert.Equal(JsonValueKind.Null, crossCore.ValueKind);
             }
         });
     }

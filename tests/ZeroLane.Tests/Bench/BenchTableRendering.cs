@@ -12,7 +12,7 @@ public sealed class BenchTableRendering
 
     private static readonly BenchResult[] s_rows =
     [
-        new() { Transport = "zerolane", Mode = "throughput", Wait = "busy-spin", Cpus = "0,1", FrameBytes = 64, FramesPerSec = 11_234_567, BytesPerSec = 11_234_567 * 64.0 },
+        new() { Transport = "zerolane", Mode = "throughput", Wait = "busy-spin", Cpus = "0,1", CrossCoreNs = 64.6, FrameBytes = 64, FramesPerSec = 11_234_567, BytesPerSec = 11_234_567 * 64.0 },
         new() { Transport = LongTransport, Mode = "latency", FrameBytes = 1 << 20, FramesPerSec = 3_000, BytesPerSec = 3_000.0 * (1 << 20), P50Ns = 123_456, P99Ns = 200_000, P999Ns = 300_000, MaxNs = 9_876_543 },
         new() { Transport = "x", Mode = "open", FrameBytes = 4L << 30, FramesPerSec = 1, P50Ns = 7, P99Ns = 8, P999Ns = 9, MaxNs = 10 },
     ];
@@ -44,6 +44,7 @@ public sealed class BenchTableRendering
     [InlineData("frames/s", new[] { "11,234,567", "3,000", "1" })]
     [InlineData("p50 ns", new[] { "-", "123,456", "7" })]
     [InlineData("max ns", new[] { "-", "9,876,543", "10" })]
+    [InlineData("x-core ns", new[] { "65", "-", "-" })]
     public void RightAlignedCellsEndWhereTheirHeadingEndsDespiteALongTransportName(string heading, string[] cells)
     {
         int end = StartOf(_lines[0], heading) + heading.Length;
