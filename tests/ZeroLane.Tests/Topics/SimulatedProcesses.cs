@@ -41,26 +41,10 @@ internal sealed class SimulatedProcesses
     private bool IsAlive(ProcessIdentity process) =>
         process.Pid == Environment.ProcessId && _alive.TryGetValue(process.StartTime, out bool alive) ? alive : s_real.IsAlive(process);
 
-    internal sealed class Platform(SimulatedProcesses processes, ProcessIdentity self) : IIpcPlatform
+    internal sealed class Platform(SimulatedProcesses processes, ProcessIdentity self) : DelegatingIpcPlatform(s_real)
     {
-        public ProcessIdentity CurrentProcess => self;
+        public override ProcessIdentity CurrentProcess => self;
 
-        public bool IsAlive(ProcessIdentity process) => processes.IsAlive(process);
-
-        public SharedMemory CreateSharedMemory(string name, long size, UnixFileMode mode) => s_real.CreateSharedMemory(name, size, mode);
-
-        public SharedMemory? OpenSharedMemory(string name, bool writable) => s_real.OpenSharedMemory(name, writable);
-
-        public bool RemoveSharedMemory(string name) => s_real.RemoveSharedMemory(name);
-
-        public NamedSemaphore CreateSemaphore(string name, UnixFileMode mode) => s_real.CreateSemaphore(name, mode);
-
-        public NamedSemaphore? OpenSemaphore(string name) => s_real.OpenSemaphore(name);
-
-        public bool RemoveSemaphore(string name) => s_real.RemoveSemaphore(name);
-
-        public FileLock? TryAcquireLock(string path, UnixFileMode mode) => s_real.TryAcquireLock(path, mode);
-
-        public bool TryRemoveStaleLock(string path) => s_real.TryRemoveStaleLock(path);
+        public override bool IsAlive(ProcessIdentity process) => processes.IsAlive(process);
     }
 }
