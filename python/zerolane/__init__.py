@@ -1,0 +1,19 @@
+"""ZeroLane for Python: zero-copy rings, messages and topics in shared memory (standard library only)."""
+
+from .errors import (
+    BufferCorruptedError,
+    BufferNotFoundError,
+    ConnectionClosedError,
+    FrameTooLargeError,
+    IncompatibleBufferError,
+    InvalidNameError,
+    MessageFormatError,
+    MetadataAlreadyWrittenError,
+    MetadataTooLargeError,
+    ReaderAlreadyConnectedError,
+    ReaderGoneError,
+    StreamTruncatedError,
+    WriterAlreadyConnectedError,
+    WriterGoneError,
+    ZeroLaneError,
+)
