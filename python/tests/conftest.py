@@ -45,26 +45,35 @@ def child_env() -> dict[str, str]:
     return env
 
 
+class _Children:
+    """Child processes started by one test; whatever still runs at the end is killed and reaped."""
+
+    def __init__(self) -> None:
+        self._started: list[subprocess.Popen] = []
+
+    def start(self, argv: list[str], **kwargs) -> subprocess.Popen:
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        child = subprocess.Popen(argv, **kwargs)
+        self._started.append(child)
+        return child
+
+    def close(self) -> None:
+        for child in self._started:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            for stream in (child.stdout, child.stderr, child.stdin):
+                if stream is not None:
+                    stream.close()
+
+
 @pytest.fixture
 def python_child():
     """Starts ``/usr/bin/python3 -c CODE`` children with the package importable; kills any still running at the end."""
-    children: list[subprocess.Popen] = []
-
-    def start(code: str, *args: str, **kwargs) -> subprocess.Popen:
-        kwargs.setdefault("stdout", subprocess.PIPE)
-        kwargs.setdefault("stderr", subprocess.PIPE)
-        child = subprocess.Popen([sys.executable, "-c", code, *args], env=child_env(), **kwargs)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        for stream in (child.stdout, child.stderr, child.stdin):
-            if stream is not None:
-                stream.close()
+    children = _Children()
+    yield lambda code, *args, **kwargs: children.start([sys.executable, "-c", code, *args], env=child_env(), **kwargs)
+    children.close()
 
 
 @pytest.fixture
@@ -72,20 +81,6 @@ def cli():
     """Starts the C# tool (``zerolane ...``) as a child; kills any still running at the end."""
     if not CLI_DLL.exists():
         pytest.skip(f"the C# tool is not built ({CLI_DLL}); run 'dotnet build ZeroLane.slnx -c Release' first")
-    children: list[subprocess.Popen] = []
-
-    def start(*args: str, **kwargs) -> subprocess.Popen:
-        kwargs.setdefault("stdout", subprocess.PIPE)
-        kwargs.setdefault("stderr", subprocess.PIPE)
-        child = subprocess.Popen(["dotnet", str(CLI_DLL), *args], **kwargs)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        for stream in (child.stdout, child.stderr, child.stdin):
-            if stream is not None:
-                stream.close()
+    children = _Children()
+    yield lambda *args, **kwargs: children.start(["dotnet", str(CLI_DLL), *args], **kwargs)
+    children.close()
