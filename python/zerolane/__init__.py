@@ -17,3 +17,4 @@ from .errors import (
     WriterGoneError,
     ZeroLaneError,
 )
+from .topics import Publisher, Sample, Subscriber, Subscription, TopicLoan
