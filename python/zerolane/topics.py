@@ -1262,7 +1262,7 @@ class Subscriber:
         try:
             next_check = time.monotonic() + self._peer_interval
             check_due = False
-            woken = False
+            woken = True  # nothing queued at the first look: look for new publishers too
             while True:
                 if self._closed or (stop is not None and stop.is_set()):
                     if stop is not None:
