@@ -17,3 +17,23 @@ from .errors import (
     WriterGoneError,
     ZeroLaneError,
 )
+from .messages import (
+    FIXED_HEADER_SIZE,
+    PREFIX_SIZE,
+    Message,
+    MessageLimits,
+    decode,
+    encode,
+    encode_segments,
+    encoded_size,
+    next_message,
+    read_message,
+    write_message,
+)
+from .streams import (
+    AsyncMessageConnection,
+    AsyncMessageListener,
+    MessageConnection,
+    MessageConnectionFaultedError,
+    MessageListener,
+)
