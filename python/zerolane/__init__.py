@@ -17,6 +17,8 @@ from .errors import (
     WriterGoneError,
     ZeroLaneError,
 )
+from .ring import Frame, Loan, Reader, WaitStrategy, Writer
+from .arrays import as_array, read_npy_header, read_npy_metadata
 from .messages import (
     FIXED_HEADER_SIZE,
     PREFIX_SIZE,
