@@ -388,13 +388,13 @@ def decode(buffer: Any, limits: MessageLimits | None = None, *, keeper: Any = No
 # -- rings (PROTOCOL.md section 9) ------------------------------------------------------------------------------
 
 
-def write_message(writer: Any, message: Message) -> int:
+def write_message(writer: Any, message: Message, timeout: float | None = None) -> int:
     """Writes ``message`` as one frame of ``writer`` (a ring ``Writer``): loans exactly its encoded size, writes the
     header into the loan, copies each segment once into place and commits. Returns the frame's encoded size.
     A message larger than the ring's largest frame raises the writer's ``FrameTooLargeError``."""
     segments = message.segments()
     size = header_size(len(segments) - 1) + message.length
-    with writer.loan(size) as loan:
+    with writer.loan(size, timeout) as loan:
         data = loan.data
         offset = write_header(message, data)
         for segment in segments:
