@@ -19,4 +19,24 @@ from .errors import (
 )
 from .ring import Frame, Loan, Reader, WaitStrategy, Writer
 from .arrays import as_array, read_npy_header, read_npy_metadata
+from .messages import (
+    FIXED_HEADER_SIZE,
+    PREFIX_SIZE,
+    Message,
+    MessageLimits,
+    decode,
+    encode,
+    encode_segments,
+    encoded_size,
+    next_message,
+    read_message,
+    write_message,
+)
+from .streams import (
+    AsyncMessageConnection,
+    AsyncMessageListener,
+    MessageConnection,
+    MessageConnectionFaultedError,
+    MessageListener,
+)
 from .topics import Publisher, Sample, Subscriber, Subscription, TopicLoan

@@ -30,6 +30,10 @@ using ZeroLane.TestPeer;
 //   poke NAME --offset N --value V
 //       writes V as a little-endian u64 at byte N of /dev/shm/NAME (through the file, not a mapping of ours), prints
 //       POKED and exits: the corruption tests' stray process.
+//   message-encode FILE | message-send ENDPOINT [--count N] | message-receive ENDPOINT [--echo]
+//   message-ring-writer NAME [--count N] | message-ring-reader NAME [--payload N]
+//       the Python client's cross-language message tests (MessageScenarios): ENDPOINT is tcp:HOST:PORT or unix:PATH;
+//       every message sent or received is printed as MSG i BODYLEN/PARTLENS SHA256.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -48,6 +52,11 @@ try
         "poke" => PokeScenario.Run(arguments),
         "subscriber" => TopicScenarios.Subscriber(arguments, stop.Token),
         "publisher" => TopicScenarios.Publisher(arguments, stop.Token),
+        "message-encode" => MessageScenarios.Encode(arguments),
+        "message-send" => MessageScenarios.Send(arguments, stop.Token),
+        "message-receive" => MessageScenarios.Receive(arguments, stop.Token),
+        "message-ring-writer" => MessageScenarios.WriteToRing(arguments, stop.Token),
+        "message-ring-reader" => MessageScenarios.ReadFromRing(arguments, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }
