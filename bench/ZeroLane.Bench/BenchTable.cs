@@ -246,6 +246,7 @@ internal sealed class BenchTable
         }
 
         lines.AddRange(TopicSummary(results));
+        lines.AddRange(PythonSummary(results));
 
         _output.WriteLine();
         foreach (string line in lines)
@@ -326,6 +327,42 @@ internal sealed class BenchTable
         double receiver = topic.Max(r => r.ReceiverAllocatedBytesPerFrame ?? 0);
         yield return string.Create(s_culture,
             $"topic allocation per sample, highest of all topic rows: publisher side {sender:G3} B, subscriber side {receiver:G3} B (target 0 B: {Verdict(sender == 0 && receiver == 0)})");
+    }
+
+    /// <summary>
+    /// The python part against its targets (issue 11): a Python reader of 1 MiB and larger frames at least 0.8x the C#
+    /// reader's throughput of the same run, size and strategy; 64 B at least 300,000 frames/s; and its latency beside the
+    /// C# echo's.
+    /// </summary>
+    private static IEnumerable<string> PythonSummary(IReadOnlyList<BenchResult> results)
+    {
+        foreach (BenchResult python in results.Where(r => r.Transport == BenchRunner.PythonTransport))
+        {
+            BenchResult? csharp = results.FirstOrDefault(r => r.Transport == BenchResult.ZeroLane && r.Mode == python.Mode && r.Wait == python.Wait
+                && r.FrameBytes == python.FrameBytes);
+            string head = $"python {FormatSize(python.FrameBytes)} {python.Mode}, {python.Wait}: ";
+            if (python.Mode == BenchResult.Throughput && python.FramesPerSec is double rate)
+            {
+                var parts = new List<string> { string.Create(s_culture, $"{rate:N0} frames/s ({rate * python.FrameBytes / 1e9:0.000} GB/s)") };
+                if (csharp?.FramesPerSec is double csharpRate && csharpRate > 0)
+                {
+                    string ratio = string.Create(s_culture, $"vs C# reader {csharpRate:N0} frames/s = {rate / csharpRate:0.00}x");
+                    parts.Add(python.FrameBytes >= 1 << 20 ? ratio + $" (target >= 0.8x: {Verdict(rate >= 0.8 * csharpRate)})" : ratio);
+                }
+                if (python.FrameBytes == 64)
+                {
+                    parts.Add($"target >= 300,000 frames/s: {Verdict(rate >= 300_000)}");
+                }
+                yield return head + string.Join("; ", parts) + UnsteadyMark(python, csharp);
+            }
+            else if (python.Mode == BenchResult.Latency && python.P50Ns is double p50)
+            {
+                string versus = csharp?.P50Ns is double csharpP50 && csharpP50 > 0
+                    ? string.Create(s_culture, $" vs C# echo {csharpP50:N0} ns = {p50 / csharpP50:0.0}x")
+                    : "";
+                yield return head + string.Create(s_culture, $"one-way p50 {p50:N0} ns, p99 {python.P99Ns:N0} ns") + versus + UnsteadyMark(python, csharp);
+            }
+        }
     }
 
     /// <summary>" (!: unsteady)" when a row a summary line rests on has runs that disagree, else nothing.</summary>
