@@ -17,3 +17,5 @@ from .errors import (
     WriterGoneError,
     ZeroLaneError,
 )
+from .ring import Frame, Loan, Reader, WaitStrategy, Writer
+from .arrays import as_array, read_npy_header, read_npy_metadata
