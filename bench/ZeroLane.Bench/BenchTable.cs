@@ -30,9 +30,10 @@ internal sealed class BenchTable
         ("max ns", true, r => Format(r.MaxNs, "N0")),
         ("runs", true, r => r.Runs.ToString(s_culture)),
         ("spread", true, r => r.SpreadPercent is double spread ? string.Create(s_culture, $"{spread:0}%{(r.Unsteady ? " !" : "  ")}") : "-  "),
-        ("alloc B/frame (tx/rx)", false, r => r.SenderAllocatedBytesPerFrame is double tx && r.ReceiverAllocatedBytesPerFrame is double rx
-            ? string.Create(s_culture, $"{tx:0.##} / {rx:0.##}")
-            : "-"),
+        // A side without figures (iceoryx's C peers, the python part's Python side) shows "-".
+        ("alloc B/frame (tx/rx)", false, r => r.SenderAllocatedBytesPerFrame is null && r.ReceiverAllocatedBytesPerFrame is null
+            ? "-"
+            : $"{Format(r.SenderAllocatedBytesPerFrame, "0.##")} / {Format(r.ReceiverAllocatedBytesPerFrame, "0.##")}"),
     ];
 
     private const string ColumnGap = "  ";

@@ -48,8 +48,10 @@ class Channel:
         threading.Thread(target=self._watch, name="bench parent watch", daemon=True).start()
 
     def _watch(self):
+        # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader holds its lock, which the interpreter's
+        # shutdown then waits for and aborts on.
         try:
-            while sys.stdin.buffer.read(64):
+            while os.read(0, 64):
                 pass
         except OSError:
             pass

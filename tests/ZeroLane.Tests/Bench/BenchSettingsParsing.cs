@@ -69,22 +69,29 @@ public sealed class BenchSettingsParsing
     [Theory]
     [InlineData("all")]
     [InlineData(" all ")]
-    public void OnlyAllRunsEveryPartIceoryxIncluded(string text)
+    public void OnlyAllRunsEveryPartIceoryxAndPythonIncluded(string text)
     {
         IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
 
         Assert.Equal(BenchSettings.AllParts.Order(), only.Order());
         Assert.Contains("iceoryx", only);
+        Assert.Contains("python", only);
     }
 
     [Theory]
     [InlineData("")]
     [InlineData(" ")]
-    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryx(string text)
+    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryxAndPython(string text)
     {
         IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
 
-        Assert.Equal(BenchSettings.AllParts.Where(part => part != "iceoryx").Order(), only.Order());
+        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python")).Order(), only.Order());
+    }
+
+    [Fact]
+    public void OnlyAcceptsPythonBesideTheRing()
+    {
+        Assert.Equal(["python", "ring"], BenchSettings.Parse(only: "ring,python").Only.Order());
     }
 
     [Fact]
