@@ -260,7 +260,9 @@ def run_echo(options, wait, channel):
     touch = make_toucher(options.frame_bytes)
     zero_copy = ZeroCopyCheck(options.name)
     control = [bytes([code]) * (2 if options.frame_bytes == 1 else 1) for code in (HELLO, START, STOP, HALF)]
-    reply = bytes((i * 31 + 7) & 0xFF for i in range(options.frame_bytes))
+    # FrameToucher.FillPattern: byte i is i * 31 + 7, which repeats every 256 bytes.
+    period = bytes((i * 31 + 7) & 0xFF for i in range(256))
+    reply = (period * (options.frame_bytes // 256 + 1))[: options.frame_bytes]
     totals = [0]
     with zerolane.Reader(options.name, options.payload_bytes, wait=wait) as reader:
         warm_sleep_path(reader)
