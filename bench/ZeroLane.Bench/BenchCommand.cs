@@ -24,7 +24,7 @@ public static class BenchCommand
         var sizes = new Option<string?>("--sizes")
         {
             Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary), for every part with a size dimension "
-                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx, python); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
+                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx, python, python-topic); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
         };
         var seconds = new Option<double>("--seconds")
         {
@@ -40,7 +40,7 @@ public static class BenchCommand
         {
             Description = $"Run only some parts: {string.Join(", ", BenchSettings.AllParts)} (comma-separated, or all; default all but "
                 + $"{BenchSettings.Iceoryx}, which needs Debian's iceoryx and libiceoryx-binding-c-dev and starts iceoryx's RouDi for the run, "
-                + $"and {BenchSettings.Python}, ZeroLane's Python client reading from a C# writer, which needs /usr/bin/python3 and the "
+                + $"and {BenchSettings.Python} and {BenchSettings.PythonTopic}, ZeroLane's Python client reading from a C# writer or publisher, which need /usr/bin/python3 and the "
                 + "package python/zerolane, from this repository or installed with pip install ./python).",
         };
         var waits = new Option<string?>("--wait")

@@ -84,6 +84,92 @@ internal sealed partial class BenchRunner
         }
     }
 
+    /// <summary>The transport of the python-topic part's rows.</summary>
+    internal const string PythonTopicTransport = "python-topic";
+
+    /// <summary>
+    /// The part <c>python-topic</c>: the Python client's topics as the receiving side of a C# publisher (one subscriber),
+    /// at the python part's sizes, and a Python topic echo for latency; each row right after the <c>zerolane-topic</c> row
+    /// it is compared with. Python topics have no wait strategy: the rows use the C# side's strategy of the topic part's
+    /// throughput rows (<see cref="TopicBench.ThroughputWait"/>), and nothing is pinned.
+    /// </summary>
+    private async Task RunPythonTopicAsync(CancellationToken cancellationToken)
+    {
+        string scratch = Directory.CreateTempSubdirectory($"zerolane-python-{Environment.ProcessId}-").FullName;
+        try
+        {
+            if (!PythonPeer.TryFindWithTopics(scratch, out PythonPeer? peer, out string? missing))
+            {
+                Skipped(missing!);
+                return;
+            }
+            var topics = new TopicBench(_settings, _startTool, Add, note => _table?.AddNote(note), BusySpinCpus);
+            WaitStrategy wait = TopicBench.ThroughputWait(_settings);
+            int checksBefore = _pythonZeroCopyChecks;
+            foreach (int size in _settings.SizesGiven ? _settings.Sizes : PythonThroughputSizes)
+            {
+                if (!_results.Any(r => r.Transport == BenchResult.ZeroLaneTopic && r.Mode == BenchResult.Throughput && r.Wait == BenchWait.NameOf(wait)
+                    && r.FrameBytes == size && r.Subscribers == 1 && r.Writer is null))
+                {
+                    Add((await topics.ThroughputAsync(wait, size, 1, null, cancellationToken).ConfigureAwait(false)).Result);
+                }
+                Add(await RepeatAsync(() => PythonTopicAsync(peer!, BenchResult.Throughput, wait, size, cancellationToken)).ConfigureAwait(false));
+            }
+            foreach (int size in _settings.SizesGiven ? _settings.Sizes : [PythonLatencyBytes])
+            {
+                if (!_results.Any(r => r.Transport == BenchResult.ZeroLaneTopic && r.Mode == BenchResult.Latency && r.Wait == BenchWait.NameOf(wait) && r.FrameBytes == size))
+                {
+                    Add(await topics.LatencyAsync(wait, size, cancellationToken).ConfigureAwait(false));
+                }
+                Add(await RepeatAsync(() => PythonTopicAsync(peer!, BenchResult.Latency, wait, size, cancellationToken)).ConfigureAwait(false));
+            }
+            Tell($"python-topic: {peer!.Description}; throughput: a C# Publisher copies samples in, one Python Subscriber (blocking the "
+                + "publisher rather than losing samples) reads each in place, touches it as the C# subscriber does and releases it; latency: a C# "
+                + $"initiator and a Python echo (a Subscriber on the ping topic, a Publisher on the pong topic). Python topics have no wait strategy: "
+                + $"the wait column is the C# side's ({BenchWait.NameOf(wait)}), nothing pinned; the zerolane-topic rows it follows are measured once. "
+                + $"Zero copy verified by address ({_pythonZeroCopyChecks - checksBefore} checks): {_pythonZeroCopyExample}. alloc: the C# side's only.");
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    private async Task<BenchResult> PythonTopicAsync(PythonPeer peer, string mode, WaitStrategy wait, int frameBytes, CancellationToken cancellationToken)
+    {
+        bool latency = mode == BenchResult.Latency;
+        string topic = $"zlbench-{Environment.ProcessId}-pytopic-{++_counter}" + (latency ? "-ping" : "");
+        string? reply = latency ? topic[..^"ping".Length] + "pong" : null;
+        try
+        {
+            PeerOptions server = PeerFor(latency ? PeerOptions.EchoRole : PeerOptions.SubscriberRole, topic, reply, frameBytes, wait);
+            PeerOptions client = server with { Role = latency ? PeerOptions.InitiatorRole : PeerOptions.PublisherRole, Subscribers = latency ? 0 : 1 };
+            (PeerReport python, PeerReport csharp) = await RunPythonPairAsync(
+                peer, PythonPeer.TopicCommandName, server, TopicPeer.CommandName, client, cancellationToken).ConfigureAwait(false);
+            return BenchResult.FromPeers(PythonTopicTransport, mode, BenchWait.NameOf(wait), frameBytes,
+                measured: latency ? csharp : python, sender: csharp, receiver: python) with
+            {
+                Subscribers = 1,
+                AllocatedBytesPerFrame = null,
+                ReceiverAllocatedBytesPerFrame = null,
+            };
+        }
+        finally
+        {
+            TopicBench.RemoveTopic(topic);
+            if (reply is not null)
+            {
+                TopicBench.RemoveTopic(reply);
+            }
+        }
+    }
+
     private bool Measured(string transport, string mode, WaitStrategy wait, int size) =>
         _results.Any(r => r.Transport == transport && r.Mode == mode && r.Wait == BenchWait.NameOf(wait) && r.FrameBytes == size);
 
@@ -99,7 +185,8 @@ internal sealed partial class BenchRunner
             PeerOptions writer = reader with { Role = PeerOptions.WriterRole };
             (reader, writer, string? cpus) = Place(reader, writer);
             double? crossCore = CrossCoreNs(cpus);
-            (PeerReport readerReport, PeerReport writerReport) = await RunPythonPairAsync(peer, reader, writer, cancellationToken).ConfigureAwait(false);
+            (PeerReport readerReport, PeerReport writerReport) = await RunPythonPairAsync(
+                peer, PythonPeer.CommandName, reader, RingPeer.CommandName, writer, cancellationToken).ConfigureAwait(false);
             return BenchResult.FromPeers(PythonTransport, BenchResult.Throughput, BenchWait.NameOf(wait), frameBytes,
                 measured: readerReport, sender: writerReport, receiver: readerReport) with
             {
@@ -125,7 +212,8 @@ internal sealed partial class BenchRunner
             PeerOptions initiator = echo with { Role = PeerOptions.InitiatorRole };
             (echo, initiator, string? cpus) = Place(echo, initiator);
             double? crossCore = CrossCoreNs(cpus);
-            (PeerReport echoReport, PeerReport initiatorReport) = await RunPythonPairAsync(peer, echo, initiator, cancellationToken).ConfigureAwait(false);
+            (PeerReport echoReport, PeerReport initiatorReport) = await RunPythonPairAsync(
+                peer, PythonPeer.CommandName, echo, RingPeer.CommandName, initiator, cancellationToken).ConfigureAwait(false);
             return BenchResult.FromPeers(PythonTransport, BenchResult.Latency, BenchWait.NameOf(wait), frameBytes,
                 measured: initiatorReport, sender: initiatorReport, receiver: echoReport) with
             {
@@ -147,13 +235,13 @@ internal sealed partial class BenchRunner
     /// peer (writer or initiator), and returns both reports. If either peer fails, the other is killed at once.
     /// </summary>
     private async Task<(PeerReport Python, PeerReport CSharp)> RunPythonPairAsync(
-        PythonPeer peer, PeerOptions server, PeerOptions client, CancellationToken cancellationToken)
+        PythonPeer peer, string pythonCommand, PeerOptions server, string csharpCommand, PeerOptions client, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(_settings.WarmupSeconds + _settings.Seconds + 60);
         string what = $"{server.FrameBytes} B {BenchWait.NameOf(server.Wait)}";
-        using PeerProcess serverProcess = PeerProcess.Start(peer.StartInfo, server.ToArguments(PythonPeer.CommandName), $"python peer {what} {server.Role}");
+        using PeerProcess serverProcess = PeerProcess.Start(peer.StartInfo, server.ToArguments(pythonCommand), $"{pythonCommand} {what} {server.Role}");
         await serverProcess.WaitReadyAsync(s_readyTimeout, cancellationToken).ConfigureAwait(false);
-        using PeerProcess clientProcess = PeerProcess.Start(_startTool, client.ToArguments(RingPeer.CommandName), $"{RingPeer.CommandName} {what} {client.Role}");
+        using PeerProcess clientProcess = PeerProcess.Start(_startTool, client.ToArguments(csharpCommand), $"{csharpCommand} {what} {client.Role}");
         Task<string> serverReport = serverProcess.WaitReportLineAsync(timeout, cancellationToken);
         Task<PeerReport> clientReport = clientProcess.WaitReportAsync(timeout, cancellationToken);
         Task first = await Task.WhenAny(serverReport, clientReport).ConfigureAwait(false);
@@ -173,7 +261,7 @@ internal sealed partial class BenchRunner
         }
         _pythonZeroCopyChecks += check.GetProperty("checks").GetInt32();
         _pythonZeroCopyExample = string.Create(CultureInfo.InvariantCulture,
-            $"a memoryview at 0x{check.GetProperty("view").GetUInt64():x} inside the reader's mapping of {check.GetProperty("path").GetString()} "
+            $"a memoryview at 0x{check.GetProperty("view").GetUInt64():x} inside the Python process's mapping of {check.GetProperty("path").GetString()} "
             + $"at 0x{check.GetProperty("start").GetUInt64():x}-0x{check.GetProperty("end").GetUInt64():x}");
     }
 }

@@ -95,6 +95,10 @@ internal sealed partial class BenchRunner
             {
                 await RunPythonAsync(cancellationToken).ConfigureAwait(false);
             }
+            if (_settings.Includes(BenchSettings.PythonTopic))
+            {
+                await RunPythonTopicAsync(cancellationToken).ConfigureAwait(false);
+            }
             if (_settings.Includes(BenchSettings.Messages))
             {
                 // A message of 8 parts (each from its own array) through one ring frame per message, default strategy.

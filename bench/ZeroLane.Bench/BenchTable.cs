@@ -337,17 +337,18 @@ internal sealed class BenchTable
     /// </summary>
     private static IEnumerable<string> PythonSummary(IReadOnlyList<BenchResult> results)
     {
-        foreach (BenchResult python in results.Where(r => r.Transport == BenchRunner.PythonTransport))
+        foreach (BenchResult python in results.Where(r => r.Transport is BenchRunner.PythonTransport or BenchRunner.PythonTopicTransport))
         {
-            BenchResult? csharp = results.FirstOrDefault(r => r.Transport == BenchResult.ZeroLane && r.Mode == python.Mode && r.Wait == python.Wait
-                && r.FrameBytes == python.FrameBytes);
-            string head = $"python {FormatSize(python.FrameBytes)} {python.Mode}, {python.Wait}: ";
+            bool topic = python.Transport == BenchRunner.PythonTopicTransport;
+            BenchResult? csharp = results.FirstOrDefault(r => r.Transport == (topic ? BenchResult.ZeroLaneTopic : BenchResult.ZeroLane)
+                && r.Mode == python.Mode && r.Wait == python.Wait && r.FrameBytes == python.FrameBytes && (!topic || (r.Subscribers == 1 && r.Writer is null)));
+            string head = $"{python.Transport} {FormatSize(python.FrameBytes)} {python.Mode}, {python.Wait}: ";
             if (python.Mode == BenchResult.Throughput && python.FramesPerSec is double rate)
             {
                 var parts = new List<string> { string.Create(s_culture, $"{rate:N0} frames/s ({rate * python.FrameBytes / 1e9:0.000} GB/s)") };
                 if (csharp?.FramesPerSec is double csharpRate && csharpRate > 0)
                 {
-                    string ratio = string.Create(s_culture, $"vs C# reader {csharpRate:N0} frames/s = {rate / csharpRate:0.00}x");
+                    string ratio = string.Create(s_culture, $"vs C# {(topic ? "subscriber" : "reader")} {csharpRate:N0} frames/s = {rate / csharpRate:0.00}x");
                     parts.Add(python.FrameBytes >= 1 << 20 ? ratio + $" (target >= 0.8x: {Verdict(rate >= 0.8 * csharpRate)})" : ratio);
                 }
                 if (python.FrameBytes == 64)

@@ -21,11 +21,17 @@ internal sealed class PythonPeer
     /// <summary>What the peer's command line starts with (it ignores it; the ring peers' options follow).</summary>
     internal const string CommandName = "bench-peer-python";
 
+    /// <summary>The command name that makes the peer use topics instead of rings (part python-topic).</summary>
+    internal const string TopicCommandName = "bench-peer-python-topic";
+
     private const string ResourceName = "ZeroLane.Bench.python_peer.py";
     private const string ScriptName = "python_peer.py";
 
     /// <summary>What the peer imports: the client's ring API, as python_peer.py uses it.</summary>
     private const string ImportCheck = "import zerolane; zerolane.Reader; zerolane.Writer; zerolane.WaitStrategy.BUSY_SPIN";
+
+    /// <summary>What the topic peer imports beyond <see cref="ImportCheck"/>.</summary>
+    internal const string TopicImportCheck = "import zerolane; zerolane.Publisher; zerolane.Subscriber";
 
     private PythonPeer(string? packageRoot, string script)
     {
@@ -46,25 +52,33 @@ internal sealed class PythonPeer
     /// Finds the interpreter and the Python client and writes the peer script into <paramref name="scratchDirectory"/>; when
     /// something is missing, <paramref name="missingNote"/> says what and how to get it.
     /// </summary>
-    internal static bool TryFind(string scratchDirectory, out PythonPeer? peer, out string? missingNote)
+    internal static bool TryFind(string scratchDirectory, out PythonPeer? peer, out string? missingNote) =>
+        TryFind(scratchDirectory, "python", ImportCheck, out peer, out missingNote);
+
+    /// <summary>As <see cref="TryFind(string, out PythonPeer?, out string?)"/> for the part python-topic, which also needs the client's topics.</summary>
+    internal static bool TryFindWithTopics(string scratchDirectory, out PythonPeer? peer, out string? missingNote) =>
+        TryFind(scratchDirectory, "python-topic", ImportCheck + "; " + TopicImportCheck, out peer, out missingNote);
+
+    private static bool TryFind(string scratchDirectory, string part, string importCheck, out PythonPeer? peer, out string? missingNote)
     {
         peer = null;
         if (!File.Exists(Interpreter))
         {
-            missingNote = $"python: skipped ({Interpreter} does not exist: apt-get install python3 python3-numpy)";
+            missingNote = $"{part}: skipped ({Interpreter} does not exist: apt-get install python3)";
             return false;
         }
         string? packageRoot = FindPackageRoot();
-        (int exitCode, string error) = RunQuietly(packageRoot, "-c", ImportCheck);
+        (int exitCode, string error) = RunQuietly(packageRoot, "-c", importCheck);
         if (exitCode != 0)
         {
             string where = packageRoot is null
                 ? $"no python/zerolane above {AppContext.BaseDirectory}, and none installed for {Interpreter} (pip install ./python)"
                 : Path.Combine(packageRoot, "zerolane");
-            missingNote = $"python: skipped (the Python client does not import from {where}: {error.Trim().Split('\n').Last()})";
+            missingNote = $"{part}: skipped (the Python client does not import from {where}: {error.Trim().Split('\n').Last()})";
             return false;
         }
         string script = Path.Combine(scratchDirectory, ScriptName);
+        // Both parts may run: the second writes the same text again.
         File.WriteAllText(script, ReadScript(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         peer = new PythonPeer(packageRoot, script);
         missingNote = null;

@@ -7,7 +7,9 @@ Started by the bench (bench/ZeroLane.Bench/BenchRunner.Python.cs) with the ring 
           Start and Stop control frames;
   echo    creates the ping buffer, connects a Writer to the initiator's pong buffer after its Hello, and answers every
           frame with a frame of the same size, as the C# echo does (touch, reply, then release).
-Zero copy is checked by address: the first data frame of each phase has its memoryview's address (taken through the
+With the command name bench-peer-python-topic (part python-topic) the same roles run over topics: the reader is a
+Subscriber asking to block the publisher (a C# Publisher sends), the echo a Subscriber on the ping topic and a Publisher
+on the pong topic. Zero copy is checked by address: the first data frame of each phase has its memoryview's address (taken through the
 buffer protocol, which works on read-only views) looked up in /proc/self/maps, and it must lie inside this process's
 mapping of /dev/shm/NAME; otherwise the peer fails. The report says where it was.
 Standard input is never written by the parent: its end means the parent is gone, and the peer gives up.
@@ -119,10 +121,12 @@ def address_of(view):
 
 
 class ZeroCopyCheck:
-    """Checks that frames' memoryviews lie inside this process's mapping of the buffer's shared memory."""
+    """Checks that frames' memoryviews lie inside this process's mapping of the shared memory they were sent in: the
+    ring's /dev/shm/NAME, or for a topic one of its publishers' segments, /dev/shm/zlt.TOPIC.*."""
 
-    def __init__(self, name):
-        self.path = f"/dev/shm/{name}"
+    def __init__(self, name, topic=False):
+        self.what = f"/dev/shm/zlt.{name}.*" if topic else f"/dev/shm/{name}"
+        self.matches = (lambda path: path.startswith(f"/dev/shm/zlt.{name}.")) if topic else (lambda path: path == self.what)
         self.checks = 0
         self.last = None
 
@@ -132,15 +136,15 @@ class ZeroCopyCheck:
         with open("/proc/self/maps") as maps:
             for line in maps:
                 fields = line.split(None, 5)
-                if len(fields) == 6 and fields[5].strip() == self.path:
+                if len(fields) == 6 and self.matches(fields[5].strip()):
                     start, stop = (int(part, 16) for part in fields[0].split("-"))
                     if start <= address and end <= stop:
                         self.checks += 1
-                        self.last = {"view": address, "start": start, "end": stop, "path": self.path}
+                        self.last = {"view": address, "start": start, "end": stop, "path": fields[5].strip()}
                         return
         raise RuntimeError(
             f"zero copy check failed: a frame's memoryview at {address:#x} (+{len(view)} B) is not inside this process's "
-            f"mapping of {self.path}"
+            f"mapping of {self.what}"
         )
 
     def report(self):
@@ -288,10 +292,84 @@ def run_echo(options, wait, channel):
     report(first_half + second_half, elapsed, totals[0], zero_copy)
 
 
+TOPIC_COMMAND = "bench-peer-python-topic"
+ACKNOWLEDGE_TIMEOUT_SECONDS = 10
+
+
+def queue_depth_for(options):
+    """TopicPeer.QueueDepthFor: about the ring's payload block in samples, from 4 to 128."""
+    return max(4, min(128, options.payload_bytes // max(1, options.frame_bytes)))
+
+
+def warm_subscriber(subscriber):
+    sample = subscriber.try_read(0.002)
+    if sample is not None:
+        sample.release()
+        raise RuntimeError("a sample arrived before any publisher was started")
+
+
+def run_topic_subscriber(options, channel):
+    touch = make_toucher(options.frame_bytes)
+    zero_copy = ZeroCopyCheck(options.name, topic=True)
+    totals = [0]
+    # Blocking the publisher rather than losing samples, as the C# subscriber peers do: the rate is what really arrived.
+    with zerolane.Subscriber(options.name, block_publisher=True) as subscriber:
+        warm_subscriber(subscriber)
+        print("ready", flush=True)
+        code, _ = read_until_control(subscriber, options.frame_bytes, touch, channel, zero_copy, totals)
+        expect(code, START)
+        started = time.perf_counter_ns()
+        code, first_half = read_until_control(subscriber, options.frame_bytes, touch, channel, zero_copy, totals)
+        expect(code, HALF)
+        code, second_half = read_until_control(subscriber, options.frame_bytes, touch, channel, zero_copy, totals)
+        elapsed = time.perf_counter_ns() - started
+        expect(code, STOP)
+    report(first_half + second_half, elapsed, totals[0], zero_copy)
+
+
+def run_topic_echo(options, channel):
+    if not options.reply_name:
+        raise ValueError("the echo needs --reply-name")
+    touch = make_toucher(options.frame_bytes)
+    zero_copy = ZeroCopyCheck(options.name, topic=True)
+    control = [bytes([code]) * (2 if options.frame_bytes == 1 else 1) for code in (HELLO, START, STOP, HALF)]
+    period = bytes((i * 31 + 7) & 0xFF for i in range(256))
+    reply = (period * (options.frame_bytes // 256 + 1))[: options.frame_bytes]
+    depth = queue_depth_for(options)
+    totals = [0]
+    with zerolane.Subscriber(options.name, block_publisher=True) as subscriber, zerolane.Publisher(
+        options.reply_name, slot_capacity=max(options.frame_bytes, 2), slots=2 * depth, queue_depth=depth,
+        acknowledge_timeout=ACKNOWLEDGE_TIMEOUT_SECONDS,
+    ) as publisher:
+        warm_subscriber(subscriber)
+        print("ready", flush=True)
+        # The initiator subscribes to the reply topic before it says Hello; wait until it has joined, then answer.
+        hello = read_one(subscriber, channel)
+        code = hello.data[0]
+        hello.release()
+        expect(code, HELLO)
+        while publisher.subscriber_count < 1:
+            channel.check()
+            time.sleep(0.001)
+        publisher.write(control[HELLO])
+        code, _ = echo_until_control(subscriber, publisher, reply, touch, channel, zero_copy, totals)
+        expect(code, START)
+        started = time.perf_counter_ns()
+        publisher.write(control[START])
+        code, first_half = echo_until_control(subscriber, publisher, reply, touch, channel, zero_copy, totals)
+        expect(code, HALF)
+        publisher.write(control[HALF])
+        code, second_half = echo_until_control(subscriber, publisher, reply, touch, channel, zero_copy, totals)
+        elapsed = time.perf_counter_ns() - started
+        expect(code, STOP)
+        publisher.write(control[STOP])
+    report(first_half + second_half, elapsed, totals[0], zero_copy)
+
+
 def parse(arguments):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", help="the peer command name (ignored)")
-    parser.add_argument("--role", required=True, choices=["reader", "echo"])
+    parser.add_argument("command", nargs="?", help="bench-peer-python (rings) or bench-peer-python-topic (topics)")
+    parser.add_argument("--role", required=True, choices=["reader", "subscriber", "echo"])
     parser.add_argument("--name", required=True)
     parser.add_argument("--reply-name")
     parser.add_argument("--frame-bytes", type=int, required=True)
@@ -309,8 +387,15 @@ def main(arguments):
     if options.cpu >= 0:
         # The parent chose a CPU this process may use; a refusal would make the row's "cpus" column a lie.
         os.sched_setaffinity(0, {options.cpu})
-    wait = getattr(zerolane.WaitStrategy, WAITS[options.wait])
     channel = Channel(options.warmup, options.seconds)
+    if options.command == TOPIC_COMMAND:
+        # Python topics have no wait strategy of their own; --wait is the C# side's.
+        if options.role in ("reader", "subscriber"):
+            run_topic_subscriber(options, channel)
+        else:
+            run_topic_echo(options, channel)
+        return
+    wait = getattr(zerolane.WaitStrategy, WAITS[options.wait])
     if options.role == "reader":
         run_reader(options, wait, channel)
     else:

@@ -47,7 +47,7 @@ public sealed class BenchMeasuresPythonAndLeavesNothingBehind(PythonBenchRun run
         // Beside JSON lines the part's note goes to stderr; each Python peer fails the run if a view lies outside the mapping.
         // The first data frame of each phase (warm-up, two halves) of each of the four Python peers.
         Assert.Contains("Zero copy verified by address (12 checks", run.Result.Error);
-        Assert.Contains($"inside the reader's mapping of /dev/shm/{run.NamePrefix}", run.Result.Error);
+        Assert.Contains($"inside the Python process's mapping of /dev/shm/{run.NamePrefix}", run.Result.Error);
     }
 
     [Fact]
