@@ -5,16 +5,16 @@ using ZeroLane.Tests.Infrastructure;
 namespace ZeroLane.Tests.Bench;
 
 /// <summary>
-/// <c>zerolane bench --only python</c> measures the Python client as the ring's reader (64 B, 1 MiB, 1080p) and as the echo
-/// of the 64 B latency, each right after the C# row it is compared with, verifies zero copy by address, and leaves no
-/// buffer, process or scratch file behind. Never asserts speed.
+/// <c>zerolane bench --only python,python-topic</c> measures the Python client as the ring's reader and as a topic's
+/// subscriber (64 B, 1 MiB, 1080p) and as the echo of the 64 B latency, each right after the C# row it is compared with,
+/// verifies zero copy by address, and leaves no buffer, topic, process or scratch file behind. Never asserts speed.
 /// </summary>
 [Collection(NonParallelCollection.Name)]
 public sealed class BenchMeasuresPythonAndLeavesNothingBehind(PythonBenchRun run) : IClassFixture<PythonBenchRun>
 {
     private IEnumerable<JsonElement> Rows => run.Documents.Select(d => d.RootElement);
 
-    private IEnumerable<JsonElement> PythonRows => Rows.Where(r => r.GetProperty("transport").GetString() == "python");
+    private IEnumerable<JsonElement> PythonRows => Rows.Where(r => r.GetProperty("transport").GetString() is "python" or "python-topic");
 
     [Fact]
     public void TheRunExitsCleanlyAndPrintsOnlyJsonLines()
@@ -28,13 +28,16 @@ public sealed class BenchMeasuresPythonAndLeavesNothingBehind(PythonBenchRun run
     {
         Assert.True(run.Result.ExitCode == 0, run.Result.ToString());
         var expected = new List<string>();
-        foreach (int size in new[] { 64, 1 << 20, BenchSettings.VideoFrameBytes })
+        foreach ((string csharp, string python) in new[] { ("zerolane", "python"), ("zerolane-topic", "python-topic") })
         {
-            expected.Add($"zerolane/throughput/spin-then-block/{size}");
-            expected.Add($"python/throughput/spin-then-block/{size}");
+            foreach (int size in new[] { 64, 1 << 20, BenchSettings.VideoFrameBytes })
+            {
+                expected.Add($"{csharp}/throughput/spin-then-block/{size}");
+                expected.Add($"{python}/throughput/spin-then-block/{size}");
+            }
+            expected.Add($"{csharp}/latency/spin-then-block/64");
+            expected.Add($"{python}/latency/spin-then-block/64");
         }
-        expected.Add("zerolane/latency/spin-then-block/64");
-        expected.Add("python/latency/spin-then-block/64");
 
         Assert.Equal(expected, Rows.Select(row =>
             $"{row.GetProperty("transport").GetString()}/{row.GetProperty("mode").GetString()}/{row.GetProperty("wait").GetString()}/{row.GetProperty("frame_bytes").GetInt64()}"));
@@ -45,9 +48,13 @@ public sealed class BenchMeasuresPythonAndLeavesNothingBehind(PythonBenchRun run
     {
         Assert.True(run.Result.ExitCode == 0, run.Result.ToString());
         // Beside JSON lines the part's note goes to stderr; each Python peer fails the run if a view lies outside the mapping.
-        // The first data frame of each phase (warm-up, two halves) of each of the four Python peers.
-        Assert.Contains("Zero copy verified by address (12 checks", run.Result.Error);
+        // The first data frame of each phase (warm-up, two halves) of each of the four Python peers of each part.
+        Assert.Contains("python: ", run.Result.Error);
+        Assert.Contains("python-topic: ", run.Result.Error);
+        Assert.Equal(2, run.Result.Error.Split("Zero copy verified by address (12 checks").Length - 1);
+        // In the ring's segment, and in a topic publisher's segment (zlt.TOPIC.p.PID.ID).
         Assert.Contains($"inside the Python process's mapping of /dev/shm/{run.NamePrefix}", run.Result.Error);
+        Assert.Contains($"inside the Python process's mapping of /dev/shm/zlt.{run.NamePrefix}", run.Result.Error);
     }
 
     [Fact]
@@ -77,6 +84,8 @@ public sealed class BenchMeasuresPythonAndLeavesNothingBehind(PythonBenchRun run
             Assert.Equal(JsonValueKind.Null, row.GetProperty("receiver_allocated_bytes_per_frame").ValueKind);
             Assert.Equal(JsonValueKind.Null, row.GetProperty("allocated_bytes_per_frame").ValueKind);
             Assert.Equal(1, row.GetProperty("runs").GetInt32());
+            JsonElement subscribers = row.GetProperty("subscribers");
+            Assert.True(row.GetProperty("transport").GetString() == "python-topic" ? subscribers.GetInt32() == 1 : subscribers.ValueKind == JsonValueKind.Null, row.ToString());
         });
     }
 

@@ -76,6 +76,7 @@ public sealed class BenchSettingsParsing
         Assert.Equal(BenchSettings.AllParts.Order(), only.Order());
         Assert.Contains("iceoryx", only);
         Assert.Contains("python", only);
+        Assert.Contains("python-topic", only);
     }
 
     [Theory]
@@ -85,13 +86,13 @@ public sealed class BenchSettingsParsing
     {
         IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
 
-        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python")).Order(), only.Order());
+        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python" or "python-topic")).Order(), only.Order());
     }
 
     [Fact]
     public void OnlyAcceptsPythonBesideTheRing()
     {
-        Assert.Equal(["python", "ring"], BenchSettings.Parse(only: "ring,python").Only.Order());
+        Assert.Equal(["python", "python-topic", "ring"], BenchSettings.Parse(only: "ring,python,python-topic").Only.Order());
     }
 
     [Fact]

@@ -4,19 +4,19 @@ using ZeroLane.Tests.Infrastructure;
 namespace ZeroLane.Tests.Bench;
 
 /// <summary>
-/// One small <c>zerolane bench --only python --json</c> run, shared by the tests of
+/// One small <c>zerolane bench --only python,python-topic --json</c> run, shared by the tests of
 /// <see cref="BenchMeasuresPythonAndLeavesNothingBehind"/>, with what was left of it afterwards: buffers in /dev/shm and
 /// the lock directory, peer processes, the run's scratch directory.
 /// </summary>
 /// <remarks>
-/// Short windows and one wait strategy keep it to eight short measurements (four C#, four Python), a few seconds. Dispose
+/// Short windows and one wait strategy keep it to sixteen short measurements (eight C#, eight Python), about ten seconds. Dispose
 /// kills any process of the run still alive (found by the run's buffer names in its command line) and removes its
 /// buffers, so a failing run leaves nothing for the next test either.
 /// </remarks>
 public sealed class PythonBenchRun : IDisposable
 {
     internal static readonly string[] Arguments =
-        ["bench", "--only", "python", "--wait", "spin-then-block", "--seconds", "0.2", "--warmup", "0.05", "--repeat", "1", "--json"];
+        ["bench", "--only", "python,python-topic", "--wait", "spin-then-block", "--seconds", "0.2", "--warmup", "0.05", "--repeat", "1", "--json"];
 
     private const string LockDirectory = "/tmp/zerobuffer";
 
@@ -44,7 +44,7 @@ public sealed class PythonBenchRun : IDisposable
     /// <summary>The run's scratch directories (where it wrote the Python peer) still there after it ended.</summary>
     internal string[] LeftoverScratch { get; }
 
-    /// <summary>Every buffer the run names starts with this.</summary>
+    /// <summary>Every buffer and topic the run names contains this.</summary>
     internal string NamePrefix => $"zlbench-{Result.ProcessId}-";
 
     private string[] SharedMemoryOfTheRun() =>
