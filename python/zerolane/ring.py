@@ -806,11 +806,12 @@ class Reader:
 
         Raises ``TimeoutError`` when none arrived in time, ``WriterGoneError`` when the writer has gone and every
         frame it committed has been read, ``BufferCorruptedError`` when the ring holds an impossible state."""
+        if timeout is not None and timeout < 0:
+            _check_timeout(timeout)
         self._reader_thread = threading.get_ident()
         frame = self._try_take()
         if frame is not None:
             return frame
-        _check_timeout(timeout)
         frame = self._wait_for_frame(timeout)
         if frame is None:
             raise TimeoutError(f"No frame arrived in '{self.name}' within {_describe(timeout)}.")
