@@ -5,7 +5,8 @@ namespace ZeroLane.Bench;
 
 /// <summary>
 /// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
-/// strategy), topics (one publisher to one or more subscriber processes), a Unix domain socket doing the same as the baseline, iceoryx as a real peer (when asked), and the
+/// strategy), topics (one publisher to one or more subscriber processes), a Unix domain socket doing the same as the baseline, iceoryx as a real peer and
+/// ZeroLane's Python client as the reader (when asked), and the
 /// machine's own limits (memory copy bandwidth, cross-core cache-line round trip), all in one run. The peer
 /// commands are what the bench's child processes run; they are not for people, so the tool registers them hidden.
 /// </summary>
@@ -23,7 +24,7 @@ public static class BenchCommand
         var sizes = new Option<string?>("--sizes")
         {
             Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary), for every part with a size dimension "
-                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
+                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx, python, python-topic); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
         };
         var seconds = new Option<double>("--seconds")
         {
@@ -38,7 +39,9 @@ public static class BenchCommand
         var only = new Option<string?>("--only")
         {
             Description = $"Run only some parts: {string.Join(", ", BenchSettings.AllParts)} (comma-separated, or all; default all but "
-                + $"{BenchSettings.Iceoryx}, which needs Debian's iceoryx and libiceoryx-binding-c-dev and starts iceoryx's RouDi for the run).",
+                + $"{BenchSettings.Iceoryx}, which needs Debian's iceoryx and libiceoryx-binding-c-dev and starts iceoryx's RouDi for the run, "
+                + $"and {BenchSettings.Python} and {BenchSettings.PythonTopic}, ZeroLane's Python client reading from a C# writer or publisher, which need /usr/bin/python3 and the "
+                + "package python/zerolane, from this repository or installed with pip install ./python).",
         };
         var waits = new Option<string?>("--wait")
         {

@@ -9,7 +9,7 @@ namespace ZeroLane.Bench;
 /// <see cref="BenchSettings.Repeat"/> times and makes one row of their median and spread; a JSON line is printed as soon as
 /// the row is complete, a table row at the end (with a progress line on stderr meanwhile).
 /// </summary>
-internal sealed class BenchRunner
+internal sealed partial class BenchRunner
 {
     private static readonly TimeSpan s_readyTimeout = TimeSpan.FromSeconds(30);
 
@@ -90,6 +90,14 @@ internal sealed class BenchRunner
             {
                 // Right after the ring, so the two are measured as close together as the run allows.
                 await IceoryxBench.RunAsync(_settings, Add, note => _table?.AddNote(note), Skipped, cancellationToken).ConfigureAwait(false);
+            }
+            if (_settings.Includes(BenchSettings.Python))
+            {
+                await RunPythonAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (_settings.Includes(BenchSettings.PythonTopic))
+            {
+                await RunPythonTopicAsync(cancellationToken).ConfigureAwait(false);
             }
             if (_settings.Includes(BenchSettings.Messages))
             {

@@ -24,6 +24,19 @@ public sealed class BenchSettings
     /// </summary>
     public const string Iceoryx = "iceoryx";
 
+    /// <summary>
+    /// Part name: ZeroLane's Python client (<c>python/zerolane</c>, run by /usr/bin/python3) reading what a C# writer
+    /// writes, in place: throughput at 64 B, 1 MiB and 1080p, 64 B latency with a Python echo, each against the C# reader
+    /// of the same run. Not in the default run: it needs the Python package (found in the repository or installed).
+    /// </summary>
+    public const string Python = "python";
+
+    /// <summary>
+    /// Part name: the Python client's topics as the subscriber of a C# publisher (64 B, 1 MiB, 1080p) and as the echo of the
+    /// 64 B latency, each against the <see cref="Topics"/> row of the same run. Not in the default run, as <see cref="Python"/>.
+    /// </summary>
+    public const string PythonTopic = "python-topic";
+
     /// <summary>Part name: the same transfers over a plain Unix domain socket.</summary>
     public const string Socket = "socket";
 
@@ -82,14 +95,15 @@ public sealed class BenchSettings
     }
 
     /// <summary>Every part (what <c>--only all</c> runs), in the order a run measures them.</summary>
-    public static IReadOnlyList<string> AllParts { get; } = [Ring, Topics, Iceoryx, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
+    public static IReadOnlyList<string> AllParts { get; } = [Ring, Topics, Iceoryx, Python, PythonTopic, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
 
     /// <summary>
     /// The parts a run without <c>--only</c> measures: every part but <see cref="Iceoryx"/>, which starts iceoryx's
-    /// machine-wide RouDi daemon and would add about a minute; name it to measure it. <see cref="Topics"/> is in: its eleven
-    /// measurements add about 40 seconds to the default run's three and a half minutes.
+    /// machine-wide RouDi daemon and would add about a minute, and <see cref="Python"/> and <see cref="PythonTopic"/>, which need the Python client and
+    /// measures every wait strategy at three sizes against its own C# reference rows; name them to measure them.
+    /// <see cref="Topics"/> is in: its eleven measurements add about 40 seconds to the default run's three and a half minutes.
     /// </summary>
-    public static IReadOnlyList<string> DefaultParts { get; } = AllParts.Where(part => part != Iceoryx).ToArray();
+    public static IReadOnlyList<string> DefaultParts { get; } = AllParts.Where(part => part is not (Iceoryx or Python or PythonTopic)).ToArray();
 
     /// <summary>The frame sizes measured when <c>--sizes</c> is not given.</summary>
     public static IReadOnlyList<int> DefaultSizes { get; } = [64, 1024, 64 * 1024, 1024 * 1024, VideoFrameBytes];
@@ -195,7 +209,7 @@ public sealed class BenchSettings
                 $"frames of at least {BenchTable.FormatSize(BenchRunner.MessagePartsMinimumFrame)} (a message of {BenchRunner.MessageParts} parts and its header)"),
             Arrays => (size => size % sizeof(float) == 0, "sizes that are whole float32 elements (multiples of 4 B)"),
             // Message sockets: sizes up to 64 KiB are sent one per call and batched, larger ones as 8 parts and as one.
-            Ring or Socket or Topics or Iceoryx or MessageSockets => (size => true, ""),
+            Ring or Socket or Topics or Iceoryx or Python or PythonTopic or MessageSockets => (size => true, ""),
             _ => (null, ""),
         };
         return fits is null ? (null, "") : (Sizes.Where(fits).ToArray(), needs);

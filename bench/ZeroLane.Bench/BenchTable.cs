@@ -30,9 +30,10 @@ internal sealed class BenchTable
         ("max ns", true, r => Format(r.MaxNs, "N0")),
         ("runs", true, r => r.Runs.ToString(s_culture)),
         ("spread", true, r => r.SpreadPercent is double spread ? string.Create(s_culture, $"{spread:0}%{(r.Unsteady ? " !" : "  ")}") : "-  "),
-        ("alloc B/frame (tx/rx)", false, r => r.SenderAllocatedBytesPerFrame is double tx && r.ReceiverAllocatedBytesPerFrame is double rx
-            ? string.Create(s_culture, $"{tx:0.##} / {rx:0.##}")
-            : "-"),
+        // A side without figures (iceoryx's C peers, the python part's Python side) shows "-".
+        ("alloc B/frame (tx/rx)", false, r => r.SenderAllocatedBytesPerFrame is null && r.ReceiverAllocatedBytesPerFrame is null
+            ? "-"
+            : $"{Format(r.SenderAllocatedBytesPerFrame, "0.##")} / {Format(r.ReceiverAllocatedBytesPerFrame, "0.##")}"),
     ];
 
     private const string ColumnGap = "  ";
@@ -246,6 +247,7 @@ internal sealed class BenchTable
         }
 
         lines.AddRange(TopicSummary(results));
+        lines.AddRange(PythonSummary(results));
 
         _output.WriteLine();
         foreach (string line in lines)
@@ -326,6 +328,43 @@ internal sealed class BenchTable
         double receiver = topic.Max(r => r.ReceiverAllocatedBytesPerFrame ?? 0);
         yield return string.Create(s_culture,
             $"topic allocation per sample, highest of all topic rows: publisher side {sender:G3} B, subscriber side {receiver:G3} B (target 0 B: {Verdict(sender == 0 && receiver == 0)})");
+    }
+
+    /// <summary>
+    /// The python part against its targets (issue 11): a Python reader of 1 MiB and larger frames at least 0.8x the C#
+    /// reader's throughput of the same run, size and strategy; 64 B at least 300,000 frames/s; and its latency beside the
+    /// C# echo's.
+    /// </summary>
+    private static IEnumerable<string> PythonSummary(IReadOnlyList<BenchResult> results)
+    {
+        foreach (BenchResult python in results.Where(r => r.Transport is BenchRunner.PythonTransport or BenchRunner.PythonTopicTransport))
+        {
+            bool topic = python.Transport == BenchRunner.PythonTopicTransport;
+            BenchResult? csharp = results.FirstOrDefault(r => r.Transport == (topic ? BenchResult.ZeroLaneTopic : BenchResult.ZeroLane)
+                && r.Mode == python.Mode && r.Wait == python.Wait && r.FrameBytes == python.FrameBytes && (!topic || (r.Subscribers == 1 && r.Writer is null)));
+            string head = $"{python.Transport} {FormatSize(python.FrameBytes)} {python.Mode}, {python.Wait}: ";
+            if (python.Mode == BenchResult.Throughput && python.FramesPerSec is double rate)
+            {
+                var parts = new List<string> { string.Create(s_culture, $"{rate:N0} frames/s ({rate * python.FrameBytes / 1e9:0.000} GB/s)") };
+                if (csharp?.FramesPerSec is double csharpRate && csharpRate > 0)
+                {
+                    string ratio = string.Create(s_culture, $"vs C# {(topic ? "subscriber" : "reader")} {csharpRate:N0} frames/s = {rate / csharpRate:0.00}x");
+                    parts.Add(python.FrameBytes >= 1 << 20 ? ratio + $" (target >= 0.8x: {Verdict(rate >= 0.8 * csharpRate)})" : ratio);
+                }
+                if (python.FrameBytes == 64)
+                {
+                    parts.Add($"target >= 300,000 frames/s: {Verdict(rate >= 300_000)}");
+                }
+                yield return head + string.Join("; ", parts) + UnsteadyMark(python, csharp);
+            }
+            else if (python.Mode == BenchResult.Latency && python.P50Ns is double p50)
+            {
+                string versus = csharp?.P50Ns is double csharpP50 && csharpP50 > 0
+                    ? string.Create(s_culture, $" vs C# echo {csharpP50:N0} ns = {p50 / csharpP50:0.0}x")
+                    : "";
+                yield return head + string.Create(s_culture, $"one-way p50 {p50:N0} ns, p99 {python.P99Ns:N0} ns") + versus + UnsteadyMark(python, csharp);
+            }
+        }
     }
 
     /// <summary>" (!: unsteady)" when a row a summary line rests on has runs that disagree, else nothing.</summary>

@@ -130,7 +130,7 @@ internal sealed class TopicBench
     private long _lastModifiedWrites;
     private double _lastWriterNsPerSend;
 
-    private async Task<BenchResult> LatencyAsync(WaitStrategy wait, int frameBytes, CancellationToken cancellationToken)
+    internal async Task<BenchResult> LatencyAsync(WaitStrategy wait, int frameBytes, CancellationToken cancellationToken)
     {
         string ping = NewTopicName() + "-ping";
         string pong = ping[..^"ping".Length] + "pong";
@@ -154,7 +154,7 @@ internal sealed class TopicBench
         }
     }
 
-    private async Task<(BenchResult Result, long Dropped)> ThroughputAsync(
+    internal async Task<(BenchResult Result, long Dropped)> ThroughputAsync(
         WaitStrategy wait, int frameBytes, int subscribers, string? writer, CancellationToken cancellationToken)
     {
         string topic = NewTopicName();
@@ -242,7 +242,7 @@ internal sealed class TopicBench
     /// Each peer removes its objects when it exits; a killed one leaves its segment or semaphore, which any new participant of
     /// the topic removes (their owners are dead): so one subscriber joins and leaves when something is left.
     /// </summary>
-    private static void RemoveTopic(string topic)
+    internal static void RemoveTopic(string topic)
     {
         if (!LeftoversOf(topic).Any())
         {

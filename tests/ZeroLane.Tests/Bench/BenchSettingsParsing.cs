@@ -69,22 +69,30 @@ public sealed class BenchSettingsParsing
     [Theory]
     [InlineData("all")]
     [InlineData(" all ")]
-    public void OnlyAllRunsEveryPartIceoryxIncluded(string text)
+    public void OnlyAllRunsEveryPartIceoryxAndPythonIncluded(string text)
     {
         IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
 
         Assert.Equal(BenchSettings.AllParts.Order(), only.Order());
         Assert.Contains("iceoryx", only);
+        Assert.Contains("python", only);
+        Assert.Contains("python-topic", only);
     }
 
     [Theory]
     [InlineData("")]
     [InlineData(" ")]
-    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryx(string text)
+    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryxAndPython(string text)
     {
         IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
 
-        Assert.Equal(BenchSettings.AllParts.Where(part => part != "iceoryx").Order(), only.Order());
+        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python" or "python-topic")).Order(), only.Order());
+    }
+
+    [Fact]
+    public void OnlyAcceptsPythonBesideTheRing()
+    {
+        Assert.Equal(["python", "python-topic", "ring"], BenchSettings.Parse(only: "ring,python,python-topic").Only.Order());
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace ZeroLane.Tests.Infrastructure;
 /// Everything some tests need beyond the .NET SDK, declared here and nowhere else. A test that needs one calls
 /// <see cref="Requirement.Require"/> before it does anything; when the prerequisite is missing the test fails with a
 /// message that names what is missing and how to get it. No test skips or passes without its prerequisites:
-/// <c>.ci/run</c> installs NumPy, a C compiler and iceoryx, and CI runs as root.
+/// <c>.ci/run</c> installs NumPy, pytest, a C compiler and iceoryx, and CI runs as root.
 /// </summary>
 /// <remarks>
 /// Design: each check runs once per test process (lazily, so a test run that needs none of them pays for none), and
@@ -32,6 +32,12 @@ internal static class Prerequisites
         $"NumPy (for {SystemPython})",
         "apt-get install python3-numpy (.ci/run installs it)",
         FindNumPyProblem);
+
+    /// <summary>pytest for <see cref="SystemPython"/>: the Python client's tests (python/tests) run under it (tests/ZeroLane.Tests/Python).</summary>
+    internal static readonly Requirement Pytest = new(
+        $"pytest (for {SystemPython})",
+        "apt-get install python3-pytest (.ci/run installs it)",
+        () => FindModuleProblem("pytest"));
 
     /// <summary>
     /// The fault guard (<see cref="MappedArray.IsFaultGuardActive"/>), which the library builds from its C file with the
@@ -89,14 +95,16 @@ internal static class Prerequisites
         return exitCode == 0 ? null : $"mounting a tmpfs in a private mount namespace failed with exit code {exitCode}: {error.Trim()}";
     }
 
-    private static string? FindNumPyProblem()
+    private static string? FindNumPyProblem() => FindModuleProblem("numpy");
+
+    private static string? FindModuleProblem(string module)
     {
         if (!File.Exists(SystemPython))
         {
             return $"{SystemPython} does not exist";
         }
-        (int exitCode, string error) = RunQuietly(SystemPython, "-c", "import numpy");
-        return exitCode == 0 ? null : $"{SystemPython} -c \"import numpy\" failed: {error.Trim().Split('\n').Last()}";
+        (int exitCode, string error) = RunQuietly(SystemPython, "-c", $"import {module}");
+        return exitCode == 0 ? null : $"{SystemPython} -c \"import {module}\" failed: {error.Trim().Split('\n').Last()}";
     }
 
     private static string? FindIceoryxProblem()
