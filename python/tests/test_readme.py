@@ -3,6 +3,7 @@ writer command (with the buffer name replaced by a unique one, as the C# quick-s
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -22,10 +23,13 @@ def test_the_install_command_installs_the_package_into_a_virtual_environment(tmp
     block = re.search(r"```sh\n(.*?)\n```", python_section(), re.S).group(1)
     assert block == "python3 -m venv --system-site-packages .venv && .venv/bin/pip install --no-build-isolation ./python"
     # The same two steps, with this interpreter (the README's python3 is Debian's) and the venv in a scratch directory.
+    # setuptools builds in the source tree (build/, *.egg-info): install a copy, so the checkout stays clean.
+    source = tmp_path / "python"
+    shutil.copytree(REPO / "python", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     venv = tmp_path / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     install = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--no-build-isolation", "--no-index", str(REPO / "python")],
+        [str(venv / "bin" / "pip"), "install", "--no-build-isolation", "--no-index", "./python"],
         capture_output=True, text=True, cwd=tmp_path)
     assert install.returncode == 0, install.stdout + install.stderr
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import zerolane; print(zerolane.__file__)"],
