@@ -144,7 +144,7 @@ def test_objects_are_named_and_locked_as_the_protocol_says(unique_name):
 # ------------------------------------------------------------------------------------------- publish / subscribe
 
 def test_publish_copies_gathers_and_loans(unique_name):
-    with zerolane.Subscriber(unique_name) as sub, zerolane.Publisher(unique_name, slot_capacity=64) as pub:
+    with zerolane.Subscriber(unique_name) as sub, zerolane.Publisher(unique_name, slot_capacity=64, allow_growth=False) as pub:
         assert pub.write(b"hello") == 1
         assert pub.write([b"ab", bytearray(b"cd"), memoryview(b"ef")]) == 2
         with pub.loan(10) as loan:
@@ -523,3 +523,59 @@ def test_stale_files_of_dead_participants_are_removed(unique_name, python_child)
     assert len([f for f in os.listdir("/dev/shm") if unique_name in f]) == 3
     assert zt.remove_stale(zt.Names(unique_name)) == 2
     assert not [f for f in os.listdir("/dev/shm") if unique_name in f]
+
+
+# ------------------------------------------------------------------------------------------------------ growth
+
+def test_growth_moves_subscribers_to_larger_slots_losing_nothing(unique_name):
+    with zerolane.Subscriber(unique_name) as early:
+        with zerolane.Publisher(unique_name, slot_capacity=64, slots=4, queue_depth=8, history=2) as pub:
+            pub.write(b"small-1")
+            pub.write(b"small-2")
+            first_segment = pub.segment_name
+            big = bytes(range(256)) * 4
+            pub.write(big)  # 1024 bytes: grows to slots of at least 1024
+            assert pub.growth_count == 1 and pub.max_sample_size == 1024
+            assert pub.segment_name != first_segment
+            pub.write(b"small-3")
+            got = []
+            for _ in range(4):
+                with early.read(DEADLINE) as sample:
+                    got.append((bytes(sample.data), sample.sequence, sample.publisher_id))
+            assert got == [(b"small-1", 1, pub.id), (b"small-2", 2, pub.id), (big, 3, pub.id), (b"small-3", 4, pub.id)]
+            # A subscriber that comes now joins the new segment and gets the kept history (copied over).
+            with zerolane.Subscriber(unique_name) as late:
+                pub.write(b"x" * 2000)  # grows again
+                assert pub.growth_count == 2
+                seen = [bytes(late.read(DEADLINE).data) for _ in range(3)]
+                assert seen == [big, b"small-3", b"x" * 2000]
+            with early.read(DEADLINE) as sample:
+                assert bytes(sample.data) == b"x" * 2000
+        assert drain(early) == []
+    assert not [f for f in os.listdir("/dev/shm") if unique_name in f]
+
+
+GROWING_PUBLISHER = r"""
+import sys, zerolane
+pub = zerolane.Publisher(sys.argv[1], slot_capacity=64, slots=4, queue_depth=4, acknowledge_timeout=None)
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(1, 41):
+    pub.write(bytes([i]) * (i * 100))  # grows four times on the way
+print(pub.growth_count, flush=True)
+pub.close()
+"""
+
+
+def test_growth_across_processes(unique_name, python_child):
+    import subprocess
+    child = python_child(GROWING_PUBLISHER, unique_name, stdin=subprocess.PIPE)
+    with zerolane.Subscriber(unique_name, block_publisher=True) as sub:
+        assert read_line(child) == "ready"
+        wait_until(lambda: sub.try_read(0) is not None or sub.publisher_count == 1, "the subscriber to join")
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        got = drain(sub, timeout=DEADLINE)
+    assert [data for data, _ in got] == [bytes([i]) * (i * 100) for i in range(1, 41)]
+    assert read_line(child) == "6"
+    assert child.wait(DEADLINE) == 0

@@ -190,3 +190,32 @@ def test_csharp_inspector_lists_python_participants(unique_name, cli):
     (entry,) = publisher["subscribers"]
     assert entry["id"] == f"{sub.id:016x}" and entry["state"] == "active" and entry["overflow"] == "block"
     assert entry["queued"] == 1
+
+
+def test_csharp_subscriber_follows_a_growing_python_publisher(unique_name, cli, tmp_path):
+    out = tmp_path / "out"
+    sub = cli("sub", unique_name, "-n", "30", "--overflow", "block", "--timeout", str(DEADLINE), "--out", str(out))
+    wait_until(lambda: files(unique_name, "s"), "the C# subscriber's semaphore")
+    expected = b""
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=4, history=2, acknowledge_timeout=None) as pub:
+        for i in range(1, 31):
+            payload = bytes([i]) * (i * 150)
+            expected += payload
+            pub.write(payload)
+        assert pub.growth_count == 6  # 192, 384, 768, 1536, 3072, 6144 bytes
+        _, err = sub.communicate(timeout=DEADLINE)
+    assert sub.returncode == 0, err
+    assert out.read_bytes() == expected
+
+
+def test_python_subscriber_and_csharp_inspector_see_a_grown_python_publisher(unique_name, cli):
+    with zerolane.Subscriber(unique_name) as sub, \
+            zerolane.Publisher(unique_name, slot_capacity=64, queue_depth=8) as pub:
+        pub.write(b"a" * 100)
+        with sub.read(DEADLINE) as sample:
+            assert len(sample.data) == 100
+        out, _ = cli("topics", "--json").communicate(timeout=DEADLINE)
+    (topic,) = [t for t in map(json.loads, out.decode().splitlines()) if t["topic"] == unique_name]
+    (publisher,) = [p for p in topic["publishers"] if p["state"] == "open"]
+    assert publisher["id"] == f"{pub.id:016x}" and publisher["maxSampleSize"] == 128
+    assert publisher["predecessor"] != "0000000000000000"

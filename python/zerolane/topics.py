@@ -479,16 +479,101 @@ class TopicLoan:
         self.abandon()
 
 
+class _OwnedSegment:
+    """A publisher segment as its publisher owns it: mapped, flocked, with its "slot released" semaphore."""
+
+    def __init__(self, name: str, ident: int, shm, lock: OwnerLock, geometry: Geometry) -> None:
+        self.name = name
+        self.id = ident
+        self.shm = shm
+        self.lock = lock
+        self.mm = shm.mmap
+        self.g = geometry
+        self.seg = _Segment(self.mm, geometry, name)
+        self.released = None
+        self.disposed = False
+
+    @classmethod
+    def create(cls, names: Names, pid: int, start_time: int, ident: int, publisher_id: int, predecessor: int,
+               geometry: Geometry, history: int, mode: int, full_writes: int = 0,
+               modified_writes: int = 0) -> "_OwnedSegment":
+        """Creates the segment and writes its header, all but the state word (subscribers leave it alone until open)."""
+        name = names.publisher_segment(pid, ident)
+        shm = px.SharedMemory.create(name, geometry.total, mode)
+        try:
+            lock = OwnerLock(Names.segment_path(name))
+        except BaseException:
+            shm.close()
+            px.SharedMemory.unlink(name)
+            raise
+        owned = cls(name, ident, shm, lock, geometry)
+        mm = owned.mm
+        px.store_u32(mm, MAGIC, MAGIC_VALUE)
+        px.store_u32(mm, VERSION, VERSION_VALUE | (HEADER_SIZE << 16))
+        px.store_u64(mm, PUBLISHER_START_TIME, start_time)
+        px.store_u64(mm, PUBLISHER_PID, pid)
+        px.store_u32(mm, MAX_SUBSCRIBERS, geometry.entries)
+        px.store_u32(mm, SLOT_COUNT, geometry.slots)
+        px.store_u64(mm, SLOT_CAPACITY, geometry.capacity)
+        px.store_u32(mm, QUEUE_DEPTH, geometry.depth)
+        px.store_u64(mm, PUBLISHER_ID, publisher_id)
+        px.store_u64(mm, PREDECESSOR, predecessor)
+        px.store_u64(mm, FULL_WRITES, full_writes)
+        px.store_u64(mm, MODIFIED_WRITES, modified_writes)
+        px.store_u32(mm, HISTORY_CAPACITY, history)
+        return owned
+
+    def preregister_waiting_subscribers(self, names: Names) -> int:
+        """Gives each live subscriber already there an inherited entry, so it misses nothing (13.4)."""
+        entries = 0
+        nxt = 0
+        for _, pid, ident in names.find_subscribers():
+            if nxt == self.g.entries:
+                break
+            if not _alive(pid) or not self.seg.try_claim_if_free(nxt, pid, 0):
+                continue
+            self.seg.set_entry_id(nxt, ident)
+            flags = FLAG_INHERITED | (FLAG_BLOCK_PUBLISHER if ident & BLOCKS_PUBLISHER_ID_BIT else 0)
+            self.seg.set_entry_flags(nxt, flags)
+            self.seg.set_entry_state(nxt, ENTRY_ACTIVE)
+            entries |= 1 << nxt
+            nxt += 1
+        return entries
+
+    def open(self, mode: int) -> None:
+        # release [segment-ready], then the semaphore: its appearance tells subscribers the publisher is ready.
+        px.store_u32(self.mm, STATE, SEGMENT_OPEN)
+        self.released = px.Semaphore.create(Names.publisher_semaphore(self.name), mode, 0)
+
+    def close_state(self) -> None:
+        px.store_u32(self.mm, STATE, SEGMENT_CLOSED)  # release [segment-closed]
+
+    def dispose(self) -> None:
+        """Removes the segment's name and semaphore and unmaps it (subscribers still mapping it keep its pages)."""
+        if self.disposed:
+            return
+        self.disposed = True
+        px.store_u64(self.mm, PUBLISHER_START_TIME, 0)
+        px.store_u64(self.mm, PUBLISHER_PID, 0)
+        self.lock.release()  # removes the segment's name
+        _close_mapping(self.shm)
+        if self.released is not None:
+            self.released.close()
+            _unlink_semaphore(Names.publisher_semaphore(self.name))
+            self.released = None
+
+
 class Publisher:
     """Publishes samples on a topic, in place in shared memory of its own, to every subscriber at once.
 
-    ``slot_capacity`` is the largest sample (rounded up to 64 bytes). A larger sample raises FrameTooLargeError: this
-    Python publisher does not grow (C# publishers do, and Python subscribers follow them). One writing thread at a time.
+    ``slot_capacity`` is the largest sample at first (rounded up to 64 bytes). A larger sample moves the publisher to a
+    new segment with slots at least twice as large (up to 1 GiB), without losing, tearing or repeating a sample for any
+    subscriber (13.7); with ``allow_growth=False`` it raises FrameTooLargeError. One writing thread at a time.
     """
 
     def __init__(self, topic: str, *, slot_capacity: int = 1 << 20, slots: int = 8, max_subscribers: int = 16,
                  queue_depth: int = 4, history: int = 0, acknowledge_timeout: float | None = 1.0, mode: int = 0o600,
-                 peer_check_interval: float = 0.1) -> None:
+                 peer_check_interval: float = 0.1, allow_growth: bool = True) -> None:
         self._names = Names(topic)
         if not 1 <= slot_capacity <= MAX_SLOT_CAPACITY:
             raise ValueError(f"slot_capacity must be from 1 byte to {MAX_SLOT_CAPACITY} bytes, not {slot_capacity}")
@@ -524,27 +609,32 @@ class Publisher:
         self.full_writes = 0
         self.modified_writes = 0
         self.samples_dropped = 0
+        self._allow_growth = allow_growth
+        self._retired: list[_OwnedSegment] = []
+        self.growth_count = 0
         geometry = Geometry(max_subscribers, slots, _align(slot_capacity, ALIGNMENT), queue_depth)
         remove_stale(self._names)
-        self.segment_name = self._names.publisher_segment(self._pid, self.id)
-        self._shm = px.SharedMemory.create(self.segment_name, geometry.total, mode)
-        self._lock = None
-        self._released = None
+        owned = _OwnedSegment.create(self._names, self._pid, self._start_time, self.id, self.id, 0, geometry,
+                                     history, mode)
         try:
-            self._lock = OwnerLock(Names.segment_path(self.segment_name))
-            self._mm = self._shm.mmap
-            self._seg = _Segment(self._mm, geometry, self.segment_name)
-            self._g = geometry
-            self._initialize_header()
-            waiting = self._preregister_waiting_subscribers()
-            # release [segment-ready], then the semaphore: its appearance tells subscribers the publisher is ready.
-            px.store_u32(self._mm, STATE, SEGMENT_OPEN)
-            self._released = px.Semaphore.create(Names.publisher_semaphore(self.segment_name), mode, 0)
+            waiting = owned.preregister_waiting_subscribers(self._names)
+            owned.open(mode)
         except BaseException:
-            self._destroy_segment()
+            owned.dispose()
             raise
+        self._use(owned)
         self._previous_present = waiting
         self._next_liveness = time.monotonic() + peer_check_interval
+
+    def _use(self, owned: "_OwnedSegment") -> None:
+        self._owned = owned
+        self.segment_name = owned.name
+        self._mm = owned.mm
+        self._seg = owned.seg
+        self._g = owned.g
+        self._released = owned.released
+        self._last_slot = -1
+        self._next_search = 0
 
     # -- properties -----------------------------------------------------------------------------------------------
     @property
@@ -565,50 +655,6 @@ class Publisher:
             raise ValueError(f"the publisher of topic '{self.topic}' is closed")
 
     # -- setup / teardown -----------------------------------------------------------------------------------------
-    def _initialize_header(self) -> None:
-        mm, g = self._mm, self._g
-        px.store_u32(mm, MAGIC, MAGIC_VALUE)
-        px.store_u32(mm, VERSION, VERSION_VALUE | (HEADER_SIZE << 16))
-        px.store_u64(mm, PUBLISHER_START_TIME, self._start_time)
-        px.store_u64(mm, PUBLISHER_PID, self._pid)
-        px.store_u32(mm, MAX_SUBSCRIBERS, g.entries)
-        px.store_u32(mm, SLOT_COUNT, g.slots)
-        px.store_u64(mm, SLOT_CAPACITY, g.capacity)
-        px.store_u32(mm, QUEUE_DEPTH, g.depth)
-        px.store_u64(mm, PUBLISHER_ID, self.id)
-        px.store_u32(mm, HISTORY_CAPACITY, self._history)
-
-    def _preregister_waiting_subscribers(self) -> int:
-        """Gives each live subscriber already there an inherited entry, so it misses nothing (13.4)."""
-        entries = 0
-        nxt = 0
-        for _, pid, ident in self._names.find_subscribers():
-            if nxt == self._g.entries:
-                break
-            if not _alive(pid) or not self._seg.try_claim_if_free(nxt, pid, 0):
-                continue
-            self._seg.set_entry_id(nxt, ident)
-            flags = FLAG_INHERITED | (FLAG_BLOCK_PUBLISHER if ident & BLOCKS_PUBLISHER_ID_BIT else 0)
-            self._seg.set_entry_flags(nxt, flags)
-            self._seg.set_entry_state(nxt, ENTRY_ACTIVE)
-            entries |= 1 << nxt
-            nxt += 1
-        return entries
-
-    def _destroy_segment(self) -> None:
-        if getattr(self, "_mm", None) is not None:
-            px.store_u64(self._mm, PUBLISHER_START_TIME, 0)
-            px.store_u64(self._mm, PUBLISHER_PID, 0)
-        if self._lock is not None:
-            self._lock.release()  # removes the segment's name
-        else:
-            px.SharedMemory.unlink(self.segment_name)
-        _close_mapping(self._shm)
-        if self._released is not None:
-            self._released.close()
-            _unlink_semaphore(Names.publisher_semaphore(self.segment_name))
-            self._released = None
-
     def close(self) -> None:
         """Stops publishing: marks the segment closed (subscribers read what is queued for them, then learn that the
         publisher left) and removes its segment and semaphore. Subscribers still mapping it keep its pages."""
@@ -618,7 +664,7 @@ class Publisher:
             self._loan.abandon()
         self._await_inheritors()
         self._closed = True
-        px.store_u32(self._mm, STATE, SEGMENT_CLOSED)
+        self._owned.close_state()
         for i in range(self._g.entries):
             if self._seg.entry_state(i) == ENTRY_ACTIVE:
                 sem = self._sem_of(i)
@@ -628,7 +674,10 @@ class Publisher:
             if sem is not None:
                 sem.close()
         self._sems.clear()
-        self._destroy_segment()
+        for retired in self._retired:
+            retired.dispose()
+        self._retired.clear()
+        self._owned.dispose()
 
     def __enter__(self) -> "Publisher":
         return self
@@ -638,22 +687,25 @@ class Publisher:
 
     def __del__(self) -> None:
         try:
-            if not self._closed and getattr(self, "_released", None) is not None:
+            if not self._closed and getattr(self, "_owned", None) is not None:
                 self.close()
         except Exception:
             pass
 
     def _await_inheritors(self) -> None:
         """Waits, at most the acknowledge timeout, for subscribers the publisher made entries for to take them over."""
-        if not any(self._seg.is_awaited(i) for i in range(self._g.entries)):
+        if not self._retired and not self._has_awaited(self._seg):
             return
         timeout = 10.0 if self._ack_timeout is None else self._ack_timeout
         deadline = time.monotonic() + timeout
         while True:
             self._check_inherited()
-            if not any(self._seg.is_awaited(i) for i in range(self._g.entries)) or time.monotonic() >= deadline:
+            if (not self._retired and not self._has_awaited(self._seg)) or time.monotonic() >= deadline:
                 return
             time.sleep(0.002)
+
+    def _has_awaited(self, seg: _Segment) -> bool:
+        return any(seg.is_awaited(i) for i in range(seg.g.entries))
 
     # -- writing --------------------------------------------------------------------------------------------------
     def write(self, data, timeout: float | None = -1.0) -> int | None:
@@ -735,9 +787,13 @@ class Publisher:
         if length <= 0:
             raise ValueError("a sample must hold at least one byte")
         if length > self._g.capacity:
-            raise FrameTooLargeError(
-                f"A sample of {length} bytes does not fit topic '{self.topic}': this publisher's slots take at most "
-                f"{self._g.capacity} bytes. Create the Publisher with a larger slot_capacity (Python publishers do not grow).")
+            if not self._allow_growth or length > MAX_SLOT_CAPACITY:
+                raise FrameTooLargeError(
+                    f"A sample of {length} bytes does not fit topic '{self.topic}': this publisher's slots take at most "
+                    f"{self._g.capacity} bytes" + (
+                        f" and grow to at most {MAX_SLOT_CAPACITY} bytes. Split the sample." if self._allow_growth else
+                        ". Create the Publisher with a larger slot_capacity, or with allow_growth=True."))
+            self._grow(length)
 
     # -- slots ----------------------------------------------------------------------------------------------------
     def _acquire_slot(self, timeout) -> int:
@@ -960,6 +1016,8 @@ class Publisher:
                 self._reclaim(i, dead=True)
 
     def _check_inherited(self) -> None:
+        """Lets go of inherited entries whose subscriber left, died, or left the old segment without taking them over,
+        and of the old segments no entry needs any more (13.7)."""
         seg = self._seg
         for i in range(self._g.entries):
             if seg.is_awaited(i):
@@ -968,6 +1026,89 @@ class Publisher:
                     Names.semaphore_path(self._names.subscriber_semaphore(pid, seg.entry_id(i))))
                 if not there:
                     seg.try_end_inheritance(i, ENTRY_LEAVING)
+        if not self._retired:
+            return
+        for k, retired in enumerate(self._retired):
+            before = retired.seg
+            after = self._retired[k + 1].seg if k + 1 < len(self._retired) else self._seg
+            for i in range(self._g.entries):
+                if not after.is_awaited(i):
+                    continue
+                still_there = (before.entry_state(i) == ENTRY_ACTIVE and before.entry_id(i) == after.entry_id(i)
+                               and after.entry_alive(i))
+                if not still_there:
+                    after.try_end_inheritance(i, ENTRY_LEAVING)
+        while self._retired and not self._has_awaited(self._retired[0].seg) and not self._has_awaited(
+                self._retired[1].seg if len(self._retired) > 1 else self._seg):
+            self._retired.pop(0).dispose()
+
+    # -- growth (13.7) --------------------------------------------------------------------------------------------
+    def _grow(self, length: int) -> None:
+        """Moves to a new segment whose slots take ``length`` bytes (at least twice the current size)."""
+        capacity = max(_align(length, ALIGNMENT), min(2 * self._g.capacity, MAX_SLOT_CAPACITY))
+        g = self._g
+        geometry = Geometry(g.entries, g.slots, capacity, g.depth)
+        nxt = _OwnedSegment.create(self._names, self._pid, self._start_time, new_id(), self.id, self._owned.id,
+                                   geometry, self._history, self._mode, self.full_writes, self.modified_writes)
+        try:
+            px.store_u64(nxt.mm, PUBLISHED, self._sequence - 1)
+            self._copy_history(nxt)
+            inherited = self._inherit(nxt)
+            nxt.open(self._mode)
+        except BaseException:
+            nxt.dispose()
+            raise
+        previous = self._owned
+        px.store_u64(previous.mm, SUCCESSOR, nxt.id)  # release [segment-succeeded]
+        previous.close_state()
+        self._use(nxt)
+        self._previous_present = inherited
+        self._retired.append(previous)
+        i = 0
+        while inherited >> i:
+            if inherited >> i & 1:
+                sem = self._sem_of(i)  # wakes the subscriber: it reads the rest of the old queue, then moves on
+                if sem is not None:
+                    sem.post()
+            i += 1
+        self.growth_count += 1
+        self._check_inherited()
+
+    def _copy_history(self, nxt: "_OwnedSegment") -> None:
+        capacity = self._history
+        if capacity == 0:
+            return
+        kept = min(self._history_head, capacity)
+        target = 0
+        for position in range(self._history_head - kept, self._history_head):
+            source = self._kept_slot(self._history_position(position))
+            src, dst = self._g.slot(source), nxt.g.slot(target)
+            length = px.load_u64(self._mm, src + SLOT_LENGTH)
+            a, b = self._g.slot_data(source), nxt.g.slot_data(target)
+            nxt.mm[b:b + length] = self._mm[a:a + length]
+            px.store_u64(nxt.mm, dst + SLOT_SEQUENCE, px.load_u64(self._mm, src + SLOT_SEQUENCE))
+            px.store_u64(nxt.mm, dst + SLOT_LENGTH, length)
+            px.store_u64(nxt.mm, dst + SLOT_TIMESTAMP, px.load_u64(self._mm, src + SLOT_TIMESTAMP))
+            px.store_u64(nxt.mm, dst + SLOT_HOLDERS, HISTORY_BIT)
+            px.store_u32(nxt.mm, HISTORY_RING + 4 * (position % capacity), target)
+            target += 1
+        px.store_u64(nxt.mm, HISTORY_HEAD, self._history_head)
+
+    def _inherit(self, nxt: "_OwnedSegment") -> int:
+        inherited = 0
+        seg, new = self._seg, nxt.seg
+        for i in range(self._g.entries):
+            if seg.entry_state(i) != ENTRY_ACTIVE:
+                continue
+            pid, start = seg.entry_identity(i)
+            if pid == 0 or not new.try_claim_if_free(i, pid, start):
+                continue
+            new.set_entry_id(i, seg.entry_id(i))
+            new.set_entry_flags(i, (seg.entry_flags(i) & FLAG_BLOCK_PUBLISHER) | FLAG_INHERITED)
+            px.store_u64(nxt.mm, new.history_from_offset(i), self._history_head)
+            new.set_entry_state(i, ENTRY_ACTIVE)
+            inherited |= 1 << i
+        return inherited
 
     def _reclaim(self, i: int, dead: bool) -> None:
         mm, seg = self._mm, self._seg
