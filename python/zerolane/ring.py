@@ -215,10 +215,13 @@ class Frame:
     @property
     def data(self) -> memoryview:
         view = self._view
-        if view is None:
-            if self._released:
-                raise ValueError("operation forbidden on a released frame: its space may already be the writer's again")
-            view = self._view = self._reader._make_view(self._ticket, self._offset, self._size)
+        if view is not None and not self._reader._closed:
+            return view
+        if self._released:
+            raise ValueError("operation forbidden on a released frame: its space may already be the writer's again")
+        if self._reader._closed:
+            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{self._reader.name}'")
+        view = self._view = self._reader._make_view(self._ticket, self._offset, self._size)
         return view
 
     def __len__(self) -> int:
