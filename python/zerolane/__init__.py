@@ -17,4 +17,6 @@ from .errors import (
     WriterGoneError,
     ZeroLaneError,
 )
+from .ring import Frame, Loan, Reader, WaitStrategy, Writer
+from .arrays import as_array, read_npy_header, read_npy_metadata
 from .topics import Publisher, Sample, Subscriber, Subscription, TopicLoan
