@@ -351,6 +351,27 @@ def test_numpy_view_keeps_the_sample_alive(unique_name):
             pub.write(b"x")
 
 
+def test_samples_released_in_another_thread_and_as_arrays(unique_name):
+    np = pytest.importorskip("numpy")
+    import threading
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=3, acknowledge_timeout=0) as pub:
+        with zerolane.Subscriber(unique_name, max_held=3) as sub:
+            for i in range(3):
+                pub.write(np.full(4, i, dtype=np.uint16))
+            samples = [sub.read(DEADLINE) for _ in range(3)]
+            arrays = [s.as_array(np.uint16, (2, 2)) for s in samples]
+            with pytest.raises(TimeoutError):
+                pub.write(b"x")  # every slot is held
+            worker = threading.Thread(target=lambda: [s.release() for s in samples])
+            worker.start()
+            worker.join()
+            assert sub.samples_held == 3  # the arrays still hold them
+            assert [a.tolist() for a in arrays] == [[[i, i], [i, i]] for i in range(3)]
+            arrays.clear()
+            assert sub.samples_held == 0
+            pub.write(b"x")
+
+
 def test_views_outlive_the_subscriber_and_the_publisher(unique_name):
     pub = zerolane.Publisher(unique_name, slot_capacity=64, slots=1, acknowledge_timeout=0)
     sub = zerolane.Subscriber(unique_name)

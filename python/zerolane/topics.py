@@ -10,7 +10,6 @@ the participants' own files (``fcntl``, standard library).
 
 from __future__ import annotations
 
-import ctypes  # only for the exporter of a sample's view (a ctypes array over the mapping); libc is _posix's
 import fcntl
 import os
 import secrets
@@ -19,6 +18,7 @@ import time
 import weakref
 
 from . import _posix as px
+from .ring import _array_type  # the exporters' ctypes array types, cached and bounded (shared with ring frames)
 from .errors import (
     BufferCorruptedError,
     FrameTooLargeError,
@@ -1168,6 +1168,13 @@ class Sample:
     def released(self) -> bool:
         return self._view is None
 
+    def as_array(self, dtype, shape=None):
+        """The sample as a read-only NumPy array, zero copy (see :func:`zerolane.arrays.as_array`); the array keeps
+        the sample's slot held until it is gone."""
+        from .arrays import as_array
+
+        return as_array(self.data, dtype, shape)
+
     def __len__(self) -> int:
         return self.length
 
@@ -1495,8 +1502,10 @@ class Subscriber:
             raise corrupt(link.name, f"'{link.name}' has slot {slot} saying {length} bytes; its capacity is {g.capacity}")
         sequence = px.load_u64(mm, meta + SLOT_SEQUENCE)
         timestamp = px.load_u64(mm, meta + SLOT_TIMESTAMP)
-        exporter = (ctypes.c_ubyte * length).from_buffer(mm, g.slot_data(slot))
-        view = memoryview(exporter).cast("B").toreadonly()
+        # The exporter spans the whole slot (one ctypes type per slot capacity, not per sample length); the view is
+        # the sample's bytes of it, read-only. Every view derived from it keeps the exporter alive.
+        exporter = _array_type(g.capacity).from_buffer(mm, g.slot_data(slot))
+        view = memoryview(exporter).cast("B")[:length].toreadonly()
         ref = weakref.ref(exporter, lambda r, link=link, slot=slot: self._on_export_gone(r, link, slot))
         self._exports[id(ref)] = ref
         link.held += 1
@@ -1508,6 +1517,12 @@ class Subscriber:
 
     def _on_export_gone(self, ref, link: _Link, slot: int) -> None:
         """The last view of a sample is gone (and the sample released): the slot goes back to the publisher."""
+        try:
+            self._give_back(ref, link, slot)
+        except Exception:  # a weakref callback cannot report; at interpreter exit the module may be half gone
+            pass
+
+    def _give_back(self, ref, link: _Link, slot: int) -> None:
         with self._lock:
             self._exports.pop(id(ref), None)
             self._held -= 1
@@ -1728,6 +1743,13 @@ class Subscriber:
 
     def __enter__(self) -> "Subscriber":
         return self
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed and getattr(self, "_owner", None) is not None:
+                self.close()
+        except Exception:
+            pass
 
     def __exit__(self, *exc) -> None:
         self.close()
