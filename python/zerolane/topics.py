@@ -1403,6 +1403,8 @@ class Subscriber:
             return None
 
     def _read(self, timeout, stop: threading.Event | None) -> Sample | None:
+        if stop is not None and self._closed:
+            return None  # a subscription's thread, racing with close()
         self._check_open()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
