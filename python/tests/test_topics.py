@@ -600,3 +600,11 @@ def test_growth_across_processes(unique_name, python_child):
     assert [data for data, _ in got] == [bytes([i]) * (i * 100) for i in range(1, 41)]
     assert read_line(child) == "6"
     assert child.wait(DEADLINE) == 0
+
+
+def test_the_readme_example_runs(unique_name):
+    pytest.importorskip("numpy")
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "README.topics.md").read_text()
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block.replace('"camera"', repr(unique_name)), "README.topics.md", "exec"), {})
