@@ -608,3 +608,39 @@ def test_the_readme_example_runs(unique_name):
     text = (Path(__file__).resolve().parents[1] / "README.topics.md").read_text()
     block = text.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(block.replace('"camera"', repr(unique_name)), "README.topics.md", "exec"), {})
+
+
+def test_two_publishers_one_subscriber(unique_name):
+    with zerolane.Subscriber(unique_name) as sub:
+        with zerolane.Publisher(unique_name, slot_capacity=64, queue_depth=8) as a, \
+                zerolane.Publisher(unique_name, slot_capacity=64, queue_depth=8) as b:
+            for i in range(3):
+                a.write(b"a%d" % i)
+                b.write(b"b%d" % i)
+            got = {}
+            for _ in range(6):
+                with sub.read(DEADLINE) as sample:
+                    got.setdefault(sample.publisher_id, []).append(bytes(sample.data))
+            assert got == {a.id: [b"a0", b"a1", b"a2"], b.id: [b"b0", b"b1", b"b2"]}
+            a.close()
+            b.write(b"b3")  # one publisher leaving is not the end
+            with sub.read(DEADLINE) as sample:
+                assert bytes(sample.data) == b"b3"
+        assert drain(sub) == []
+
+
+def test_a_subscriber_finding_every_entry_taken_joins_when_one_frees(unique_name):
+    with zerolane.Publisher(unique_name, slot_capacity=64, max_subscribers=1) as pub:
+        first = zerolane.Subscriber(unique_name)
+        second = zerolane.Subscriber(unique_name)
+        assert second.try_read(0) is None  # looked, found no free entry
+        pub.write(b"for the first")
+        assert bytes(first.read(DEADLINE).data) == b"for the first"
+        assert second.try_read(0) is None
+        first.close()
+        pub.write(b"frees the entry")  # takes back the entry of the one that left
+        assert second.try_read(0) is None  # joins now (the sample before it joined is not for it)
+        pub.write(b"for the second")
+        with second.read(DEADLINE) as sample:
+            assert bytes(sample.data) == b"for the second"
+        second.close()

@@ -219,3 +219,57 @@ def test_python_subscriber_and_csharp_inspector_see_a_grown_python_publisher(uni
     (publisher,) = [p for p in topic["publishers"] if p["state"] == "open"]
     assert publisher["id"] == f"{pub.id:016x}" and publisher["maxSampleSize"] == 128
     assert publisher["predecessor"] != "0000000000000000"
+
+
+def test_csharp_subscriber_joins_late_and_reads_python_history(unique_name, cli):
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=8, history=3) as pub:
+        for i in range(6):
+            pub.write(b"<%d>" % i)
+        sub = cli("sub", unique_name, "-n", "4", "--timeout", str(DEADLINE))
+        wait_until(lambda: pub.subscriber_count == 1, "the C# subscriber to join")
+        pub.write(b"<6>")
+        out, err = sub.communicate(timeout=DEADLINE)
+    assert sub.returncode == 0, err
+    assert out == b"<3><4><5><6>"
+
+
+class Counter:
+    """A payload writer of 64 KiB whose first 8 bytes count the samples: write_modified rewrites only those."""
+
+    size = 65536
+
+    def __init__(self):
+        self.n = 0
+        self.full = self.modified = 0
+
+    def get_size(self):
+        return self.size
+
+    def write_full(self, buf):
+        self.full += 1
+        buf[8:] = b"\x5A" * (self.size - 8)
+        return self.write_modified(buf, counted=False)
+
+    def write_modified(self, buf, counted=True):
+        self.modified += counted
+        buf[:8] = self.n.to_bytes(8, "little")
+        self.n += 1
+        return True
+
+
+def test_payload_writer_samples_read_by_a_csharp_subscriber(unique_name, cli, tmp_path):
+    out = tmp_path / "out"
+    sub = cli("sub", unique_name, "-n", "20", "--overflow", "block", "--timeout", str(DEADLINE), "--out", str(out))
+    writer = Counter()
+    with zerolane.Publisher(unique_name, slot_capacity=Counter.size, slots=2, queue_depth=1,
+                            acknowledge_timeout=None) as pub:
+        wait_until(lambda: pub.subscriber_count == 1, "the C# subscriber to join")
+        for _ in range(20):
+            pub.write(writer)
+        _, err = sub.communicate(timeout=DEADLINE)
+    assert sub.returncode == 0, err
+    # However many were updated in place (it depends on how soon the subscriber released), every sample is whole.
+    assert writer.full + writer.modified == 20 and writer.full >= 1
+    assert (pub.full_writes, pub.modified_writes) == (writer.full, writer.modified)
+    data = out.read_bytes()
+    assert data == b"".join(i.to_bytes(8, "little") + b"\x5A" * (Counter.size - 8) for i in range(20))
