@@ -1349,6 +1349,7 @@ class Subscriber:
         self._active = 0
         self._subscriptions: list[Subscription] = []
         self._sem_closed = False
+        self._scanned_mtime: int | None = None
         self.samples_read = 0
         remove_stale(self._names)
         self._queued = px.Semaphore.create(self._sem_name, mode, 0)
@@ -1543,7 +1544,7 @@ class Subscriber:
     def _look_around(self, check_due: bool, scan: bool) -> bool | None:
         """Joins new publishers; ends links of publishers that left or died once drained. Returns None (nothing to
         report), True (a publisher died) or False (the last publisher left)."""
-        if scan or check_due:
+        if check_due or (scan and self._directory_changed()):
             self._join_new_publishers()
         status = None
         any_ended = False
@@ -1596,7 +1597,19 @@ class Subscriber:
         self._queued.post()  # look again at once: samples may be queued in the new segment already
         return True
 
+    def _directory_changed(self) -> bool:
+        """Whether /dev/shm gained or lost a file since the last look (a cheap stat instead of a listing per wake-up;
+        a publisher creates its semaphore file last, so its readiness always changes the directory)."""
+        try:
+            return os.stat(DEVICE_DIRECTORY).st_mtime_ns != self._scanned_mtime
+        except OSError:
+            return True
+
     def _join_new_publishers(self) -> None:
+        try:
+            self._scanned_mtime = os.stat(DEVICE_DIRECTORY).st_mtime_ns
+        except OSError:
+            self._scanned_mtime = None
         known = {link.name for link in self._links}
         undecided = {seg for seg, _, _ in self._names.find_publishers() if seg not in self._ignored and seg not in known}
         decided = True
@@ -1607,6 +1620,8 @@ class Subscriber:
                 if name in self._ignored or any(link.name == name for link in self._links):
                     undecided.discard(name)
                     decided = True
+        if undecided:
+            self._scanned_mtime = None  # a publisher not joinable yet (starting, no free entry): look again next time
 
     def _try_join(self, name: str, predecessor: _Link | None = None, undecided: set | None = None) -> _Link | None:
         try:
