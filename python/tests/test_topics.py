@@ -28,6 +28,11 @@ def wait_until(condition, what: str, deadline: float = DEADLINE) -> None:
 
 
 def read_line(child) -> str:
+    """The child's next line of output; fails (rather than hangs) if none comes within DEADLINE."""
+    import select
+    ready, _, _ = select.select([child.stdout], [], [], DEADLINE)
+    if not ready:
+        raise AssertionError(f"the child wrote no line within {DEADLINE} s")
     line = child.stdout.readline().decode().strip()
     if not line:
         raise AssertionError(f"child ended: rc={child.wait()} stderr={child.stderr.read().decode()}")

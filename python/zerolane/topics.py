@@ -728,6 +728,7 @@ class Publisher:
         size = sum(len(p) for p in parts)
         self._check_length(size)
         slot = self._acquire_slot(timeout)
+        self._last_slot = -1  # should a copy fail half-way, the slot no longer holds the previous sample
         base = self._g.slot_data(slot)
         mm = self._mm
         for part in parts:
