@@ -28,7 +28,8 @@ def wait_until(condition, what: str, deadline: float = DEADLINE) -> None:
 
 
 def read_line(child) -> str:
-    """The child's next line of output; fails (rather than hangs) if none comes within DEADLINE."""
+    """The child's next line of output; fails (rather than hangs) if none comes within DEADLINE. Children are started
+    with bufsize=0, so no line can hide in a buffer that select does not see."""
     import select
     ready, _, _ = select.select([child.stdout], [], [], DEADLINE)
     if not ready:
@@ -458,7 +459,7 @@ print(count, digest.hexdigest(), flush=True)
 
 
 def test_python_publisher_to_python_subscribers_in_child_processes(unique_name, python_child):
-    children = [python_child(SUBSCRIBER_CHILD, unique_name) for _ in range(3)]
+    children = [python_child(SUBSCRIBER_CHILD, unique_name, bufsize=0) for _ in range(3)]
     for child in children:
         assert read_line(child) == "joined"
     expected = hashlib.sha256()
@@ -484,7 +485,7 @@ time.sleep(600)
 
 
 def test_kill9_of_a_subscriber_gives_its_slots_back(unique_name, python_child):
-    child = python_child(HOLDING_SUBSCRIBER, unique_name)
+    child = python_child(HOLDING_SUBSCRIBER, unique_name, bufsize=0)
     assert read_line(child) == "joined"
     with zerolane.Publisher(unique_name, slot_capacity=64, slots=1, acknowledge_timeout=0) as pub:
         wait_until(lambda: pub.subscriber_count == 1, "the child to join")
@@ -515,7 +516,7 @@ time.sleep(600)
 
 def test_kill9_of_the_publisher_ends_with_writer_died_after_its_samples(unique_name, python_child):
     import subprocess
-    child = python_child(PUBLISHER_CHILD, unique_name, stdin=subprocess.PIPE)
+    child = python_child(PUBLISHER_CHILD, unique_name, stdin=subprocess.PIPE, bufsize=0)
     assert read_line(child) == "ready"
     with zerolane.Subscriber(unique_name) as sub:
         wait_until(lambda: sub.publisher_count == 1 or sub.try_read(0) is not None, "the subscriber to find the child")
@@ -595,7 +596,7 @@ pub.close()
 
 def test_growth_across_processes(unique_name, python_child):
     import subprocess
-    child = python_child(GROWING_PUBLISHER, unique_name, stdin=subprocess.PIPE)
+    child = python_child(GROWING_PUBLISHER, unique_name, stdin=subprocess.PIPE, bufsize=0)
     with zerolane.Subscriber(unique_name, block_publisher=True) as sub:
         assert read_line(child) == "ready"
         wait_until(lambda: sub.try_read(0) is not None or sub.publisher_count == 1, "the subscriber to join")

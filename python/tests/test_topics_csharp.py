@@ -139,7 +139,7 @@ def test_kill9_of_a_python_subscriber_frees_the_csharp_publisher(unique_name, cl
         "print('joined', flush=True)\n"
         "s = sub.read(60)\n"
         "print('holding', flush=True)\n"
-        "time.sleep(600)\n", unique_name)
+        "time.sleep(600)\n", unique_name, bufsize=0)
     assert read_line(child) == "joined"
     pub = cli("pub", unique_name, "--subscribers", "1", "--slots", "1", "--ack-timeout", str(DEADLINE),
               stdin=subprocess.PIPE)
@@ -163,7 +163,7 @@ def test_kill9_of_a_python_publisher_seen_by_the_csharp_subscriber(unique_name, 
         "pub = zerolane.Publisher(sys.argv[1], slot_capacity=64, queue_depth=8)\n"
         "for i in range(3): pub.write(b'p%d' % i)\n"
         "print('written', flush=True)\n"
-        "time.sleep(600)\n", unique_name)
+        "time.sleep(600)\n", unique_name, bufsize=0)
     assert read_line(child) == "written"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
