@@ -1576,9 +1576,9 @@ class Subscriber:
         return status if any_ended else None
 
     def _retire(self, link: _Link) -> None:
+        # Disposed links leave the list at the next take (_prune), never while a loop walks it by index.
         self._ignored.add(link.name)
         link.dispose()
-        self._prune()
 
     def _try_follow(self, link: _Link, index: int) -> bool:
         successor = px.load_u64(link.mm, SUCCESSOR)
