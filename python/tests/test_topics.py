@@ -650,3 +650,20 @@ def test_a_subscriber_finding_every_entry_taken_joins_when_one_frees(unique_name
         with second.read(DEADLINE) as sample:
             assert bytes(sample.data) == b"for the second"
         second.close()
+
+
+def test_a_held_view_is_never_rewritten_however_often_the_publisher_goes_round(unique_name):
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=2, queue_depth=1, acknowledge_timeout=0) as pub, \
+            zerolane.Subscriber(unique_name) as holder, zerolane.Subscriber(unique_name) as reader:
+        pub.write(b"keep me")
+        view = holder.read(DEADLINE).data  # the sample itself is dropped at once; the view holds its slot
+        with reader.read(DEADLINE) as sample:
+            assert bytes(sample.data) == b"keep me"
+        for i in range(20):
+            pub.write(b"overwrite %d" % i)  # the other slot, again and again (the holder's queued ones are dropped)
+            with reader.read(DEADLINE) as sample:
+                assert bytes(sample.data) == b"overwrite %d" % i
+        assert bytes(view) == b"keep me"
+        assert holder.samples_dropped == 19
+        del view
+        assert holder.samples_held == 0

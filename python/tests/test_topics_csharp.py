@@ -273,3 +273,16 @@ def test_payload_writer_samples_read_by_a_csharp_subscriber(unique_name, cli, tm
     assert (pub.full_writes, pub.modified_writes) == (writer.full, writer.modified)
     data = out.read_bytes()
     assert data == b"".join(i.to_bytes(8, "little") + b"\x5A" * (Counter.size - 8) for i in range(20))
+
+
+def test_csharp_publisher_to_a_python_callback(unique_name, cli):
+    seen = []
+    with zerolane.Subscriber(unique_name, block_publisher=True) as sub:
+        with sub.subscribe(lambda sample: seen.append(bytes(sample.data))) as subscription:
+            pub = cli("pub", unique_name, "--subscribers", "1", "--ack-timeout", str(DEADLINE), stdin=subprocess.PIPE)
+            pub.stdin.write(b"".join(b"line %d\n" % i for i in range(20)))
+            pub.stdin.close()
+            assert pub.wait(DEADLINE) == 0, pub.stderr.read()
+            wait_until(lambda: len(seen) == 20, "the callback to see 20 samples")
+            assert subscription.error is None
+    assert seen == [b"line %d\n" % i for i in range(20)]
