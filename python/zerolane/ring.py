@@ -64,7 +64,7 @@ EXT_MAGIC = 0x314E4C5A
 FLAG_COUNTS_FRAMES = 1
 WRITER_CONNECTED = 1
 SEMAPHORE_DRAIN_BATCH = 64
-SPIN_LIMIT = 2000
+SPIN_LIMIT = 300  # a Python spin iteration (a look at the ring) costs about what 10 of C#'s do
 MASK64 = (1 << 64) - 1
 
 _HEADER = struct.Struct("<QQ")
@@ -73,6 +73,7 @@ _unpack_header = _HEADER.unpack_from
 _pack_header = _HEADER.pack_into
 _unpack_u64 = _U64.unpack_from
 _weakref = weakref.ref
+_monotonic = time.monotonic
 
 
 def _align64(n: int) -> int:
@@ -1327,15 +1328,39 @@ class Writer:
                 if data.format != "B" or data.ndim != 1:
                     data = data.cast("B")
                 length = data.nbytes
-        with self._lock:
-            self._check_open()
-            if self._loan is not None:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._closed or self._loan is not None:
+                self._check_open()
                 raise RuntimeError(
                     f"A loan is open on buffer '{self.name}': commit or abandon it before writing or loaning again "
                     "(frames are written in order)."
                 )
-            total = self._check_length(length, False)
-            position, wrap_from = self._reserve(total, False, timeout)
+            P = self._payload_size
+            total = HEADER + length
+            if length <= 0 or (total != P and total > P - HEADER):
+                self._check_length(length, False)
+            # The path of a frame that fits (4.1): the reader checks of _reserve, then "here" from the cached free bytes.
+            position = -1
+            if self._w_reader_pid.load() != 0 and _monotonic() < self._next_reader_check and not self._needs_resync:
+                write_pos = self._write_pos
+                used = P - self._known_free
+                if used == 0:
+                    contiguous = P - write_pos
+                elif used == P:
+                    contiguous = 0
+                else:
+                    oldest = write_pos - used
+                    if oldest < 0:
+                        oldest += P
+                    contiguous = P - write_pos if oldest < write_pos else oldest - write_pos
+                remainder = P - write_pos - total
+                if total <= contiguous and (remainder >= HEADER or remainder == 0):
+                    position = write_pos
+                    wrap_from = -1
+            if position < 0:
+                position, wrap_from = self._reserve(total, False, timeout)
             mm = self._mm
             start = self._payload_offset + position + HEADER
             if segments is None:
@@ -1346,6 +1371,8 @@ class Writer:
                     mm[start:start + n] = mv
                     start += n
             return self._publish(position, wrap_from, length)
+        finally:
+            lock.release()
 
     def loan(self, size: int, timeout: float | None = None) -> Loan:
         """Space for a frame of up to ``size`` bytes, filled in place through ``loan.data``; ``loan.commit(k)``
