@@ -286,3 +286,20 @@ def test_csharp_publisher_to_a_python_callback(unique_name, cli):
             wait_until(lambda: len(seen) == 20, "the callback to see 20 samples")
             assert subscription.error is None
     assert seen == [b"line %d\n" % i for i in range(20)]
+
+
+def test_a_200_character_topic_both_ways(unique_name, cli, tmp_path):
+    topic = unique_name + "L" * (200 - len(unique_name))  # segment names of ~230 characters
+    with zerolane.Subscriber(topic) as sub:
+        pub = cli("pub", topic, "--subscribers", "1", stdin=subprocess.PIPE)
+        pub.stdin.write(b"from C#\n")
+        pub.stdin.close()
+        got, died = read_all(sub)
+        assert pub.wait(DEADLINE) == 0, pub.stderr.read()
+    assert (got, died) == ([b"from C#\n"], False)
+    sub = cli("sub", topic, "-n", "1", "--timeout", str(DEADLINE))
+    wait_until(lambda: files(topic, "s"), "the C# subscriber's semaphore")
+    with zerolane.Publisher(topic, slot_capacity=64) as pub:
+        pub.write(b"from Python")
+        out, err = sub.communicate(timeout=DEADLINE)
+    assert (sub.returncode, out) == (0, b"from Python"), err

@@ -18,6 +18,7 @@ import time
 import weakref
 
 from . import _posix as px
+from . import _topicshm
 from .ring import _array_type  # the exporters' ctypes array types, cached and bounded (shared with ring frames)
 from .errors import (
     BufferCorruptedError,
@@ -499,12 +500,12 @@ class _OwnedSegment:
                modified_writes: int = 0) -> "_OwnedSegment":
         """Creates the segment and writes its header, all but the state word (subscribers leave it alone until open)."""
         name = names.publisher_segment(pid, ident)
-        shm = px.SharedMemory.create(name, geometry.total, mode)
+        shm = _topicshm.create(name, geometry.total, mode)
         try:
             lock = OwnerLock(Names.segment_path(name))
         except BaseException:
             shm.close()
-            px.SharedMemory.unlink(name)
+            _topicshm.unlink(name)
             raise
         owned = cls(name, ident, shm, lock, geometry)
         mm = owned.mm
@@ -1626,7 +1627,7 @@ class Subscriber:
 
     def _try_join(self, name: str, predecessor: _Link | None = None, undecided: set | None = None) -> _Link | None:
         try:
-            shm = px.SharedMemory.open(name)
+            shm = _topicshm.open(name)
         except (FileNotFoundError, ValueError):
             return None  # gone, or still being sized by its creator
         except PermissionError:
