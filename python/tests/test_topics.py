@@ -104,7 +104,7 @@ def test_a_subscriber_refuses_a_bad_segment_naming_it(unique_name, field, value,
         if error is zerolane.BufferCorruptedError:
             assert str(caught.value).startswith(f"Buffer '{name}' is corrupted: ")
     finally:
-        shm.close()
+        zt._close_mapping(shm)
         px.SharedMemory.unlink(name)
         px.Semaphore.unlink("/" + name)
 
@@ -117,7 +117,7 @@ def test_a_segment_still_being_created_is_left_for_later(unique_name):
         with zerolane.Subscriber(unique_name) as sub:
             assert sub.publisher_count == 0
     finally:
-        shm.close()
+        zt._close_mapping(shm)
         px.SharedMemory.unlink(name)
 
 

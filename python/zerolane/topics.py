@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import platform
 import secrets
 import threading
 import time
@@ -89,6 +90,68 @@ DEVICE_DIRECTORY = "/dev/shm"
 _U64 = (1 << 64) - 1
 
 
+# Loads and stores of shared words. On x86-64 every aligned load is an acquire and every aligned store a release (the
+# orderings the C# side uses for these words), so a plain access through a cached memoryview cast over the mapping
+# (one C-level aligned read or write, tens of nanoseconds) does what _posix.load_*/store_* (a libatomic call, about a
+# microsecond from Python) does; compare-and-set and fetch-add always go through _posix. Elsewhere, _posix's.
+# The casts are buffer exports of the mmap: _forget_words drops them before the mapping is closed.
+_words: dict[int, tuple[object, memoryview, memoryview]] = {}
+_words_lock = threading.Lock()
+
+
+def _words_of(mm) -> tuple[object, memoryview, memoryview]:
+    with _words_lock:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            raw = memoryview(mm)
+            entry = _words[id(mm)] = (mm, raw[: len(raw) // 4 * 4].cast("I"), raw[: len(raw) // 8 * 8].cast("Q"))
+            raw.release()
+        return entry
+
+
+def _forget_words(mm) -> None:
+    with _words_lock:
+        entry = _words.get(id(mm))
+        if entry is not None and entry[0] is mm:
+            del _words[id(mm)]
+            for view in entry[1:]:
+                try:
+                    view.release()
+                except BufferError:
+                    pass
+
+
+if platform.machine() in ("x86_64", "AMD64"):
+    def _ld32(mm, off: int) -> int:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        return entry[1][off >> 2]
+
+    def _ld64(mm, off: int) -> int:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        return entry[2][off >> 3]
+
+    def _st32(mm, off: int, value: int) -> None:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        entry[1][off >> 2] = value & 0xFFFFFFFF
+
+    def _st64(mm, off: int, value: int) -> None:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        entry[2][off >> 3] = value & _U64
+else:
+    _ld32 = px.load_u32
+    _ld64 = px.load_u64
+    _st32 = px.store_u32
+    _st64 = px.store_u64
+
+
 def _align(value: int, alignment: int) -> int:
     return (value + alignment - 1) // alignment * alignment
 
@@ -138,21 +201,21 @@ def validate(mm, size: int, name: str) -> Geometry | None:
     """
     if size < HEADER_SIZE:
         return None
-    state = px.load_u32(mm, STATE)
+    state = _ld32(mm, STATE)
     if state == SEGMENT_CREATING:
         return None
-    if px.load_u32(mm, MAGIC) != MAGIC_VALUE:
+    if _ld32(mm, MAGIC) != MAGIC_VALUE:
         raise IncompatibleBufferError(
             f"Topic segment '{name}' does not start with ZeroLane's topic magic; it is not a topic segment or was corrupted.")
-    version = px.load_u32(mm, VERSION) & 0xFFFF
+    version = _ld32(mm, VERSION) & 0xFFFF
     if version != VERSION_VALUE:
         raise IncompatibleBufferError(
             f"Topic segment '{name}' has layout version {version}; this ZeroLane reads version {VERSION_VALUE}.")
-    entries = px.load_u32(mm, MAX_SUBSCRIBERS)
-    slots = px.load_u32(mm, SLOT_COUNT)
-    capacity = px.load_u64(mm, SLOT_CAPACITY)
-    depth = px.load_u32(mm, QUEUE_DEPTH)
-    history = px.load_u32(mm, HISTORY_CAPACITY)
+    entries = _ld32(mm, MAX_SUBSCRIBERS)
+    slots = _ld32(mm, SLOT_COUNT)
+    capacity = _ld64(mm, SLOT_CAPACITY)
+    depth = _ld32(mm, QUEUE_DEPTH)
+    history = _ld32(mm, HISTORY_CAPACITY)
     if history > MAX_HISTORY or (history > 0 and history >= slots):
         raise corrupt(name, f"'{name}' keeps {history} samples of history in {slots} slots "
                             f"(at most {MAX_HISTORY}, and fewer than the slots)")
@@ -304,32 +367,40 @@ class _Segment:
         self.name = name
 
     def state(self) -> int:
-        return px.load_u32(self.mm, STATE)
+        return _ld32(self.mm, STATE)
 
     def entry_state(self, i: int) -> int:
-        return px.load_u32(self.mm, self.g.entry(i) + ENTRY_STATE)
+        return _ld32(self.mm, self.g.entry(i) + ENTRY_STATE)
+
+    def entry_states(self) -> list[int]:
+        """Every entry's state word, in one pass (each word loaded on its own, as entry_state does)."""
+        if _ld32 is px.load_u32:
+            return [self.entry_state(i) for i in range(self.g.entries)]
+        first = (HEADER_SIZE + ENTRY_STATE) >> 2
+        stride = ENTRY_SIZE >> 2
+        return _words_of(self.mm)[1][first:first + stride * self.g.entries:stride].tolist()
 
     def set_entry_state(self, i: int, state: int) -> None:
-        px.store_u32(self.mm, self.g.entry(i) + ENTRY_STATE, state)
+        _st32(self.mm, self.g.entry(i) + ENTRY_STATE, state)
 
     def entry_flags(self, i: int) -> int:
-        return px.load_u32(self.mm, self.g.entry(i) + ENTRY_FLAGS)
+        return _ld32(self.mm, self.g.entry(i) + ENTRY_FLAGS)
 
     def set_entry_flags(self, i: int, flags: int) -> None:
-        px.store_u32(self.mm, self.g.entry(i) + ENTRY_FLAGS, flags)
+        _st32(self.mm, self.g.entry(i) + ENTRY_FLAGS, flags)
 
     def entry_id(self, i: int) -> int:
-        return px.load_u64(self.mm, self.g.entry(i) + ENTRY_ID)
+        return _ld64(self.mm, self.g.entry(i) + ENTRY_ID)
 
     def set_entry_id(self, i: int, ident: int) -> None:
-        px.store_u64(self.mm, self.g.entry(i) + ENTRY_ID, ident)
+        _st64(self.mm, self.g.entry(i) + ENTRY_ID, ident)
 
     def entry_pid(self, i: int) -> int:
-        return px.load_u64(self.mm, self.g.entry(i) + ENTRY_PID)
+        return _ld64(self.mm, self.g.entry(i) + ENTRY_PID)
 
     def entry_identity(self, i: int) -> tuple[int, int]:
         off = self.g.entry(i)
-        return px.load_u64(self.mm, off + ENTRY_PID), px.load_u64(self.mm, off + ENTRY_START_TIME)
+        return _ld64(self.mm, off + ENTRY_PID), _ld64(self.mm, off + ENTRY_START_TIME)
 
     def entry_alive(self, i: int) -> bool:
         pid, start = self.entry_identity(i)
@@ -337,18 +408,18 @@ class _Segment:
 
     def try_claim_if_free(self, i: int, pid: int, start: int) -> bool:
         off = self.g.entry(i)
-        if px.load_u64(self.mm, off + ENTRY_PID) != 0:
+        if _ld64(self.mm, off + ENTRY_PID) != 0:
             return False
-        px.store_u64(self.mm, off + ENTRY_START_TIME, 0)
+        _st64(self.mm, off + ENTRY_START_TIME, 0)
         if not px.cas_u64(self.mm, off + ENTRY_PID, 0, pid):
             return False
-        px.store_u64(self.mm, off + ENTRY_START_TIME, start)
+        _st64(self.mm, off + ENTRY_START_TIME, start)
         return True
 
     def initialize_entry_identity(self, i: int, pid: int, start: int) -> None:
         off = self.g.entry(i)
-        px.store_u64(self.mm, off + ENTRY_START_TIME, start)
-        px.store_u64(self.mm, off + ENTRY_PID, pid)
+        _st64(self.mm, off + ENTRY_START_TIME, start)
+        _st64(self.mm, off + ENTRY_PID, pid)
 
     def try_clear_entry(self, i: int, pid: int, start: int) -> bool:
         off = self.g.entry(i)
@@ -360,7 +431,7 @@ class _Segment:
     def try_end_inheritance(self, i: int, next_state: int) -> bool:
         """One compare-and-set of the state and flags words together (13.7): take over (active) or let go (leaving)."""
         off = self.g.entry(i) + ENTRY_STATE
-        word = px.load_u64(self.mm, off)
+        word = _ld64(self.mm, off)
         flags = word >> 32
         if word & 0xFFFFFFFF != ENTRY_ACTIVE or not flags & FLAG_INHERITED:
             return False
@@ -383,24 +454,24 @@ class _Segment:
 
     def queued_slot(self, i: int, position: int) -> int:
         """The slot index at a queue position, checked: a queue is written by subscribers too."""
-        slot = px.load_u32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth))
+        slot = _ld32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth))
         if slot >= self.g.slots:
             raise corrupt(self.name, f"'{self.name}' has subscriber queue {i} naming slot {slot} of {self.g.slots}")
         return slot
 
     def set_queued_slot(self, i: int, position: int, slot: int) -> None:
-        px.store_u32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth), slot)
+        _st32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth), slot)
 
     def holders_offset(self, slot: int) -> int:
         return self.g.slot(slot) + SLOT_HOLDERS
 
     def holders(self, slot: int) -> int:
-        return px.load_u64(self.mm, self.g.slot(slot) + SLOT_HOLDERS)
+        return _ld64(self.mm, self.g.slot(slot) + SLOT_HOLDERS)
 
     def clear_holders(self, slot: int, bits: int) -> None:
         off = self.g.slot(slot) + SLOT_HOLDERS
         while True:
-            holders = px.load_u64(self.mm, off)
+            holders = _ld64(self.mm, off)
             if not holders & bits or px.cas_u64(self.mm, off, holders, holders & ~bits & _U64):
                 return
 
@@ -415,6 +486,8 @@ class _Segment:
 def _close_mapping(shm) -> None:
     """Unmaps a SharedMemory, or, while views into it are still exported, leaves the mapping to go with the last of
     them (SharedMemory.close), so no view can ever read unmapped memory."""
+    if shm.mmap is not None:
+        _forget_words(shm.mmap)
     shm.close()
 
 
@@ -509,19 +582,19 @@ class _OwnedSegment:
             raise
         owned = cls(name, ident, shm, lock, geometry)
         mm = owned.mm
-        px.store_u32(mm, MAGIC, MAGIC_VALUE)
-        px.store_u32(mm, VERSION, VERSION_VALUE | (HEADER_SIZE << 16))
-        px.store_u64(mm, PUBLISHER_START_TIME, start_time)
-        px.store_u64(mm, PUBLISHER_PID, pid)
-        px.store_u32(mm, MAX_SUBSCRIBERS, geometry.entries)
-        px.store_u32(mm, SLOT_COUNT, geometry.slots)
-        px.store_u64(mm, SLOT_CAPACITY, geometry.capacity)
-        px.store_u32(mm, QUEUE_DEPTH, geometry.depth)
-        px.store_u64(mm, PUBLISHER_ID, publisher_id)
-        px.store_u64(mm, PREDECESSOR, predecessor)
-        px.store_u64(mm, FULL_WRITES, full_writes)
-        px.store_u64(mm, MODIFIED_WRITES, modified_writes)
-        px.store_u32(mm, HISTORY_CAPACITY, history)
+        _st32(mm, MAGIC, MAGIC_VALUE)
+        _st32(mm, VERSION, VERSION_VALUE | (HEADER_SIZE << 16))
+        _st64(mm, PUBLISHER_START_TIME, start_time)
+        _st64(mm, PUBLISHER_PID, pid)
+        _st32(mm, MAX_SUBSCRIBERS, geometry.entries)
+        _st32(mm, SLOT_COUNT, geometry.slots)
+        _st64(mm, SLOT_CAPACITY, geometry.capacity)
+        _st32(mm, QUEUE_DEPTH, geometry.depth)
+        _st64(mm, PUBLISHER_ID, publisher_id)
+        _st64(mm, PREDECESSOR, predecessor)
+        _st64(mm, FULL_WRITES, full_writes)
+        _st64(mm, MODIFIED_WRITES, modified_writes)
+        _st32(mm, HISTORY_CAPACITY, history)
         return owned
 
     def preregister_waiting_subscribers(self, names: Names) -> int:
@@ -543,19 +616,19 @@ class _OwnedSegment:
 
     def open(self, mode: int) -> None:
         # release [segment-ready], then the semaphore: its appearance tells subscribers the publisher is ready.
-        px.store_u32(self.mm, STATE, SEGMENT_OPEN)
+        _st32(self.mm, STATE, SEGMENT_OPEN)
         self.released = px.Semaphore.create(Names.publisher_semaphore(self.name), mode, 0)
 
     def close_state(self) -> None:
-        px.store_u32(self.mm, STATE, SEGMENT_CLOSED)  # release [segment-closed]
+        _st32(self.mm, STATE, SEGMENT_CLOSED)  # release [segment-closed]
 
     def dispose(self) -> None:
         """Removes the segment's name and semaphore and unmaps it (subscribers still mapping it keep its pages)."""
         if self.disposed:
             return
         self.disposed = True
-        px.store_u64(self.mm, PUBLISHER_START_TIME, 0)
-        px.store_u64(self.mm, PUBLISHER_PID, 0)
+        _st64(self.mm, PUBLISHER_START_TIME, 0)
+        _st64(self.mm, PUBLISHER_PID, 0)
         self.lock.release()  # removes the segment's name
         _close_mapping(self.shm)
         if self.released is not None:
@@ -761,10 +834,10 @@ class Publisher:
             return None
         if modified:
             self.modified_writes += 1
-            px.store_u64(self._mm, MODIFIED_WRITES, self.modified_writes)
+            _st64(self._mm, MODIFIED_WRITES, self.modified_writes)
         else:
             self.full_writes += 1
-            px.store_u64(self._mm, FULL_WRITES, self.full_writes)
+            _st64(self._mm, FULL_WRITES, self.full_writes)
         return self._publish(slot, size)
 
     def loan(self, n: int, timeout: float | None = -1.0) -> TopicLoan:
@@ -854,10 +927,10 @@ class Publisher:
             for i in range(self._g.entries):
                 if seg.entry_state(i) != ENTRY_ACTIVE or (not include_blocking and self._blocks(i)):
                     continue
-                head = px.load_u64(mm, seg.head_offset(i))
-                if seg.queued_count(i, px.load_u64(mm, seg.tail_offset(i)), head) == 0:
+                head = _ld64(mm, seg.head_offset(i))
+                if seg.queued_count(i, _ld64(mm, seg.tail_offset(i)), head) == 0:
                     continue
-                sequence = px.load_u64(mm, self._g.slot(seg.queued_slot(i, head)) + SLOT_SEQUENCE)
+                sequence = _ld64(mm, self._g.slot(seg.queued_slot(i, head)) + SLOT_SEQUENCE)
                 if sequence < oldest_sequence:
                     oldest_entry, oldest_head, oldest_sequence = i, head, sequence
             if oldest_entry < 0:
@@ -882,19 +955,18 @@ class Publisher:
         meta = g.slot(slot)
         sequence = self._sequence
         self._sequence += 1
-        px.store_u64(mm, meta + SLOT_SEQUENCE, sequence)
-        px.store_u64(mm, meta + SLOT_LENGTH, length)
-        px.store_u64(mm, meta + SLOT_TIMESTAMP, time.time_ns())
+        _st64(mm, meta + SLOT_SEQUENCE, sequence)
+        _st64(mm, meta + SLOT_LENGTH, length)
+        _st64(mm, meta + SLOT_TIMESTAMP, time.time_ns())
         present = 0
-        for i in range(g.entries):
-            state = seg.entry_state(i)
+        for i, state in enumerate(seg.entry_states()):
             if state == ENTRY_ACTIVE:
                 present |= 1 << i
             elif state == ENTRY_LEAVING:
                 self._reclaim(i, dead=False)
         keep = self._history > 0
         # Holders first: once a slot is in a queue its subscriber may take, read and release it at once.
-        px.store_u64(mm, seg.holders_offset(slot), present | (HISTORY_BIT if keep else 0))
+        _st64(mm, seg.holders_offset(slot), present | (HISTORY_BIT if keep else 0))
         joined = present & ~self._previous_present if keep else 0
         self._previous_present = present
         i = 0
@@ -909,7 +981,7 @@ class Publisher:
             i += 1
         if keep:
             self._keep_in_history(slot)
-        px.store_u64(mm, PUBLISHED, sequence)
+        _st64(mm, PUBLISHED, sequence)
         self.samples_published += 1
         self._last_slot = slot
         self._last_length = length
@@ -918,23 +990,23 @@ class Publisher:
     def _enqueue(self, i: int, slot: int) -> None:
         mm, seg = self._mm, self._seg
         depth = self._g.depth
-        tail = px.load_u64(mm, seg.tail_offset(i))
-        if seg.queued_count(i, tail, px.load_u64(mm, seg.head_offset(i))) >= depth and self._blocks(i):
+        tail = _ld64(mm, seg.tail_offset(i))
+        if seg.queued_count(i, tail, _ld64(mm, seg.head_offset(i))) >= depth and self._blocks(i):
             self._wait_for_queue_room(i, tail, depth)
         while True:
-            head = px.load_u64(mm, seg.head_offset(i))
+            head = _ld64(mm, seg.head_offset(i))
             if seg.queued_count(i, tail, head) < depth:
                 break
             self._drop_head(i, head)  # a full queue: its oldest sample goes
         seg.set_queued_slot(i, tail, slot)
-        px.store_u64(mm, seg.tail_offset(i), tail + 1)  # release [sample-queued]
+        _st64(mm, seg.tail_offset(i), tail + 1)  # release [sample-queued]
 
     def _wait_for_queue_room(self, i: int, tail: int, depth: int) -> None:
         timeout = self._ack_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         next_check = time.monotonic() + self._peer_interval
         mm, seg = self._mm, self._seg
-        while (tail - px.load_u64(mm, seg.head_offset(i))) & _U64 >= depth and seg.entry_state(i) == ENTRY_ACTIVE:
+        while (tail - _ld64(mm, seg.head_offset(i))) & _U64 >= depth and seg.entry_state(i) == ENTRY_ACTIVE:
             now = time.monotonic()
             if now >= next_check:
                 if not seg.entry_alive(i):
@@ -949,7 +1021,7 @@ class Publisher:
         return HISTORY_RING + 4 * (position % self._history)
 
     def _kept_slot(self, offset: int) -> int:
-        slot = px.load_u32(self._mm, offset)
+        slot = _ld32(self._mm, offset)
         if slot >= self._g.slots:
             raise corrupt(self.segment_name, f"'{self.segment_name}' has a history ring naming slot {slot} of {self._g.slots}")
         return slot
@@ -958,20 +1030,20 @@ class Publisher:
         offset = self._history_position(self._history_head)
         if self._history_head >= self._history:
             self._seg.clear_holders(self._kept_slot(offset), HISTORY_BIT)
-        px.store_u32(self._mm, offset, slot)
+        _st32(self._mm, offset, slot)
         self._history_head += 1
-        px.store_u64(self._mm, HISTORY_HEAD, self._history_head)  # release [history-kept]
+        _st64(self._mm, HISTORY_HEAD, self._history_head)  # release [history-kept]
 
     def _queue_kept_since_join(self, i: int) -> None:
         mm, seg = self._mm, self._seg
         from_offset = seg.history_from_offset(i)
         bit = 1 << i
         oldest_kept = self._history_head - min(self._history_head, self._history)
-        position = max(px.load_u64(mm, from_offset), oldest_kept)
+        position = max(_ld64(mm, from_offset), oldest_kept)
         while position < self._history_head:
             kept = self._kept_slot(self._history_position(position))
             if self._try_hold_kept(kept, bit):
-                if px.load_u64(mm, from_offset) > position:
+                if _ld64(mm, from_offset) > position:
                     seg.clear_holders(kept, bit)  # the subscriber claimed it itself meanwhile
                 else:
                     self._enqueue(i, kept)
@@ -980,7 +1052,7 @@ class Publisher:
     def _try_hold_kept(self, slot: int, bit: int) -> bool:
         off = self._seg.holders_offset(slot)
         while True:
-            holders = px.load_u64(self._mm, off)
+            holders = _ld64(self._mm, off)
             if not holders & HISTORY_BIT or holders & bit:
                 return False
             if px.cas_u64(self._mm, off, holders, holders | bit):
@@ -1010,8 +1082,10 @@ class Publisher:
         if check_liveness:
             self._next_liveness = time.monotonic() + self._peer_interval
             self._check_inherited()
-        for i in range(self._g.entries):
-            state = seg.entry_state(i)
+        states = seg.entry_states()
+        if not check_liveness and ENTRY_LEAVING not in states:
+            return
+        for i, state in enumerate(states):
             if state == ENTRY_LEAVING:
                 self._reclaim(i, dead=False)
             elif check_liveness and seg.entry_pid(i) != 0 and not seg.entry_alive(i):
@@ -1053,7 +1127,7 @@ class Publisher:
         nxt = _OwnedSegment.create(self._names, self._pid, self._start_time, new_id(), self.id, self._owned.id,
                                    geometry, self._history, self._mode, self.full_writes, self.modified_writes)
         try:
-            px.store_u64(nxt.mm, PUBLISHED, self._sequence - 1)
+            _st64(nxt.mm, PUBLISHED, self._sequence - 1)
             self._copy_history(nxt)
             inherited = self._inherit(nxt)
             nxt.open(self._mode)
@@ -1061,7 +1135,7 @@ class Publisher:
             nxt.dispose()
             raise
         previous = self._owned
-        px.store_u64(previous.mm, SUCCESSOR, nxt.id)  # release [segment-succeeded]
+        _st64(previous.mm, SUCCESSOR, nxt.id)  # release [segment-succeeded]
         previous.close_state()
         self._use(nxt)
         self._previous_present = inherited
@@ -1085,16 +1159,16 @@ class Publisher:
         for position in range(self._history_head - kept, self._history_head):
             source = self._kept_slot(self._history_position(position))
             src, dst = self._g.slot(source), nxt.g.slot(target)
-            length = px.load_u64(self._mm, src + SLOT_LENGTH)
+            length = _ld64(self._mm, src + SLOT_LENGTH)
             a, b = self._g.slot_data(source), nxt.g.slot_data(target)
             nxt.mm[b:b + length] = self._mm[a:a + length]
-            px.store_u64(nxt.mm, dst + SLOT_SEQUENCE, px.load_u64(self._mm, src + SLOT_SEQUENCE))
-            px.store_u64(nxt.mm, dst + SLOT_LENGTH, length)
-            px.store_u64(nxt.mm, dst + SLOT_TIMESTAMP, px.load_u64(self._mm, src + SLOT_TIMESTAMP))
-            px.store_u64(nxt.mm, dst + SLOT_HOLDERS, HISTORY_BIT)
-            px.store_u32(nxt.mm, HISTORY_RING + 4 * (position % capacity), target)
+            _st64(nxt.mm, dst + SLOT_SEQUENCE, _ld64(self._mm, src + SLOT_SEQUENCE))
+            _st64(nxt.mm, dst + SLOT_LENGTH, length)
+            _st64(nxt.mm, dst + SLOT_TIMESTAMP, _ld64(self._mm, src + SLOT_TIMESTAMP))
+            _st64(nxt.mm, dst + SLOT_HOLDERS, HISTORY_BIT)
+            _st32(nxt.mm, HISTORY_RING + 4 * (position % capacity), target)
             target += 1
-        px.store_u64(nxt.mm, HISTORY_HEAD, self._history_head)
+        _st64(nxt.mm, HISTORY_HEAD, self._history_head)
 
     def _inherit(self, nxt: "_OwnedSegment") -> int:
         inherited = 0
@@ -1107,7 +1181,7 @@ class Publisher:
                 continue
             new.set_entry_id(i, seg.entry_id(i))
             new.set_entry_flags(i, (seg.entry_flags(i) & FLAG_BLOCK_PUBLISHER) | FLAG_INHERITED)
-            px.store_u64(nxt.mm, new.history_from_offset(i), self._history_head)
+            _st64(nxt.mm, new.history_from_offset(i), self._history_head)
             new.set_entry_state(i, ENTRY_ACTIVE)
             inherited |= 1 << i
         return inherited
@@ -1118,8 +1192,8 @@ class Publisher:
         bit = 1 << i
         for slot in range(self._g.slots):
             seg.clear_holders(slot, bit)
-        px.store_u64(mm, seg.head_offset(i), px.load_u64(mm, seg.tail_offset(i)))
-        px.store_u64(mm, seg.dropped_offset(i), 0)
+        _st64(mm, seg.head_offset(i), _ld64(mm, seg.tail_offset(i)))
+        _st64(mm, seg.dropped_offset(i), 0)
         pid, start = seg.entry_identity(i)
         ident = seg.entry_id(i)
         seg.set_entry_id(i, 0)
@@ -1207,8 +1281,8 @@ class _Link:
         self.bit = 1 << entry
         self.slot_released = slot_released
         self.blocks = blocks
-        self.publisher_id = px.load_u64(self.mm, PUBLISHER_ID)
-        self.publisher_pid = px.load_u64(self.mm, PUBLISHER_PID)
+        self.publisher_id = _ld64(self.mm, PUBLISHER_ID)
+        self.publisher_pid = _ld64(self.mm, PUBLISHER_PID)
         self.held = 0
         self.gone_dead: bool | None = None
         self.ended = False
@@ -1224,26 +1298,26 @@ class _Link:
         mm, seg = self.mm, self.seg
         if self.pending:
             return True
-        if not self.settled and px.load_u64(mm, HISTORY_HEAD) > self.scan_from:
+        if not self.settled and _ld64(mm, HISTORY_HEAD) > self.scan_from:
             return True
-        return px.load_u64(mm, seg.head_offset(self.entry)) != px.load_u64(mm, seg.tail_offset(self.entry))
+        return _ld64(mm, seg.head_offset(self.entry)) != _ld64(mm, seg.tail_offset(self.entry))
 
     def queue_history(self, include_kept: bool) -> None:
         mm, seg = self.mm, self.seg
-        capacity = px.load_u32(mm, HISTORY_CAPACITY)
+        capacity = _ld32(mm, HISTORY_CAPACITY)
         if capacity > MAX_HISTORY:
             raise corrupt(self.name, f"'{self.name}' keeps {capacity} samples of history, at most {MAX_HISTORY}")
         self.history_capacity = capacity
-        end = 0 if capacity == 0 else px.load_u64(mm, HISTORY_HEAD)
+        end = 0 if capacity == 0 else _ld64(mm, HISTORY_HEAD)
         first = end if not include_kept else end - min(end, min(capacity, seg.g.depth))
-        tail = px.load_u64(mm, seg.tail_offset(self.entry))
+        tail = _ld64(mm, seg.tail_offset(self.entry))
         for position in range(first, end):
             claim, slot = self._try_hold_kept(position, capacity)
             if claim == "held":
                 seg.set_queued_slot(self.entry, tail, slot)
                 tail += 1
-        px.store_u64(mm, seg.history_from_offset(self.entry), end)
-        px.store_u64(mm, seg.tail_offset(self.entry), tail)
+        _st64(mm, seg.history_from_offset(self.entry), end)
+        _st64(mm, seg.tail_offset(self.entry), tail)
         self.history_queued_end = tail
         self.scan_from = end
         self.settled = capacity == 0
@@ -1252,10 +1326,10 @@ class _Link:
         if self.settled:
             return
         mm, seg = self.mm, self.seg
-        if px.load_u64(mm, seg.tail_offset(self.entry)) != self.history_queued_end:
+        if _ld64(mm, seg.tail_offset(self.entry)) != self.history_queued_end:
             self.settled = True
             return
-        head = px.load_u64(mm, HISTORY_HEAD)
+        head = _ld64(mm, HISTORY_HEAD)
         capacity = self.history_capacity
         position = max(self.scan_from, head - min(head, capacity))
         while position < head:
@@ -1267,28 +1341,28 @@ class _Link:
                 break
             position += 1
         self.scan_from = position
-        px.store_u64(mm, seg.history_from_offset(self.entry), position)  # release [history-scanned]
+        _st64(mm, seg.history_from_offset(self.entry), position)  # release [history-scanned]
 
     def peek_pending(self) -> int:
-        if self.pending and px.load_u64(self.mm, self.seg.head_offset(self.entry)) >= self.history_queued_end:
+        if self.pending and _ld64(self.mm, self.seg.head_offset(self.entry)) >= self.history_queued_end:
             return self.pending[0]
         return -1
 
     def _try_hold_kept(self, position: int, capacity: int) -> tuple[str, int]:
         mm, seg = self.mm, self.seg
-        slot = px.load_u32(mm, HISTORY_RING + 4 * (position % capacity))
+        slot = _ld32(mm, HISTORY_RING + 4 * (position % capacity))
         if slot >= seg.g.slots:
             raise corrupt(self.name, f"'{self.name}' has a history naming slot {slot} of {seg.g.slots}")
         off = seg.holders_offset(slot)
         while True:
-            holders = px.load_u64(mm, off)
+            holders = _ld64(mm, off)
             if holders & self.bit:
                 return "already", slot
             if not holders & HISTORY_BIT:
                 return "gone", slot
             if px.cas_u64(mm, off, holders, holders | self.bit):
                 break
-        if px.load_u64(mm, seg.g.slot(slot) + SLOT_SEQUENCE) == position + 1:
+        if _ld64(mm, seg.g.slot(slot) + SLOT_SEQUENCE) == position + 1:
             return "held", slot
         self.release_slot(slot)
         return "gone", slot
@@ -1386,7 +1460,7 @@ class Subscriber:
     @property
     def samples_dropped(self) -> int:
         with self._lock:
-            return sum(px.load_u64(link.mm, link.seg.dropped_offset(link.entry))
+            return sum(_ld64(link.mm, link.seg.dropped_offset(link.entry))
                        for link in self._links if not link.disposed)
 
     # -- reading --------------------------------------------------------------------------------------------------
@@ -1475,15 +1549,15 @@ class Subscriber:
             mm, seg = link.mm, link.seg
             head_offset = seg.head_offset(link.entry)
             while True:
-                tail = px.load_u64(mm, seg.tail_offset(link.entry))
-                head = px.load_u64(mm, head_offset)
+                tail = _ld64(mm, seg.tail_offset(link.entry))
+                head = _ld64(mm, head_offset)
                 if head == tail:
                     break
                 if (tail - head) & _U64 > seg.g.depth:
                     raise corrupt(link.name, f"'{link.name}' has subscriber queue {link.entry} holding "
                                              f"{(tail - head) & _U64} samples, more than its depth {seg.g.depth}")
                 self._check_held()
-                slot = px.load_u32(mm, seg.g.queue(link.entry) + 4 * (head % seg.g.depth))
+                slot = _ld32(mm, seg.g.queue(link.entry) + 4 * (head % seg.g.depth))
                 if not px.cas_u64(mm, head_offset, head, head + 1):
                     continue  # the publisher dropped it just now
                 if slot >= seg.g.slots:
@@ -1501,12 +1575,12 @@ class Subscriber:
     def _take_slot(self, link: _Link, index: int, slot: int) -> Sample:
         mm, g = link.mm, link.seg.g
         meta = g.slot(slot)
-        length = px.load_u64(mm, meta + SLOT_LENGTH)
+        length = _ld64(mm, meta + SLOT_LENGTH)
         if length == 0 or length > g.capacity:
             link.release_slot(slot)
             raise corrupt(link.name, f"'{link.name}' has slot {slot} saying {length} bytes; its capacity is {g.capacity}")
-        sequence = px.load_u64(mm, meta + SLOT_SEQUENCE)
-        timestamp = px.load_u64(mm, meta + SLOT_TIMESTAMP)
+        sequence = _ld64(mm, meta + SLOT_SEQUENCE)
+        timestamp = _ld64(mm, meta + SLOT_TIMESTAMP)
         # The exporter spans the whole slot (one ctypes type per slot capacity, not per sample length); the view is
         # the sample's bytes of it, read-only. Every view derived from it keeps the exporter alive.
         exporter = _array_type(g.capacity).from_buffer(mm, g.slot_data(slot))
@@ -1557,8 +1631,8 @@ class Subscriber:
             if link.gone_dead is None:
                 if link.seg.state() == SEGMENT_CLOSED:
                     link.gone_dead = False
-                elif check_due and not _alive(px.load_u64(link.mm, PUBLISHER_PID),
-                                              px.load_u64(link.mm, PUBLISHER_START_TIME)):
+                elif check_due and not _alive(_ld64(link.mm, PUBLISHER_PID),
+                                              _ld64(link.mm, PUBLISHER_START_TIME)):
                     link.gone_dead = True
             if link.gone_dead is not None and not link.has_queued():
                 if not link.gone_dead and self._try_follow(link, i):
@@ -1582,7 +1656,7 @@ class Subscriber:
         link.dispose()
 
     def _try_follow(self, link: _Link, index: int) -> bool:
-        successor = px.load_u64(link.mm, SUCCESSOR)
+        successor = _ld64(link.mm, SUCCESSOR)
         if successor == 0:
             return False
         name = self._names.publisher_segment(link.publisher_pid, successor)
@@ -1647,14 +1721,14 @@ class Subscriber:
             seg = _Segment(mm, geometry, name)
             if predecessor is None:
                 publisher_open = seg.state() == SEGMENT_OPEN and _alive(
-                    px.load_u64(mm, PUBLISHER_PID), px.load_u64(mm, PUBLISHER_START_TIME))
+                    _ld64(mm, PUBLISHER_PID), _ld64(mm, PUBLISHER_START_TIME))
                 if not publisher_open and not self._awaits_this(seg):
                     self._ignored.add(name)
                     _close_mapping(shm)
                     return None
-                before = px.load_u64(mm, PREDECESSOR)
+                before = _ld64(mm, PREDECESSOR)
                 if before != 0:
-                    before_name = self._names.publisher_segment(px.load_u64(mm, PUBLISHER_PID), before)
+                    before_name = self._names.publisher_segment(_ld64(mm, PUBLISHER_PID), before)
                     if (any(not link.ended and link.name == before_name for link in self._links)
                             or (undecided is not None and before_name in undecided)):
                         _close_mapping(shm)
