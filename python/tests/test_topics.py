@@ -667,3 +667,24 @@ def test_a_held_view_is_never_rewritten_however_often_the_publisher_goes_round(u
         assert holder.samples_dropped == 19
         del view
         assert holder.samples_held == 0
+
+
+def test_a_python_subscriber_joining_a_busy_publisher_gets_history_then_everything_once(unique_name):
+    import threading
+    stop = threading.Event()
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=12, history=4, queue_depth=4,
+                            acknowledge_timeout=None) as pub:
+        for n in range(10):
+            pub.write(b"%08d" % n)
+        worker = threading.Thread(target=lambda: [pub.write(b"x") for _ in iter(stop.is_set, True)])
+        worker.start()
+        try:
+            with zerolane.Subscriber(unique_name, block_publisher=True) as sub:
+                sequences = []
+                for _ in range(200):
+                    with sub.read(DEADLINE) as sample:
+                        sequences.append(sample.sequence)
+        finally:
+            stop.set()
+            worker.join()
+    assert sequences == list(range(sequences[0], sequences[0] + 200))

@@ -303,3 +303,30 @@ def test_a_200_character_topic_both_ways(unique_name, cli, tmp_path):
         pub.write(b"from Python")
         out, err = sub.communicate(timeout=DEADLINE)
     assert (sub.returncode, out) == (0, b"from Python"), err
+
+
+def test_csharp_subscriber_joining_a_busy_python_publisher_gets_history_then_everything_once(unique_name, cli, tmp_path):
+    """Joining while samples keep coming: the kept samples, then every later one, each exactly once (13.6)."""
+    import threading
+    out = tmp_path / "out"
+    stop = threading.Event()
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=12, history=4, queue_depth=4,
+                            acknowledge_timeout=None) as pub:
+        for n in range(10):
+            pub.write(b"%08d" % n)
+        sub = cli("sub", unique_name, "-n", "200", "--overflow", "block", "--timeout", str(DEADLINE), "--out", str(out))
+        wait_until(lambda: files(unique_name, "s"), "the C# subscriber's semaphore")
+        # Keep publishing (numbers go on from 10) while it joins and reads.
+        counter = iter(range(10, 10**9))
+        worker = threading.Thread(target=lambda: [pub.write(b"%08d" % next(counter)) for _ in iter(stop.is_set, True)])
+        worker.start()
+        try:
+            _, err = sub.communicate(timeout=DEADLINE)
+        finally:
+            stop.set()
+            worker.join()
+    assert sub.returncode == 0, err
+    data = out.read_bytes()
+    numbers = [int(data[i:i + 8]) for i in range(0, len(data), 8)]
+    assert len(numbers) == 200
+    assert numbers == list(range(numbers[0], numbers[0] + 200)), numbers[:20]
