@@ -330,3 +330,17 @@ def test_csharp_subscriber_joining_a_busy_python_publisher_gets_history_then_eve
     numbers = [int(data[i:i + 8]) for i in range(0, len(data), 8)]
     assert len(numbers) == 200
     assert numbers == list(range(numbers[0], numbers[0] + 200)), numbers[:20]
+
+
+def test_python_subscriber_joining_a_busy_csharp_publisher_gets_history_then_everything_once(unique_name, cli):
+    pub = cli("pub", unique_name, "--rate", "0", "--size", "64", "--history", "4", "--slots", "12",
+              "--ack-timeout", str(DEADLINE))
+    wait_until(lambda: published(unique_name) > 10, "the C# publisher to get going")
+    with zerolane.Subscriber(unique_name, block_publisher=True) as sub:
+        sequences = []
+        for _ in range(300):
+            with sub.read(DEADLINE) as sample:
+                sequences.append(sample.sequence)
+    pub.send_signal(signal.SIGINT)  # Ctrl+C: the tool leaves cleanly
+    pub.wait(DEADLINE)
+    assert sequences == list(range(sequences[0], sequences[0] + 300))
