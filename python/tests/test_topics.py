@@ -688,3 +688,26 @@ def test_a_python_subscriber_joining_a_busy_publisher_gets_history_then_everythi
             stop.set()
             worker.join()
     assert sequences == list(range(sequences[0], sequences[0] + 200))
+
+
+def test_closing_a_publisher_wakes_a_write_waiting_in_another_thread(unique_name):
+    import threading
+    with zerolane.Subscriber(unique_name) as sub:
+        pub = zerolane.Publisher(unique_name, slot_capacity=64, slots=1, acknowledge_timeout=None)
+        pub.write(b"held")
+        held = sub.read(DEADLINE)
+        outcome = []
+
+        def write():
+            try:
+                pub.write(b"waits")  # the only slot is held: waits until the close
+            except ValueError as error:
+                outcome.append(error)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        wait_until(lambda: pub._waiting == 1, "the write to wait")
+        pub.close()
+        writer.join()
+        assert len(outcome) == 1 and "closed" in str(outcome[0])
+        held.release()

@@ -671,6 +671,8 @@ class Publisher:
         self._pid, self._start_time = _self_identity()
         self.id = new_id()
         self._closed = False
+        self._closing = False
+        self._waiting = 0
         self._loan: TopicLoan | None = None
         self._last_slot = -1
         self._last_length = 0
@@ -732,8 +734,12 @@ class Publisher:
     def close(self) -> None:
         """Stops publishing: marks the segment closed (subscribers read what is queued for them, then learn that the
         publisher left) and removes its segment and semaphore. Subscribers still mapping it keep its pages."""
-        if self._closed:
+        if self._closed or self._closing:
             return
+        self._closing = True
+        while self._waiting:  # a write waiting in another thread: wake it (it raises) before the semaphore goes
+            self._released.post()
+            time.sleep(0.001)
         if self._loan is not None:
             self._loan.abandon()
         self._await_inheritors()
@@ -902,7 +908,19 @@ class Publisher:
             if deadline is not None and now >= deadline:
                 return -1
             wait = next_check - now if deadline is None else min(next_check, deadline) - now
-            self._released.wait(max(wait, 0.0))
+            self._sleep(wait)
+
+    def _sleep(self, seconds: float) -> None:
+        """Waits on the "slot released" semaphore; close() from another thread wakes it and makes the write fail."""
+        if self._closing:
+            raise ValueError(f"the publisher of topic '{self.topic}' is closed")
+        self._waiting += 1
+        try:
+            self._released.wait(max(seconds, 0.0))
+        finally:
+            self._waiting -= 1
+        if self._closing:
+            raise ValueError(f"the publisher of topic '{self.topic}' was closed while a write waited")
 
     def _try_get_slot(self) -> int:
         self._reclaim_departed(check_liveness=time.monotonic() >= self._next_liveness)
@@ -1015,7 +1033,7 @@ class Publisher:
             if deadline is not None and now >= deadline:
                 return
             wait = next_check - now if deadline is None else min(next_check, deadline) - now
-            self._released.wait(max(wait, 0.0))
+            self._sleep(wait)
 
     def _history_position(self, position: int) -> int:
         return HISTORY_RING + 4 * (position % self._history)
