@@ -788,7 +788,7 @@ class Publisher:
         return any(seg.is_awaited(i) for i in range(seg.g.entries))
 
     # -- writing --------------------------------------------------------------------------------------------------
-    def write(self, data, timeout: float | None = -1.0) -> int | None:
+    def write(self, data, timeout=...) -> int | None:
         """Publishes one sample and returns its sequence number.
 
         ``data`` is any buffer-protocol object (copied once into a slot), a list or tuple of them (gathered into one
@@ -846,7 +846,7 @@ class Publisher:
             _st64(self._mm, FULL_WRITES, self.full_writes)
         return self._publish(slot, size)
 
-    def loan(self, n: int, timeout: float | None = -1.0) -> TopicLoan:
+    def loan(self, n: int, timeout=...) -> TopicLoan:
         """Lends a slot for a sample of up to ``n`` bytes: ``with pub.loan(n) as loan: loan.data[:k] = ...; loan.commit(k)``."""
         self._check_open()
         self._check_no_loan()
@@ -881,7 +881,7 @@ class Publisher:
         slot = self._try_get_slot()
         if slot >= 0:
             return slot
-        if timeout is not None and timeout < 0:
+        if timeout is ...:
             timeout = self._ack_timeout
         slot = self._wait_for_free_slot(timeout)
         if slot < 0:
