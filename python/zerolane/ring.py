@@ -203,13 +203,23 @@ class Frame:
     @property
     def data(self) -> memoryview:
         view = self._view
-        if view is not None and not self._reader._closed:
+        reader = self._reader
+        if view is not None and not reader._closed:
             return view
         if self._released:
             raise ValueError("operation forbidden on a released frame: its space may already be the writer's again")
-        if self._reader._closed:
-            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{self._reader.name}'")
-        view = self._view = self._reader._make_view(self._ticket, self._offset, self._size)
+        # The exporter, a ctypes array on the mapping, takes over the frame's hold: the weak reference kept in the
+        # ticket's slot releases it when the exporter, and so every view derived from it, is gone. No lock: the
+        # unreleased frame's hold keeps its slot.
+        mm = reader._mm
+        ticket = self._ticket
+        slot = reader._slots.get(ticket)
+        if reader._closed or mm is None or slot is None:
+            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{reader.name}'")
+        exporter = _array_type(self._size).from_buffer(mm, self._offset)
+        watch = slot[_WATCH] = _weakref(exporter, reader._on_view_gone)
+        reader._watched[id(watch)] = ticket
+        view = self._view = memoryview(exporter).cast("B").toreadonly()
         return view
 
     def __len__(self) -> int:
