@@ -524,19 +524,6 @@ class Reader:
         if ticket is not None:
             self._release_hold(ticket)
 
-    def _make_view(self, ticket: int, offset: int, size: int) -> memoryview:
-        """The frame's view. Its exporter, a ctypes array on the mapping, takes over the frame's hold: the weak
-        reference stored in the ticket's slot releases it when the exporter (so every view derived) is gone.
-        No lock: the unreleased frame's hold keeps the slot, and only this frame's thread makes its view."""
-        mm = self._mm
-        slot = self._slots.get(ticket)
-        if mm is None or slot is None:
-            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{self.name}'")
-        exporter = _array_type(size).from_buffer(mm, offset)
-        watch = slot[_WATCH] = _weakref(exporter, self._on_view_gone)  # kept alive by the slot until retired
-        self._watched[id(watch)] = ticket
-        return memoryview(exporter).cast("B").toreadonly()
-
     def _drop_hold(self, ticket: int) -> None:
         """Under the lock: ``ticket``'s hold ends; retire the head in ring order."""
         slot = self._slots.get(ticket)
@@ -848,7 +835,7 @@ class Reader:
         try:
             now = time.monotonic()
             deadline = None if timeout is None else now + timeout
-            next_check = now
+            next_check = now + self._peer_interval
             spins = {WaitStrategy.BUSY_SPIN: -1, WaitStrategy.SPIN_THEN_BLOCK: SPIN_LIMIT}.get(self._wait, 0)
             drained = False
             sem_w = self._sem_w
@@ -1479,7 +1466,7 @@ class Writer:
         _check_timeout(timeout)
         now = time.monotonic()
         deadline = None if timeout is None else now + timeout
-        next_check = now
+        next_check = now + self._peer_interval
         spins = {WaitStrategy.BUSY_SPIN: -1, WaitStrategy.SPIN_THEN_BLOCK: SPIN_LIMIT}.get(self._wait, 0)
         drained = False
         sem_r = self._sem_r
