@@ -982,6 +982,21 @@ class Reader:
         return f"<Reader {self.name!r} payload={self._payload_size}{' closed' if self._closed else ''}>"
 
 
+class _Held:
+    """Releases an already acquired lock at the end of a with block."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, lock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+
 class _LedgerLock:
     __slots__ = ("_reader",)
 
@@ -1671,7 +1686,10 @@ class Writer:
         if getattr(self, "_closed", True) or self._shm is None:
             return
         self._closed = True
-        with self._lock:
+        # A write waiting for room in another thread holds the lock: wake it (it sees the writer closed) and take over.
+        while not self._lock.acquire(timeout=0.05):
+            self._sem_r.post()
+        with _Held(self._lock):
             if self._loan is not None:
                 self._loan.abandon()
             mm = self._mm
