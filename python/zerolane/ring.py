@@ -354,6 +354,7 @@ class Reader:
         self._waits_done = threading.Condition(threading.Lock())
         self._on_view_gone = self._view_gone  # one bound method for every watch
         self._watched: dict[int, int] = {}  # id(weak reference to a view exporter) -> ticket
+        self._gone_later: str | None = None  # a writer departure to report once the frames found with it are read
         self._closed = False
 
     # ---------------------------------------------------------------------------------------------- creation
@@ -845,6 +846,10 @@ class Reader:
                     return frame
                 if self._closed:
                     raise ValueError(f"the reader of buffer '{self.name}' was closed while reading")
+                if self._gone_later is not None:
+                    # the writer's departure was seen with a frame still to read; that frame has been read now
+                    gone, self._gone_later = self._gone_later, None
+                    raise self._gone_error(gone)
                 now = time.monotonic()
                 if now >= next_check:
                     next_check = now + self._peer_interval
@@ -853,6 +858,7 @@ class Reader:
                     if gone is not None:
                         frame = self._try_take()
                         if frame is not None:
+                            self._gone_later = gone
                             return frame
                         raise self._gone_error(gone)
                 with self._ledger():
@@ -860,7 +866,7 @@ class Reader:
                 if over:
                     frame = self._try_take()
                     if frame is not None:
-                        return frame
+                        return frame  # the session ends at the next look, after this frame
                     with self._ledger():
                         self._end_session(connections)
                     raise self._gone_error("disconnected")
