@@ -231,3 +231,41 @@ def test_closing_reader_with_frames_in_other_thread_views(unique_name):
     del view, frame
     gc.collect()
     assert not mapped(unique_name)
+
+
+def test_held_views_never_change_while_a_writer_process_laps_the_ring(unique_name, python_child):
+    # A writer in another process laps a 16 KiB ring about 300 times; the reader keeps views of random frames for a
+    # while (never more than fits, so the writer always progresses) and checks each at every step until dropped.
+    code = r"""
+import sys, zerolane as zl
+sys.path.insert(0, sys.argv[2])
+from ringutil import pattern
+with zl.Writer(sys.argv[1], connect_timeout=60) as w:
+    for i in range(1, 6001):
+        w.write(pattern(i, 1 + (i * 53) % 800), timeout=60)
+"""
+    import random
+
+    rng = random.Random(7)
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    with zl.Reader(unique_name, 16384) as reader:
+        child = python_child(code, unique_name, tests_dir)
+        held = []
+        for i in range(1, 6001):
+            frame = reader.read(60)
+            assert frame.sequence == i
+            view = frame.data
+            frame.release()  # released at once: only the view keeps the space
+            if rng.random() < 0.3:
+                held.append((i, view if rng.random() < 0.5 else np.frombuffer(view, dtype=np.uint8)))
+            del view, frame
+            # Space returns in ring order, so the oldest view held pins everything after it: keep its frame within
+            # the last 15 (at most 15 x 816 B plus a wrap tail, less than the block), or the writer could never go on.
+            while held and (held[0][0] <= i - 15 or rng.random() < 0.1):
+                held.pop(0)
+            for s, v in held:
+                assert bytes(v) == pattern(s, 1 + (s * 53) % 800)
+        held.clear()
+        with pytest.raises(zl.WriterGoneError):
+            reader.read(60)
+        assert child.wait(60) == 0

@@ -6,7 +6,7 @@ import pytest
 
 import zerolane as zl
 from zerolane import _posix
-from zerolane.errors import BufferCorruptedError, IncompatibleBufferError
+from zerolane.errors import BufferCorruptedError, FrameTooLargeError, IncompatibleBufferError
 
 from ringutil import OFF_PAYLOAD_FREE, OFF_WRITTEN_COUNT
 
@@ -148,5 +148,63 @@ def test_writer_refuses_incompatible_segment(unique_name):
             segment.shm.mmap[4] = 2
             with pytest.raises(IncompatibleBufferError, match="version 2"):
                 zl.Writer(unique_name)
+        finally:
+            segment.close()
+
+
+# ---------------------------------------------------------------------------------------- reference peers (section 5)
+
+OFF_WRITE_POS = 48
+OFF_WRITER_PID = 80
+OFF_READ_COUNT = 72
+
+
+def _peer_publish(segment, position, size, sequence, free_taken, write_pos, written):
+    data = bytes((sequence + i) & 0xFF for i in range(size))
+    segment.header(position, size, sequence)
+    segment.shm.mmap[PAYLOAD + position + 16:PAYLOAD + position + 16 + size] = data
+    segment.set(OFF_PAYLOAD_FREE, segment.get(OFF_PAYLOAD_FREE) - free_taken)
+    segment.set(OFF_WRITE_POS, write_pos)
+    segment.set(OFF_WRITTEN_COUNT, written)
+    return data
+
+
+@pytest.mark.parametrize("convention, written_after_wrap", [("c++", 2), ("python", 3)])
+def test_reader_reads_a_peer_writer_short_tail(unique_name, convention, written_after_wrap):
+    # A reference peer writer leaves an 8-byte tail (too short for a marker) and wraps. The C++ writer counts only the
+    # frame after it; the Python writer also counts a phantom marker, in the same store (defect 11).
+    with zl.Reader(unique_name, 1024) as reader:
+        segment = Segment(unique_name)
+        try:
+            import os
+
+            segment.set(OFF_WRITER_PID, os.getpid())  # a live peer writer
+            first = _peer_publish(segment, 0, 1000, 1, 1016, 1016, 1)
+            with reader.read(0) as frame:
+                assert bytes(frame.data) == first
+            second = _peer_publish(segment, 0, 100, 2, 8 + 116, 116, written_after_wrap)
+            with reader.read(0) as frame:
+                assert frame.sequence == 2 and bytes(frame.data) == second
+            assert reader.try_read(0) is None  # a phantom, if counted, is consumed, not read as a frame
+            assert segment.get(OFF_PAYLOAD_FREE) == 1024
+            assert segment.get(OFF_READ_COUNT) == written_after_wrap
+            segment.set(OFF_WRITER_PID, 0)
+        finally:
+            segment.close()
+
+
+def test_writer_with_a_peer_reader_never_publishes_a_marker_alone(unique_name):
+    # A reader without extension flag bit 0 (a reference peer) does not promise to read a marker published on its
+    # own, so a layout only wrap-first could resolve is refused at once instead of hanging.
+    with zl.Reader(unique_name, 10240) as reader:
+        segment = Segment(unique_name)
+        try:
+            _posix.store_u32(segment.shm.mmap, 116, 0)
+            with zl.Writer(unique_name) as writer:
+                writer.write(b"a" * (6144 - 16))
+                reader.read(0).release()
+                with pytest.raises(FrameTooLargeError,
+                                   match="cannot be placed"):
+                    writer.write(b"b" * (7168 - 16), timeout=60)
         finally:
             segment.close()

@@ -203,13 +203,23 @@ class Frame:
     @property
     def data(self) -> memoryview:
         view = self._view
-        if view is not None and not self._reader._closed:
+        reader = self._reader
+        if view is not None and not reader._closed:
             return view
         if self._released:
             raise ValueError("operation forbidden on a released frame: its space may already be the writer's again")
-        if self._reader._closed:
-            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{self._reader.name}'")
-        view = self._view = self._reader._make_view(self._ticket, self._offset, self._size)
+        # The exporter, a ctypes array on the mapping, takes over the frame's hold: the weak reference kept in the
+        # ticket's slot releases it when the exporter, and so every view derived from it, is gone. No lock: the
+        # unreleased frame's hold keeps its slot.
+        mm = reader._mm
+        ticket = self._ticket
+        slot = reader._slots.get(ticket)
+        if reader._closed or mm is None or slot is None:
+            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{reader.name}'")
+        exporter = _array_type(self._size).from_buffer(mm, self._offset)
+        watch = slot[_WATCH] = _weakref(exporter, reader._on_view_gone)
+        reader._watched[id(watch)] = ticket
+        view = self._view = memoryview(exporter).cast("B").toreadonly()
         return view
 
     def __len__(self) -> int:
@@ -344,6 +354,7 @@ class Reader:
         self._waits_done = threading.Condition(threading.Lock())
         self._on_view_gone = self._view_gone  # one bound method for every watch
         self._watched: dict[int, int] = {}  # id(weak reference to a view exporter) -> ticket
+        self._gone_later: str | None = None  # a writer departure to report once the frames found with it are read
         self._closed = False
 
     # ---------------------------------------------------------------------------------------------- creation
@@ -513,19 +524,6 @@ class Reader:
         ticket = self._watched.pop(id(watch), None)
         if ticket is not None:
             self._release_hold(ticket)
-
-    def _make_view(self, ticket: int, offset: int, size: int) -> memoryview:
-        """The frame's view. Its exporter, a ctypes array on the mapping, takes over the frame's hold: the weak
-        reference stored in the ticket's slot releases it when the exporter (so every view derived) is gone.
-        No lock: the unreleased frame's hold keeps the slot, and only this frame's thread makes its view."""
-        mm = self._mm
-        slot = self._slots.get(ticket)
-        if mm is None or slot is None:
-            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{self.name}'")
-        exporter = _array_type(size).from_buffer(mm, offset)
-        watch = slot[_WATCH] = _weakref(exporter, self._on_view_gone)  # kept alive by the slot until retired
-        self._watched[id(watch)] = ticket
-        return memoryview(exporter).cast("B").toreadonly()
 
     def _drop_hold(self, ticket: int) -> None:
         """Under the lock: ``ticket``'s hold ends; retire the head in ring order."""
@@ -838,7 +836,7 @@ class Reader:
         try:
             now = time.monotonic()
             deadline = None if timeout is None else now + timeout
-            next_check = now
+            next_check = now + self._peer_interval
             spins = {WaitStrategy.BUSY_SPIN: -1, WaitStrategy.SPIN_THEN_BLOCK: SPIN_LIMIT}.get(self._wait, 0)
             drained = False
             sem_w = self._sem_w
@@ -848,6 +846,10 @@ class Reader:
                     return frame
                 if self._closed:
                     raise ValueError(f"the reader of buffer '{self.name}' was closed while reading")
+                if self._gone_later is not None:
+                    # the writer's departure was seen with a frame still to read; that frame has been read now
+                    gone, self._gone_later = self._gone_later, None
+                    raise self._gone_error(gone)
                 now = time.monotonic()
                 if now >= next_check:
                     next_check = now + self._peer_interval
@@ -856,6 +858,7 @@ class Reader:
                     if gone is not None:
                         frame = self._try_take()
                         if frame is not None:
+                            self._gone_later = gone
                             return frame
                         raise self._gone_error(gone)
                 with self._ledger():
@@ -863,7 +866,7 @@ class Reader:
                 if over:
                     frame = self._try_take()
                     if frame is not None:
-                        return frame
+                        return frame  # the session ends at the next look, after this frame
                     with self._ledger():
                         self._end_session(connections)
                     raise self._gone_error("disconnected")
@@ -983,6 +986,21 @@ class Reader:
 
     def __repr__(self) -> str:
         return f"<Reader {self.name!r} payload={self._payload_size}{' closed' if self._closed else ''}>"
+
+
+class _Held:
+    """Releases an already acquired lock at the end of a with block."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, lock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
 
 
 class _LedgerLock:
@@ -1469,7 +1487,7 @@ class Writer:
         _check_timeout(timeout)
         now = time.monotonic()
         deadline = None if timeout is None else now + timeout
-        next_check = now
+        next_check = now + self._peer_interval
         spins = {WaitStrategy.BUSY_SPIN: -1, WaitStrategy.SPIN_THEN_BLOCK: SPIN_LIMIT}.get(self._wait, 0)
         drained = False
         sem_r = self._sem_r
@@ -1674,7 +1692,10 @@ class Writer:
         if getattr(self, "_closed", True) or self._shm is None:
             return
         self._closed = True
-        with self._lock:
+        # A write waiting for room in another thread holds the lock: wake it (it sees the writer closed) and take over.
+        while not self._lock.acquire(timeout=0.05):
+            self._sem_r.post()
+        with _Held(self._lock):
             if self._loan is not None:
                 self._loan.abandon()
             mm = self._mm
