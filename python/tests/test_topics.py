@@ -711,3 +711,43 @@ def test_closing_a_publisher_wakes_a_write_waiting_in_another_thread(unique_name
         writer.join()
         assert len(outcome) == 1 and "closed" in str(outcome[0])
         held.release()
+
+
+def test_kill9_of_a_blocking_subscriber_frees_a_publisher_waiting_for_it_forever(unique_name, python_child):
+    import threading
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=4, queue_depth=1, acknowledge_timeout=None) as pub:
+        child = python_child(
+            "import sys, time, zerolane\n"
+            "sub = zerolane.Subscriber(sys.argv[1], block_publisher=True)\n"  # joins the publisher
+            "print('joined', flush=True)\n"
+            "time.sleep(600)\n", unique_name, bufsize=0)  # and never reads
+        assert read_line(child) == "joined"
+        assert pub.subscriber_count == 1
+        pub.write(b"fills its queue")
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: (pub.write(b"waits for room"), done.set()))
+        writer.start()
+        wait_until(lambda: pub._waiting == 1, "the write to wait for the subscriber")
+        assert not done.is_set()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        writer.join(DEADLINE)
+        assert done.is_set()
+        pub.write(b"and on")
+        assert pub.subscriber_count == 0
+
+
+def test_kill9_of_a_subscriber_before_it_took_over_its_entry(unique_name, python_child):
+    child = python_child(
+        "import sys, time, zerolane\n"
+        "sub = zerolane.Subscriber(sys.argv[1])\n"  # there before the publisher; never reads, so never takes over
+        "print('there', flush=True)\n"
+        "time.sleep(600)\n", unique_name, bufsize=0)
+    assert read_line(child) == "there"
+    with zerolane.Publisher(unique_name, slot_capacity=64) as pub:
+        assert pub.subscriber_count == 1  # the entry the publisher made for it (13.4)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        # Writes go on; a liveness check lets go of the entry, and the dead subscriber's file goes with it.
+        wait_until(lambda: pub.write(b"x") and pub.subscriber_count == 0, "the publisher to let go of the entry")
+        assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"sem.zlt.{unique_name}.s.")]

@@ -1220,7 +1220,7 @@ class Publisher:
         known = self._sems.pop(i, None)
         if known is not None and known[1] is not None:
             known[1].close()
-        if dead and ident != 0 and not _alive(pid):
+        if ident != 0 and not _alive(pid):  # died (also while its entry was still awaited): its file goes too
             try_remove_stale(Names.semaphore_path(self._names.subscriber_semaphore(pid, ident)))
         self._released.post()
 
