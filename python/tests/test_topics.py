@@ -28,6 +28,12 @@ def wait_until(condition, what: str, deadline: float = DEADLINE) -> None:
 
 
 def read_line(child) -> str:
+    """The child's next line of output; fails (rather than hangs) if none comes within DEADLINE. Children are started
+    with bufsize=0, so no line can hide in a buffer that select does not see."""
+    import select
+    ready, _, _ = select.select([child.stdout], [], [], DEADLINE)
+    if not ready:
+        raise AssertionError(f"the child wrote no line within {DEADLINE} s")
     line = child.stdout.readline().decode().strip()
     if not line:
         raise AssertionError(f"child ended: rc={child.wait()} stderr={child.stderr.read().decode()}")
@@ -98,7 +104,7 @@ def test_a_subscriber_refuses_a_bad_segment_naming_it(unique_name, field, value,
         if error is zerolane.BufferCorruptedError:
             assert str(caught.value).startswith(f"Buffer '{name}' is corrupted: ")
     finally:
-        shm.close()
+        zt._close_mapping(shm)
         px.SharedMemory.unlink(name)
         px.Semaphore.unlink("/" + name)
 
@@ -111,7 +117,7 @@ def test_a_segment_still_being_created_is_left_for_later(unique_name):
         with zerolane.Subscriber(unique_name) as sub:
             assert sub.publisher_count == 0
     finally:
-        shm.close()
+        zt._close_mapping(shm)
         px.SharedMemory.unlink(name)
 
 
@@ -144,7 +150,7 @@ def test_objects_are_named_and_locked_as_the_protocol_says(unique_name):
 # ------------------------------------------------------------------------------------------- publish / subscribe
 
 def test_publish_copies_gathers_and_loans(unique_name):
-    with zerolane.Subscriber(unique_name) as sub, zerolane.Publisher(unique_name, slot_capacity=64) as pub:
+    with zerolane.Subscriber(unique_name) as sub, zerolane.Publisher(unique_name, slot_capacity=64, allow_growth=False) as pub:
         assert pub.write(b"hello") == 1
         assert pub.write([b"ab", bytearray(b"cd"), memoryview(b"ef")]) == 2
         with pub.loan(10) as loan:
@@ -351,6 +357,27 @@ def test_numpy_view_keeps_the_sample_alive(unique_name):
             pub.write(b"x")
 
 
+def test_samples_released_in_another_thread_and_as_arrays(unique_name):
+    np = pytest.importorskip("numpy")
+    import threading
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=3, acknowledge_timeout=0) as pub:
+        with zerolane.Subscriber(unique_name, max_held=3) as sub:
+            for i in range(3):
+                pub.write(np.full(4, i, dtype=np.uint16))
+            samples = [sub.read(DEADLINE) for _ in range(3)]
+            arrays = [s.as_array(np.uint16, (2, 2)) for s in samples]
+            with pytest.raises(TimeoutError):
+                pub.write(b"x")  # every slot is held
+            worker = threading.Thread(target=lambda: [s.release() for s in samples])
+            worker.start()
+            worker.join()
+            assert sub.samples_held == 3  # the arrays still hold them
+            assert [a.tolist() for a in arrays] == [[[i, i], [i, i]] for i in range(3)]
+            arrays.clear()
+            assert sub.samples_held == 0
+            pub.write(b"x")
+
+
 def test_views_outlive_the_subscriber_and_the_publisher(unique_name):
     pub = zerolane.Publisher(unique_name, slot_capacity=64, slots=1, acknowledge_timeout=0)
     sub = zerolane.Subscriber(unique_name)
@@ -432,7 +459,7 @@ print(count, digest.hexdigest(), flush=True)
 
 
 def test_python_publisher_to_python_subscribers_in_child_processes(unique_name, python_child):
-    children = [python_child(SUBSCRIBER_CHILD, unique_name) for _ in range(3)]
+    children = [python_child(SUBSCRIBER_CHILD, unique_name, bufsize=0) for _ in range(3)]
     for child in children:
         assert read_line(child) == "joined"
     expected = hashlib.sha256()
@@ -458,7 +485,7 @@ time.sleep(600)
 
 
 def test_kill9_of_a_subscriber_gives_its_slots_back(unique_name, python_child):
-    child = python_child(HOLDING_SUBSCRIBER, unique_name)
+    child = python_child(HOLDING_SUBSCRIBER, unique_name, bufsize=0)
     assert read_line(child) == "joined"
     with zerolane.Publisher(unique_name, slot_capacity=64, slots=1, acknowledge_timeout=0) as pub:
         wait_until(lambda: pub.subscriber_count == 1, "the child to join")
@@ -489,7 +516,7 @@ time.sleep(600)
 
 def test_kill9_of_the_publisher_ends_with_writer_died_after_its_samples(unique_name, python_child):
     import subprocess
-    child = python_child(PUBLISHER_CHILD, unique_name, stdin=subprocess.PIPE)
+    child = python_child(PUBLISHER_CHILD, unique_name, stdin=subprocess.PIPE, bufsize=0)
     assert read_line(child) == "ready"
     with zerolane.Subscriber(unique_name) as sub:
         wait_until(lambda: sub.publisher_count == 1 or sub.try_read(0) is not None, "the subscriber to find the child")
@@ -523,3 +550,204 @@ def test_stale_files_of_dead_participants_are_removed(unique_name, python_child)
     assert len([f for f in os.listdir("/dev/shm") if unique_name in f]) == 3
     assert zt.remove_stale(zt.Names(unique_name)) == 2
     assert not [f for f in os.listdir("/dev/shm") if unique_name in f]
+
+
+# ------------------------------------------------------------------------------------------------------ growth
+
+def test_growth_moves_subscribers_to_larger_slots_losing_nothing(unique_name):
+    with zerolane.Subscriber(unique_name) as early:
+        with zerolane.Publisher(unique_name, slot_capacity=64, slots=4, queue_depth=8, history=2) as pub:
+            pub.write(b"small-1")
+            pub.write(b"small-2")
+            first_segment = pub.segment_name
+            big = bytes(range(256)) * 4
+            pub.write(big)  # 1024 bytes: grows to slots of at least 1024
+            assert pub.growth_count == 1 and pub.max_sample_size == 1024
+            assert pub.segment_name != first_segment
+            pub.write(b"small-3")
+            got = []
+            for _ in range(4):
+                with early.read(DEADLINE) as sample:
+                    got.append((bytes(sample.data), sample.sequence, sample.publisher_id))
+            assert got == [(b"small-1", 1, pub.id), (b"small-2", 2, pub.id), (big, 3, pub.id), (b"small-3", 4, pub.id)]
+            # A subscriber that comes now joins the new segment and gets the kept history (copied over).
+            with zerolane.Subscriber(unique_name) as late:
+                pub.write(b"x" * 2000)  # grows again
+                assert pub.growth_count == 2
+                seen = [bytes(late.read(DEADLINE).data) for _ in range(3)]
+                assert seen == [big, b"small-3", b"x" * 2000]
+            with early.read(DEADLINE) as sample:
+                assert bytes(sample.data) == b"x" * 2000
+        assert drain(early) == []
+    assert not [f for f in os.listdir("/dev/shm") if unique_name in f]
+
+
+GROWING_PUBLISHER = r"""
+import sys, zerolane
+pub = zerolane.Publisher(sys.argv[1], slot_capacity=64, slots=4, queue_depth=4, acknowledge_timeout=None)
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(1, 41):
+    pub.write(bytes([i]) * (i * 100))  # grows four times on the way
+print(pub.growth_count, flush=True)
+pub.close()
+"""
+
+
+def test_growth_across_processes(unique_name, python_child):
+    import subprocess
+    child = python_child(GROWING_PUBLISHER, unique_name, stdin=subprocess.PIPE, bufsize=0)
+    with zerolane.Subscriber(unique_name, block_publisher=True) as sub:
+        assert read_line(child) == "ready"
+        wait_until(lambda: sub.try_read(0) is not None or sub.publisher_count == 1, "the subscriber to join")
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        got = drain(sub, timeout=DEADLINE)
+    assert [data for data, _ in got] == [bytes([i]) * (i * 100) for i in range(1, 41)]
+    assert read_line(child) == "6"
+    assert child.wait(DEADLINE) == 0
+
+
+def test_the_readme_example_runs(unique_name):
+    pytest.importorskip("numpy")
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "README.topics.md").read_text()
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block.replace('"camera"', repr(unique_name)), "README.topics.md", "exec"), {})
+
+
+def test_two_publishers_one_subscriber(unique_name):
+    with zerolane.Subscriber(unique_name) as sub:
+        with zerolane.Publisher(unique_name, slot_capacity=64, queue_depth=8) as a, \
+                zerolane.Publisher(unique_name, slot_capacity=64, queue_depth=8) as b:
+            for i in range(3):
+                a.write(b"a%d" % i)
+                b.write(b"b%d" % i)
+            got = {}
+            for _ in range(6):
+                with sub.read(DEADLINE) as sample:
+                    got.setdefault(sample.publisher_id, []).append(bytes(sample.data))
+            assert got == {a.id: [b"a0", b"a1", b"a2"], b.id: [b"b0", b"b1", b"b2"]}
+            a.close()
+            b.write(b"b3")  # one publisher leaving is not the end
+            with sub.read(DEADLINE) as sample:
+                assert bytes(sample.data) == b"b3"
+        assert drain(sub) == []
+
+
+def test_a_subscriber_finding_every_entry_taken_joins_when_one_frees(unique_name):
+    with zerolane.Publisher(unique_name, slot_capacity=64, max_subscribers=1) as pub:
+        first = zerolane.Subscriber(unique_name)
+        second = zerolane.Subscriber(unique_name)
+        assert second.try_read(0) is None  # looked, found no free entry
+        pub.write(b"for the first")
+        assert bytes(first.read(DEADLINE).data) == b"for the first"
+        assert second.try_read(0) is None
+        first.close()
+        pub.write(b"frees the entry")  # takes back the entry of the one that left
+        assert second.try_read(0) is None  # joins now (the sample before it joined is not for it)
+        pub.write(b"for the second")
+        with second.read(DEADLINE) as sample:
+            assert bytes(sample.data) == b"for the second"
+        second.close()
+
+
+def test_a_held_view_is_never_rewritten_however_often_the_publisher_goes_round(unique_name):
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=2, queue_depth=1, acknowledge_timeout=0) as pub, \
+            zerolane.Subscriber(unique_name) as holder, zerolane.Subscriber(unique_name) as reader:
+        pub.write(b"keep me")
+        view = holder.read(DEADLINE).data  # the sample itself is dropped at once; the view holds its slot
+        with reader.read(DEADLINE) as sample:
+            assert bytes(sample.data) == b"keep me"
+        for i in range(20):
+            pub.write(b"overwrite %d" % i)  # the other slot, again and again (the holder's queued ones are dropped)
+            with reader.read(DEADLINE) as sample:
+                assert bytes(sample.data) == b"overwrite %d" % i
+        assert bytes(view) == b"keep me"
+        assert holder.samples_dropped == 19
+        del view
+        assert holder.samples_held == 0
+
+
+def test_a_python_subscriber_joining_a_busy_publisher_gets_history_then_everything_once(unique_name):
+    import threading
+    stop = threading.Event()
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=12, history=4, queue_depth=4,
+                            acknowledge_timeout=None) as pub:
+        for n in range(10):
+            pub.write(b"%08d" % n)
+        worker = threading.Thread(target=lambda: [pub.write(b"x") for _ in iter(stop.is_set, True)])
+        worker.start()
+        try:
+            with zerolane.Subscriber(unique_name, block_publisher=True) as sub:
+                sequences = []
+                for _ in range(200):
+                    with sub.read(DEADLINE) as sample:
+                        sequences.append(sample.sequence)
+        finally:
+            stop.set()
+            worker.join()
+    assert sequences == list(range(sequences[0], sequences[0] + 200))
+
+
+def test_closing_a_publisher_wakes_a_write_waiting_in_another_thread(unique_name):
+    import threading
+    with zerolane.Subscriber(unique_name) as sub:
+        pub = zerolane.Publisher(unique_name, slot_capacity=64, slots=1, acknowledge_timeout=None)
+        pub.write(b"held")
+        held = sub.read(DEADLINE)
+        outcome = []
+
+        def write():
+            try:
+                pub.write(b"waits")  # the only slot is held: waits until the close
+            except ValueError as error:
+                outcome.append(error)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        wait_until(lambda: pub._waiting == 1, "the write to wait")
+        pub.close()
+        writer.join()
+        assert len(outcome) == 1 and "closed" in str(outcome[0])
+        held.release()
+
+
+def test_kill9_of_a_blocking_subscriber_frees_a_publisher_waiting_for_it_forever(unique_name, python_child):
+    import threading
+    with zerolane.Publisher(unique_name, slot_capacity=64, slots=4, queue_depth=1, acknowledge_timeout=None) as pub:
+        child = python_child(
+            "import sys, time, zerolane\n"
+            "sub = zerolane.Subscriber(sys.argv[1], block_publisher=True)\n"  # joins the publisher
+            "print('joined', flush=True)\n"
+            "time.sleep(600)\n", unique_name, bufsize=0)  # and never reads
+        assert read_line(child) == "joined"
+        assert pub.subscriber_count == 1
+        pub.write(b"fills its queue")
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: (pub.write(b"waits for room"), done.set()))
+        writer.start()
+        wait_until(lambda: pub._waiting == 1, "the write to wait for the subscriber")
+        assert not done.is_set()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        writer.join(DEADLINE)
+        assert done.is_set()
+        pub.write(b"and on")
+        assert pub.subscriber_count == 0
+
+
+def test_kill9_of_a_subscriber_before_it_took_over_its_entry(unique_name, python_child):
+    child = python_child(
+        "import sys, time, zerolane\n"
+        "sub = zerolane.Subscriber(sys.argv[1])\n"  # there before the publisher; never reads, so never takes over
+        "print('there', flush=True)\n"
+        "time.sleep(600)\n", unique_name, bufsize=0)
+    assert read_line(child) == "there"
+    with zerolane.Publisher(unique_name, slot_capacity=64) as pub:
+        assert pub.subscriber_count == 1  # the entry the publisher made for it (13.4)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        # Writes go on; a liveness check lets go of the entry, and the dead subscriber's file goes with it.
+        wait_until(lambda: pub.write(b"x") and pub.subscriber_count == 0, "the publisher to let go of the entry")
+        assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"sem.zlt.{unique_name}.s.")]

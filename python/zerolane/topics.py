@@ -10,15 +10,17 @@ the participants' own files (``fcntl``, standard library).
 
 from __future__ import annotations
 
-import ctypes  # only for the exporter of a sample's view (a ctypes array over the mapping); libc is _posix's
 import fcntl
 import os
+import platform
 import secrets
 import threading
 import time
 import weakref
 
 from . import _posix as px
+from . import _topicshm
+from .ring import _array_type  # the exporters' ctypes array types, cached and bounded (shared with ring frames)
 from .errors import (
     BufferCorruptedError,
     FrameTooLargeError,
@@ -88,6 +90,68 @@ DEVICE_DIRECTORY = "/dev/shm"
 _U64 = (1 << 64) - 1
 
 
+# Loads and stores of shared words. On x86-64 every aligned load is an acquire and every aligned store a release (the
+# orderings the C# side uses for these words), so a plain access through a cached memoryview cast over the mapping
+# (one C-level aligned read or write, tens of nanoseconds) does what _posix.load_*/store_* (a libatomic call, about a
+# microsecond from Python) does; compare-and-set and fetch-add always go through _posix. Elsewhere, _posix's.
+# The casts are buffer exports of the mmap: _forget_words drops them before the mapping is closed.
+_words: dict[int, tuple[object, memoryview, memoryview]] = {}
+_words_lock = threading.Lock()
+
+
+def _words_of(mm) -> tuple[object, memoryview, memoryview]:
+    with _words_lock:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            raw = memoryview(mm)
+            entry = _words[id(mm)] = (mm, raw[: len(raw) // 4 * 4].cast("I"), raw[: len(raw) // 8 * 8].cast("Q"))
+            raw.release()
+        return entry
+
+
+def _forget_words(mm) -> None:
+    with _words_lock:
+        entry = _words.get(id(mm))
+        if entry is not None and entry[0] is mm:
+            del _words[id(mm)]
+            for view in entry[1:]:
+                try:
+                    view.release()
+                except BufferError:
+                    pass
+
+
+if platform.machine() in ("x86_64", "AMD64"):
+    def _ld32(mm, off: int) -> int:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        return entry[1][off >> 2]
+
+    def _ld64(mm, off: int) -> int:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        return entry[2][off >> 3]
+
+    def _st32(mm, off: int, value: int) -> None:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        entry[1][off >> 2] = value & 0xFFFFFFFF
+
+    def _st64(mm, off: int, value: int) -> None:
+        entry = _words.get(id(mm))
+        if entry is None or entry[0] is not mm:
+            entry = _words_of(mm)
+        entry[2][off >> 3] = value & _U64
+else:
+    _ld32 = px.load_u32
+    _ld64 = px.load_u64
+    _st32 = px.store_u32
+    _st64 = px.store_u64
+
+
 def _align(value: int, alignment: int) -> int:
     return (value + alignment - 1) // alignment * alignment
 
@@ -137,21 +201,21 @@ def validate(mm, size: int, name: str) -> Geometry | None:
     """
     if size < HEADER_SIZE:
         return None
-    state = px.load_u32(mm, STATE)
+    state = _ld32(mm, STATE)
     if state == SEGMENT_CREATING:
         return None
-    if px.load_u32(mm, MAGIC) != MAGIC_VALUE:
+    if _ld32(mm, MAGIC) != MAGIC_VALUE:
         raise IncompatibleBufferError(
             f"Topic segment '{name}' does not start with ZeroLane's topic magic; it is not a topic segment or was corrupted.")
-    version = px.load_u32(mm, VERSION) & 0xFFFF
+    version = _ld32(mm, VERSION) & 0xFFFF
     if version != VERSION_VALUE:
         raise IncompatibleBufferError(
             f"Topic segment '{name}' has layout version {version}; this ZeroLane reads version {VERSION_VALUE}.")
-    entries = px.load_u32(mm, MAX_SUBSCRIBERS)
-    slots = px.load_u32(mm, SLOT_COUNT)
-    capacity = px.load_u64(mm, SLOT_CAPACITY)
-    depth = px.load_u32(mm, QUEUE_DEPTH)
-    history = px.load_u32(mm, HISTORY_CAPACITY)
+    entries = _ld32(mm, MAX_SUBSCRIBERS)
+    slots = _ld32(mm, SLOT_COUNT)
+    capacity = _ld64(mm, SLOT_CAPACITY)
+    depth = _ld32(mm, QUEUE_DEPTH)
+    history = _ld32(mm, HISTORY_CAPACITY)
     if history > MAX_HISTORY or (history > 0 and history >= slots):
         raise corrupt(name, f"'{name}' keeps {history} samples of history in {slots} slots "
                             f"(at most {MAX_HISTORY}, and fewer than the slots)")
@@ -303,32 +367,40 @@ class _Segment:
         self.name = name
 
     def state(self) -> int:
-        return px.load_u32(self.mm, STATE)
+        return _ld32(self.mm, STATE)
 
     def entry_state(self, i: int) -> int:
-        return px.load_u32(self.mm, self.g.entry(i) + ENTRY_STATE)
+        return _ld32(self.mm, self.g.entry(i) + ENTRY_STATE)
+
+    def entry_states(self) -> list[int]:
+        """Every entry's state word, in one pass (each word loaded on its own, as entry_state does)."""
+        if _ld32 is px.load_u32:
+            return [self.entry_state(i) for i in range(self.g.entries)]
+        first = (HEADER_SIZE + ENTRY_STATE) >> 2
+        stride = ENTRY_SIZE >> 2
+        return _words_of(self.mm)[1][first:first + stride * self.g.entries:stride].tolist()
 
     def set_entry_state(self, i: int, state: int) -> None:
-        px.store_u32(self.mm, self.g.entry(i) + ENTRY_STATE, state)
+        _st32(self.mm, self.g.entry(i) + ENTRY_STATE, state)
 
     def entry_flags(self, i: int) -> int:
-        return px.load_u32(self.mm, self.g.entry(i) + ENTRY_FLAGS)
+        return _ld32(self.mm, self.g.entry(i) + ENTRY_FLAGS)
 
     def set_entry_flags(self, i: int, flags: int) -> None:
-        px.store_u32(self.mm, self.g.entry(i) + ENTRY_FLAGS, flags)
+        _st32(self.mm, self.g.entry(i) + ENTRY_FLAGS, flags)
 
     def entry_id(self, i: int) -> int:
-        return px.load_u64(self.mm, self.g.entry(i) + ENTRY_ID)
+        return _ld64(self.mm, self.g.entry(i) + ENTRY_ID)
 
     def set_entry_id(self, i: int, ident: int) -> None:
-        px.store_u64(self.mm, self.g.entry(i) + ENTRY_ID, ident)
+        _st64(self.mm, self.g.entry(i) + ENTRY_ID, ident)
 
     def entry_pid(self, i: int) -> int:
-        return px.load_u64(self.mm, self.g.entry(i) + ENTRY_PID)
+        return _ld64(self.mm, self.g.entry(i) + ENTRY_PID)
 
     def entry_identity(self, i: int) -> tuple[int, int]:
         off = self.g.entry(i)
-        return px.load_u64(self.mm, off + ENTRY_PID), px.load_u64(self.mm, off + ENTRY_START_TIME)
+        return _ld64(self.mm, off + ENTRY_PID), _ld64(self.mm, off + ENTRY_START_TIME)
 
     def entry_alive(self, i: int) -> bool:
         pid, start = self.entry_identity(i)
@@ -336,18 +408,18 @@ class _Segment:
 
     def try_claim_if_free(self, i: int, pid: int, start: int) -> bool:
         off = self.g.entry(i)
-        if px.load_u64(self.mm, off + ENTRY_PID) != 0:
+        if _ld64(self.mm, off + ENTRY_PID) != 0:
             return False
-        px.store_u64(self.mm, off + ENTRY_START_TIME, 0)
+        _st64(self.mm, off + ENTRY_START_TIME, 0)
         if not px.cas_u64(self.mm, off + ENTRY_PID, 0, pid):
             return False
-        px.store_u64(self.mm, off + ENTRY_START_TIME, start)
+        _st64(self.mm, off + ENTRY_START_TIME, start)
         return True
 
     def initialize_entry_identity(self, i: int, pid: int, start: int) -> None:
         off = self.g.entry(i)
-        px.store_u64(self.mm, off + ENTRY_START_TIME, start)
-        px.store_u64(self.mm, off + ENTRY_PID, pid)
+        _st64(self.mm, off + ENTRY_START_TIME, start)
+        _st64(self.mm, off + ENTRY_PID, pid)
 
     def try_clear_entry(self, i: int, pid: int, start: int) -> bool:
         off = self.g.entry(i)
@@ -359,7 +431,7 @@ class _Segment:
     def try_end_inheritance(self, i: int, next_state: int) -> bool:
         """One compare-and-set of the state and flags words together (13.7): take over (active) or let go (leaving)."""
         off = self.g.entry(i) + ENTRY_STATE
-        word = px.load_u64(self.mm, off)
+        word = _ld64(self.mm, off)
         flags = word >> 32
         if word & 0xFFFFFFFF != ENTRY_ACTIVE or not flags & FLAG_INHERITED:
             return False
@@ -382,24 +454,24 @@ class _Segment:
 
     def queued_slot(self, i: int, position: int) -> int:
         """The slot index at a queue position, checked: a queue is written by subscribers too."""
-        slot = px.load_u32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth))
+        slot = _ld32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth))
         if slot >= self.g.slots:
             raise corrupt(self.name, f"'{self.name}' has subscriber queue {i} naming slot {slot} of {self.g.slots}")
         return slot
 
     def set_queued_slot(self, i: int, position: int, slot: int) -> None:
-        px.store_u32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth), slot)
+        _st32(self.mm, self.g.queue(i) + 4 * (position % self.g.depth), slot)
 
     def holders_offset(self, slot: int) -> int:
         return self.g.slot(slot) + SLOT_HOLDERS
 
     def holders(self, slot: int) -> int:
-        return px.load_u64(self.mm, self.g.slot(slot) + SLOT_HOLDERS)
+        return _ld64(self.mm, self.g.slot(slot) + SLOT_HOLDERS)
 
     def clear_holders(self, slot: int, bits: int) -> None:
         off = self.g.slot(slot) + SLOT_HOLDERS
         while True:
-            holders = px.load_u64(self.mm, off)
+            holders = _ld64(self.mm, off)
             if not holders & bits or px.cas_u64(self.mm, off, holders, holders & ~bits & _U64):
                 return
 
@@ -414,6 +486,8 @@ class _Segment:
 def _close_mapping(shm) -> None:
     """Unmaps a SharedMemory, or, while views into it are still exported, leaves the mapping to go with the last of
     them (SharedMemory.close), so no view can ever read unmapped memory."""
+    if shm.mmap is not None:
+        _forget_words(shm.mmap)
     shm.close()
 
 
@@ -479,16 +553,101 @@ class TopicLoan:
         self.abandon()
 
 
+class _OwnedSegment:
+    """A publisher segment as its publisher owns it: mapped, flocked, with its "slot released" semaphore."""
+
+    def __init__(self, name: str, ident: int, shm, lock: OwnerLock, geometry: Geometry) -> None:
+        self.name = name
+        self.id = ident
+        self.shm = shm
+        self.lock = lock
+        self.mm = shm.mmap
+        self.g = geometry
+        self.seg = _Segment(self.mm, geometry, name)
+        self.released = None
+        self.disposed = False
+
+    @classmethod
+    def create(cls, names: Names, pid: int, start_time: int, ident: int, publisher_id: int, predecessor: int,
+               geometry: Geometry, history: int, mode: int, full_writes: int = 0,
+               modified_writes: int = 0) -> "_OwnedSegment":
+        """Creates the segment and writes its header, all but the state word (subscribers leave it alone until open)."""
+        name = names.publisher_segment(pid, ident)
+        shm = _topicshm.create(name, geometry.total, mode)
+        try:
+            lock = OwnerLock(Names.segment_path(name))
+        except BaseException:
+            shm.close()
+            _topicshm.unlink(name)
+            raise
+        owned = cls(name, ident, shm, lock, geometry)
+        mm = owned.mm
+        _st32(mm, MAGIC, MAGIC_VALUE)
+        _st32(mm, VERSION, VERSION_VALUE | (HEADER_SIZE << 16))
+        _st64(mm, PUBLISHER_START_TIME, start_time)
+        _st64(mm, PUBLISHER_PID, pid)
+        _st32(mm, MAX_SUBSCRIBERS, geometry.entries)
+        _st32(mm, SLOT_COUNT, geometry.slots)
+        _st64(mm, SLOT_CAPACITY, geometry.capacity)
+        _st32(mm, QUEUE_DEPTH, geometry.depth)
+        _st64(mm, PUBLISHER_ID, publisher_id)
+        _st64(mm, PREDECESSOR, predecessor)
+        _st64(mm, FULL_WRITES, full_writes)
+        _st64(mm, MODIFIED_WRITES, modified_writes)
+        _st32(mm, HISTORY_CAPACITY, history)
+        return owned
+
+    def preregister_waiting_subscribers(self, names: Names) -> int:
+        """Gives each live subscriber already there an inherited entry, so it misses nothing (13.4)."""
+        entries = 0
+        nxt = 0
+        for _, pid, ident in names.find_subscribers():
+            if nxt == self.g.entries:
+                break
+            if not _alive(pid) or not self.seg.try_claim_if_free(nxt, pid, 0):
+                continue
+            self.seg.set_entry_id(nxt, ident)
+            flags = FLAG_INHERITED | (FLAG_BLOCK_PUBLISHER if ident & BLOCKS_PUBLISHER_ID_BIT else 0)
+            self.seg.set_entry_flags(nxt, flags)
+            self.seg.set_entry_state(nxt, ENTRY_ACTIVE)
+            entries |= 1 << nxt
+            nxt += 1
+        return entries
+
+    def open(self, mode: int) -> None:
+        # release [segment-ready], then the semaphore: its appearance tells subscribers the publisher is ready.
+        _st32(self.mm, STATE, SEGMENT_OPEN)
+        self.released = px.Semaphore.create(Names.publisher_semaphore(self.name), mode, 0)
+
+    def close_state(self) -> None:
+        _st32(self.mm, STATE, SEGMENT_CLOSED)  # release [segment-closed]
+
+    def dispose(self) -> None:
+        """Removes the segment's name and semaphore and unmaps it (subscribers still mapping it keep its pages)."""
+        if self.disposed:
+            return
+        self.disposed = True
+        _st64(self.mm, PUBLISHER_START_TIME, 0)
+        _st64(self.mm, PUBLISHER_PID, 0)
+        self.lock.release()  # removes the segment's name
+        _close_mapping(self.shm)
+        if self.released is not None:
+            self.released.close()
+            _unlink_semaphore(Names.publisher_semaphore(self.name))
+            self.released = None
+
+
 class Publisher:
     """Publishes samples on a topic, in place in shared memory of its own, to every subscriber at once.
 
-    ``slot_capacity`` is the largest sample (rounded up to 64 bytes). A larger sample raises FrameTooLargeError: this
-    Python publisher does not grow (C# publishers do, and Python subscribers follow them). One writing thread at a time.
+    ``slot_capacity`` is the largest sample at first (rounded up to 64 bytes). A larger sample moves the publisher to a
+    new segment with slots at least twice as large (up to 1 GiB), without losing, tearing or repeating a sample for any
+    subscriber (13.7); with ``allow_growth=False`` it raises FrameTooLargeError. One writing thread at a time.
     """
 
     def __init__(self, topic: str, *, slot_capacity: int = 1 << 20, slots: int = 8, max_subscribers: int = 16,
                  queue_depth: int = 4, history: int = 0, acknowledge_timeout: float | None = 1.0, mode: int = 0o600,
-                 peer_check_interval: float = 0.1) -> None:
+                 peer_check_interval: float = 0.1, allow_growth: bool = True) -> None:
         self._names = Names(topic)
         if not 1 <= slot_capacity <= MAX_SLOT_CAPACITY:
             raise ValueError(f"slot_capacity must be from 1 byte to {MAX_SLOT_CAPACITY} bytes, not {slot_capacity}")
@@ -512,6 +671,8 @@ class Publisher:
         self._pid, self._start_time = _self_identity()
         self.id = new_id()
         self._closed = False
+        self._closing = False
+        self._waiting = 0
         self._loan: TopicLoan | None = None
         self._last_slot = -1
         self._last_length = 0
@@ -524,27 +685,32 @@ class Publisher:
         self.full_writes = 0
         self.modified_writes = 0
         self.samples_dropped = 0
+        self._allow_growth = allow_growth
+        self._retired: list[_OwnedSegment] = []
+        self.growth_count = 0
         geometry = Geometry(max_subscribers, slots, _align(slot_capacity, ALIGNMENT), queue_depth)
         remove_stale(self._names)
-        self.segment_name = self._names.publisher_segment(self._pid, self.id)
-        self._shm = px.SharedMemory.create(self.segment_name, geometry.total, mode)
-        self._lock = None
-        self._released = None
+        owned = _OwnedSegment.create(self._names, self._pid, self._start_time, self.id, self.id, 0, geometry,
+                                     history, mode)
         try:
-            self._lock = OwnerLock(Names.segment_path(self.segment_name))
-            self._mm = self._shm.mmap
-            self._seg = _Segment(self._mm, geometry, self.segment_name)
-            self._g = geometry
-            self._initialize_header()
-            waiting = self._preregister_waiting_subscribers()
-            # release [segment-ready], then the semaphore: its appearance tells subscribers the publisher is ready.
-            px.store_u32(self._mm, STATE, SEGMENT_OPEN)
-            self._released = px.Semaphore.create(Names.publisher_semaphore(self.segment_name), mode, 0)
+            waiting = owned.preregister_waiting_subscribers(self._names)
+            owned.open(mode)
         except BaseException:
-            self._destroy_segment()
+            owned.dispose()
             raise
+        self._use(owned)
         self._previous_present = waiting
         self._next_liveness = time.monotonic() + peer_check_interval
+
+    def _use(self, owned: "_OwnedSegment") -> None:
+        self._owned = owned
+        self.segment_name = owned.name
+        self._mm = owned.mm
+        self._seg = owned.seg
+        self._g = owned.g
+        self._released = owned.released
+        self._last_slot = -1
+        self._next_search = 0
 
     # -- properties -----------------------------------------------------------------------------------------------
     @property
@@ -565,60 +731,20 @@ class Publisher:
             raise ValueError(f"the publisher of topic '{self.topic}' is closed")
 
     # -- setup / teardown -----------------------------------------------------------------------------------------
-    def _initialize_header(self) -> None:
-        mm, g = self._mm, self._g
-        px.store_u32(mm, MAGIC, MAGIC_VALUE)
-        px.store_u32(mm, VERSION, VERSION_VALUE | (HEADER_SIZE << 16))
-        px.store_u64(mm, PUBLISHER_START_TIME, self._start_time)
-        px.store_u64(mm, PUBLISHER_PID, self._pid)
-        px.store_u32(mm, MAX_SUBSCRIBERS, g.entries)
-        px.store_u32(mm, SLOT_COUNT, g.slots)
-        px.store_u64(mm, SLOT_CAPACITY, g.capacity)
-        px.store_u32(mm, QUEUE_DEPTH, g.depth)
-        px.store_u64(mm, PUBLISHER_ID, self.id)
-        px.store_u32(mm, HISTORY_CAPACITY, self._history)
-
-    def _preregister_waiting_subscribers(self) -> int:
-        """Gives each live subscriber already there an inherited entry, so it misses nothing (13.4)."""
-        entries = 0
-        nxt = 0
-        for _, pid, ident in self._names.find_subscribers():
-            if nxt == self._g.entries:
-                break
-            if not _alive(pid) or not self._seg.try_claim_if_free(nxt, pid, 0):
-                continue
-            self._seg.set_entry_id(nxt, ident)
-            flags = FLAG_INHERITED | (FLAG_BLOCK_PUBLISHER if ident & BLOCKS_PUBLISHER_ID_BIT else 0)
-            self._seg.set_entry_flags(nxt, flags)
-            self._seg.set_entry_state(nxt, ENTRY_ACTIVE)
-            entries |= 1 << nxt
-            nxt += 1
-        return entries
-
-    def _destroy_segment(self) -> None:
-        if getattr(self, "_mm", None) is not None:
-            px.store_u64(self._mm, PUBLISHER_START_TIME, 0)
-            px.store_u64(self._mm, PUBLISHER_PID, 0)
-        if self._lock is not None:
-            self._lock.release()  # removes the segment's name
-        else:
-            px.SharedMemory.unlink(self.segment_name)
-        _close_mapping(self._shm)
-        if self._released is not None:
-            self._released.close()
-            _unlink_semaphore(Names.publisher_semaphore(self.segment_name))
-            self._released = None
-
     def close(self) -> None:
         """Stops publishing: marks the segment closed (subscribers read what is queued for them, then learn that the
         publisher left) and removes its segment and semaphore. Subscribers still mapping it keep its pages."""
-        if self._closed:
+        if self._closed or self._closing:
             return
+        self._closing = True
+        while self._waiting:  # a write waiting in another thread: wake it (it raises) before the semaphore goes
+            self._released.post()
+            time.sleep(0.001)
         if self._loan is not None:
             self._loan.abandon()
         self._await_inheritors()
         self._closed = True
-        px.store_u32(self._mm, STATE, SEGMENT_CLOSED)
+        self._owned.close_state()
         for i in range(self._g.entries):
             if self._seg.entry_state(i) == ENTRY_ACTIVE:
                 sem = self._sem_of(i)
@@ -628,7 +754,10 @@ class Publisher:
             if sem is not None:
                 sem.close()
         self._sems.clear()
-        self._destroy_segment()
+        for retired in self._retired:
+            retired.dispose()
+        self._retired.clear()
+        self._owned.dispose()
 
     def __enter__(self) -> "Publisher":
         return self
@@ -638,25 +767,28 @@ class Publisher:
 
     def __del__(self) -> None:
         try:
-            if not self._closed and getattr(self, "_released", None) is not None:
+            if not self._closed and getattr(self, "_owned", None) is not None:
                 self.close()
         except Exception:
             pass
 
     def _await_inheritors(self) -> None:
         """Waits, at most the acknowledge timeout, for subscribers the publisher made entries for to take them over."""
-        if not any(self._seg.is_awaited(i) for i in range(self._g.entries)):
+        if not self._retired and not self._has_awaited(self._seg):
             return
         timeout = 10.0 if self._ack_timeout is None else self._ack_timeout
         deadline = time.monotonic() + timeout
         while True:
             self._check_inherited()
-            if not any(self._seg.is_awaited(i) for i in range(self._g.entries)) or time.monotonic() >= deadline:
+            if (not self._retired and not self._has_awaited(self._seg)) or time.monotonic() >= deadline:
                 return
             time.sleep(0.002)
 
+    def _has_awaited(self, seg: _Segment) -> bool:
+        return any(seg.is_awaited(i) for i in range(seg.g.entries))
+
     # -- writing --------------------------------------------------------------------------------------------------
-    def write(self, data, timeout: float | None = -1.0) -> int | None:
+    def write(self, data, timeout=...) -> int | None:
         """Publishes one sample and returns its sequence number.
 
         ``data`` is any buffer-protocol object (copied once into a slot), a list or tuple of them (gathered into one
@@ -676,6 +808,7 @@ class Publisher:
         size = sum(len(p) for p in parts)
         self._check_length(size)
         slot = self._acquire_slot(timeout)
+        self._last_slot = -1  # should a copy fail half-way, the slot no longer holds the previous sample
         base = self._g.slot_data(slot)
         mm = self._mm
         for part in parts:
@@ -707,13 +840,13 @@ class Publisher:
             return None
         if modified:
             self.modified_writes += 1
-            px.store_u64(self._mm, MODIFIED_WRITES, self.modified_writes)
+            _st64(self._mm, MODIFIED_WRITES, self.modified_writes)
         else:
             self.full_writes += 1
-            px.store_u64(self._mm, FULL_WRITES, self.full_writes)
+            _st64(self._mm, FULL_WRITES, self.full_writes)
         return self._publish(slot, size)
 
-    def loan(self, n: int, timeout: float | None = -1.0) -> TopicLoan:
+    def loan(self, n: int, timeout=...) -> TopicLoan:
         """Lends a slot for a sample of up to ``n`` bytes: ``with pub.loan(n) as loan: loan.data[:k] = ...; loan.commit(k)``."""
         self._check_open()
         self._check_no_loan()
@@ -735,16 +868,20 @@ class Publisher:
         if length <= 0:
             raise ValueError("a sample must hold at least one byte")
         if length > self._g.capacity:
-            raise FrameTooLargeError(
-                f"A sample of {length} bytes does not fit topic '{self.topic}': this publisher's slots take at most "
-                f"{self._g.capacity} bytes. Create the Publisher with a larger slot_capacity (Python publishers do not grow).")
+            if not self._allow_growth or length > MAX_SLOT_CAPACITY:
+                raise FrameTooLargeError(
+                    f"A sample of {length} bytes does not fit topic '{self.topic}': this publisher's slots take at most "
+                    f"{self._g.capacity} bytes" + (
+                        f" and grow to at most {MAX_SLOT_CAPACITY} bytes. Split the sample." if self._allow_growth else
+                        ". Create the Publisher with a larger slot_capacity, or with allow_growth=True."))
+            self._grow(length)
 
     # -- slots ----------------------------------------------------------------------------------------------------
     def _acquire_slot(self, timeout) -> int:
         slot = self._try_get_slot()
         if slot >= 0:
             return slot
-        if timeout is not None and timeout < 0:
+        if timeout is ...:
             timeout = self._ack_timeout
         slot = self._wait_for_free_slot(timeout)
         if slot < 0:
@@ -771,7 +908,19 @@ class Publisher:
             if deadline is not None and now >= deadline:
                 return -1
             wait = next_check - now if deadline is None else min(next_check, deadline) - now
-            self._released.wait(max(wait, 0.0))
+            self._sleep(wait)
+
+    def _sleep(self, seconds: float) -> None:
+        """Waits on the "slot released" semaphore; close() from another thread wakes it and makes the write fail."""
+        if self._closing:
+            raise ValueError(f"the publisher of topic '{self.topic}' is closed")
+        self._waiting += 1
+        try:
+            self._released.wait(max(seconds, 0.0))
+        finally:
+            self._waiting -= 1
+        if self._closing:
+            raise ValueError(f"the publisher of topic '{self.topic}' was closed while a write waited")
 
     def _try_get_slot(self) -> int:
         self._reclaim_departed(check_liveness=time.monotonic() >= self._next_liveness)
@@ -796,10 +945,10 @@ class Publisher:
             for i in range(self._g.entries):
                 if seg.entry_state(i) != ENTRY_ACTIVE or (not include_blocking and self._blocks(i)):
                     continue
-                head = px.load_u64(mm, seg.head_offset(i))
-                if seg.queued_count(i, px.load_u64(mm, seg.tail_offset(i)), head) == 0:
+                head = _ld64(mm, seg.head_offset(i))
+                if seg.queued_count(i, _ld64(mm, seg.tail_offset(i)), head) == 0:
                     continue
-                sequence = px.load_u64(mm, self._g.slot(seg.queued_slot(i, head)) + SLOT_SEQUENCE)
+                sequence = _ld64(mm, self._g.slot(seg.queued_slot(i, head)) + SLOT_SEQUENCE)
                 if sequence < oldest_sequence:
                     oldest_entry, oldest_head, oldest_sequence = i, head, sequence
             if oldest_entry < 0:
@@ -824,19 +973,18 @@ class Publisher:
         meta = g.slot(slot)
         sequence = self._sequence
         self._sequence += 1
-        px.store_u64(mm, meta + SLOT_SEQUENCE, sequence)
-        px.store_u64(mm, meta + SLOT_LENGTH, length)
-        px.store_u64(mm, meta + SLOT_TIMESTAMP, time.time_ns())
+        _st64(mm, meta + SLOT_SEQUENCE, sequence)
+        _st64(mm, meta + SLOT_LENGTH, length)
+        _st64(mm, meta + SLOT_TIMESTAMP, time.time_ns())
         present = 0
-        for i in range(g.entries):
-            state = seg.entry_state(i)
+        for i, state in enumerate(seg.entry_states()):
             if state == ENTRY_ACTIVE:
                 present |= 1 << i
             elif state == ENTRY_LEAVING:
                 self._reclaim(i, dead=False)
         keep = self._history > 0
         # Holders first: once a slot is in a queue its subscriber may take, read and release it at once.
-        px.store_u64(mm, seg.holders_offset(slot), present | (HISTORY_BIT if keep else 0))
+        _st64(mm, seg.holders_offset(slot), present | (HISTORY_BIT if keep else 0))
         joined = present & ~self._previous_present if keep else 0
         self._previous_present = present
         i = 0
@@ -851,7 +999,7 @@ class Publisher:
             i += 1
         if keep:
             self._keep_in_history(slot)
-        px.store_u64(mm, PUBLISHED, sequence)
+        _st64(mm, PUBLISHED, sequence)
         self.samples_published += 1
         self._last_slot = slot
         self._last_length = length
@@ -860,23 +1008,23 @@ class Publisher:
     def _enqueue(self, i: int, slot: int) -> None:
         mm, seg = self._mm, self._seg
         depth = self._g.depth
-        tail = px.load_u64(mm, seg.tail_offset(i))
-        if seg.queued_count(i, tail, px.load_u64(mm, seg.head_offset(i))) >= depth and self._blocks(i):
+        tail = _ld64(mm, seg.tail_offset(i))
+        if seg.queued_count(i, tail, _ld64(mm, seg.head_offset(i))) >= depth and self._blocks(i):
             self._wait_for_queue_room(i, tail, depth)
         while True:
-            head = px.load_u64(mm, seg.head_offset(i))
+            head = _ld64(mm, seg.head_offset(i))
             if seg.queued_count(i, tail, head) < depth:
                 break
             self._drop_head(i, head)  # a full queue: its oldest sample goes
         seg.set_queued_slot(i, tail, slot)
-        px.store_u64(mm, seg.tail_offset(i), tail + 1)  # release [sample-queued]
+        _st64(mm, seg.tail_offset(i), tail + 1)  # release [sample-queued]
 
     def _wait_for_queue_room(self, i: int, tail: int, depth: int) -> None:
         timeout = self._ack_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         next_check = time.monotonic() + self._peer_interval
         mm, seg = self._mm, self._seg
-        while (tail - px.load_u64(mm, seg.head_offset(i))) & _U64 >= depth and seg.entry_state(i) == ENTRY_ACTIVE:
+        while (tail - _ld64(mm, seg.head_offset(i))) & _U64 >= depth and seg.entry_state(i) == ENTRY_ACTIVE:
             now = time.monotonic()
             if now >= next_check:
                 if not seg.entry_alive(i):
@@ -885,13 +1033,13 @@ class Publisher:
             if deadline is not None and now >= deadline:
                 return
             wait = next_check - now if deadline is None else min(next_check, deadline) - now
-            self._released.wait(max(wait, 0.0))
+            self._sleep(wait)
 
     def _history_position(self, position: int) -> int:
         return HISTORY_RING + 4 * (position % self._history)
 
     def _kept_slot(self, offset: int) -> int:
-        slot = px.load_u32(self._mm, offset)
+        slot = _ld32(self._mm, offset)
         if slot >= self._g.slots:
             raise corrupt(self.segment_name, f"'{self.segment_name}' has a history ring naming slot {slot} of {self._g.slots}")
         return slot
@@ -900,20 +1048,20 @@ class Publisher:
         offset = self._history_position(self._history_head)
         if self._history_head >= self._history:
             self._seg.clear_holders(self._kept_slot(offset), HISTORY_BIT)
-        px.store_u32(self._mm, offset, slot)
+        _st32(self._mm, offset, slot)
         self._history_head += 1
-        px.store_u64(self._mm, HISTORY_HEAD, self._history_head)  # release [history-kept]
+        _st64(self._mm, HISTORY_HEAD, self._history_head)  # release [history-kept]
 
     def _queue_kept_since_join(self, i: int) -> None:
         mm, seg = self._mm, self._seg
         from_offset = seg.history_from_offset(i)
         bit = 1 << i
         oldest_kept = self._history_head - min(self._history_head, self._history)
-        position = max(px.load_u64(mm, from_offset), oldest_kept)
+        position = max(_ld64(mm, from_offset), oldest_kept)
         while position < self._history_head:
             kept = self._kept_slot(self._history_position(position))
             if self._try_hold_kept(kept, bit):
-                if px.load_u64(mm, from_offset) > position:
+                if _ld64(mm, from_offset) > position:
                     seg.clear_holders(kept, bit)  # the subscriber claimed it itself meanwhile
                 else:
                     self._enqueue(i, kept)
@@ -922,7 +1070,7 @@ class Publisher:
     def _try_hold_kept(self, slot: int, bit: int) -> bool:
         off = self._seg.holders_offset(slot)
         while True:
-            holders = px.load_u64(self._mm, off)
+            holders = _ld64(self._mm, off)
             if not holders & HISTORY_BIT or holders & bit:
                 return False
             if px.cas_u64(self._mm, off, holders, holders | bit):
@@ -952,14 +1100,18 @@ class Publisher:
         if check_liveness:
             self._next_liveness = time.monotonic() + self._peer_interval
             self._check_inherited()
-        for i in range(self._g.entries):
-            state = seg.entry_state(i)
+        states = seg.entry_states()
+        if not check_liveness and ENTRY_LEAVING not in states:
+            return
+        for i, state in enumerate(states):
             if state == ENTRY_LEAVING:
                 self._reclaim(i, dead=False)
             elif check_liveness and seg.entry_pid(i) != 0 and not seg.entry_alive(i):
                 self._reclaim(i, dead=True)
 
     def _check_inherited(self) -> None:
+        """Lets go of inherited entries whose subscriber left, died, or left the old segment without taking them over,
+        and of the old segments no entry needs any more (13.7)."""
         seg = self._seg
         for i in range(self._g.entries):
             if seg.is_awaited(i):
@@ -968,6 +1120,89 @@ class Publisher:
                     Names.semaphore_path(self._names.subscriber_semaphore(pid, seg.entry_id(i))))
                 if not there:
                     seg.try_end_inheritance(i, ENTRY_LEAVING)
+        if not self._retired:
+            return
+        for k, retired in enumerate(self._retired):
+            before = retired.seg
+            after = self._retired[k + 1].seg if k + 1 < len(self._retired) else self._seg
+            for i in range(self._g.entries):
+                if not after.is_awaited(i):
+                    continue
+                still_there = (before.entry_state(i) == ENTRY_ACTIVE and before.entry_id(i) == after.entry_id(i)
+                               and after.entry_alive(i))
+                if not still_there:
+                    after.try_end_inheritance(i, ENTRY_LEAVING)
+        while self._retired and not self._has_awaited(self._retired[0].seg) and not self._has_awaited(
+                self._retired[1].seg if len(self._retired) > 1 else self._seg):
+            self._retired.pop(0).dispose()
+
+    # -- growth (13.7) --------------------------------------------------------------------------------------------
+    def _grow(self, length: int) -> None:
+        """Moves to a new segment whose slots take ``length`` bytes (at least twice the current size)."""
+        capacity = max(_align(length, ALIGNMENT), min(2 * self._g.capacity, MAX_SLOT_CAPACITY))
+        g = self._g
+        geometry = Geometry(g.entries, g.slots, capacity, g.depth)
+        nxt = _OwnedSegment.create(self._names, self._pid, self._start_time, new_id(), self.id, self._owned.id,
+                                   geometry, self._history, self._mode, self.full_writes, self.modified_writes)
+        try:
+            _st64(nxt.mm, PUBLISHED, self._sequence - 1)
+            self._copy_history(nxt)
+            inherited = self._inherit(nxt)
+            nxt.open(self._mode)
+        except BaseException:
+            nxt.dispose()
+            raise
+        previous = self._owned
+        _st64(previous.mm, SUCCESSOR, nxt.id)  # release [segment-succeeded]
+        previous.close_state()
+        self._use(nxt)
+        self._previous_present = inherited
+        self._retired.append(previous)
+        i = 0
+        while inherited >> i:
+            if inherited >> i & 1:
+                sem = self._sem_of(i)  # wakes the subscriber: it reads the rest of the old queue, then moves on
+                if sem is not None:
+                    sem.post()
+            i += 1
+        self.growth_count += 1
+        self._check_inherited()
+
+    def _copy_history(self, nxt: "_OwnedSegment") -> None:
+        capacity = self._history
+        if capacity == 0:
+            return
+        kept = min(self._history_head, capacity)
+        target = 0
+        for position in range(self._history_head - kept, self._history_head):
+            source = self._kept_slot(self._history_position(position))
+            src, dst = self._g.slot(source), nxt.g.slot(target)
+            length = _ld64(self._mm, src + SLOT_LENGTH)
+            a, b = self._g.slot_data(source), nxt.g.slot_data(target)
+            nxt.mm[b:b + length] = self._mm[a:a + length]
+            _st64(nxt.mm, dst + SLOT_SEQUENCE, _ld64(self._mm, src + SLOT_SEQUENCE))
+            _st64(nxt.mm, dst + SLOT_LENGTH, length)
+            _st64(nxt.mm, dst + SLOT_TIMESTAMP, _ld64(self._mm, src + SLOT_TIMESTAMP))
+            _st64(nxt.mm, dst + SLOT_HOLDERS, HISTORY_BIT)
+            _st32(nxt.mm, HISTORY_RING + 4 * (position % capacity), target)
+            target += 1
+        _st64(nxt.mm, HISTORY_HEAD, self._history_head)
+
+    def _inherit(self, nxt: "_OwnedSegment") -> int:
+        inherited = 0
+        seg, new = self._seg, nxt.seg
+        for i in range(self._g.entries):
+            if seg.entry_state(i) != ENTRY_ACTIVE:
+                continue
+            pid, start = seg.entry_identity(i)
+            if pid == 0 or not new.try_claim_if_free(i, pid, start):
+                continue
+            new.set_entry_id(i, seg.entry_id(i))
+            new.set_entry_flags(i, (seg.entry_flags(i) & FLAG_BLOCK_PUBLISHER) | FLAG_INHERITED)
+            _st64(nxt.mm, new.history_from_offset(i), self._history_head)
+            new.set_entry_state(i, ENTRY_ACTIVE)
+            inherited |= 1 << i
+        return inherited
 
     def _reclaim(self, i: int, dead: bool) -> None:
         mm, seg = self._mm, self._seg
@@ -975,8 +1210,8 @@ class Publisher:
         bit = 1 << i
         for slot in range(self._g.slots):
             seg.clear_holders(slot, bit)
-        px.store_u64(mm, seg.head_offset(i), px.load_u64(mm, seg.tail_offset(i)))
-        px.store_u64(mm, seg.dropped_offset(i), 0)
+        _st64(mm, seg.head_offset(i), _ld64(mm, seg.tail_offset(i)))
+        _st64(mm, seg.dropped_offset(i), 0)
         pid, start = seg.entry_identity(i)
         ident = seg.entry_id(i)
         seg.set_entry_id(i, 0)
@@ -985,7 +1220,7 @@ class Publisher:
         known = self._sems.pop(i, None)
         if known is not None and known[1] is not None:
             known[1].close()
-        if dead and ident != 0 and not _alive(pid):
+        if ident != 0 and not _alive(pid):  # died (also while its entry was still awaited): its file goes too
             try_remove_stale(Names.semaphore_path(self._names.subscriber_semaphore(pid, ident)))
         self._released.post()
 
@@ -1027,6 +1262,13 @@ class Sample:
     def released(self) -> bool:
         return self._view is None
 
+    def as_array(self, dtype, shape=None):
+        """The sample as a read-only NumPy array, zero copy (see :func:`zerolane.arrays.as_array`); the array keeps
+        the sample's slot held until it is gone."""
+        from .arrays import as_array
+
+        return as_array(self.data, dtype, shape)
+
     def __len__(self) -> int:
         return self.length
 
@@ -1057,8 +1299,8 @@ class _Link:
         self.bit = 1 << entry
         self.slot_released = slot_released
         self.blocks = blocks
-        self.publisher_id = px.load_u64(self.mm, PUBLISHER_ID)
-        self.publisher_pid = px.load_u64(self.mm, PUBLISHER_PID)
+        self.publisher_id = _ld64(self.mm, PUBLISHER_ID)
+        self.publisher_pid = _ld64(self.mm, PUBLISHER_PID)
         self.held = 0
         self.gone_dead: bool | None = None
         self.ended = False
@@ -1074,26 +1316,26 @@ class _Link:
         mm, seg = self.mm, self.seg
         if self.pending:
             return True
-        if not self.settled and px.load_u64(mm, HISTORY_HEAD) > self.scan_from:
+        if not self.settled and _ld64(mm, HISTORY_HEAD) > self.scan_from:
             return True
-        return px.load_u64(mm, seg.head_offset(self.entry)) != px.load_u64(mm, seg.tail_offset(self.entry))
+        return _ld64(mm, seg.head_offset(self.entry)) != _ld64(mm, seg.tail_offset(self.entry))
 
     def queue_history(self, include_kept: bool) -> None:
         mm, seg = self.mm, self.seg
-        capacity = px.load_u32(mm, HISTORY_CAPACITY)
+        capacity = _ld32(mm, HISTORY_CAPACITY)
         if capacity > MAX_HISTORY:
             raise corrupt(self.name, f"'{self.name}' keeps {capacity} samples of history, at most {MAX_HISTORY}")
         self.history_capacity = capacity
-        end = 0 if capacity == 0 else px.load_u64(mm, HISTORY_HEAD)
+        end = 0 if capacity == 0 else _ld64(mm, HISTORY_HEAD)
         first = end if not include_kept else end - min(end, min(capacity, seg.g.depth))
-        tail = px.load_u64(mm, seg.tail_offset(self.entry))
+        tail = _ld64(mm, seg.tail_offset(self.entry))
         for position in range(first, end):
             claim, slot = self._try_hold_kept(position, capacity)
             if claim == "held":
                 seg.set_queued_slot(self.entry, tail, slot)
                 tail += 1
-        px.store_u64(mm, seg.history_from_offset(self.entry), end)
-        px.store_u64(mm, seg.tail_offset(self.entry), tail)
+        _st64(mm, seg.history_from_offset(self.entry), end)
+        _st64(mm, seg.tail_offset(self.entry), tail)
         self.history_queued_end = tail
         self.scan_from = end
         self.settled = capacity == 0
@@ -1102,10 +1344,10 @@ class _Link:
         if self.settled:
             return
         mm, seg = self.mm, self.seg
-        if px.load_u64(mm, seg.tail_offset(self.entry)) != self.history_queued_end:
+        if _ld64(mm, seg.tail_offset(self.entry)) != self.history_queued_end:
             self.settled = True
             return
-        head = px.load_u64(mm, HISTORY_HEAD)
+        head = _ld64(mm, HISTORY_HEAD)
         capacity = self.history_capacity
         position = max(self.scan_from, head - min(head, capacity))
         while position < head:
@@ -1117,28 +1359,28 @@ class _Link:
                 break
             position += 1
         self.scan_from = position
-        px.store_u64(mm, seg.history_from_offset(self.entry), position)  # release [history-scanned]
+        _st64(mm, seg.history_from_offset(self.entry), position)  # release [history-scanned]
 
     def peek_pending(self) -> int:
-        if self.pending and px.load_u64(self.mm, self.seg.head_offset(self.entry)) >= self.history_queued_end:
+        if self.pending and _ld64(self.mm, self.seg.head_offset(self.entry)) >= self.history_queued_end:
             return self.pending[0]
         return -1
 
     def _try_hold_kept(self, position: int, capacity: int) -> tuple[str, int]:
         mm, seg = self.mm, self.seg
-        slot = px.load_u32(mm, HISTORY_RING + 4 * (position % capacity))
+        slot = _ld32(mm, HISTORY_RING + 4 * (position % capacity))
         if slot >= seg.g.slots:
             raise corrupt(self.name, f"'{self.name}' has a history naming slot {slot} of {seg.g.slots}")
         off = seg.holders_offset(slot)
         while True:
-            holders = px.load_u64(mm, off)
+            holders = _ld64(mm, off)
             if holders & self.bit:
                 return "already", slot
             if not holders & HISTORY_BIT:
                 return "gone", slot
             if px.cas_u64(mm, off, holders, holders | self.bit):
                 break
-        if px.load_u64(mm, seg.g.slot(slot) + SLOT_SEQUENCE) == position + 1:
+        if _ld64(mm, seg.g.slot(slot) + SLOT_SEQUENCE) == position + 1:
             return "held", slot
         self.release_slot(slot)
         return "gone", slot
@@ -1201,6 +1443,7 @@ class Subscriber:
         self._active = 0
         self._subscriptions: list[Subscription] = []
         self._sem_closed = False
+        self._scanned_mtime: int | None = None
         self.samples_read = 0
         remove_stale(self._names)
         self._queued = px.Semaphore.create(self._sem_name, mode, 0)
@@ -1235,7 +1478,7 @@ class Subscriber:
     @property
     def samples_dropped(self) -> int:
         with self._lock:
-            return sum(px.load_u64(link.mm, link.seg.dropped_offset(link.entry))
+            return sum(_ld64(link.mm, link.seg.dropped_offset(link.entry))
                        for link in self._links if not link.disposed)
 
     # -- reading --------------------------------------------------------------------------------------------------
@@ -1255,6 +1498,8 @@ class Subscriber:
             return None
 
     def _read(self, timeout, stop: threading.Event | None) -> Sample | None:
+        if stop is not None and self._closed:
+            return None  # a subscription's thread, racing with close()
         self._check_open()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
@@ -1322,15 +1567,15 @@ class Subscriber:
             mm, seg = link.mm, link.seg
             head_offset = seg.head_offset(link.entry)
             while True:
-                tail = px.load_u64(mm, seg.tail_offset(link.entry))
-                head = px.load_u64(mm, head_offset)
+                tail = _ld64(mm, seg.tail_offset(link.entry))
+                head = _ld64(mm, head_offset)
                 if head == tail:
                     break
                 if (tail - head) & _U64 > seg.g.depth:
                     raise corrupt(link.name, f"'{link.name}' has subscriber queue {link.entry} holding "
                                              f"{(tail - head) & _U64} samples, more than its depth {seg.g.depth}")
                 self._check_held()
-                slot = px.load_u32(mm, seg.g.queue(link.entry) + 4 * (head % seg.g.depth))
+                slot = _ld32(mm, seg.g.queue(link.entry) + 4 * (head % seg.g.depth))
                 if not px.cas_u64(mm, head_offset, head, head + 1):
                     continue  # the publisher dropped it just now
                 if slot >= seg.g.slots:
@@ -1348,14 +1593,16 @@ class Subscriber:
     def _take_slot(self, link: _Link, index: int, slot: int) -> Sample:
         mm, g = link.mm, link.seg.g
         meta = g.slot(slot)
-        length = px.load_u64(mm, meta + SLOT_LENGTH)
+        length = _ld64(mm, meta + SLOT_LENGTH)
         if length == 0 or length > g.capacity:
             link.release_slot(slot)
             raise corrupt(link.name, f"'{link.name}' has slot {slot} saying {length} bytes; its capacity is {g.capacity}")
-        sequence = px.load_u64(mm, meta + SLOT_SEQUENCE)
-        timestamp = px.load_u64(mm, meta + SLOT_TIMESTAMP)
-        exporter = (ctypes.c_ubyte * length).from_buffer(mm, g.slot_data(slot))
-        view = memoryview(exporter).cast("B").toreadonly()
+        sequence = _ld64(mm, meta + SLOT_SEQUENCE)
+        timestamp = _ld64(mm, meta + SLOT_TIMESTAMP)
+        # The exporter spans the whole slot (one ctypes type per slot capacity, not per sample length); the view is
+        # the sample's bytes of it, read-only. Every view derived from it keeps the exporter alive.
+        exporter = _array_type(g.capacity).from_buffer(mm, g.slot_data(slot))
+        view = memoryview(exporter).cast("B")[:length].toreadonly()
         ref = weakref.ref(exporter, lambda r, link=link, slot=slot: self._on_export_gone(r, link, slot))
         self._exports[id(ref)] = ref
         link.held += 1
@@ -1367,6 +1614,12 @@ class Subscriber:
 
     def _on_export_gone(self, ref, link: _Link, slot: int) -> None:
         """The last view of a sample is gone (and the sample released): the slot goes back to the publisher."""
+        try:
+            self._give_back(ref, link, slot)
+        except Exception:  # a weakref callback cannot report; at interpreter exit the module may be half gone
+            pass
+
+    def _give_back(self, ref, link: _Link, slot: int) -> None:
         with self._lock:
             self._exports.pop(id(ref), None)
             self._held -= 1
@@ -1385,7 +1638,7 @@ class Subscriber:
     def _look_around(self, check_due: bool, scan: bool) -> bool | None:
         """Joins new publishers; ends links of publishers that left or died once drained. Returns None (nothing to
         report), True (a publisher died) or False (the last publisher left)."""
-        if scan or check_due:
+        if check_due or (scan and self._directory_changed()):
             self._join_new_publishers()
         status = None
         any_ended = False
@@ -1396,8 +1649,8 @@ class Subscriber:
             if link.gone_dead is None:
                 if link.seg.state() == SEGMENT_CLOSED:
                     link.gone_dead = False
-                elif check_due and not _alive(px.load_u64(link.mm, PUBLISHER_PID),
-                                              px.load_u64(link.mm, PUBLISHER_START_TIME)):
+                elif check_due and not _alive(_ld64(link.mm, PUBLISHER_PID),
+                                              _ld64(link.mm, PUBLISHER_START_TIME)):
                     link.gone_dead = True
             if link.gone_dead is not None and not link.has_queued():
                 if not link.gone_dead and self._try_follow(link, i):
@@ -1416,12 +1669,12 @@ class Subscriber:
         return status if any_ended else None
 
     def _retire(self, link: _Link) -> None:
+        # Disposed links leave the list at the next take (_prune), never while a loop walks it by index.
         self._ignored.add(link.name)
         link.dispose()
-        self._prune()
 
     def _try_follow(self, link: _Link, index: int) -> bool:
-        successor = px.load_u64(link.mm, SUCCESSOR)
+        successor = _ld64(link.mm, SUCCESSOR)
         if successor == 0:
             return False
         name = self._names.publisher_segment(link.publisher_pid, successor)
@@ -1438,7 +1691,19 @@ class Subscriber:
         self._queued.post()  # look again at once: samples may be queued in the new segment already
         return True
 
+    def _directory_changed(self) -> bool:
+        """Whether /dev/shm gained or lost a file since the last look (a cheap stat instead of a listing per wake-up;
+        a publisher creates its semaphore file last, so its readiness always changes the directory)."""
+        try:
+            return os.stat(DEVICE_DIRECTORY).st_mtime_ns != self._scanned_mtime
+        except OSError:
+            return True
+
     def _join_new_publishers(self) -> None:
+        try:
+            self._scanned_mtime = os.stat(DEVICE_DIRECTORY).st_mtime_ns
+        except OSError:
+            self._scanned_mtime = None
         known = {link.name for link in self._links}
         undecided = {seg for seg, _, _ in self._names.find_publishers() if seg not in self._ignored and seg not in known}
         decided = True
@@ -1449,10 +1714,12 @@ class Subscriber:
                 if name in self._ignored or any(link.name == name for link in self._links):
                     undecided.discard(name)
                     decided = True
+        if undecided:
+            self._scanned_mtime = None  # a publisher not joinable yet (starting, no free entry): look again next time
 
     def _try_join(self, name: str, predecessor: _Link | None = None, undecided: set | None = None) -> _Link | None:
         try:
-            shm = px.SharedMemory.open(name)
+            shm = _topicshm.open(name)
         except (FileNotFoundError, ValueError):
             return None  # gone, or still being sized by its creator
         except PermissionError:
@@ -1472,14 +1739,14 @@ class Subscriber:
             seg = _Segment(mm, geometry, name)
             if predecessor is None:
                 publisher_open = seg.state() == SEGMENT_OPEN and _alive(
-                    px.load_u64(mm, PUBLISHER_PID), px.load_u64(mm, PUBLISHER_START_TIME))
+                    _ld64(mm, PUBLISHER_PID), _ld64(mm, PUBLISHER_START_TIME))
                 if not publisher_open and not self._awaits_this(seg):
                     self._ignored.add(name)
                     _close_mapping(shm)
                     return None
-                before = px.load_u64(mm, PREDECESSOR)
+                before = _ld64(mm, PREDECESSOR)
                 if before != 0:
-                    before_name = self._names.publisher_segment(px.load_u64(mm, PUBLISHER_PID), before)
+                    before_name = self._names.publisher_segment(_ld64(mm, PUBLISHER_PID), before)
                     if (any(not link.ended and link.name == before_name for link in self._links)
                             or (undecided is not None and before_name in undecided)):
                         _close_mapping(shm)
@@ -1587,6 +1854,13 @@ class Subscriber:
 
     def __enter__(self) -> "Subscriber":
         return self
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed and getattr(self, "_owner", None) is not None:
+                self.close()
+        except Exception:
+            pass
 
     def __exit__(self, *exc) -> None:
         self.close()
