@@ -1053,6 +1053,9 @@ class Loan:
         """Publishes the first ``size`` bytes (default: all) as one frame; returns its sequence number."""
         if not self._open:
             raise ValueError("this loan was already committed or abandoned")
+        if self._writer._closed:
+            self._open = False
+            raise ValueError(f"the writer of buffer '{self._writer.name}' was closed; the loan was abandoned")
         if size is None:
             size = self._size
         if not 1 <= size <= self._size:
