@@ -340,7 +340,6 @@ class Reader:
         self._writer_change_seen = False
         self._corruption: str | None = None
         self._read_count = 0
-        self._undrained = 0
         self._frames_read = 0
         self._bytes_read = 0
         self._reader_thread = threading.get_ident()
@@ -668,10 +667,10 @@ class Reader:
                 self._frames_read += 1
                 self._bytes_read += size
                 self._writer_seen = True
-                self._undrained += 1
-                if self._undrained == SEMAPHORE_DRAIN_BATCH:
+                if not ticket & (SEMAPHORE_DRAIN_BATCH - 1):
+                    # take back the sem-w units of the frames consumed, in batches, so its value stays bounded even
+                    # for a reader that never sleeps (every sleep is preceded by a drain and a look anyway)
                     self._sem_w.drain()
-                    self._undrained = 0
                 return Frame(self, ticket, header + HEADER, size, sequence)
         finally:
             if self._pending:
