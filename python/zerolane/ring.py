@@ -12,6 +12,7 @@ Frames are held any number at a time, released in any order and from any thread,
 
 from __future__ import annotations
 
+import atexit
 import collections
 import ctypes
 import enum
@@ -97,6 +98,19 @@ class WaitStrategy(enum.Enum):
     BUSY_SPIN = "busy_spin"
     SPIN_THEN_BLOCK = "spin_then_block"
     BLOCKING = "blocking"
+
+
+# Readers and writers still open: closed at interpreter exit, so a forgotten close leaves no buffer behind.
+_open_ends: "weakref.WeakSet" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for end in list(_open_ends):
+        try:
+            end.close()
+        except Exception:  # noqa: BLE001 -- exiting: close what can be closed
+            pass
 
 
 # Array types per length for the views' exporters. Bounded: a ring of frames of every size must not grow it forever.
@@ -355,6 +369,7 @@ class Reader:
         self._watched: dict[int, int] = {}  # id(weak reference to a view exporter) -> ticket
         self._gone_later: str | None = None  # a writer departure to report once the frames found with it are read
         self._closed = False
+        _open_ends.add(self)
 
     # ---------------------------------------------------------------------------------------------- creation
 
@@ -1141,6 +1156,7 @@ class Writer:
                 time.sleep(max(sleep, 0))
                 retry = min(retry * 2, self._peer_interval)
         self._closed = False
+        _open_ends.add(self)
 
     def _not_found(self, why: str) -> BufferNotFoundError:
         return BufferNotFoundError(
