@@ -970,7 +970,8 @@ class Reader:
                     unlink(what)
                 except OSError as e:
                     errors.append(e)
-            self._slots.clear()
+            self._slots.clear()  # drops the weak references too: views that outlive the reader credit nothing
+            self._watched.clear()
             self._pending.clear()
             for word in self._words:
                 word.close()
