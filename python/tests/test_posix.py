@@ -218,3 +218,17 @@ def test_lock_directory_not_a_directory(tmp_path):
     f.write_text("")
     with pytest.raises(NotADirectoryError):
         _posix.ensure_lock_directory(str(f))
+
+
+def test_shared_memory_fd_stays_open_until_close(unique_name):
+    shm = _posix.SharedMemory.create(unique_name, 4096)
+    try:
+        assert shm.fd >= 0 and os.fstat(shm.fd).st_size == 4096
+        other = _posix.SharedMemory.open(unique_name)
+        assert other.fd >= 0 and other.fd != shm.fd
+        other.close()
+        assert other.fd == -1
+    finally:
+        shm.close()
+        _posix.SharedMemory.unlink(unique_name)
+    assert shm.fd == -1

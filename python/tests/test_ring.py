@@ -383,3 +383,18 @@ def test_close_wakes_a_write_blocked_in_another_thread(unique_name):
         with pytest.raises(WriterGoneError):
             while True:
                 reader.read(30).release()
+
+
+def test_loan_after_writer_close_is_abandoned(unique_name):
+    with zl.Reader(unique_name, 1024) as reader:
+        writer = zl.Writer(unique_name)
+        loan = writer.loan(10)
+        view = loan.data
+        writer.close()
+        with pytest.raises(ValueError):
+            loan.commit(5)
+        with pytest.raises(ValueError, match="released"):
+            view[:2] = b"ok"  # close abandoned the loan and released its view
+        del view
+        with pytest.raises(WriterGoneError):  # nothing was published: the session just ends
+            reader.try_read(0)

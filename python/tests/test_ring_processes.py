@@ -144,3 +144,20 @@ sys.stdin.read()
     assert child.stdout.readline().strip() == b"closed"
     child.stdin.close()
     assert child.wait(60) == 0
+
+
+def test_forgotten_close_leaves_nothing_at_exit(unique_name, python_child):
+    code = r"""
+import sys, zerolane as zl
+reader = zl.Reader(sys.argv[1], 1024)
+writer = zl.Writer(sys.argv[1])
+writer.write(b"x")
+frame = reader.read(5)
+view = frame.data  # still held at exit
+print("ok", flush=True)
+"""
+    child = python_child(code, unique_name)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert out.strip() == b"ok" and b"Exception" not in err, err
+    # the unique_name fixture checks that nothing is left in /dev/shm or the lock directory

@@ -94,7 +94,8 @@ def _oserror(func: str, path: str | None = None, err: int | None = None) -> OSEr
 class SharedMemory:
     """A POSIX shared memory object (``/dev/shm/NAME``) mapped MAP_SHARED read/write.
 
-    The descriptor is closed once the mapping exists (``.fd`` is then -1); ``.mmap`` is the :class:`mmap.mmap`.
+    ``.fd`` is the object's descriptor (O_CLOEXEC), open until :meth:`close`; ``.mmap`` is the :class:`mmap.mmap`
+    of ``.size`` bytes.
     """
 
     __slots__ = ("name", "fd", "size", "mmap", "__weakref__")
@@ -147,8 +148,7 @@ class SharedMemory:
             except OSError:
                 pass
             raise
-        os.close(fd)
-        return cls(name, -1, size, mm)
+        return cls(name, fd, size, mm)
 
     @classmethod
     def open(cls, name: str) -> "SharedMemory":
@@ -163,13 +163,17 @@ class SharedMemory:
             if size == 0:
                 raise ValueError(f"The shared memory object '{path}' has size 0: its creator has not sized it yet.")
             mm = _mmap.mmap(fd, size, _mmap.MAP_SHARED, _mmap.PROT_READ | _mmap.PROT_WRITE)
-        finally:
+        except BaseException:
             os.close(fd)
-        return cls(name, -1, size, mm)
+            raise
+        return cls(name, fd, size, mm)
 
     def close(self) -> bool:
         """Unmaps, unless buffer exports of the mmap still exist: then only drops this object's reference, and the
-        mapping goes when the last export does. Returns True when it was unmapped now."""
+        mapping goes when the last export does. Closes ``.fd``. Returns True when it was unmapped now."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
         mm = self.mmap
         if mm is None:
             return True
@@ -180,6 +184,15 @@ class SharedMemory:
             return True
         except BufferError:
             return False
+
+    def __del__(self) -> None:
+        fd = getattr(self, "fd", -1)
+        if fd >= 0:
+            self.fd = -1
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     @staticmethod
     def unlink(name: str) -> bool:

@@ -12,6 +12,7 @@ Frames are held any number at a time, released in any order and from any thread,
 
 from __future__ import annotations
 
+import atexit
 import collections
 import ctypes
 import enum
@@ -97,6 +98,19 @@ class WaitStrategy(enum.Enum):
     BUSY_SPIN = "busy_spin"
     SPIN_THEN_BLOCK = "spin_then_block"
     BLOCKING = "blocking"
+
+
+# Readers and writers still open: closed at interpreter exit, so a forgotten close leaves no buffer behind.
+_open_ends: "weakref.WeakSet" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for end in list(_open_ends):
+        try:
+            end.close()
+        except Exception:  # noqa: BLE001 -- exiting: close what can be closed
+            pass
 
 
 # Array types per length for the views' exporters. Bounded: a ring of frames of every size must not grow it forever.
@@ -340,7 +354,6 @@ class Reader:
         self._writer_change_seen = False
         self._corruption: str | None = None
         self._read_count = 0
-        self._undrained = 0
         self._frames_read = 0
         self._bytes_read = 0
         self._reader_thread = threading.get_ident()
@@ -356,6 +369,7 @@ class Reader:
         self._watched: dict[int, int] = {}  # id(weak reference to a view exporter) -> ticket
         self._gone_later: str | None = None  # a writer departure to report once the frames found with it are read
         self._closed = False
+        _open_ends.add(self)
 
     # ---------------------------------------------------------------------------------------------- creation
 
@@ -668,10 +682,10 @@ class Reader:
                 self._frames_read += 1
                 self._bytes_read += size
                 self._writer_seen = True
-                self._undrained += 1
-                if self._undrained == SEMAPHORE_DRAIN_BATCH:
+                if not ticket & (SEMAPHORE_DRAIN_BATCH - 1):
+                    # take back the sem-w units of the frames consumed, in batches, so its value stays bounded even
+                    # for a reader that never sleeps (every sleep is preceded by a drain and a look anyway)
                     self._sem_w.drain()
-                    self._undrained = 0
                 return Frame(self, ticket, header + HEADER, size, sequence)
         finally:
             if self._pending:
@@ -956,7 +970,8 @@ class Reader:
                     unlink(what)
                 except OSError as e:
                     errors.append(e)
-            self._slots.clear()
+            self._slots.clear()  # drops the weak references too: views that outlive the reader credit nothing
+            self._watched.clear()
             self._pending.clear()
             for word in self._words:
                 word.close()
@@ -1053,6 +1068,9 @@ class Loan:
         """Publishes the first ``size`` bytes (default: all) as one frame; returns its sequence number."""
         if not self._open:
             raise ValueError("this loan was already committed or abandoned")
+        if self._writer._closed:
+            self._open = False
+            raise ValueError(f"the writer of buffer '{self._writer.name}' was closed; the loan was abandoned")
         if size is None:
             size = self._size
         if not 1 <= size <= self._size:
@@ -1139,6 +1157,7 @@ class Writer:
                 time.sleep(max(sleep, 0))
                 retry = min(retry * 2, self._peer_interval)
         self._closed = False
+        _open_ends.add(self)
 
     def _not_found(self, why: str) -> BufferNotFoundError:
         return BufferNotFoundError(
