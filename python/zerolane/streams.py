@@ -14,8 +14,9 @@ Receiving: the first 24 bytes (prefix and fixed header) are received into a smal
 :class:`MessageLimits` before anything is allocated; then the message is received straight into one reused receive
 buffer (``recv_into``, no copy but the 24 header bytes), and the returned message's body and parts are read-only
 views of it. The buffer returns to the receiver for the next message once the message is released and no view
-derived from it is left; a message still held when the next one arrives makes the receiver take a new buffer (so a
-held message is never overwritten). Buffers up to 64 MiB are kept for reuse.
+derived from it is left; a message still held when the next one arrives makes the receiver take a new buffer of that
+message's size (so a held message is never overwritten). The receiver keeps the largest returned buffer (up to
+64 MiB) for reuse, so a loop that releases each message before the next receive uses one buffer.
 
 Cancel safety: every byte received so far stays in the receiver's state, and the socket is only read when it is
 known to be readable (sync: ``poll``; asyncio: ``loop.add_reader``) by a non-blocking ``recv_into`` with no ``await``
@@ -66,7 +67,7 @@ __all__ = [
 
 _IOV_MAX = 1024
 _HEAD = PREFIX_SIZE + FIXED_HEADER_SIZE  # 24: received and checked before allocating
-_MIN_BUFFER = 64 * 1024
+_BUFFER_ROUNDING = 4096  # a new receive buffer is the message's size rounded up to this
 _KEEP_BUFFER_MAX = 64 << 20
 _SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 
@@ -95,7 +96,7 @@ class _BufferPool:
         if buffer is not None and len(buffer) >= size:
             self._free = None
         else:
-            buffer = bytearray(max(size, _MIN_BUFFER))
+            buffer = bytearray(-(-size // _BUFFER_ROUNDING) * _BUFFER_ROUNDING)
         exporter = (ctypes.c_ubyte * size).from_buffer(buffer)
 
         def give_back(ref: weakref.ref, buffer: bytearray = buffer) -> None:
