@@ -13,7 +13,7 @@ from zerolane.streams import MessageConnectionFaultedError, MessageListener
 
 HALF_SENDER = """
 import socket, sys, time
-from zerolane.messages import Message
+from zerolane.messages import Message, encode
 encoded = encode(Message(b"body", [bytes(100_000)]))
 sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 sock.sendall(encoded[: len(encoded) // 2])
