@@ -491,3 +491,96 @@ def test_async_accept_can_be_cancelled():
             server.abort()
 
     asyncio.run(main())
+
+
+def random_messages(rng, count):
+    messages = []
+    for _ in range(count):
+        body = rng.randbytes(rng.choice([0, 1, 5, 100, 5000]))
+        parts = [rng.randbytes(rng.choice([0, 1, 3, 700, 70_000])) for _ in range(rng.choice([0, 1, 2, 6]))]
+        messages.append((body, parts))
+    return messages
+
+
+def test_property_random_chunks_with_timeouts_between_them(raw):
+    """A stream of random messages arriving in random chunks, with receives timing out between chunks: every message
+    comes out whole and in order (no byte lost or duplicated by the timeouts)."""
+    import random
+
+    rng = random.Random(12)
+    sock, server = raw()
+    messages = random_messages(rng, 60)
+    stream = b"".join(encode(Message(body, parts)) for body, parts in messages)
+    received = []
+    position = 0
+    while position < len(stream):
+        chunk = rng.choice([1, 2, 7, 24, 100, 4096, 65536])
+        sock.sendall(stream[position:position + chunk])
+        position += chunk
+        for _ in range(rng.choice([1, 2, 3])):
+            try:
+                with server.receive(timeout=0) as message:
+                    received.append(flat(message))
+            except TimeoutError:
+                pass
+    sock.shutdown(socket.SHUT_WR)
+    received.extend(flat(message) for message in server)
+    assert received == messages
+
+
+def test_property_async_random_chunks_with_cancellations(socket_dir):
+    """The same with asyncio: chunks sent by another task while receives are cancelled at random points."""
+    import random
+
+    async def main():
+        rng = random.Random(13)
+        client, server = await async_pair("unix", socket_dir)
+        loop = asyncio.get_running_loop()
+        try:
+            messages = random_messages(rng, 40)
+            stream = b"".join(encode(Message(body, parts)) for body, parts in messages)
+
+            async def send_chunks():
+                position = 0
+                while position < len(stream):
+                    chunk = rng.choice([1, 3, 24, 500, 65536])
+                    await loop.sock_sendall(client.socket, stream[position:position + chunk])
+                    position += chunk
+                    await asyncio.sleep(0)
+
+            sending = asyncio.create_task(send_chunks())
+            received = []
+            attempts = cancelled_mid_message = 0
+            while len(received) < len(messages):
+                attempts += 1
+                task = asyncio.create_task(server.receive())
+                if attempts % 10 == 0:
+                    with await task as message:  # every tenth receive runs to the end: progress is certain
+                        received.append(flat(message))
+                    continue
+                for _ in range(rng.choice([0, 1, 2, 5])):
+                    await asyncio.sleep(0)
+                if not task.done() and server.has_partial_message:
+                    cancelled_mid_message += 1
+                task.cancel()
+                try:
+                    with await task as message:  # it may have completed just before the cancellation
+                        received.append(flat(message))
+                except asyncio.CancelledError:
+                    pass
+            await sending
+            assert received == messages
+            assert cancelled_mid_message > 0  # some receives were cancelled in the middle of a message
+        finally:
+            client.abort()
+            server.abort()
+
+    asyncio.run(main())
+
+
+def test_send_many(pair):
+    client, server = pair()
+    client.send_many([Message(bytes([i]), [bytes([i]) * i]) for i in range(50)], timeout=60)
+    for i in range(50):
+        with server.receive(timeout=10) as message:
+            assert flat(message) == (bytes([i]), [bytes([i]) * i])
