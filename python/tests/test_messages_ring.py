@@ -255,3 +255,19 @@ def test_begin_message_to_csharp_reader(unique_name, peer):  # noqa: F811
     child.until("OK")
     assert child.finish() == 0
     assert child.messages() == [describe(0, Message(b"abc", [b"defg", b"hijkl"]))]
+
+
+def test_a_message_outlives_its_closed_reader_safely(unique_name):
+    reader = zl.Reader(unique_name, 1 << 16)
+    try:
+        with zl.Writer(unique_name) as writer:
+            write_message(writer, Message(b"kept", [bytes(range(200))]))
+        message = next_message(reader, timeout=10)
+        part = message.part_as_array(0, np.uint8)
+    finally:
+        reader.close()
+    # The mapping stays until the last view is gone: reading after close sees the bytes, never unmapped memory.
+    assert bytes(message.body) == b"kept"
+    assert part.tolist() == list(range(200))
+    message.release()
+    del part
