@@ -569,9 +569,38 @@ def test_property_async_random_chunks_with_cancellations(socket_dir):
     asyncio.run(main())
 
 
-def test_send_many(pair):
+def test_send_many_sends_one_batch_the_peer_cannot_tell_apart(pair):
     client, server = pair()
-    client.send_many([Message(bytes([i]), [bytes([i]) * i]) for i in range(50)], timeout=60)
+    batch = [Message(bytes([i]), [bytes([i]) * i] * (i % 3)) for i in range(50)] + [Message(b"", [bytes(3 << 20)])]
+    join = in_thread(client.send_many, batch, 60)
     for i in range(50):
-        with server.receive(timeout=10) as message:
-            assert flat(message) == (bytes([i]), [bytes([i]) * i])
+        with server.receive(timeout=60) as message:
+            assert flat(message) == (bytes([i]), [bytes([i]) * i] * (i % 3))
+    with server.receive(timeout=60) as message:
+        assert message.part(0).nbytes == 3 << 20
+    join()
+    assert client.messages_sent == 51
+    client.send_many([])
+    with pytest.raises(TypeError):
+        client.send_many([Message(b"ok"), b"not a message"])
+    client.send(Message(b"usable"))  # the refused batch sent nothing
+    with server.receive(timeout=10) as message:
+        assert bytes(message.body) == b"usable"
+
+
+def test_async_send_many(socket_dir):
+    async def main():
+        client, server = await async_pair("tcp", socket_dir)
+        try:
+            batch = [Message(bytes([i]), [bytes(i * 1000)]) for i in range(100)]
+            sending = asyncio.create_task(client.send_many(batch))
+            for i in range(100):
+                with await server.receive(timeout=60) as message:
+                    assert flat(message) == (bytes([i]), [bytes(i * 1000)])
+            await sending
+            assert client.messages_sent == 100
+        finally:
+            client.abort()
+            server.abort()
+
+    asyncio.run(main())

@@ -205,6 +205,7 @@ class _Sender:
         self._sock = sock
         self._header = bytearray(header_size(8))
         self._segments: list[memoryview] = []
+        self._count = 0
         self._index = 0
         self._sent = 0
         self.fault: BaseException | None = None
@@ -218,15 +219,26 @@ class _Sender:
                 "can send no more. Close it and connect again."
             ) from self.fault
 
-    def begin(self, message: Message) -> None:
-        if not isinstance(message, Message):
-            raise TypeError(f"send() takes a Message, not {type(message).__name__}; wrap bytes as Message(body).")
-        segments = message.segments()
-        size = header_size(len(segments) - 1)
-        if len(self._header) < size:
-            self._header = bytearray(size)
-        write_header(message, self._header)
-        self._segments = [memoryview(self._header)[:size], *(view for view in segments if view.nbytes)]
+    def begin(self, messages: list[Message]) -> None:
+        """Prepares the segments of ``messages``, back to back: each one's header (all in one reused buffer), body and
+        parts."""
+        sizes = []
+        for message in messages:
+            if not isinstance(message, Message):
+                raise TypeError(f"send() takes a Message, not {type(message).__name__}; wrap bytes as Message(body).")
+            sizes.append(header_size(message.part_count))
+        if len(self._header) < sum(sizes):
+            self._header = bytearray(sum(sizes))
+        header = memoryview(self._header)
+        segments = []
+        offset = 0
+        for message, size in zip(messages, sizes):
+            write_header(message, header, offset)
+            segments.append(header[offset:offset + size])
+            segments.extend(view for view in message.segments() if view.nbytes)
+            offset += size
+        self._segments = segments
+        self._count = len(messages)
         self._index = 0
         self._sent = 0
 
@@ -250,7 +262,7 @@ class _Sender:
         if index < len(segments):
             return False
         self._segments = []
-        self.messages_sent += 1
+        self.messages_sent += self._count
         return True
 
     def abandon(self, error: BaseException) -> None:
@@ -368,12 +380,22 @@ class MessageConnection:
         """Sends ``message`` (its segments in place, no concatenation); returns once the kernel has all of it, after
         which the segments may be reused. ``TimeoutError`` after ``timeout`` seconds; if part of the message had gone
         out, the connection is faulted (see the module's notes)."""
+        self._send([message], timeout)
+
+    def send_many(self, messages: Any, timeout: float | None = None) -> None:
+        """Sends the messages as one batch: all their segments through the same ``sendmsg`` calls. The peer cannot
+        tell a batch from single sends. A timeout applies to the whole batch and faults like :meth:`send`."""
+        batch = list(messages)
+        if batch:
+            self._send(batch, timeout)
+
+    def _send(self, batch: list[Message], timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._send_lock:
             self._check_open()
             sender = self._sender
             sender.check()
-            sender.begin(message)
+            sender.begin(batch)
             try:
                 while not self._send_step(sender):
                     if not _wait(self._sock, select.POLLOUT, deadline):
@@ -392,11 +414,6 @@ class MessageConnection:
             return sender.step()
         except BlockingIOError:
             return False
-
-    def send_many(self, messages: Any, timeout: float | None = None) -> None:
-        """Sends the messages one after another (the peer cannot tell them from single sends)."""
-        for message in messages:
-            self.send(message, timeout)
 
     def receive(self, timeout: float | None = None) -> Message:
         """Receives the next message; its body and parts are read-only views of the receive buffer, valid until the
@@ -705,11 +722,20 @@ class AsyncMessageConnection:
     async def send(self, message: Message) -> None:
         """Sends ``message`` in place (``sendmsg``). If the task is cancelled after part of the message went out,
         the connection is faulted (see the module's notes); cancelled before any byte went out, it stays usable."""
+        await self._send([message])
+
+    async def send_many(self, messages: Any) -> None:
+        """Sends the messages as one batch (see :meth:`MessageConnection.send_many`)."""
+        batch = list(messages)
+        if batch:
+            await self._send(batch)
+
+    async def _send(self, batch: list[Message]) -> None:
         async with self._send_lock:
             self._check_open()
             sender = self._sender
             sender.check()
-            sender.begin(message)
+            sender.begin(batch)
             try:
                 while True:
                     try:
