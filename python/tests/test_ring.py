@@ -326,3 +326,35 @@ def test_stale_buffer_of_dead_reader_is_removed(unique_name, python_child):
     with zl.Reader(unique_name, 2048) as reader:
         assert reader.payload_capacity == 2048
     assert not os.path.exists(f"/dev/shm/{unique_name}")
+
+
+def test_close_wakes_a_read_blocked_in_another_thread(unique_name):
+    reader = zl.Reader(unique_name, 1024, peer_check_interval=3600)
+    outcome = []
+    waiting = threading.Event()
+
+    def blocked():
+        waiting.set()
+        try:
+            reader.read()  # no timeout: only close can end it
+        except ValueError as e:
+            outcome.append(str(e))
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    assert waiting.wait(30)
+    reader.close()
+    t.join(60)
+    assert not t.is_alive() and outcome and "closed" in outcome[0]
+
+
+def test_metadata_view_survives_close(unique_name):
+    reader = zl.Reader(unique_name, 1024, 256)
+    with zl.Writer(unique_name) as writer:
+        writer.set_metadata(b"calibration")
+    meta = reader.metadata()
+    reader.close()
+    assert bytes(meta) == b"calibration"
+    with pytest.raises(ValueError, match="closed"):
+        reader.metadata()
+    del meta

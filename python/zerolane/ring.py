@@ -64,7 +64,7 @@ EXT_MAGIC = 0x314E4C5A
 FLAG_COUNTS_FRAMES = 1
 WRITER_CONNECTED = 1
 SEMAPHORE_DRAIN_BATCH = 64
-SPIN_LIMIT = 2000
+SPIN_LIMIT = 300  # a Python spin iteration (a look at the ring) costs about what 10 of C#'s do
 MASK64 = (1 << 64) - 1
 
 _HEADER = struct.Struct("<QQ")
@@ -72,6 +72,8 @@ _U64 = struct.Struct("<Q")
 _unpack_header = _HEADER.unpack_from
 _pack_header = _HEADER.pack_into
 _unpack_u64 = _U64.unpack_from
+_weakref = weakref.ref
+_monotonic = time.monotonic
 
 
 def _align64(n: int) -> int:
@@ -108,20 +110,6 @@ def _array_type(n: int) -> type:
             _array_types.clear()
         t = _array_types[n] = ctypes.c_ubyte * n
     return t
-
-
-class _Watch(weakref.ref):
-    """A weak reference to a view's exporter that remembers the frame's ticket."""
-
-    __slots__ = ("ticket",)
-
-    def __new__(cls, obj, callback, ticket):
-        self = weakref.ref.__new__(cls, obj, callback)
-        self.ticket = ticket
-        return self
-
-    def __init__(self, obj, callback, ticket):
-        super().__init__(obj, callback)
 
 
 def _check_timeout(timeout) -> None:
@@ -215,10 +203,23 @@ class Frame:
     @property
     def data(self) -> memoryview:
         view = self._view
-        if view is None:
-            if self._released:
-                raise ValueError("operation forbidden on a released frame: its space may already be the writer's again")
-            view = self._view = self._reader._make_view(self._ticket, self._offset, self._size)
+        reader = self._reader
+        if view is not None and not reader._closed:
+            return view
+        if self._released:
+            raise ValueError("operation forbidden on a released frame: its space may already be the writer's again")
+        # The exporter, a ctypes array on the mapping, takes over the frame's hold: the weak reference kept in the
+        # ticket's slot releases it when the exporter, and so every view derived from it, is gone. No lock: the
+        # unreleased frame's hold keeps its slot.
+        mm = reader._mm
+        ticket = self._ticket
+        slot = reader._slots.get(ticket)
+        if reader._closed or mm is None or slot is None:
+            raise ValueError(f"operation forbidden on a frame of the closed reader of buffer '{reader.name}'")
+        exporter = _array_type(self._size).from_buffer(mm, self._offset)
+        watch = slot[_WATCH] = _weakref(exporter, reader._on_view_gone)
+        reader._watched[id(watch)] = ticket
+        view = self._view = memoryview(exporter).cast("B").toreadonly()
         return view
 
     def __len__(self) -> int:
@@ -234,8 +235,12 @@ class Frame:
         if self._released:
             return
         self._released = True
-        self._view = None  # may drop the last view here, which releases the view's hold
-        self._reader._release_hold(self._ticket)
+        if self._view is None:
+            self._reader._release_hold(self._ticket)
+        else:
+            # The frame's one hold passed to the view's exporter when .data was made: dropping our reference lets
+            # the exporter go with the last view, and its weak reference's callback releases the hold then.
+            self._view = None
 
     def as_array(self, dtype, shape=None):
         """The payload as a read-only NumPy array, zero copy (see :func:`zerolane.arrays.as_array`)."""
@@ -250,7 +255,7 @@ class Frame:
         self.release()
 
     def __del__(self) -> None:
-        if not self._released:
+        if not self._released and self._view is None:
             self._released = True
             try:
                 self._reader._release_hold(self._ticket)
@@ -348,6 +353,7 @@ class Reader:
         self._active_waits = 0
         self._waits_done = threading.Condition(threading.Lock())
         self._on_view_gone = self._view_gone  # one bound method for every watch
+        self._watched: dict[int, int] = {}  # id(weak reference to a view exporter) -> ticket
         self._closed = False
 
     # ---------------------------------------------------------------------------------------------- creation
@@ -492,39 +498,39 @@ class Reader:
                 return
 
     def _release_hold(self, ticket: int) -> None:
-        """One hold on a ticket ends (the Frame's or its view exporter's). Never blocks and never re-enters the
-        ledger: queued, then handled at once if the lock is free, else by the thread that holds it."""
-        self._pending.append(ticket)
-        if self._lock.acquire(False):
-            self._unlock()
-
-    def _view_gone(self, watch: _Watch) -> None:
-        self._release_hold(watch.ticket)
-
-    def _make_view(self, ticket: int, offset: int, size: int) -> memoryview:
-        self._lock.acquire()
-        try:
+        """A ticket's hold ends (from Frame.release, a collected Frame, or the callback of its view exporter's weak
+        reference, in any thread, perhaps inside the collector while this thread holds the lock). Never blocks and
+        never re-enters the ledger: handled at once if the lock is free, else queued for the thread that holds it."""
+        lock = self._lock
+        if lock.acquire(False):
             slot = self._slots.get(ticket)
-            if self._closed or slot is None:
-                raise ValueError(
-                    f"operation forbidden on a frame of the closed reader of buffer '{self.name}'"
-                    if self._closed
-                    else "operation forbidden on a released frame"
-                )
-            exporter = _array_type(size).from_buffer(self._mm, offset)
-            slot[_WATCH] = _Watch(exporter, self._on_view_gone, ticket)
-            slot[_HOLDS] += 1
-        finally:
+            if slot is not None:
+                slot[_HOLDS] = 0
+                if ticket == self._head:
+                    self._retire()
+            if self._pending:
+                self._unlock()
+                return
+            lock.release()
+            if self._pending and lock.acquire(False):
+                self._unlock()
+            return
+        self._pending.append(ticket)
+        if lock.acquire(False):
             self._unlock()
-        return memoryview(exporter).cast("B").toreadonly()
+
+    def _view_gone(self, watch) -> None:
+        ticket = self._watched.pop(id(watch), None)
+        if ticket is not None:
+            self._release_hold(ticket)
 
     def _drop_hold(self, ticket: int) -> None:
-        """Under the lock: one hold of ``ticket`` ends; retire the head in ring order."""
+        """Under the lock: ``ticket``'s hold ends; retire the head in ring order."""
         slot = self._slots.get(ticket)
         if slot is None:
             return
-        slot[_HOLDS] -= 1
-        if slot[_HOLDS] <= 0 and ticket == self._head:
+        slot[_HOLDS] = 0
+        if ticket == self._head:
             self._retire()
 
     def _retire(self) -> None:
@@ -667,7 +673,12 @@ class Reader:
                     self._undrained = 0
                 return Frame(self, ticket, header + HEADER, size, sequence)
         finally:
-            self._unlock()
+            if self._pending:
+                self._unlock()
+            else:
+                self._lock.release()
+                if self._pending and self._lock.acquire(False):
+                    self._unlock()
 
     def _skip_phantoms(self) -> bool:
         written = self._w_written.load()
@@ -824,7 +835,7 @@ class Reader:
         try:
             now = time.monotonic()
             deadline = None if timeout is None else now + timeout
-            next_check = now
+            next_check = now + self._peer_interval
             spins = {WaitStrategy.BUSY_SPIN: -1, WaitStrategy.SPIN_THEN_BLOCK: SPIN_LIMIT}.get(self._wait, 0)
             drained = False
             sem_w = self._sem_w
@@ -1314,15 +1325,39 @@ class Writer:
                 if data.format != "B" or data.ndim != 1:
                     data = data.cast("B")
                 length = data.nbytes
-        with self._lock:
-            self._check_open()
-            if self._loan is not None:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._closed or self._loan is not None:
+                self._check_open()
                 raise RuntimeError(
                     f"A loan is open on buffer '{self.name}': commit or abandon it before writing or loaning again "
                     "(frames are written in order)."
                 )
-            total = self._check_length(length, False)
-            position, wrap_from = self._reserve(total, False, timeout)
+            P = self._payload_size
+            total = HEADER + length
+            if length <= 0 or (total != P and total > P - HEADER):
+                self._check_length(length, False)
+            # The path of a frame that fits (4.1): the reader checks of _reserve, then "here" from the cached free bytes.
+            position = -1
+            if self._w_reader_pid.load() != 0 and _monotonic() < self._next_reader_check and not self._needs_resync:
+                write_pos = self._write_pos
+                used = P - self._known_free
+                if used == 0:
+                    contiguous = P - write_pos
+                elif used == P:
+                    contiguous = 0
+                else:
+                    oldest = write_pos - used
+                    if oldest < 0:
+                        oldest += P
+                    contiguous = P - write_pos if oldest < write_pos else oldest - write_pos
+                remainder = P - write_pos - total
+                if total <= contiguous and (remainder >= HEADER or remainder == 0):
+                    position = write_pos
+                    wrap_from = -1
+            if position < 0:
+                position, wrap_from = self._reserve(total, False, timeout)
             mm = self._mm
             start = self._payload_offset + position + HEADER
             if segments is None:
@@ -1333,6 +1368,8 @@ class Writer:
                     mm[start:start + n] = mv
                     start += n
             return self._publish(position, wrap_from, length)
+        finally:
+            lock.release()
 
     def loan(self, size: int, timeout: float | None = None) -> Loan:
         """Space for a frame of up to ``size`` bytes, filled in place through ``loan.data``; ``loan.commit(k)``
@@ -1429,7 +1466,7 @@ class Writer:
         _check_timeout(timeout)
         now = time.monotonic()
         deadline = None if timeout is None else now + timeout
-        next_check = now
+        next_check = now + self._peer_interval
         spins = {WaitStrategy.BUSY_SPIN: -1, WaitStrategy.SPIN_THEN_BLOCK: SPIN_LIMIT}.get(self._wait, 0)
         drained = False
         sem_r = self._sem_r
