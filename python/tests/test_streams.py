@@ -604,3 +604,24 @@ def test_async_send_many(socket_dir):
             server.abort()
 
     asyncio.run(main())
+
+
+def test_tcp_listens_on_loopback_by_default_and_on_ipv6_when_named():
+    with MessageListener.listen_tcp() as listener:
+        assert listener._listening.sock.getsockname()[0] == "127.0.0.1"
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this host")
+    try:
+        listener = MessageListener.listen_tcp(host="::1")
+    except OSError as error:
+        pytest.skip(f"IPv6 loopback unavailable: {error}")
+    with listener:
+        client = MessageConnection.connect_tcp("::1", listener.port, timeout=10)
+        server = listener.accept(timeout=10)
+    try:
+        client.send(Message(b"v6"))
+        with server.receive(timeout=10) as message:
+            assert bytes(message.body) == b"v6"
+    finally:
+        client.abort()
+        server.abort()
