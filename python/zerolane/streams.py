@@ -18,11 +18,12 @@ derived from it is left; a message still held when the next one arrives makes th
 message's size (so a held message is never overwritten). The receiver keeps the largest returned buffer (up to
 64 MiB) for reuse, so a loop that releases each message before the next receive uses one buffer.
 
-Cancel safety: every byte received so far stays in the receiver's state, and the socket is only read when it is
-known to be readable (sync: ``poll``; asyncio: ``loop.add_reader``) by a non-blocking ``recv_into`` with no ``await``
-between the read and the bookkeeping. So a receive that times out (``TimeoutError``) or whose task is cancelled
-(``asyncio.CancelledError``, ``asyncio.wait_for``, ``asyncio.timeout``) in the middle of a message loses nothing: the
-next receive resumes where it stopped, with no byte lost or duplicated.
+Cancel safety: every byte received so far stays in the receiver's state. The socket is read only by non-blocking
+``recv_into`` calls whose result is recorded at once (no ``await`` between the read and the bookkeeping); waiting is a
+separate step (sync: ``poll``; asyncio: a future woken by ``loop.add_reader``) that consumes nothing, and it is the
+only step that can time out or be cancelled. So a receive that times out (``TimeoutError``) or whose task is
+cancelled (``asyncio.CancelledError``, ``asyncio.wait_for``, ``asyncio.timeout``) in the middle of a message loses
+nothing: the next receive resumes where it stopped, with no byte lost or duplicated.
 
 asyncio copies nothing either: it does not use asyncio's streams (``StreamReader`` copies every byte into its own
 buffer) or ``loop.sock_recv`` (which returns new ``bytes``); it waits for readiness and then calls ``recv_into`` and
