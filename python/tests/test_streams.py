@@ -34,6 +34,11 @@ SHAPES = [
 ]
 
 
+def untouched(size):
+    """Zeros that cost no memory until read: an anonymous mapping (the kernel sends its zero page)."""
+    return __import__("mmap").mmap(-1, size)
+
+
 def flat(message):
     return bytes(message.body), [bytes(part) for part in message.parts()]
 
@@ -309,7 +314,7 @@ def test_a_send_cut_short_faults_the_sender(pair):
     client.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     with pytest.raises(TimeoutError, match="Part of it is on the wire"):
-        client.send(Message(b"", [bytes(64 << 20)]), timeout=0.05)
+        client.send(Message(b"", [untouched(64 << 20)]), timeout=0.05)
     with pytest.raises(MessageConnectionFaultedError) as caught:
         client.send(Message(b"small"))
     assert isinstance(caught.value.__cause__, TimeoutError)
@@ -466,7 +471,7 @@ def test_async_send_cancelled_mid_message_faults_the_sender(socket_dir):
             client.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
             server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             with pytest.raises(TimeoutError):
-                await asyncio.wait_for(client.send(Message(b"", [bytes(64 << 20)])), 0.05)
+                await asyncio.wait_for(client.send(Message(b"", [untouched(64 << 20)])), 0.05)
             with pytest.raises(MessageConnectionFaultedError):
                 await client.send(Message(b"x"))
         finally:

@@ -1,5 +1,6 @@
 """Message streams when the peer process dies (kill -9) in the middle of a message, in either direction."""
 
+import mmap
 import os
 import signal
 import socket
@@ -55,7 +56,8 @@ def test_receiver_killed_mid_message_faults_the_sender(python_child):
 
         def send():
             try:
-                connection.send(Message(b"", [bytes(256 << 20)]), timeout=60)
+                # 256 MiB of an anonymous mapping: more than any socket buffer, and no memory until read.
+                connection.send(Message(b"", [mmap.mmap(-1, 256 << 20)]), timeout=60)
             except BaseException as error:  # noqa: BLE001  (checked below)
                 errors.append(error)
 
