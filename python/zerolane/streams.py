@@ -10,13 +10,14 @@ advances through the segments. Nothing is concatenated in user space. A send tha
 later send raises :class:`MessageConnectionFaultedError`; close the connection. A send that times out before any byte
 went out leaves the sender usable.
 
-Receiving: the first 24 bytes (prefix and fixed header) are received into a small buffer and checked against
-:class:`MessageLimits` before anything is allocated; then the message is received straight into one reused receive
-buffer (``recv_into``, no copy but the 24 header bytes), and the returned message's body and parts are read-only
-views of it. The buffer returns to the receiver for the next message once the message is released and no view
-derived from it is left; a message still held when the next one arrives makes the receiver take a new buffer of that
-message's size (so a held message is never overwritten). The receiver keeps the largest returned buffer (up to
-64 MiB) for reuse, so a loop that releases each message before the next receive uses one buffer.
+Receiving: bytes arrive in a 64 KiB staging buffer, where the prefix and fixed header are checked against
+:class:`MessageLimits` before anything is allocated; the message then gets its own receive buffer, takes what the stage
+holds of it (one copy, at most 64 KiB: small messages need few receive calls) and receives the rest straight into it
+(``recv_into``, no copy). The returned message's body and parts are read-only views of that buffer. The buffer
+returns to the receiver for a later message once the message is released and no view derived from it is left; a
+message still held when the next one arrives makes the receiver take a new buffer of that message's size (so a held
+message is never overwritten). The receiver keeps the largest returned buffer (up to 64 MiB) for reuse, so a loop
+that releases each message before the next receive uses one buffer.
 
 Cancel safety: every byte received so far stays in the receiver's state. The socket is read only by non-blocking
 ``recv_into`` calls whose result is recorded at once (no ``await`` between the read and the bookkeeping); waiting is a
@@ -69,6 +70,7 @@ __all__ = [
 _IOV_MAX = 1024
 _HEAD = PREFIX_SIZE + FIXED_HEADER_SIZE  # 24: received and checked before allocating
 _BUFFER_ROUNDING = 4096  # a new receive buffer is the message's size rounded up to this
+_STAGE_SIZE = 64 * 1024
 _KEEP_BUFFER_MAX = 64 << 20
 _SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 
@@ -111,17 +113,24 @@ class _BufferPool:
 
 
 class _Receiver:
-    """One message at a time from a non-blocking socket; all progress lives here (cancel-safe)."""
+    """One message at a time from a non-blocking socket; all progress lives here (cancel-safe).
+
+    Design: bytes arrive in a 64 KiB staging buffer (one ``recv_into`` takes as much as is there, so small messages
+    need few receive calls); a message's header is checked there, then the message gets its own buffer from the pool,
+    takes what the stage holds of it (one copy, at most 64 KiB) and receives the rest straight into that buffer with
+    ``recv_into`` sized to the message (no read-ahead past a large message, so its bulk is never copied)."""
 
     def __init__(self, sock: socket.socket, limits: MessageLimits) -> None:
         self._sock = sock
         self.limits = limits
-        self._head = bytearray(_HEAD)
-        self._head_view = memoryview(self._head)
-        self._got = 0  # bytes of the current message received so far, prefix included
-        self._length = -1  # bytes after the prefix, once the prefix is known
+        self._stage = bytearray(_STAGE_SIZE)
+        self._stage_view = memoryview(self._stage)
+        self._start = 0  # unconsumed staged bytes are stage[start:end]
+        self._end = 0
+        self._length = -1  # bytes after the prefix of the current message, once its prefix is known
         self._exporter: Any = None
-        self._view: memoryview | None = None
+        self._view: memoryview | None = None  # the current message's buffer once its header was checked
+        self._got = 0  # bytes of the current message in _view, prefix included
         self._pool = _BufferPool()
         self.fault: BaseException | None = None
         self.ended = False
@@ -129,7 +138,11 @@ class _Receiver:
 
     @property
     def has_partial_message(self) -> bool:
-        return self._got > 0
+        return self._view is not None or self._end > self._start
+
+    @property
+    def partial_bytes(self) -> int:
+        return self._got if self._view is not None else self._end - self._start
 
     def _fail(self, error: BaseException) -> BaseException:
         self.fault = error
@@ -144,38 +157,64 @@ class _Receiver:
             raise ConnectionClosedError("The peer closed the connection; no more messages will come.")
 
     def step(self) -> Message | None:
-        """One ``recv_into``: returns the message once complete, None if more is needed. Raises BlockingIOError when
-        nothing can be read now (nothing was consumed), ConnectionClosedError at the end of the stream between
-        messages, StreamTruncatedError inside one, MessageFormatError for a bad message."""
-        if self._view is None:
-            received = self._sock.recv_into(self._head_view[self._got:])
-        else:
+        """Returns the next message once complete, reading the socket as needed. Raises BlockingIOError when nothing
+        more can be read now (what was read is kept), ConnectionClosedError at the end of the stream between messages,
+        StreamTruncatedError inside one, MessageFormatError for a bad message."""
+        while True:
+            if self._view is None:
+                message = self._take_from_stage()
+                if message is not None:
+                    return message
+                if self._view is None:
+                    self._fill_stage()
+                    continue
             received = self._sock.recv_into(self._view[self._got:])
-        if received == 0:
-            return self._end_of_stream()
-        self._got += received
-        if self._view is None:
-            if self._length < 0 and self._got >= PREFIX_SIZE:
-                try:
-                    self._length = read_prefix(self._head_view, self.limits)
-                except MessageFormatError as error:
-                    raise self._fail(error) from None
-            if self._got < _HEAD:
-                return None
-            try:
-                validate_fixed_header(self._head_view, self._length, self.limits, PREFIX_SIZE)
-            except MessageFormatError as error:
-                raise self._fail(error) from None
-            total = PREFIX_SIZE + self._length
-            self._exporter = self._pool.take(total)
-            self._view = memoryview(self._exporter).cast("B")
-            self._view[:_HEAD] = self._head_view
-        if self._got < PREFIX_SIZE + self._length:
-            return None
-        return self._complete()
+            if received == 0:
+                self._end_of_stream()
+            self._got += received
+            if self._got == PREFIX_SIZE + self._length:
+                return self._complete(self._view)
 
-    def _complete(self) -> Message:
-        view, self._view = self._view, None
+    def _take_from_stage(self) -> Message | None:
+        """Starts the next message from the staged bytes if they hold its header; returns it if they hold all of it."""
+        staged = self._end - self._start
+        try:
+            if self._length < 0:
+                if staged < PREFIX_SIZE:
+                    return None
+                self._length = read_prefix(self._stage_view[self._start:self._end], self.limits)
+            if staged < _HEAD:
+                return None
+            validate_fixed_header(self._stage_view, self._length, self.limits, self._start + PREFIX_SIZE)
+        except MessageFormatError as error:
+            raise self._fail(error) from None
+        total = PREFIX_SIZE + self._length
+        exporter = self._pool.take(total)
+        view = memoryview(exporter).cast("B")
+        take = min(staged, total)
+        view[:take] = self._stage_view[self._start:self._start + take]
+        self._start += take
+        if self._start == self._end:
+            self._start = self._end = 0
+        if take == total:
+            return self._complete(view)
+        self._exporter = exporter
+        self._view = view
+        self._got = take
+        return None
+
+    def _fill_stage(self) -> None:
+        staged = self._end - self._start
+        if self._start:  # fewer than 24 bytes wait: move them to the front
+            self._stage_view[:staged] = self._stage_view[self._start:self._end]
+            self._start, self._end = 0, staged
+        received = self._sock.recv_into(self._stage_view[self._end:])
+        if received == 0:
+            self._end_of_stream()
+        self._end += received
+
+    def _complete(self, view: memoryview) -> Message:
+        self._view = None
         self._exporter = None
         self._got = 0
         self._length = -1
@@ -189,13 +228,13 @@ class _Receiver:
         return Message._received(segments, None)
 
     def _end_of_stream(self) -> None:
-        if self._got == 0:
+        if not self.has_partial_message:
             self.ended = True
             raise ConnectionClosedError("The peer closed the connection; no more messages will come.")
         length = f"{PREFIX_SIZE + self._length}-byte" if self._length >= 0 else "a"
         raise self._fail(StreamTruncatedError(
-            f"The peer closed the connection in the middle of {length} message after {self._got} bytes of it "
-            "(prefix included): it stopped sending, crashed or was cut off."
+            f"The peer closed the connection in the middle of {length} message after {self.partial_bytes} bytes of "
+            "it (prefix included): it stopped sending, crashed or was cut off."
         ))
 
 
@@ -434,7 +473,7 @@ class MessageConnection:
                     if not _wait(self._sock, select.POLLIN, deadline):
                         raise TimeoutError(
                             f"No whole message arrived within {timeout} s"
-                            + (f"; the {receiver._got} bytes received of the next one are kept and the next receive "
+                            + (f"; the {receiver.partial_bytes} bytes received of the next one are kept and the next receive "
                                "resumes with them." if receiver.has_partial_message else ".")
                         ) from None
                     continue
