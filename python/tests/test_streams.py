@@ -630,3 +630,15 @@ def test_tcp_listens_on_loopback_by_default_and_on_ipv6_when_named():
     finally:
         client.abort()
         server.abort()
+
+
+def test_many_small_messages_through_the_staging_buffer(pair):
+    """Thousands of small messages, batched, so the 64 KiB stage holds many at once and splits headers at its end."""
+    client, server = pair()
+    batch = [Message(i.to_bytes(4, "big"), [b"p" * (i % 37)] * (i % 3)) for i in range(5000)]
+    join = in_thread(client.send_many, batch, 60)
+    for i in range(5000):
+        with server.receive(timeout=60) as message:
+            assert flat(message) == (i.to_bytes(4, "big"), [b"p" * (i % 37)] * (i % 3))
+    join()
+    assert not server.has_partial_message
