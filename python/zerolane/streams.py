@@ -26,7 +26,7 @@ only step that can time out or be cancelled. So a receive that times out (``Time
 cancelled (``asyncio.CancelledError``, ``asyncio.wait_for``, ``asyncio.timeout``) in the middle of a message loses
 nothing: the next receive resumes where it stopped, with no byte lost or duplicated.
 
-asyncio copies nothing either: it does not use asyncio's streams (``StreamReader`` copies every byte into its own
+asyncio adds no copy of its own: it does not use asyncio's streams (``StreamReader`` copies every byte into its own
 buffer) or ``loop.sock_recv`` (which returns new ``bytes``); it waits for readiness and then calls ``recv_into`` and
 ``sendmsg`` on the non-blocking socket itself, exactly like the synchronous side.
 """
