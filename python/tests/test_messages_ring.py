@@ -9,7 +9,7 @@ import pytest
 import zerolane as zl
 from msgpeer import describe, peer  # noqa: F401  (fixture)
 from zerolane import FrameTooLargeError, MessageFormatError, WriterGoneError
-from zerolane.messages import Message, encode, next_message, read_message, write_message
+from zerolane.messages import Message, begin_message, encode, next_message, read_message, write_message
 
 
 class FakeLoan:
@@ -192,3 +192,82 @@ def test_python_ring_writer_to_csharp_reader(unique_name, peer):  # noqa: F811
     child.until("OK")
     assert child.finish() == 0
     assert child.messages() == sent
+
+
+def test_begin_message_fills_the_frame_in_place(unique_name):
+    with zl.Reader(unique_name, 1 << 20) as reader, zl.Writer(unique_name) as writer:
+        with begin_message(writer, 4, [3, 0, 1000]) as loan:
+            loan.body[:] = b"head"
+            loan.part(0)[:] = b"abc"
+            target = np.frombuffer(loan.part(2), np.float32)  # fill a tensor straight into shared memory
+            target[:] = np.arange(250, dtype=np.float32)
+            del target
+            loan.commit()
+        with next_message(reader, timeout=10) as message:
+            assert bytes(message.body) == b"head"
+            assert [p.nbytes for p in message.parts()] == [3, 0, 1000]
+            assert message.part_as_array(2, np.float32).tolist() == list(range(250))
+
+
+def test_begin_message_commit_cuts_the_last_segment(unique_name):
+    with zl.Reader(unique_name, 1 << 16) as reader, zl.Writer(unique_name) as writer:
+        with begin_message(writer, 10, [5, 100]) as loan:
+            loan.body[:] = b"0123456789"
+            loan.part(0)[:] = b"fives"
+            loan.part(1)[:7] = b"seven!!"
+            loan.commit(7)
+        with begin_message(writer, 100) as loan:  # no parts: the body is the last segment
+            loan.body[:2] = b"hi"
+            loan.commit(2)
+        with begin_message(writer, 3) as loan:
+            loan.body[:] = b"not"  # abandoned: never published
+        write_message(writer, Message(b"after"))
+        with next_message(reader, timeout=10) as message:
+            assert (bytes(message.body), [bytes(p) for p in message.parts()]) == (b"0123456789", [b"fives", b"seven!!"])
+        with next_message(reader, timeout=10) as message:
+            assert bytes(message.body) == b"hi" and message.part_count == 0
+        with next_message(reader, timeout=10) as message:
+            assert bytes(message.body) == b"after"
+
+
+def test_begin_message_views_end_with_the_loan(unique_name):
+    with zl.Reader(unique_name, 1 << 16), zl.Writer(unique_name) as writer:
+        loan = begin_message(writer, 2, [2])
+        body = loan.body
+        with pytest.raises(ValueError, match="declared with 2 bytes"):
+            loan.commit(3)
+        loan.commit()
+        with pytest.raises(ValueError):
+            body[0] = 1  # released with the loan
+        with pytest.raises(ValueError, match="committed or abandoned"):
+            loan.part(0)
+
+
+def test_begin_message_to_csharp_reader(unique_name, peer):  # noqa: F811
+    child = peer("message-ring-reader", unique_name, "--payload", str(1 << 20))
+    child.until("READY")
+    with zl.Writer(unique_name, connect_timeout=30) as writer:
+        with begin_message(writer, 3, [4, 50], timeout=30) as loan:
+            loan.body[:] = b"abc"
+            loan.part(0)[:] = b"defg"
+            loan.part(1)[:5] = b"hijkl"
+            loan.commit(5)
+    child.until("OK")
+    assert child.finish() == 0
+    assert child.messages() == [describe(0, Message(b"abc", [b"defg", b"hijkl"]))]
+
+
+def test_a_message_outlives_its_closed_reader_safely(unique_name):
+    reader = zl.Reader(unique_name, 1 << 16)
+    try:
+        with zl.Writer(unique_name) as writer:
+            write_message(writer, Message(b"kept", [bytes(range(200))]))
+        message = next_message(reader, timeout=10)
+        part = message.part_as_array(0, np.uint8)
+    finally:
+        reader.close()
+    # The mapping stays until the last view is gone: reading after close sees the bytes, never unmapped memory.
+    assert bytes(message.body) == b"kept"
+    assert part.tolist() == list(range(200))
+    message.release()
+    del part

@@ -24,6 +24,8 @@ from .messages import (
     PREFIX_SIZE,
     Message,
     MessageLimits,
+    MessageLoan,
+    begin_message,
     decode,
     encode,
     encode_segments,

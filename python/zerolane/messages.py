@@ -45,6 +45,8 @@ __all__ = [
     "validate_fixed_header",
     "decode",
     "write_message",
+    "MessageLoan",
+    "begin_message",
     "read_message",
     "next_message",
 ]
@@ -403,6 +405,115 @@ def write_message(writer: Any, message: Message, timeout: float | None = None) -
             offset = end
         loan.commit(size)
     return size
+
+
+class MessageLoan:
+    """A message being written in place in a ring frame (C# ``MessageLoan``): ``body`` and ``part(i)`` are writable
+    memoryviews inside the frame, laid out after a header already written; fill them, then :meth:`commit`. Leaving a
+    ``with`` block without committing publishes nothing. Do not keep the views past the commit: the frame then belongs
+    to the reader (the loan's views are released where nothing was derived from them)."""
+
+    __slots__ = ("_loan", "_views", "_size")
+
+    def __init__(self, loan: Any, views: list[memoryview], size: int) -> None:
+        self._loan = loan
+        self._views = views
+        self._size = size
+
+    def _check(self) -> None:
+        if self._views is None:
+            raise ValueError("operation forbidden on a committed or abandoned message loan")
+
+    @property
+    def body(self) -> memoryview:
+        self._check()
+        return self._views[0]
+
+    @property
+    def part_count(self) -> int:
+        self._check()
+        return len(self._views) - 1
+
+    def part(self, index: int) -> memoryview:
+        self._check()
+        if not 0 <= index < len(self._views) - 1:
+            raise IndexError(f"part {index} of a message loan of {len(self._views) - 1} parts")
+        return self._views[1 + index]
+
+    def parts(self) -> tuple[memoryview, ...]:
+        self._check()
+        return tuple(self._views[1:])
+
+    def commit(self, last_length: int | None = None) -> int:
+        """Publishes the message. ``last_length`` may cut the last segment (the last part, or the body when there are
+        no parts) short of what was declared: its length and the prefix are rewritten before the frame is published.
+        Returns the frame's sequence number."""
+        self._check()
+        views = self._views
+        declared = views[-1].nbytes
+        if last_length is None:
+            last_length = declared
+        if not 0 <= last_length <= declared:
+            raise ValueError(f"The last segment was declared with {declared} bytes; commit 0 to {declared}, "
+                             f"not {last_length}.")
+        size = self._size - (declared - last_length)
+        if last_length != declared:
+            data = self._loan.data
+            _U64.pack_into(data, 0, size - PREFIX_SIZE)
+            count = len(views) - 1
+            _U64.pack_into(data, 16 if count == 0 else 24 + 8 * (count - 1), last_length)
+        self._finish()
+        try:
+            return self._loan.commit(size)
+        except BaseException:
+            self._loan.abandon()  # the views are gone: the loan cannot be filled again
+            raise
+
+    def abandon(self) -> None:
+        """Publishes nothing."""
+        if self._views is not None:
+            self._finish()
+            self._loan.abandon()
+
+    def _finish(self) -> None:
+        views, self._views = self._views, None
+        for view in views:
+            try:
+                view.release()
+            except BufferError:
+                pass
+
+    def __enter__(self) -> MessageLoan:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.abandon()
+
+
+def begin_message(writer: Any, body_length: int, part_lengths: Sequence[int] = (),
+                  timeout: float | None = None) -> MessageLoan:
+    """Loans a ring frame for a message of ``body_length`` and ``part_lengths`` bytes, writes its header, and hands
+    out the body and parts as writable views inside the frame to be filled in place (no copy at all)."""
+    lengths = [int(length) for length in part_lengths]
+    if body_length < 0 or any(length < 0 for length in lengths):
+        raise ValueError("Body and part lengths must be 0 or more.")
+    head = header_size(len(lengths))
+    size = head + body_length + sum(lengths)
+    loan = writer.loan(size, timeout)
+    try:
+        data = loan.data
+        _FIXED.pack_into(data, 0, size - PREFIX_SIZE, len(lengths), 0, body_length)
+        if lengths:
+            struct.pack_into(f">{len(lengths)}Q", data, 24, *lengths)
+        views = []
+        offset = head
+        for length in (body_length, *lengths):
+            views.append(data[offset:offset + length])
+            offset += length
+    except BaseException:
+        loan.abandon()
+        raise
+    return MessageLoan(loan, views, size)
 
 
 def read_message(frame: Any, limits: MessageLimits | None = None) -> Message:

@@ -10,20 +10,23 @@ advances through the segments. Nothing is concatenated in user space. A send tha
 later send raises :class:`MessageConnectionFaultedError`; close the connection. A send that times out before any byte
 went out leaves the sender usable.
 
-Receiving: the first 24 bytes (prefix and fixed header) are received into a small buffer and checked against
-:class:`MessageLimits` before anything is allocated; then the message is received straight into one reused receive
-buffer (``recv_into``, no copy but the 24 header bytes), and the returned message's body and parts are read-only
-views of it. The buffer returns to the receiver for the next message once the message is released and no view
-derived from it is left; a message still held when the next one arrives makes the receiver take a new buffer (so a
-held message is never overwritten). Buffers up to 64 MiB are kept for reuse.
+Receiving: bytes arrive in a 64 KiB staging buffer, where the prefix and fixed header are checked against
+:class:`MessageLimits` before anything is allocated; the message then gets its own receive buffer, takes what the stage
+holds of it (one copy, at most 64 KiB: small messages need few receive calls) and receives the rest straight into it
+(``recv_into``, no copy). The returned message's body and parts are read-only views of that buffer. The buffer
+returns to the receiver for a later message once the message is released and no view derived from it is left; a
+message still held when the next one arrives makes the receiver take a new buffer of that message's size (so a held
+message is never overwritten). The receiver keeps the largest returned buffer (up to 64 MiB) for reuse, so a loop
+that releases each message before the next receive uses one buffer.
 
-Cancel safety: every byte received so far stays in the receiver's state, and the socket is only read when it is
-known to be readable (sync: ``poll``; asyncio: ``loop.add_reader``) by a non-blocking ``recv_into`` with no ``await``
-between the read and the bookkeeping. So a receive that times out (``TimeoutError``) or whose task is cancelled
-(``asyncio.CancelledError``, ``asyncio.wait_for``, ``asyncio.timeout``) in the middle of a message loses nothing: the
-next receive resumes where it stopped, with no byte lost or duplicated.
+Cancel safety: every byte received so far stays in the receiver's state. The socket is read only by non-blocking
+``recv_into`` calls whose result is recorded at once (no ``await`` between the read and the bookkeeping); waiting is a
+separate step (sync: ``poll``; asyncio: a future woken by ``loop.add_reader``) that consumes nothing, and it is the
+only step that can time out or be cancelled. So a receive that times out (``TimeoutError``) or whose task is
+cancelled (``asyncio.CancelledError``, ``asyncio.wait_for``, ``asyncio.timeout``) in the middle of a message loses
+nothing: the next receive resumes where it stopped, with no byte lost or duplicated.
 
-asyncio copies nothing either: it does not use asyncio's streams (``StreamReader`` copies every byte into its own
+asyncio adds no copy of its own: it does not use asyncio's streams (``StreamReader`` copies every byte into its own
 buffer) or ``loop.sock_recv`` (which returns new ``bytes``); it waits for readiness and then calls ``recv_into`` and
 ``sendmsg`` on the non-blocking socket itself, exactly like the synchronous side.
 """
@@ -66,7 +69,8 @@ __all__ = [
 
 _IOV_MAX = 1024
 _HEAD = PREFIX_SIZE + FIXED_HEADER_SIZE  # 24: received and checked before allocating
-_MIN_BUFFER = 64 * 1024
+_BUFFER_ROUNDING = 4096  # a new receive buffer is the message's size rounded up to this
+_STAGE_SIZE = 64 * 1024
 _KEEP_BUFFER_MAX = 64 << 20
 _SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 
@@ -95,7 +99,7 @@ class _BufferPool:
         if buffer is not None and len(buffer) >= size:
             self._free = None
         else:
-            buffer = bytearray(max(size, _MIN_BUFFER))
+            buffer = bytearray(-(-size // _BUFFER_ROUNDING) * _BUFFER_ROUNDING)
         exporter = (ctypes.c_ubyte * size).from_buffer(buffer)
 
         def give_back(ref: weakref.ref, buffer: bytearray = buffer) -> None:
@@ -109,17 +113,24 @@ class _BufferPool:
 
 
 class _Receiver:
-    """One message at a time from a non-blocking socket; all progress lives here (cancel-safe)."""
+    """One message at a time from a non-blocking socket; all progress lives here (cancel-safe).
+
+    Design: bytes arrive in a 64 KiB staging buffer (one ``recv_into`` takes as much as is there, so small messages
+    need few receive calls); a message's header is checked there, then the message gets its own buffer from the pool,
+    takes what the stage holds of it (one copy, at most 64 KiB) and receives the rest straight into that buffer with
+    ``recv_into`` sized to the message (no read-ahead past a large message, so its bulk is never copied)."""
 
     def __init__(self, sock: socket.socket, limits: MessageLimits) -> None:
         self._sock = sock
         self.limits = limits
-        self._head = bytearray(_HEAD)
-        self._head_view = memoryview(self._head)
-        self._got = 0  # bytes of the current message received so far, prefix included
-        self._length = -1  # bytes after the prefix, once the prefix is known
+        self._stage = bytearray(_STAGE_SIZE)
+        self._stage_view = memoryview(self._stage)
+        self._start = 0  # unconsumed staged bytes are stage[start:end]
+        self._end = 0
+        self._length = -1  # bytes after the prefix of the current message, once its prefix is known
         self._exporter: Any = None
-        self._view: memoryview | None = None
+        self._view: memoryview | None = None  # the current message's buffer once its header was checked
+        self._got = 0  # bytes of the current message in _view, prefix included
         self._pool = _BufferPool()
         self.fault: BaseException | None = None
         self.ended = False
@@ -127,7 +138,11 @@ class _Receiver:
 
     @property
     def has_partial_message(self) -> bool:
-        return self._got > 0
+        return self._view is not None or self._end > self._start
+
+    @property
+    def partial_bytes(self) -> int:
+        return self._got if self._view is not None else self._end - self._start
 
     def _fail(self, error: BaseException) -> BaseException:
         self.fault = error
@@ -142,38 +157,64 @@ class _Receiver:
             raise ConnectionClosedError("The peer closed the connection; no more messages will come.")
 
     def step(self) -> Message | None:
-        """One ``recv_into``: returns the message once complete, None if more is needed. Raises BlockingIOError when
-        nothing can be read now (nothing was consumed), ConnectionClosedError at the end of the stream between
-        messages, StreamTruncatedError inside one, MessageFormatError for a bad message."""
-        if self._view is None:
-            received = self._sock.recv_into(self._head_view[self._got:])
-        else:
+        """Returns the next message once complete, reading the socket as needed. Raises BlockingIOError when nothing
+        more can be read now (what was read is kept), ConnectionClosedError at the end of the stream between messages,
+        StreamTruncatedError inside one, MessageFormatError for a bad message."""
+        while True:
+            if self._view is None:
+                message = self._take_from_stage()
+                if message is not None:
+                    return message
+                if self._view is None:
+                    self._fill_stage()
+                    continue
             received = self._sock.recv_into(self._view[self._got:])
-        if received == 0:
-            return self._end_of_stream()
-        self._got += received
-        if self._view is None:
-            if self._length < 0 and self._got >= PREFIX_SIZE:
-                try:
-                    self._length = read_prefix(self._head_view, self.limits)
-                except MessageFormatError as error:
-                    raise self._fail(error) from None
-            if self._got < _HEAD:
-                return None
-            try:
-                validate_fixed_header(self._head_view, self._length, self.limits, PREFIX_SIZE)
-            except MessageFormatError as error:
-                raise self._fail(error) from None
-            total = PREFIX_SIZE + self._length
-            self._exporter = self._pool.take(total)
-            self._view = memoryview(self._exporter).cast("B")
-            self._view[:_HEAD] = self._head_view
-        if self._got < PREFIX_SIZE + self._length:
-            return None
-        return self._complete()
+            if received == 0:
+                self._end_of_stream()
+            self._got += received
+            if self._got == PREFIX_SIZE + self._length:
+                return self._complete(self._view)
 
-    def _complete(self) -> Message:
-        view, self._view = self._view, None
+    def _take_from_stage(self) -> Message | None:
+        """Starts the next message from the staged bytes if they hold its header; returns it if they hold all of it."""
+        staged = self._end - self._start
+        try:
+            if self._length < 0:
+                if staged < PREFIX_SIZE:
+                    return None
+                self._length = read_prefix(self._stage_view[self._start:self._end], self.limits)
+            if staged < _HEAD:
+                return None
+            validate_fixed_header(self._stage_view, self._length, self.limits, self._start + PREFIX_SIZE)
+        except MessageFormatError as error:
+            raise self._fail(error) from None
+        total = PREFIX_SIZE + self._length
+        exporter = self._pool.take(total)
+        view = memoryview(exporter).cast("B")
+        take = min(staged, total)
+        view[:take] = self._stage_view[self._start:self._start + take]
+        self._start += take
+        if self._start == self._end:
+            self._start = self._end = 0
+        if take == total:
+            return self._complete(view)
+        self._exporter = exporter
+        self._view = view
+        self._got = take
+        return None
+
+    def _fill_stage(self) -> None:
+        staged = self._end - self._start
+        if self._start:  # fewer than 24 bytes wait: move them to the front
+            self._stage_view[:staged] = self._stage_view[self._start:self._end]
+            self._start, self._end = 0, staged
+        received = self._sock.recv_into(self._stage_view[self._end:])
+        if received == 0:
+            self._end_of_stream()
+        self._end += received
+
+    def _complete(self, view: memoryview) -> Message:
+        self._view = None
         self._exporter = None
         self._got = 0
         self._length = -1
@@ -187,13 +228,13 @@ class _Receiver:
         return Message._received(segments, None)
 
     def _end_of_stream(self) -> None:
-        if self._got == 0:
+        if not self.has_partial_message:
             self.ended = True
             raise ConnectionClosedError("The peer closed the connection; no more messages will come.")
         length = f"{PREFIX_SIZE + self._length}-byte" if self._length >= 0 else "a"
         raise self._fail(StreamTruncatedError(
-            f"The peer closed the connection in the middle of {length} message after {self._got} bytes of it "
-            "(prefix included): it stopped sending, crashed or was cut off."
+            f"The peer closed the connection in the middle of {length} message after {self.partial_bytes} bytes of "
+            "it (prefix included): it stopped sending, crashed or was cut off."
         ))
 
 
@@ -204,6 +245,7 @@ class _Sender:
         self._sock = sock
         self._header = bytearray(header_size(8))
         self._segments: list[memoryview] = []
+        self._count = 0
         self._index = 0
         self._sent = 0
         self.fault: BaseException | None = None
@@ -217,15 +259,26 @@ class _Sender:
                 "can send no more. Close it and connect again."
             ) from self.fault
 
-    def begin(self, message: Message) -> None:
-        if not isinstance(message, Message):
-            raise TypeError(f"send() takes a Message, not {type(message).__name__}; wrap bytes as Message(body).")
-        segments = message.segments()
-        size = header_size(len(segments) - 1)
-        if len(self._header) < size:
-            self._header = bytearray(size)
-        write_header(message, self._header)
-        self._segments = [memoryview(self._header)[:size], *(view for view in segments if view.nbytes)]
+    def begin(self, messages: list[Message]) -> None:
+        """Prepares the segments of ``messages``, back to back: each one's header (all in one reused buffer), body and
+        parts."""
+        sizes = []
+        for message in messages:
+            if not isinstance(message, Message):
+                raise TypeError(f"send() takes a Message, not {type(message).__name__}; wrap bytes as Message(body).")
+            sizes.append(header_size(message.part_count))
+        if len(self._header) < sum(sizes):
+            self._header = bytearray(sum(sizes))
+        header = memoryview(self._header)
+        segments = []
+        offset = 0
+        for message, size in zip(messages, sizes):
+            write_header(message, header, offset)
+            segments.append(header[offset:offset + size])
+            segments.extend(view for view in message.segments() if view.nbytes)
+            offset += size
+        self._segments = segments
+        self._count = len(messages)
         self._index = 0
         self._sent = 0
 
@@ -249,7 +302,7 @@ class _Sender:
         if index < len(segments):
             return False
         self._segments = []
-        self.messages_sent += 1
+        self.messages_sent += self._count
         return True
 
     def abandon(self, error: BaseException) -> None:
@@ -367,12 +420,22 @@ class MessageConnection:
         """Sends ``message`` (its segments in place, no concatenation); returns once the kernel has all of it, after
         which the segments may be reused. ``TimeoutError`` after ``timeout`` seconds; if part of the message had gone
         out, the connection is faulted (see the module's notes)."""
+        self._send([message], timeout)
+
+    def send_many(self, messages: Any, timeout: float | None = None) -> None:
+        """Sends the messages as one batch: all their segments through the same ``sendmsg`` calls. The peer cannot
+        tell a batch from single sends. A timeout applies to the whole batch and faults like :meth:`send`."""
+        batch = list(messages)
+        if batch:
+            self._send(batch, timeout)
+
+    def _send(self, batch: list[Message], timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._send_lock:
             self._check_open()
             sender = self._sender
             sender.check()
-            sender.begin(message)
+            sender.begin(batch)
             try:
                 while not self._send_step(sender):
                     if not _wait(self._sock, select.POLLOUT, deadline):
@@ -392,11 +455,6 @@ class MessageConnection:
         except BlockingIOError:
             return False
 
-    def send_many(self, messages: Any, timeout: float | None = None) -> None:
-        """Sends the messages one after another (the peer cannot tell them from single sends)."""
-        for message in messages:
-            self.send(message, timeout)
-
     def receive(self, timeout: float | None = None) -> Message:
         """Receives the next message; its body and parts are read-only views of the receive buffer, valid until the
         message is released. Raises ``TimeoutError`` (nothing lost: call again to resume),
@@ -415,7 +473,7 @@ class MessageConnection:
                     if not _wait(self._sock, select.POLLIN, deadline):
                         raise TimeoutError(
                             f"No whole message arrived within {timeout} s"
-                            + (f"; the {receiver._got} bytes received of the next one are kept and the next receive "
+                            + (f"; the {receiver.partial_bytes} bytes received of the next one are kept and the next receive "
                                "resumes with them." if receiver.has_partial_message else ".")
                         ) from None
                     continue
@@ -704,11 +762,20 @@ class AsyncMessageConnection:
     async def send(self, message: Message) -> None:
         """Sends ``message`` in place (``sendmsg``). If the task is cancelled after part of the message went out,
         the connection is faulted (see the module's notes); cancelled before any byte went out, it stays usable."""
+        await self._send([message])
+
+    async def send_many(self, messages: Any) -> None:
+        """Sends the messages as one batch (see :meth:`MessageConnection.send_many`)."""
+        batch = list(messages)
+        if batch:
+            await self._send(batch)
+
+    async def _send(self, batch: list[Message]) -> None:
         async with self._send_lock:
             self._check_open()
             sender = self._sender
             sender.check()
-            sender.begin(message)
+            sender.begin(batch)
             try:
                 while True:
                     try:
