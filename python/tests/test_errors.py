@@ -21,6 +21,7 @@ CATEGORIES = {
     "MessageFormatError": ValueError,
     "ConnectionClosedError": ConnectionError,
     "StreamTruncatedError": EOFError,
+    "MessageConnectionFaultedError": None,
 }
 
 

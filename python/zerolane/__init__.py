@@ -7,6 +7,7 @@ from .errors import (
     FrameTooLargeError,
     IncompatibleBufferError,
     InvalidNameError,
+    MessageConnectionFaultedError,
     MessageFormatError,
     MetadataAlreadyWrittenError,
     MetadataTooLargeError,
@@ -38,7 +39,6 @@ from .streams import (
     AsyncMessageConnection,
     AsyncMessageListener,
     MessageConnection,
-    MessageConnectionFaultedError,
     MessageListener,
 )
 from .topics import Publisher, Sample, Subscriber, Subscription, TopicLoan

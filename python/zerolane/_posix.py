@@ -40,6 +40,7 @@ __all__ = [
     "address_of",
     "forget_address",
     "AtomicU64",
+    "DERIVED_NAME_LENGTH",
     "process_alive",
     "process_start_time",
     "LockFile",
@@ -51,15 +52,21 @@ _ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 SHM_DIR = "/dev/shm"
 
 
-def validate_name(name: str, kind: str = "buffer") -> None:
-    """Raises :class:`InvalidNameError` unless ``name`` is 1-200 characters of ``A-Z a-z 0-9 . _ -`` not starting with '.'."""
+# Names of objects derived from a valid name (a topic's segment ``zlt.TOPIC.p.PID.ID``) may be longer than a name a
+# user gives, but stay below NAME_MAX.
+DERIVED_NAME_LENGTH = 255
+
+
+def validate_name(name: str, kind: str = "buffer", max_length: int = MAX_NAME_LENGTH) -> None:
+    """Raises :class:`InvalidNameError` unless ``name`` is 1 to ``max_length`` (default 200) characters of
+    ``A-Z a-z 0-9 . _ -`` not starting with '.'."""
     if not isinstance(name, str):
         raise InvalidNameError(f"A {kind} name must be a str, not {type(name).__name__}.")
     problem = None
     if not name:
         problem = "it is empty"
-    elif len(name) > MAX_NAME_LENGTH:
-        problem = f"it is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"
+    elif len(name) > max_length:
+        problem = f"it is {len(name)} characters long; the limit is {max_length}"
     else:
         for i, ch in enumerate(name):
             if ch not in _ALLOWED:
@@ -111,11 +118,12 @@ class SharedMemory:
         return f"{SHM_DIR}/{name}"
 
     @classmethod
-    def create(cls, name: str, size: int, mode: int = 0o600) -> "SharedMemory":
-        """Creates ``/dev/shm/NAME`` exclusively, sets the mode exactly, sizes and allocates it, maps it."""
+    def create(cls, name: str, size: int, mode: int = 0o600, max_length: int = MAX_NAME_LENGTH) -> "SharedMemory":
+        """Creates ``/dev/shm/NAME`` exclusively, sets the mode exactly, sizes and allocates it, maps it.
+        ``max_length``: :data:`DERIVED_NAME_LENGTH` for a name derived from a valid one (a topic's segment)."""
         import mmap as _mmap
 
-        validate_name(name)
+        validate_name(name, "shared memory", max_length)
         if size <= 0:
             raise ValueError(f"A shared memory object needs a positive size, not {size}.")
         path = cls.path(name)
@@ -151,11 +159,11 @@ class SharedMemory:
         return cls(name, fd, size, mm)
 
     @classmethod
-    def open(cls, name: str) -> "SharedMemory":
+    def open(cls, name: str, max_length: int = MAX_NAME_LENGTH) -> "SharedMemory":
         """Opens and maps an existing object; raises ``FileNotFoundError`` if there is none, ``ValueError`` if it is empty."""
         import mmap as _mmap
 
-        validate_name(name)
+        validate_name(name, "shared memory", max_length)
         path = cls.path(name)
         fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
         try:
@@ -195,9 +203,9 @@ class SharedMemory:
                 pass
 
     @staticmethod
-    def unlink(name: str) -> bool:
+    def unlink(name: str, max_length: int = MAX_NAME_LENGTH) -> bool:
         """Removes the name; returns False if it did not exist."""
-        validate_name(name)
+        validate_name(name, "shared memory", max_length)
         try:
             os.unlink(SharedMemory.path(name))
             return True

@@ -69,5 +69,10 @@ class ConnectionClosedError(ZeroLaneError, ConnectionError):
     """The message stream's peer closed the connection."""
 
 
+class MessageConnectionFaultedError(ZeroLaneError):
+    """A send stopped in the middle of a message (timeout, cancellation, a socket error): the peer would read the next
+    message's bytes as the rest of that one, so this connection can send no more. Close it. The cause is chained."""
+
+
 class StreamTruncatedError(ZeroLaneError, EOFError):
     """A message stream ended in the middle of a frame."""

@@ -34,7 +34,6 @@ buffer) or ``loop.sock_recv`` (which returns new ``bytes``); it waits for readin
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import errno
 import os
 import select
@@ -45,7 +44,13 @@ import time
 import weakref
 from typing import Any, Iterator
 
-from .errors import ConnectionClosedError, MessageFormatError, StreamTruncatedError, ZeroLaneError
+from .errors import (
+    ConnectionClosedError,
+    MessageConnectionFaultedError,
+    MessageFormatError,
+    StreamTruncatedError,
+)
+from .ring import _array_type  # the views' exporters: ctypes array types, cached and bounded
 from .messages import (
     DEFAULT_LIMITS,
     FIXED_HEADER_SIZE,
@@ -75,11 +80,6 @@ _KEEP_BUFFER_MAX = 64 << 20
 _SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 
 
-class MessageConnectionFaultedError(ZeroLaneError):
-    """A send stopped in the middle of a message (timeout, cancellation, a socket error): the peer would read the next
-    message's bytes as the rest of that one, so this connection can send no more. Close it. The cause is chained."""
-
-
 # -- the receiving state machine, shared by the sync and asyncio connections -------------------------------------
 
 
@@ -100,7 +100,7 @@ class _BufferPool:
             self._free = None
         else:
             buffer = bytearray(-(-size // _BUFFER_ROUNDING) * _BUFFER_ROUNDING)
-        exporter = (ctypes.c_ubyte * size).from_buffer(buffer)
+        exporter = _array_type(size).from_buffer(buffer)
 
         def give_back(ref: weakref.ref, buffer: bytearray = buffer) -> None:
             self._watching.pop(id(ref), None)

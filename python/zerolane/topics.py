@@ -19,7 +19,6 @@ import time
 import weakref
 
 from . import _posix as px
-from . import _topicshm
 from .ring import _array_type  # the exporters' ctypes array types, cached and bounded (shared with ring frames)
 from .errors import (
     BufferCorruptedError,
@@ -573,12 +572,12 @@ class _OwnedSegment:
                modified_writes: int = 0) -> "_OwnedSegment":
         """Creates the segment and writes its header, all but the state word (subscribers leave it alone until open)."""
         name = names.publisher_segment(pid, ident)
-        shm = _topicshm.create(name, geometry.total, mode)
+        shm = px.SharedMemory.create(name, geometry.total, mode, px.DERIVED_NAME_LENGTH)
         try:
             lock = OwnerLock(Names.segment_path(name))
         except BaseException:
             shm.close()
-            _topicshm.unlink(name)
+            px.SharedMemory.unlink(name, px.DERIVED_NAME_LENGTH)
             raise
         owned = cls(name, ident, shm, lock, geometry)
         mm = owned.mm
@@ -1719,7 +1718,7 @@ class Subscriber:
 
     def _try_join(self, name: str, predecessor: _Link | None = None, undecided: set | None = None) -> _Link | None:
         try:
-            shm = _topicshm.open(name)
+            shm = px.SharedMemory.open(name, px.DERIVED_NAME_LENGTH)
         except (FileNotFoundError, ValueError):
             return None  # gone, or still being sized by its creator
         except PermissionError:
