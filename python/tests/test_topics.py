@@ -611,9 +611,10 @@ def test_growth_across_processes(unique_name, python_child):
 def test_the_readme_example_runs(unique_name):
     pytest.importorskip("numpy")
     from pathlib import Path
-    text = (Path(__file__).resolve().parents[1] / "README.topics.md").read_text()
-    block = text.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(block.replace('"camera"', repr(unique_name)), "README.topics.md", "exec"), {})
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("\n## Topics", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block.replace('"camera"', repr(unique_name)), "python/README.md, Topics", "exec"), {})
 
 
 def test_two_publishers_one_subscriber(unique_name):
