@@ -8,6 +8,10 @@ exporter is a ``ctypes`` array made with ``from_buffer`` on the shared mapping, 
 frame's space goes back to the writer only when the frame is released (``release()``, the end of a ``with`` block,
 or the Frame object being collected) AND every view derived from ``.data`` (slices, casts, ``np.frombuffer``) is gone.
 Frames are held any number at a time, released in any order and from any thread, and credited in ring order.
+
+Loans (the same section, "Loans"): ``loan.data`` is exported the same way. ``commit`` raises ``BufferError`` while a view
+derived from it lives (the loan stays open); a loan abandoned while views live pins the writer, which refuses writes
+and loans with ``BufferError`` (and defers a close's disconnect) until a weakref callback reports the views gone.
 """
 
 from __future__ import annotations
