@@ -8,6 +8,7 @@ The rule under test, for ring loans, topic loans (and payload writers) and begin
 Nothing here depends on timing: threads hand views over with events and are joined; garbage is collected explicitly.
 """
 
+import ctypes
 import gc
 import threading
 
@@ -26,6 +27,8 @@ DERIVED = {
     "numpy": lambda d: np.frombuffer(d, np.uint8),
     "numpy-of-slice": lambda d: np.frombuffer(d[8:16], np.uint64),
     "numpy-view": lambda d: np.frombuffer(d, np.uint8)[4:].view(np.uint32),
+    "exporter": lambda d: d.obj,  # the ctypes array itself
+    "ctypes": lambda d: (ctypes.c_ubyte * 4).from_buffer(d),
 }
 
 
