@@ -1044,7 +1044,7 @@ _VIEWS_ALIVE = (
     "a view of loan.data (a slice, cast or NumPy array) is still alive; delete it before commit - the loan stays open"
 )
 
-# Writers whose abandoned loan still has views alive: kept here (with their pin's weak reference) until the views go.
+# Abandoned loans whose views are alive (each keeps its writer and the weak reference whose callback unpins it).
 _pinned: set = set()
 
 
