@@ -410,15 +410,23 @@ def write_message(writer: Any, message: Message, timeout: float | None = None) -
 class MessageLoan:
     """A message being written in place in a ring frame (C# ``MessageLoan``): ``body`` and ``part(i)`` are writable
     memoryviews inside the frame, laid out after a header already written; fill them, then :meth:`commit`. Leaving a
-    ``with`` block without committing publishes nothing. Do not keep the views past the commit: the frame then belongs
-    to the reader (the loan's views are released where nothing was derived from them)."""
+    ``with`` block without committing publishes nothing.
 
-    __slots__ = ("_loan", "_views", "_size")
+    Lifetimes are the ring loan's (docs/PROTOCOL.md 4.7): the commit releases ``body`` and the parts themselves, and
+    raises ``BufferError`` (the message loan stays open, with new ``body`` and parts) while a view derived from them
+    (a slice, a cast, a NumPy array) is alive. Abandoning while such views live keeps the frame's space out of use:
+    the writer refuses writes and loans with ``BufferError`` until the last of them is gone."""
 
-    def __init__(self, loan: Any, views: list[memoryview], size: int) -> None:
+    __slots__ = ("_loan", "_views", "_spans", "_size")
+
+    def __init__(self, loan: Any, spans: list[tuple[int, int]], size: int) -> None:
         self._loan = loan
-        self._views = views
+        self._spans = spans
         self._size = size
+        self._views = self._slice(loan.data)
+
+    def _slice(self, data: memoryview) -> list[memoryview]:
+        return [data[offset:offset + length] for offset, length in self._spans]
 
     def _check(self) -> None:
         if self._views is None:
@@ -447,30 +455,41 @@ class MessageLoan:
     def commit(self, last_length: int | None = None) -> int:
         """Publishes the message. ``last_length`` may cut the last segment (the last part, or the body when there are
         no parts) short of what was declared: its length and the prefix are rewritten before the frame is published.
-        Returns the frame's sequence number."""
+        Returns the frame's sequence number. Raises ``BufferError`` while a view derived from the body or a part is
+        alive; the message loan then stays open."""
         self._check()
-        views = self._views
-        declared = views[-1].nbytes
+        declared = self._spans[-1][1]
         if last_length is None:
             last_length = declared
         if not 0 <= last_length <= declared:
             raise ValueError(f"The last segment was declared with {declared} bytes; commit 0 to {declared}, "
                              f"not {last_length}.")
         size = self._size - (declared - last_length)
+        count = len(self._spans) - 1
+        last_at = 16 if count == 0 else 24 + 8 * (count - 1)
         if last_length != declared:
             data = self._loan.data
             _U64.pack_into(data, 0, size - PREFIX_SIZE)
-            count = len(views) - 1
-            _U64.pack_into(data, 16 if count == 0 else 24 + 8 * (count - 1), last_length)
+            _U64.pack_into(data, last_at, last_length)
+            del data
         self._finish()
         try:
             return self._loan.commit(size)
+        except BufferError:
+            # A view derived from the body or a part lives: the loan stays open, as declared, with new views.
+            data = self._loan.data
+            if last_length != declared:
+                _U64.pack_into(data, 0, self._size - PREFIX_SIZE)
+                _U64.pack_into(data, last_at, declared)
+            self._views = self._slice(data)
+            raise
         except BaseException:
-            self._loan.abandon()  # the views are gone: the loan cannot be filled again
+            self._loan.abandon()
             raise
 
     def abandon(self) -> None:
-        """Publishes nothing."""
+        """Publishes nothing. While views derived from the body or parts live, the frame's space stays out of use
+        (the writer refuses writes and loans with ``BufferError`` until they are gone)."""
         if self._views is not None:
             self._finish()
             self._loan.abandon()
@@ -481,7 +500,7 @@ class MessageLoan:
             try:
                 view.release()
             except BufferError:
-                pass
+                pass  # a NumPy array (or other export) of it: the ring loan sees it alive and refuses to commit
 
     def __enter__(self) -> MessageLoan:
         return self
@@ -505,15 +524,16 @@ def begin_message(writer: Any, body_length: int, part_lengths: Sequence[int] = (
         _FIXED.pack_into(data, 0, size - PREFIX_SIZE, len(lengths), 0, body_length)
         if lengths:
             struct.pack_into(f">{len(lengths)}Q", data, 24, *lengths)
-        views = []
+        spans = []
         offset = head
         for length in (body_length, *lengths):
-            views.append(data[offset:offset + length])
+            spans.append((offset, length))
             offset += length
+        del data
+        return MessageLoan(loan, spans, size)
     except BaseException:
         loan.abandon()
         raise
-    return MessageLoan(loan, views, size)
 
 
 def read_message(frame: Any, limits: MessageLimits | None = None) -> Message:

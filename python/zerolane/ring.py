@@ -8,6 +8,10 @@ exporter is a ``ctypes`` array made with ``from_buffer`` on the shared mapping, 
 frame's space goes back to the writer only when the frame is released (``release()``, the end of a ``with`` block,
 or the Frame object being collected) AND every view derived from ``.data`` (slices, casts, ``np.frombuffer``) is gone.
 Frames are held any number at a time, released in any order and from any thread, and credited in ring order.
+
+Loans (the same section, "Loans"): ``loan.data`` is exported the same way. ``commit`` raises ``BufferError`` while a view
+derived from it lives (the loan stays open); a loan abandoned while views live pins the writer, which refuses writes
+and loans with ``BufferError`` (and defers a close's disconnect) until a weakref callback reports the views gone.
 """
 
 from __future__ import annotations
@@ -1036,19 +1040,36 @@ class _LedgerLock:
 _HERE, _AFTER_WRAP, _WRAP_FIRST, _WAIT = range(4)
 
 
+_VIEWS_ALIVE = (
+    "a view of loan.data (a slice, cast or NumPy array) is still alive; delete it before commit - the loan stays open"
+)
+
+# Abandoned loans whose views are alive (each keeps its writer and the weak reference whose callback unpins it).
+_pinned: set = set()
+
+
 class Loan:
     """Space for one frame in the ring, filled in place: ``with writer.loan(n) as loan: loan.data[:k] = ...;
-    loan.commit(k)``. Leaving the block without ``commit`` publishes nothing (the loan is abandoned)."""
+    loan.commit(k)``. Leaving the block without ``commit`` publishes nothing (the loan is abandoned).
 
-    __slots__ = ("_writer", "_position", "_wrap_from", "_size", "_view", "_open")
+    Lifetime rule (docs/PROTOCOL.md 4.7): ``commit`` raises ``BufferError`` while any view derived from ``data`` (a
+    slice, a cast, a NumPy array) is alive, and leaves the loan open; delete the views and commit again. ``data``
+    itself is released by the commit. An abandoned loan whose views are alive keeps its space: the writer refuses
+    writes and loans with ``BufferError`` until the last view is gone, and never publishes that space."""
 
-    def __init__(self, writer: "Writer", position: int, wrap_from: int, size: int, view: memoryview) -> None:
+    __slots__ = ("_writer", "_position", "_wrap_from", "_size", "_view", "_open", "_watch", "_pin")
+
+    def __init__(self, writer: "Writer", position: int, wrap_from: int, size: int, exporter) -> None:
         self._writer = writer
         self._position = position
         self._wrap_from = wrap_from
         self._size = size
-        self._view = view
+        # The only strong reference to the exporter is through this view's buffer (and those of views derived from
+        # it): when the weak reference is dead, no view of the loan's memory remains.
+        self._view = memoryview(exporter).cast("B")
+        self._watch = _weakref(exporter)
         self._open = True
+        self._pin = None
 
     @property
     def data(self) -> memoryview:
@@ -1064,12 +1085,33 @@ class Loan:
     def open(self) -> bool:
         return self._open
 
+    def _remake(self) -> memoryview:
+        exporter = self._watch()
+        if exporter is None:  # nothing else held it: make a new exporter on the same span
+            w = self._writer
+            exporter = _array_type(self._size).from_buffer(w._mm, w._payload_offset + self._position + HEADER)
+            self._watch = _weakref(exporter)
+        return memoryview(exporter).cast("B")
+
+    def _let_go(self) -> bool:
+        """Releases our view of the span; True when no view of it remains (the loan can end)."""
+        try:
+            self._view.release()
+        except BufferError:
+            return False  # a NumPy array (or another buffer export) of our view: it stays as it is
+        if self._watch() is None:
+            return True
+        self._view = self._remake()
+        return False
+
     def commit(self, size: int | None = None) -> int:
-        """Publishes the first ``size`` bytes (default: all) as one frame; returns its sequence number."""
+        """Publishes the first ``size`` bytes (default: all) as one frame; returns its sequence number.
+
+        Raises ``BufferError`` (the loan stays open) while a view derived from ``data`` is alive."""
         if not self._open:
             raise ValueError("this loan was already committed or abandoned")
         if self._writer._closed:
-            self._open = False
+            self.abandon()
             raise ValueError(f"the writer of buffer '{self._writer.name}' was closed; the loan was abandoned")
         if size is None:
             size = self._size
@@ -1083,23 +1125,53 @@ class Loan:
                 f"short for a header. Commit at most {w._payload_size - 2 * HEADER} bytes or exactly "
                 f"{w._payload_size - HEADER}; the loan stays open."
             )
-        sequence = w._publish(self._position, self._wrap_from, size)
-        self._finish()
-        return sequence
-
-    def abandon(self) -> None:
-        """Publishes nothing; the space stays the writer's for the next frame."""
-        if self._open:
-            self._finish()
-
-    def _finish(self) -> None:
-        self._open = False
-        self._writer._loan = None
-        view, self._view = self._view, None
+        # The hot path: our view had no export and was the exporter's last holder.
+        view = self._view
         try:
             view.release()
         except BufferError:
-            pass  # a view of it is still exported; it points into the still-mapped ring
+            raise BufferError(_VIEWS_ALIVE) from None
+        if self._watch() is not None:
+            self._view = self._remake()
+            raise BufferError(_VIEWS_ALIVE)
+        self._open = False
+        w._loan = None
+        return w._publish(self._position, self._wrap_from, size)
+
+    def abandon(self) -> None:
+        """Publishes nothing. If views derived from ``data`` are still alive, the space stays out of use: the writer
+        refuses writes and loans (``BufferError``) until the last of them is gone."""
+        if not self._open:
+            return
+        self._open = False
+        if self._let_go():
+            self._writer._loan = None
+            return
+        # Views live: the loan stays the writer's pending loan, pinned, until the exporter is collected.
+        view, self._view = self._view, None
+        exporter = self._watch()
+        del view
+        if exporter is None:  # the last view went meanwhile (another thread)
+            self._writer._loan = None
+            return
+        self._pin = _weakref(exporter, self._views_gone)
+        del exporter
+        _pinned.add(self)
+        if self._watch() is None:  # gone between the check and the callback's registration
+            self._views_gone(None)
+
+    def _views_gone(self, _ref) -> None:
+        # Runs in any thread, possibly inside the collector: no locks, no allocation beyond the set's.
+        _pinned.discard(self)
+        self._pin = None
+        w = self._writer
+        if w._loan is self:
+            w._loan = None
+            if w._closed and w._shm is not None:
+                try:
+                    w._disconnect()
+                except Exception:  # noqa: BLE001 -- a callback must not raise
+                    pass
 
     def __enter__(self) -> "Loan":
         return self
@@ -1302,6 +1374,7 @@ class Writer:
         self._bytes_written = 0
         self._next_reader_check = 0.0
         self._lock = threading.Lock()
+        self._disconnecting = threading.Lock()  # taken once, by whoever disconnects
 
     # ---------------------------------------------------------------------------------------------- properties
 
@@ -1370,10 +1443,7 @@ class Writer:
         try:
             if self._closed or self._loan is not None:
                 self._check_open()
-                raise RuntimeError(
-                    f"A loan is open on buffer '{self.name}': commit or abandon it before writing or loaning again "
-                    "(frames are written in order)."
-                )
+                self._refuse_for_loan()
             P = self._payload_size
             total = HEADER + length
             if length <= 0 or (total != P and total > P - HEADER):
@@ -1417,15 +1487,32 @@ class Writer:
         with self._lock:
             self._check_open()
             if self._loan is not None:
-                raise RuntimeError(
-                    f"A loan is open on buffer '{self.name}': commit or abandon it before writing or loaning again "
-                    "(frames are written in order)."
-                )
+                self._refuse_for_loan()
             total = self._check_length(size, True)
             position, wrap_from = self._reserve(total, True, timeout)
             exporter = _array_type(size).from_buffer(self._mm, self._payload_offset + position + HEADER)
-            loan = self._loan = Loan(self, position, wrap_from, size, memoryview(exporter).cast("B"))
+            loan = self._loan = Loan(self, position, wrap_from, size, exporter)
             return loan
+
+    def _refuse_for_loan(self) -> None:
+        loan = self._loan
+        if loan is None:
+            return
+        if loan._open:
+            raise RuntimeError(
+                f"A loan is open on buffer '{self.name}': commit or abandon it before writing or loaning again "
+                "(frames are written in order)."
+            )
+        raise BufferError(
+            f"An abandoned loan of buffer '{self.name}' still has a view of its data alive (a slice, cast or NumPy "
+            "array); its space cannot be reused while the view lives. Delete the view: the writer then goes on."
+        )
+
+    @property
+    def loan_pinned(self) -> bool:
+        """True while an abandoned loan's views are alive, so that writes and loans raise ``BufferError``."""
+        loan = self._loan
+        return loan is not None and not loan._open
 
     def set_metadata(self, data) -> None:
         """Writes the buffer's metadata (once per buffer lifetime)."""
@@ -1717,25 +1804,38 @@ class Writer:
         with _Held(self._lock):
             if self._loan is not None:
                 self._loan.abandon()
-            mm = self._mm
-            try:
-                if _posix.load_u64(mm, OFF_WRITER_PID) == self._pid:
-                    while True:
-                        state = _posix.load_u64(mm, OFF_WRITER_STATE)
-                        if _posix.cas_u64(mm, OFF_WRITER_STATE, state, state & ~WRITER_CONNECTED):
-                            break
-                    if _posix.cas_u64(mm, OFF_WRITER_PID, self._pid, 0):
-                        _posix.cas_u64(mm, OFF_WRITER_START, self._start, 0)
-                self._sem_w.post()
-            finally:
-                for word in self._words:
-                    word.close()
-                self._words = []
-                self._shm.close()
-                self._shm = None
-                self._mm = None
-                self._sem_w.close()
-                self._sem_r.close()
+            if self._loan is not None:
+                # An abandoned loan's views are alive: stay connected (no other writer may take the ring and have
+                # its frames written through them) until the last one goes; its callback disconnects then.
+                return
+            self._disconnect()
+
+    def _disconnect(self) -> None:
+        """Clears bit 0 of writer state, then writer_pid, wakes the reader and lets go of the mapping."""
+        # close() and a pinned loan's callback (any thread) may both get here: one does it, without blocking.
+        if not self._disconnecting.acquire(False):
+            return
+        if self._shm is None:
+            return
+        mm = self._mm
+        try:
+            if _posix.load_u64(mm, OFF_WRITER_PID) == self._pid:
+                while True:
+                    state = _posix.load_u64(mm, OFF_WRITER_STATE)
+                    if _posix.cas_u64(mm, OFF_WRITER_STATE, state, state & ~WRITER_CONNECTED):
+                        break
+                if _posix.cas_u64(mm, OFF_WRITER_PID, self._pid, 0):
+                    _posix.cas_u64(mm, OFF_WRITER_START, self._start, 0)
+            self._sem_w.post()
+        finally:
+            for word in self._words:
+                word.close()
+            self._words = []
+            self._shm.close()
+            self._shm = None
+            self._mm = None
+            self._sem_w.close()
+            self._sem_r.close()
 
     def __enter__(self) -> "Writer":
         return self

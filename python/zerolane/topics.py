@@ -500,50 +500,104 @@ def _bytes_of(data) -> memoryview:
 # ---------------------------------------------------------------------------------------------------------------------
 # Publisher
 
+_LOAN_VIEWS_ALIVE = (
+    "a view of loan.data (a slice, cast or NumPy array) is still alive; delete it before commit - the loan stays open"
+)
+
+# Loans abandoned with views alive, kept (with the weak reference whose callback unpins them) until the views go.
+_pinned_loans: set = set()
+
+
 class TopicLoan:
     """A slot lent for one sample: fill ``data`` (writable, ``n`` bytes) in place, then ``commit(k)``.
 
-    Leaving the ``with`` block without committing publishes nothing. Do not touch ``data`` after commit or abandon.
+    Leaving the ``with`` block without committing publishes nothing. Lifetime rule (docs/PROTOCOL.md 4.7, as for ring
+    loans): ``commit`` raises ``BufferError`` while a view derived from ``data`` (a slice, a cast, a NumPy array) is
+    alive, and the loan stays open; the commit releases ``data`` itself. A loan abandoned while such views live keeps
+    its slot out of use: the publisher refuses writes and loans with ``BufferError`` until the last view is gone.
     """
+
+    __slots__ = ("_publisher", "_slot", "_size", "_view", "_watch", "_open", "_pin", "sequence")
 
     def __init__(self, publisher: "Publisher", slot: int, size: int) -> None:
         self._publisher = publisher
         self._slot = slot
         self._size = size
-        self._view: memoryview | None = publisher._slot_view(slot, size)
+        exporter = publisher._slot_exporter(slot, size)
+        # Our view's buffer is the exporter's only strong holder besides the views derived from it.
+        self._view: memoryview | None = memoryview(exporter).cast("B")
+        self._watch = weakref.ref(exporter)
+        self._open = True
+        self._pin = None
         self.sequence: int | None = None
 
     @property
     def data(self) -> memoryview:
-        if self._view is None:
+        if not self._open:
             raise ValueError("the loan is committed or abandoned; its memory belongs to the publisher again")
         return self._view
 
     def __len__(self) -> int:
         return self._size
 
+    def _let_go(self) -> bool:
+        """Releases our view; True when no view of the slot remains. Otherwise the loan keeps a (new) view."""
+        try:
+            self._view.release()
+        except BufferError:
+            return False  # a NumPy array (or another export) of our view itself
+        if self._watch() is None:
+            return True
+        exporter = self._watch()
+        if exporter is None:
+            exporter = self._publisher._slot_exporter(self._slot, self._size)
+            self._watch = weakref.ref(exporter)
+        self._view = memoryview(exporter).cast("B")
+        return False
+
     def commit(self, length: int | None = None) -> int:
-        """Publishes the first ``length`` bytes (default: all of them); returns the sample's sequence number."""
-        if self._view is None:
+        """Publishes the first ``length`` bytes (default: all of them); returns the sample's sequence number.
+        Raises ``BufferError`` (the loan stays open) while a view derived from ``data`` is alive."""
+        if not self._open:
             raise ValueError("the loan is already committed or abandoned")
         length = self._size if length is None else length
         if not 1 <= length <= self._size:
             raise ValueError(f"commit {length} bytes: a loan of {self._size} bytes commits 1 to {self._size}")
-        self._end()
+        if not self._let_go():
+            raise BufferError(_LOAN_VIEWS_ALIVE)
+        self._open = False
+        self._view = None
+        self._publisher._loan = None
         self.sequence = self._publisher._publish(self._slot, length)
         return self.sequence
 
     def abandon(self) -> None:
-        if self._view is not None:
-            self._end()
+        """Publishes nothing. While views derived from ``data`` live, the slot stays out of use and the publisher
+        refuses writes and loans (``BufferError``) until the last of them is gone."""
+        if not self._open:
+            return
+        self._open = False
+        if self._let_go():
+            self._view = None
+            self._publisher._loan = None
+            return
+        self._view = None
+        exporter = self._watch()
+        if exporter is None:  # the last view went meanwhile (another thread)
+            self._publisher._loan = None
+            return
+        self._pin = weakref.ref(exporter, self._views_gone)
+        del exporter
+        _pinned_loans.add(self)
+        if self._watch() is None:
+            self._views_gone(None)
 
-    def _end(self) -> None:
-        view, self._view = self._view, None
-        try:
-            view.release()
-        except BufferError:
-            pass  # the caller still has slices; they stay valid memory (the publisher's own mapping)
-        self._publisher._loan = None
+    def _views_gone(self, _ref) -> None:
+        # Any thread, possibly inside the collector: no locks.
+        _pinned_loans.discard(self)
+        self._pin = None
+        if self._publisher._loan is self:
+            self._publisher._loan = None
 
     def __enter__(self) -> "TopicLoan":
         return self
@@ -823,20 +877,31 @@ class Publisher:
         modified = slot == self._last_slot and size == self._last_length
         # Whatever happens next, the slot no longer holds the previous sample for certain.
         self._last_slot = -1
-        view = self._slot_view(slot, size)
+        # The payload writer fills the slot through a loan: a view of it kept past write_full (a slice, a NumPy
+        # array) would write into a published or reused slot, so the sample is then not published (BufferError) and
+        # the slot stays out of use until the view goes, as for an abandoned loan.
+        loan = self._loan = TopicLoan(self, slot, size)
         try:
             if modified:
                 method = getattr(writer, "write_modified", None) or writer.write_full
-                ok = method(view)
+                ok = method(loan._view)
             else:
-                ok = writer.write_full(view)
-        finally:
-            try:
-                view.release()
-            except BufferError:
-                pass
+                ok = writer.write_full(loan._view)
+        except BaseException:
+            loan.abandon()
+            raise
         if ok is False:
+            loan.abandon()
             return None
+        if not loan._let_go():
+            loan.abandon()
+            raise BufferError(
+                f"the payload writer {type(writer).__name__} kept a view of the slot it filled (a slice, cast or "
+                f"NumPy array) past write_full; the sample of topic '{self.topic}' was not published. Do not keep "
+                "views of the buffer: the publisher refuses writes until that view is gone.")
+        loan._open = False
+        loan._view = None
+        self._loan = None
         if modified:
             self.modified_writes += 1
             _st64(self._mm, MODIFIED_WRITES, self.modified_writes)
@@ -855,13 +920,25 @@ class Publisher:
         self._loan = TopicLoan(self, slot, n)
         return self._loan
 
-    def _slot_view(self, slot: int, size: int) -> memoryview:
-        base = self._g.slot_data(slot)
-        return memoryview(self._mm)[base:base + size]
+    def _slot_exporter(self, slot: int, size: int):
+        """A ctypes array on the slot's first ``size`` bytes: the exporter of a loan's views, watched by weakref."""
+        return _array_type(size).from_buffer(self._mm, self._g.slot_data(slot))
 
     def _check_no_loan(self) -> None:
-        if self._loan is not None:
+        loan = self._loan
+        if loan is not None:
+            if not loan._open:
+                raise BufferError(
+                    f"An abandoned loan of topic '{self.topic}' still has a view of its data alive (a slice, cast or "
+                    "NumPy array); its slot cannot be reused while the view lives. Delete the view: the publisher "
+                    "then goes on.")
             raise ValueError(f"a loan is open on topic '{self.topic}': commit or abandon it before writing or loaning again")
+
+    @property
+    def loan_pinned(self) -> bool:
+        """True while an abandoned loan's views are alive, so that writes and loans raise ``BufferError``."""
+        loan = self._loan
+        return loan is not None and not loan._open
 
     def _check_length(self, length: int) -> None:
         if length <= 0:
