@@ -27,6 +27,7 @@ import time
 import weakref
 
 from . import _posix
+from ._closing import Closeable
 from .errors import (
     BufferCorruptedError,
     BufferNotFoundError,
@@ -291,7 +292,7 @@ class Frame:
 _HOLDS, _CREDIT, _COUNT, _END, _WRAPTAIL, _WATCH = range(6)
 
 
-class Reader:
+class Reader(Closeable):
     """The reading end of a ring: creates the buffer NAME (segment, semaphores, lock file) and owns it until closed.
 
     ``read(timeout=None)`` returns the next :class:`Frame` in place; it raises ``TimeoutError``, ``WriterGoneError``
@@ -991,18 +992,6 @@ class Reader:
         if errors:
             raise OSError(f"Buffer '{self.name}' was closed, but removing its objects failed: {errors[0]}")
 
-    def __enter__(self) -> "Reader":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
     def __repr__(self) -> str:
         return f"<Reader {self.name!r} payload={self._payload_size}{' closed' if self._closed else ''}>"
 
@@ -1180,7 +1169,7 @@ class Loan:
         self.abandon()
 
 
-class Writer:
+class Writer(Closeable):
     """The writing end of a ring: connects to the buffer NAME, which its reader created.
 
     ``write(data)`` copies one buffer-protocol object, or a list of them gathered into ONE frame, and returns the
@@ -1836,18 +1825,6 @@ class Writer:
             self._mm = None
             self._sem_w.close()
             self._sem_r.close()
-
-    def __enter__(self) -> "Writer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         return f"<Writer {self.name!r}{' closed' if self._closed else ''}>"

@@ -19,6 +19,7 @@ import time
 import weakref
 
 from . import _posix as px
+from ._closing import Closeable
 from .ring import _array_type  # the exporters' ctypes array types, cached and bounded (shared with ring frames)
 from .errors import (
     BufferCorruptedError,
@@ -690,7 +691,7 @@ class _OwnedSegment:
             self.released = None
 
 
-class Publisher:
+class Publisher(Closeable):
     """Publishes samples on a topic, in place in shared memory of its own, to every subscriber at once.
 
     ``slot_capacity`` is the largest sample at first (rounded up to 64 bytes). A larger sample moves the publisher to a
@@ -811,19 +812,6 @@ class Publisher:
             retired.dispose()
         self._retired.clear()
         self._owned.dispose()
-
-    def __enter__(self) -> "Publisher":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            if not self._closed and getattr(self, "_owned", None) is not None:
-                self.close()
-        except Exception:
-            pass
 
     def _await_inheritors(self) -> None:
         """Waits, at most the acknowledge timeout, for subscribers the publisher made entries for to take them over."""
@@ -1487,7 +1475,7 @@ class _Link:
         _close_mapping(self.shm)
 
 
-class Subscriber:
+class Subscriber(Closeable):
     """Reads the samples every publisher of a topic sends, in place in their shared memory.
 
     Start it before or after the publishers: it joins each one as it appears (found by listing /dev/shm when woken and at
@@ -1927,19 +1915,6 @@ class Subscriber:
         self._owner.release()  # removes the semaphore's name
         self._sem_closed = True
         self._queued.close()
-
-    def __enter__(self) -> "Subscriber":
-        return self
-
-    def __del__(self) -> None:
-        try:
-            if not self._closed and getattr(self, "_owner", None) is not None:
-                self.close()
-        except Exception:
-            pass
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __iter__(self):
         """Samples until the last publisher leaves; each is released when the next one is requested."""
