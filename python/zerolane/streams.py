@@ -353,16 +353,48 @@ def _discard_until_closed(sock: socket.socket, deadline: float | None) -> None:
 # -- synchronous ---------------------------------------------------------------------------------------------------
 
 
-class MessageConnection:
+class _Connection:
+    """What the sync and asyncio connections share: the socket, its two sides and their counters."""
+
+    def __init__(self, sock: socket.socket, limits: MessageLimits | None) -> None:
+        self._sock = _prepare(sock)
+        self._receiver = _Receiver(self._sock, limits or DEFAULT_LIMITS)
+        self._sender = _Sender(self._sock)
+
+    @property
+    def socket(self) -> socket.socket:
+        return self._sock
+
+    @property
+    def limits(self) -> MessageLimits:
+        return self._receiver.limits
+
+    @property
+    def messages_sent(self) -> int:
+        return self._sender.messages_sent
+
+    @property
+    def bytes_sent(self) -> int:
+        return self._sender.bytes_sent
+
+    @property
+    def messages_received(self) -> int:
+        return self._receiver.messages_received
+
+    @property
+    def has_partial_message(self) -> bool:
+        """True while part of a message has been received (a receive stopped by a timeout resumes it)."""
+        return self._receiver.has_partial_message
+
+
+class MessageConnection(_Connection):
     """A message stream over a connected TCP or Unix socket (C# ``MessageConnection``); owns the socket.
 
     ``send`` and ``receive`` may run in two threads at once (one sender, one receiver); each side is serialized by
     its own lock. Use it in a ``with`` block: leaving it closes gracefully (:meth:`close`)."""
 
     def __init__(self, sock: socket.socket, limits: MessageLimits | None = None) -> None:
-        self._sock = _prepare(sock)
-        self._receiver = _Receiver(self._sock, limits or DEFAULT_LIMITS)
-        self._sender = _Sender(self._sock)
+        super().__init__(sock, limits)
         self._send_lock = threading.Lock()
         self._receive_lock = threading.Lock()
         self._closed = False
@@ -390,31 +422,6 @@ class MessageConnection:
             sock.close()
             raise
         return cls(sock, limits)
-
-    @property
-    def socket(self) -> socket.socket:
-        return self._sock
-
-    @property
-    def limits(self) -> MessageLimits:
-        return self._receiver.limits
-
-    @property
-    def messages_sent(self) -> int:
-        return self._sender.messages_sent
-
-    @property
-    def bytes_sent(self) -> int:
-        return self._sender.bytes_sent
-
-    @property
-    def messages_received(self) -> int:
-        return self._receiver.messages_received
-
-    @property
-    def has_partial_message(self) -> bool:
-        """True while part of a message has been received (a receive stopped by a timeout resumes it)."""
-        return self._receiver.has_partial_message
 
     def send(self, message: Message, timeout: float | None = None) -> None:
         """Sends ``message`` (its segments in place, no concatenation); returns once the kernel has all of it, after
@@ -702,15 +709,13 @@ async def _ready(sock: socket.socket, writable: bool) -> None:
             loop.remove_reader(fd)
 
 
-class AsyncMessageConnection:
+class AsyncMessageConnection(_Connection):
     """The asyncio form of :class:`MessageConnection`: the same bytes, the same zero-copy sends and receives, and
     receives that may be cancelled at any point (``asyncio.wait_for``, ``asyncio.timeout``, ``task.cancel()``)
     without losing a byte. Needs an event loop with ``add_reader`` (the default one on Linux)."""
 
     def __init__(self, sock: socket.socket, limits: MessageLimits | None = None) -> None:
-        self._sock = _prepare(sock)
-        self._receiver = _Receiver(self._sock, limits or DEFAULT_LIMITS)
-        self._sender = _Sender(self._sock)
+        super().__init__(sock, limits)
         self._send_lock = asyncio.Lock()
         self._receive_lock = asyncio.Lock()
         self._closed = False
@@ -742,22 +747,6 @@ class AsyncMessageConnection:
             sock.close()
             raise
         return cls(sock, limits)
-
-    @property
-    def socket(self) -> socket.socket:
-        return self._sock
-
-    @property
-    def messages_sent(self) -> int:
-        return self._sender.messages_sent
-
-    @property
-    def messages_received(self) -> int:
-        return self._receiver.messages_received
-
-    @property
-    def has_partial_message(self) -> bool:
-        return self._receiver.has_partial_message
 
     async def send(self, message: Message) -> None:
         """Sends ``message`` in place (``sendmsg``). If the task is cancelled after part of the message went out,
