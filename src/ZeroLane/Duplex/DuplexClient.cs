@@ -334,8 +334,19 @@ public sealed class DuplexClient : IDisposable
             default:
                 if (!_requests.IsReaderConnected)
                 {
-                    // The server died before it connected to the response ring (or stopped): the request ring tells.
-                    Fault(ServerGone(crashed: null));
+                    // The server is gone (the request ring tells even when it died before it connected to the response
+                    // ring). Answers it wrote before it went are still delivered: look once more.
+                    ReadStatus last = _responses.TryRead(out Frame late, TimeSpan.Zero);
+                    if (last == ReadStatus.Success)
+                    {
+                        return Accept(last, late, sequence, deadline, timeout);
+                    }
+                    Fault(ServerGone(crashed: last switch
+                    {
+                        ReadStatus.WriterDied => true,
+                        ReadStatus.WriterDisconnected => false,
+                        _ => null,
+                    }));
                     break;
                 }
                 if (timeout != Timeout.InfiniteTimeSpan && Environment.TickCount64 >= deadline)

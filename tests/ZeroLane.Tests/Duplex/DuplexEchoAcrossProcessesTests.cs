@@ -1,0 +1,116 @@
+using ZeroLane.Duplex;
+using ZeroLane.TestPeer;
+using Xunit;
+
+namespace ZeroLane.Tests.Duplex;
+
+/// <summary>Round trips between a client and a server in different processes: every size, in order, pipelined.</summary>
+public sealed class DuplexEchoAcrossProcessesTests : DuplexTest
+{
+    private static readonly int[] s_sizes = [1, 2, 7, 8, 15, 16, 17, 31, 64, 100, 1000, 4095, 4096, 4097, 65536, 200_000, 500_000];
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EveryRequestSizeComesBackAsItsOwnResponseUnderItsSequenceNumber(bool serverWritesInPlace)
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel, serverWritesInPlace ? ["--loan"] : []);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            ulong sequence = 0;
+            foreach (int size in s_sizes.Append(client.MaxRequestLength / 2))
+            {
+                sequence++;
+                byte[] request = Patterned(sequence, size);
+                using Frame response = client.Request(request, HangGuard);
+                Assert.Equal(sequence, response.Sequence);
+                Assert.True(response.Span.SequenceEqual(request), $"response {sequence} ({response.Length} bytes) is not the {size}-byte request");
+            }
+        }
+        Assert.Contains($"answered={s_sizes.Length + 1}", StopServer(server));
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public async Task AsynchronousRequestsComeBackInOrder()
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            for (ulong sequence = 1; sequence <= 100; sequence++)
+            {
+                byte[] request = Patterned(sequence, FramePattern.VariedLength(sequence, 10_000));
+                using Frame response = await client.RequestAsync(request, HangGuard);
+                Assert.Equal(sequence, response.Sequence);
+                Assert.Null(FramePattern.Verify(response.Span, sequence));
+            }
+        }
+        StopServer(server);
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public void ThirtyTwoPipelinedRequestsAreAnsweredInTheOrderSent()
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                var sent = new List<ulong>();
+                for (int i = 0; i < 32; i++)
+                {
+                    ulong next = (ulong)(round * 32 + i + 1);
+                    sent.Add(client.SendRequest(Patterned(next, FramePattern.VariedLength(next, 8000)), HangGuard));
+                }
+                Assert.Equal(32, client.PendingRequests);
+                foreach (ulong sequence in sent)
+                {
+                    using Frame response = client.ReceiveResponse(sequence, HangGuard);
+                    Assert.Equal(sequence, response.Sequence);
+                    Assert.Null(FramePattern.Verify(response.Span, sequence));
+                }
+                Assert.Equal(0, client.PendingRequests);
+            }
+        }
+        StopServer(server);
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public void ResponsesMustBeReceivedInTheOrderTheRequestsWereSent()
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            ulong first = client.SendRequest(Patterned(1, 10), HangGuard);
+            ulong second = client.SendRequest(Patterned(2, 10), HangGuard);
+            Assert.Throws<InvalidOperationException>(() => client.ReceiveResponse(second, HangGuard));
+            Assert.Throws<InvalidOperationException>(() => client.Request(Patterned(3, 10), HangGuard));
+            client.ReceiveResponse(first, HangGuard).Dispose();
+            using Frame response = client.ReceiveResponse(second, HangGuard);
+            Assert.Null(FramePattern.Verify(response.Span, 2));
+        }
+        StopServer(server);
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public void AClientPeerIsServedByAServerInThisProcess()
+    {
+        string channel = NewChannel();
+        using (var server = new DuplexServer(channel, request => request.Span, ServerOptions))
+        {
+            var client = StartPeer("duplex-client", channel, "--count", "300", "--pipeline", "8", "--max-size", "20000", "--check-ms", "50");
+            Assert.True(PeerOutput.Is(client.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), client.Describe());
+            client.WaitForLine(PeerOutput.Bye);
+            Assert.True(client.WaitForExit(HangGuard), client.Describe());
+            Assert.Equal(300, server.RequestsAnswered);
+        }
+        AssertNoLeftovers(channel);
+    }
+}

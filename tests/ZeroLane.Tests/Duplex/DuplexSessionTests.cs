@@ -1,0 +1,99 @@
+using ZeroLane.Duplex;
+using ZeroLane.TestPeer;
+using Xunit;
+
+namespace ZeroLane.Tests.Duplex;
+
+/// <summary>
+/// Client sessions and server stops: a client that leaves or dies ends its session and the server serves the next
+/// one; stopping lets the request in progress finish, or gives up on it without unmapping under the handler.
+/// </summary>
+public sealed class DuplexSessionTests : DuplexTest
+{
+    [Fact]
+    public void AServerServesClientsOneAfterAnotherWhetherTheyLeaveOrAreKilled()
+    {
+        string channel = NewChannel();
+        using (var server = new DuplexServer(channel, request => request.Span, ServerOptions))
+        {
+            for (int client = 1; client <= 3; client++)
+            {
+                var left = StartPeer("duplex-client", channel, "--count", "50", "--pipeline", "4", "--check-ms", "50");
+                Assert.True(PeerOutput.Is(left.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), left.Describe());
+                Assert.True(left.WaitForExit(HangGuard), left.Describe());
+            }
+            var killed = StartPeer("duplex-client", channel, "--count", "10", "--hold", "--check-ms", "50");
+            Assert.True(PeerOutput.Is(killed.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), killed.Describe());
+            killed.Kill();
+            Assert.True(killed.WaitForExit(HangGuard), killed.Describe());
+            // The next client replaces the dead one's response ring and is served from sequence 1.
+            var last = StartPeer("duplex-client", channel, "--count", "50", "--check-ms", "50");
+            Assert.True(PeerOutput.Is(last.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), last.Describe());
+            Assert.True(last.WaitForExit(HangGuard), last.Describe());
+            Assert.Equal(3 * 50 + 10 + 50, server.RequestsAnswered);
+            Assert.True(SpinWait.SpinUntil(() => server.SessionsEnded == 5, HangGuard), $"sessions ended: {server.SessionsEnded}");
+        }
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public async Task StoppingLetsTheRequestInProgressBeAnsweredThenTheClientIsToldTheServerIsGone()
+    {
+        string channel = NewChannel();
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var server = new DuplexServer(channel, request =>
+        {
+            started.Set();
+            release.Wait(HangGuard);
+            return request.Span;
+        }, ServerOptions);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            ulong sequence = client.SendRequest("in progress"u8, HangGuard);
+            Assert.True(started.Wait(HangGuard));
+            Task<bool> stopping = server.StopAsync(HangGuard);
+            release.Set();
+            Assert.True(await stopping);
+            Assert.False(server.IsRunning);
+            using (Frame response = client.ReceiveResponse(sequence, HangGuard))
+            {
+                Assert.Equal("in progress"u8, response.Span);
+            }
+            Assert.Empty(Leftovers(RequestRing(channel)));
+            Assert.Throws<DuplexServerGoneException>(() => client.Request("after the stop"u8, HangGuard));
+        }
+        server.Dispose();
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public async Task AStopThatTimesOutReleasesTheRingsOnlyOnceTheHandlerReturns()
+    {
+        string channel = NewChannel();
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        int lengthSeen = 0;
+        var server = new DuplexServer(channel, request =>
+        {
+            started.Set();
+            release.Wait(HangGuard);
+            // Still mapped: the server's thread has not released the rings under this handler.
+            lengthSeen = request.Span.Length;
+            return request.Span;
+        }, ServerOptions);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            client.SendRequest("stuck"u8, HangGuard);
+            Assert.True(started.Wait(HangGuard));
+            Assert.False(await server.StopAsync(TimeSpan.FromMilliseconds(20)));
+            Assert.True(server.IsRunning);
+            release.Set();
+            Assert.True(SpinWait.SpinUntil(() => !server.IsRunning, HangGuard));
+            Assert.Equal(5, lengthSeen);
+            Assert.Null(server.Fault);
+        }
+        server.Dispose();
+        AssertNoLeftovers(channel);
+    }
+}
