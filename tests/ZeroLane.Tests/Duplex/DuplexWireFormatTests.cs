@@ -141,4 +141,44 @@ public sealed class DuplexWireFormatTests : DuplexTest
         }
         AssertNoLeftovers(channel);
     }
+
+    [Fact]
+    public void AServerAnswersAReferenceClientBuiltByHandAcrossTwoSessions()
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel);
+        // The client's side as a reference peer does it, from the spec alone: it creates NAME_response (OIEB by hand,
+        // no ZeroLane extension) and writes requests into NAME_request with headers it builds itself.
+        using (var responses = HandMadeBuffer.Create(ResponseRing(channel), 0, 64 << 10))
+        {
+            using (var requests = new PeerWriter(RequestRing(channel)))
+            {
+                for (int session = 1; session <= 2; session++)
+                {
+                    requests.Connect();
+                    requests.WriteFrame("first"u8, sequence: 1);
+                    requests.WriteFrame(DuplexScenarios.FailRequest, sequence: 2);
+                    requests.WriteFrame("third"u8, sequence: 3);
+                    Assert.Equal(("first", 1UL), ReadByHand(responses));
+                    (string failed, ulong failedSequence) = ReadByHand(responses);
+                    Assert.Equal(2UL, failedSequence);
+                    Assert.StartsWith("\0ZLERR\0InvalidOperationException", failed);
+                    Assert.Equal(("third", 3UL), ReadByHand(responses));
+                    requests.Disconnect();
+                    // The server ends the session: it leaves the response ring before the next client's sequence 1.
+                    Assert.True(SpinWait.SpinUntil(() => responses.Segment.U64(SpecLayout.WriterPid) == 0, HangGuard), server.Describe());
+                }
+            }
+            Assert.Contains("answered=6 failed=2 sessions=2", StopServer(server));
+        }
+        AssertNoLeftovers(channel);
+    }
+
+    private static (string Payload, ulong Sequence) ReadByHand(HandMadeBuffer ring)
+    {
+        byte[] payload = [];
+        ulong sequence = 0;
+        Assert.True(SpinWait.SpinUntil(() => ring.TryReadFrame(out payload, out sequence), HangGuard), "no response arrived");
+        return (System.Text.Encoding.UTF8.GetString(payload), sequence);
+    }
 }
