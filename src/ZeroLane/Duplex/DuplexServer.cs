@@ -216,9 +216,10 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
                 return true;
             }
         }
-        catch (Exception e) when (e is ZeroLaneException or OperationCanceledException)
+        catch (Exception e) when (e is ZeroLaneException or OperationCanceledException or IOException or UnauthorizedAccessException)
         {
-            // Another writer holds the response ring, or it is not a ring: this session cannot be answered.
+            // Another writer holds the response ring, it is not a ring, or its permissions shut this server out: this
+            // session cannot be answered, but the next client's may be.
         }
         _sessionBroken = true;
         return false;

@@ -22,7 +22,8 @@ public sealed record DuplexServerOptions
 
     /// <summary>
     /// The capacity of the loan a <see cref="DuplexLoanHandler"/> writes into, capped at the response ring's largest
-    /// frame. Default 1 MiB.
+    /// frame. Default 1 MiB. The loan waits until that many bytes are free in the response ring, so a client that holds
+    /// many responses undisposed delays the next answer until it releases some.
     /// </summary>
     public int ResponseLoanLength { get; init; } = 1 << 20;
 
