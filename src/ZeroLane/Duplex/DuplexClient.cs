@@ -160,6 +160,24 @@ public sealed class DuplexClient : IDisposable
         }
     }
 
+    /// <summary>The asynchronous form of <see cref="SendRequest"/>: waits for room in the request ring without blocking a thread.</summary>
+    /// <exception cref="InvalidOperationException">The request is empty.</exception>
+    /// <exception cref="FrameTooLargeException">The request is larger than the request ring's largest frame.</exception>
+    /// <exception cref="TimeoutException">The request ring stayed full for <paramref name="timeout"/>.</exception>
+    /// <exception cref="DuplexServerGoneException">The server is gone.</exception>
+    public async ValueTask<ulong> SendRequestAsync(ReadOnlyMemory<byte> request, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Enter();
+        try
+        {
+            return await SendUnsynchronizedAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
     /// <summary>
     /// Waits at most <paramref name="timeout"/> for the response to the request <see cref="SendRequest"/> numbered
     /// <paramref name="sequence"/>, which must be the oldest one waiting. A timeout leaves it waiting: call again.

@@ -113,4 +113,52 @@ public sealed class DuplexEchoAcrossProcessesTests : DuplexTest
         }
         AssertNoLeftovers(channel);
     }
+
+    [Fact]
+    public async Task PipelinedAsynchronousRequestsAreAnsweredInTheOrderSent()
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel, "--loan");
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            var sent = new List<ulong>();
+            for (ulong next = 1; next <= 16; next++)
+            {
+                sent.Add(await client.SendRequestAsync(Patterned(next, FramePattern.VariedLength(next, 3000)), HangGuard));
+            }
+            Assert.Equal(Enumerable.Range(1, 16).Select(i => (ulong)i), sent);
+            foreach (ulong sequence in sent)
+            {
+                using Frame response = await client.ReceiveResponseAsync(sequence, HangGuard);
+                Assert.Equal(sequence, response.Sequence);
+                Assert.Null(FramePattern.Verify(response.Span, sequence));
+            }
+        }
+        StopServer(server);
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public void AFullResponseRingMakesTheServerWaitAndNoResponseIsLost()
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel);
+        // 20 answers of 10 KiB do not fit in a 64 KiB response ring: the server must wait for the client to read.
+        var options = ClientOptions with { ResponseRing = ClientOptions.ResponseRing with { PayloadSize = 64 << 10 } };
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, options))
+        {
+            for (ulong next = 1; next <= 20; next++)
+            {
+                client.SendRequest(Patterned(next, 10 << 10), HangGuard);
+            }
+            for (ulong sequence = 1; sequence <= 20; sequence++)
+            {
+                using Frame response = client.ReceiveResponse(sequence, HangGuard);
+                Assert.Equal(sequence, response.Sequence);
+                Assert.Null(FramePattern.Verify(response.Span, sequence));
+            }
+        }
+        Assert.Contains("answered=20 failed=0", StopServer(server));
+        AssertNoLeftovers(channel);
+    }
 }
