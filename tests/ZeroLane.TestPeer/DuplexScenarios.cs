@@ -97,6 +97,10 @@ public static class DuplexScenarios
             int maxSize = (int)(arguments.Number("max-size") ?? 4096);
             int pipeline = (int)(arguments.Number("pipeline") ?? 1);
             TimeSpan timeout = TimeSpan.FromSeconds(30);
+            if (arguments.Has("send-only"))
+            {
+                return SendOnly(client, count, maxSize, timeout, arguments, stop);
+            }
             try
             {
                 ulong sent = 0, received = 0;
@@ -132,6 +136,20 @@ public static class DuplexScenarios
             Console.WriteLine($"{PeerOutput.Ok} frames={count}");
             Scenarios.Hold(arguments, stop);
         }
+        return Scenarios.Bye();
+    }
+
+    /// <summary>--send-only: sends the requests, reads no response, prints SENT requests=N and holds until killed or stopped.</summary>
+    private static int SendOnly(DuplexClient client, long count, int maxSize, TimeSpan timeout, PeerArguments arguments, CancellationToken stop)
+    {
+        for (ulong next = 1; next <= (ulong)count; next++)
+        {
+            byte[] request = new byte[FramePattern.VariedLength(next, maxSize)];
+            FramePattern.Fill(request, next);
+            client.SendRequest(request, timeout, stop);
+        }
+        Console.WriteLine($"{PeerOutput.Sent} requests={count}");
+        Scenarios.Hold(arguments, stop);
         return Scenarios.Bye();
     }
 }

@@ -42,6 +42,9 @@ public static class PeerOutput
     /// <summary><c>SERVED answered=A failed=F sessions=S</c>: a duplex server stopped after answering A requests.</summary>
     public const string Served = "SERVED";
 
+    /// <summary><c>SENT requests=N</c>: a duplex client (--send-only) wrote its requests and reads no response.</summary>
+    public const string Sent = "SENT";
+
     /// <summary>A subscriber took the samples it was asked to hold and keeps them.</summary>
     public const string Holding = "HOLDING";
 

@@ -38,9 +38,10 @@ using ZeroLane.TestPeer;
 //       serves duplex channel NAME with an echo handler (--loan: written in place), prints READY; a request starting
 //       with FAIL makes the handler throw, one starting with HANG makes it wait until stopped; on "exit" stops and
 //       prints SERVED answered=A failed=F sessions=S, then BYE.
-//   duplex-client NAME [--count N] [--max-size M] [--pipeline K] [--payload N] [--hold]
+//   duplex-client NAME [--count N] [--max-size M] [--pipeline K] [--payload N] [--hold] [--send-only]
 //       connects to duplex channel NAME, prints CONNECTED, sends N patterned requests (K in flight) and checks each echo,
-//       prints OK frames=N (or ERROR Type: message); with --hold stays connected until killed or told "exit".
+//       prints OK frames=N (or ERROR Type: message); with --hold stays connected until killed or told "exit";
+//       with --send-only sends the N requests, reads no response, prints SENT requests=N and holds.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();

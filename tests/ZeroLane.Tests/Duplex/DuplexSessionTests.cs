@@ -96,4 +96,25 @@ public sealed class DuplexSessionTests : DuplexTest
         server.Dispose();
         AssertNoLeftovers(channel);
     }
+
+    [Fact]
+    public void AClientKilledWhileTheServerWaitsForRoomInItsResponseRingFreesTheServerForTheNextClient()
+    {
+        string channel = NewChannel();
+        using (var server = new DuplexServer(channel, request => request.Span, ServerOptions))
+        {
+            // 30 answers of up to 10 KiB never fit in a 64 KiB response ring nobody reads: the server waits for room.
+            var stuck = StartPeer("duplex-client", channel, "--count", "30", "--max-size", "10240", "--payload", "65536", "--send-only", "--hold");
+            Assert.True(PeerOutput.Is(stuck.WaitForAnyLine(PeerOutput.Sent, PeerOutput.Error), PeerOutput.Sent), stuck.Describe());
+            stuck.Kill();
+            Assert.True(stuck.WaitForExit(HangGuard), stuck.Describe());
+            var next = StartPeer("duplex-client", channel, "--count", "100", "--pipeline", "4", "--check-ms", "50");
+            Assert.True(PeerOutput.Is(next.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), next.Describe());
+            Assert.True(next.WaitForExit(HangGuard), next.Describe());
+            Assert.True(server.RequestsDropped > 0, $"dropped {server.RequestsDropped}, answered {server.RequestsAnswered}");
+            Assert.True(server.IsRunning);
+            Assert.Null(server.Fault);
+        }
+        AssertNoLeftovers(channel);
+    }
 }
