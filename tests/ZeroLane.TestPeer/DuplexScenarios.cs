@@ -15,6 +15,9 @@ public static class DuplexScenarios
     /// <summary>A request starting with these bytes makes the echo server's handler wait until the peer is stopped.</summary>
     public static ReadOnlySpan<byte> HangRequest => "HANG"u8;
 
+    /// <summary>The default lock directory of rings (ReaderOptions.LockDirectory).</summary>
+    private static readonly string BufferLockDirectory = new ReaderOptions().LockDirectory;
+
     /// <summary>The text of the exception a FAIL request raises.</summary>
     public const string FailureText = "asked to fail";
 
@@ -27,6 +30,7 @@ public static class DuplexScenarios
                 PayloadSize = arguments.Number("payload") ?? 1L << 20,
                 MetadataSize = 0,
                 PeerCheckInterval = TimeSpan.FromMilliseconds(arguments.Number("check-ms") ?? 100),
+                LockDirectory = arguments.Text("lock-dir") ?? BufferLockDirectory,
             },
         };
         DuplexServer server;
@@ -79,6 +83,7 @@ public static class DuplexScenarios
                 PayloadSize = arguments.Number("payload") ?? 1L << 20,
                 MetadataSize = 0,
                 PeerCheckInterval = TimeSpan.FromMilliseconds(arguments.Number("check-ms") ?? 100),
+                LockDirectory = arguments.Text("lock-dir") ?? BufferLockDirectory,
             },
         };
         DuplexClient client;

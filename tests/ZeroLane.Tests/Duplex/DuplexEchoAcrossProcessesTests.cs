@@ -105,7 +105,7 @@ public sealed class DuplexEchoAcrossProcessesTests : DuplexTest
         string channel = NewChannel();
         using (var server = new DuplexServer(channel, request => request.Span, ServerOptions))
         {
-            var client = StartPeer("duplex-client", channel, "--count", "300", "--pipeline", "8", "--max-size", "20000", "--check-ms", "50");
+            var client = StartClient(channel, "--count", "300", "--pipeline", "8", "--max-size", "20000");
             Assert.True(PeerOutput.Is(client.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), client.Describe());
             client.WaitForLine(PeerOutput.Bye);
             Assert.True(client.WaitForExit(HangGuard), client.Describe());
@@ -159,6 +159,34 @@ public sealed class DuplexEchoAcrossProcessesTests : DuplexTest
             }
         }
         Assert.Contains("answered=20 failed=0", StopServer(server));
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public void AServerAnswersOneRequestAtATime()
+    {
+        // ring-scenarios.md: three requests of 100 ms each take at least 300 ms in single-threaded mode (a lower bound
+        // only, which load can never break).
+        string channel = NewChannel();
+        int running = 0, mostAtOnce = 0;
+        using (var server = new DuplexServer(channel, request =>
+        {
+            mostAtOnce = Math.Max(mostAtOnce, Interlocked.Increment(ref running));
+            Thread.Sleep(100);
+            Interlocked.Decrement(ref running);
+            return request.Span;
+        }, ServerOptions))
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            ulong[] sent = [client.SendRequest("1"u8, HangGuard), client.SendRequest("2"u8, HangGuard), client.SendRequest("3"u8, HangGuard)];
+            foreach (ulong sequence in sent)
+            {
+                client.ReceiveResponse(sequence, HangGuard).Dispose();
+            }
+            Assert.True(clock.ElapsedMilliseconds >= 300, $"three 100 ms requests took {clock.ElapsedMilliseconds} ms");
+            Assert.Equal(1, mostAtOnce);
+        }
         AssertNoLeftovers(channel);
     }
 }

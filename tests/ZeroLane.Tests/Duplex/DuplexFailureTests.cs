@@ -110,7 +110,7 @@ public sealed class DuplexFailureTests : DuplexTest
             Assert.Throws<DuplexServerGoneException>(() => client.Request(Patterned(4, 10), HangGuard));
         }
         // The dead server's request ring stays until a new server replaces it; the client's ring is gone.
-        Assert.Empty(Leftovers(ResponseRing(channel)));
+        Assert.Empty(Leftovers(ResponseRing(channel), LockDirectory));
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class DuplexFailureTests : DuplexTest
             // The request may still fit in the dead server's ring; either way no answer can come.
             await Assert.ThrowsAsync<DuplexServerGoneException>(async () => (await client.RequestAsync(Patterned(1, 10), HangGuard)).Dispose());
         }
-        Assert.Empty(Leftovers(ResponseRing(channel)));
+        Assert.Empty(Leftovers(ResponseRing(channel), LockDirectory));
     }
 
     [Fact]

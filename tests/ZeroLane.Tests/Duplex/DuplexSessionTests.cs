@@ -18,16 +18,16 @@ public sealed class DuplexSessionTests : DuplexTest
         {
             for (int client = 1; client <= 3; client++)
             {
-                var left = StartPeer("duplex-client", channel, "--count", "50", "--pipeline", "4", "--check-ms", "50");
+                var left = StartClient(channel, "--count", "50", "--pipeline", "4");
                 Assert.True(PeerOutput.Is(left.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), left.Describe());
                 Assert.True(left.WaitForExit(HangGuard), left.Describe());
             }
-            var killed = StartPeer("duplex-client", channel, "--count", "10", "--hold", "--check-ms", "50");
+            var killed = StartClient(channel, "--count", "10", "--hold");
             Assert.True(PeerOutput.Is(killed.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), killed.Describe());
             killed.Kill();
             Assert.True(killed.WaitForExit(HangGuard), killed.Describe());
             // The next client replaces the dead one's response ring and is served from sequence 1.
-            var last = StartPeer("duplex-client", channel, "--count", "50", "--check-ms", "50");
+            var last = StartClient(channel, "--count", "50");
             Assert.True(PeerOutput.Is(last.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), last.Describe());
             Assert.True(last.WaitForExit(HangGuard), last.Describe());
             Assert.Equal(3 * 50 + 10 + 50, server.RequestsAnswered);
@@ -60,7 +60,7 @@ public sealed class DuplexSessionTests : DuplexTest
             {
                 Assert.Equal("in progress"u8, response.Span);
             }
-            Assert.Empty(Leftovers(RequestRing(channel)));
+            Assert.Empty(Leftovers(RequestRing(channel), LockDirectory));
             Assert.Throws<DuplexServerGoneException>(() => client.Request("after the stop"u8, HangGuard));
         }
         server.Dispose();
@@ -104,11 +104,11 @@ public sealed class DuplexSessionTests : DuplexTest
         using (var server = new DuplexServer(channel, request => request.Span, ServerOptions))
         {
             // 30 answers of up to 10 KiB never fit in a 64 KiB response ring nobody reads: the server waits for room.
-            var stuck = StartPeer("duplex-client", channel, "--count", "30", "--max-size", "10240", "--payload", "65536", "--send-only", "--hold");
+            var stuck = StartClient(channel, "--count", "30", "--max-size", "10240", "--payload", "65536", "--send-only", "--hold");
             Assert.True(PeerOutput.Is(stuck.WaitForAnyLine(PeerOutput.Sent, PeerOutput.Error), PeerOutput.Sent), stuck.Describe());
             stuck.Kill();
             Assert.True(stuck.WaitForExit(HangGuard), stuck.Describe());
-            var next = StartPeer("duplex-client", channel, "--count", "100", "--pipeline", "4", "--check-ms", "50");
+            var next = StartClient(channel, "--count", "100", "--pipeline", "4");
             Assert.True(PeerOutput.Is(next.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error), PeerOutput.Ok), next.Describe());
             Assert.True(next.WaitForExit(HangGuard), next.Describe());
             Assert.True(server.RequestsDropped > 0, $"dropped {server.RequestsDropped}, answered {server.RequestsAnswered}");

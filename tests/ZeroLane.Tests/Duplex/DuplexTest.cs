@@ -18,6 +18,17 @@ public abstract class DuplexTest : PeerTest
 
     private readonly List<string> _channels = new();
 
+    /// <summary>
+    /// A private lock directory for every ring of the test (peers included), so that no other test's reader, cleaning up
+    /// stale buffers in the shared directory, touches this test's lock files while it checks them.
+    /// </summary>
+    protected DuplexTest()
+    {
+        LockDirectory = NewLockDirectory();
+    }
+
+    protected string LockDirectory { get; }
+
     /// <summary>A fresh channel name; NAME_request and NAME_response are cleaned up after the test.</summary>
     protected string NewChannel(string prefix = "dx")
     {
@@ -30,20 +41,27 @@ public abstract class DuplexTest : PeerTest
 
     protected static string ResponseRing(string channel) => channel + "_response";
 
-    protected static DuplexClientOptions ClientOptions => new()
+    /// <summary>Options for a ring this test creates: small, quick peer checks, the test's lock directory.</summary>
+    protected ReaderOptions RingOptions => new()
     {
-        ResponseRing = new ReaderOptions { PayloadSize = RingSize, MetadataSize = 0, PeerCheckInterval = TimeSpan.FromMilliseconds(50) },
+        PayloadSize = RingSize,
+        MetadataSize = 0,
+        PeerCheckInterval = TimeSpan.FromMilliseconds(50),
+        LockDirectory = LockDirectory,
     };
 
-    protected static DuplexServerOptions ServerOptions => new()
-    {
-        RequestRing = new ReaderOptions { PayloadSize = RingSize, MetadataSize = 0, PeerCheckInterval = TimeSpan.FromMilliseconds(50) },
-    };
+    protected DuplexClientOptions ClientOptions => new() { ResponseRing = RingOptions };
+
+    protected DuplexServerOptions ServerOptions => new() { RequestRing = RingOptions };
+
+    /// <summary>Starts <c>duplex-client NAME</c> (plus options) with the test's lock directory.</summary>
+    internal PeerProcess StartClient(string channel, params string[] options) =>
+        StartPeer(["duplex-client", channel, "--lock-dir", LockDirectory, "--check-ms", "50", .. options]);
 
     /// <summary>Starts <c>duplex-server NAME</c> (plus options) and waits until it has created NAME_request.</summary>
     internal PeerProcess StartServer(string channel, params string[] options)
     {
-        PeerProcess server = StartPeer(["duplex-server", channel, "--payload", RingSize.ToString(), "--check-ms", "50", .. options]);
+        PeerProcess server = StartPeer(["duplex-server", channel, "--payload", RingSize.ToString(), "--check-ms", "50", "--lock-dir", LockDirectory, .. options]);
         string line = server.WaitForAnyLine(PeerOutput.Ready, PeerOutput.Error);
         Assert.True(PeerOutput.Is(line, PeerOutput.Ready), server.Describe());
         return server;
@@ -60,17 +78,10 @@ public abstract class DuplexTest : PeerTest
     }
 
     /// <summary>Asserts that neither ring of <paramref name="channel"/> left anything in /dev/shm or the lock directory.</summary>
-    protected static void AssertNoLeftovers(string channel)
+    protected void AssertNoLeftovers(string channel)
     {
-        Assert.Empty(Leftovers(RequestRing(channel)));
-        Assert.Empty(Leftovers(ResponseRing(channel)));
-    }
-
-    /// <summary>Like <see cref="AssertNoLeftovers"/>, waiting (hang guard only) for a peer's rings to go.</summary>
-    protected static void AssertLeftoversVanish(string channel)
-    {
-        SpinWait.SpinUntil(() => Leftovers(RequestRing(channel)).Length + Leftovers(ResponseRing(channel)).Length == 0, HangGuard);
-        AssertNoLeftovers(channel);
+        Assert.Empty(Leftovers(RequestRing(channel), LockDirectory));
+        Assert.Empty(Leftovers(ResponseRing(channel), LockDirectory));
     }
 
     /// <summary>A patterned request of <paramref name="length"/> bytes for sequence <paramref name="sequence"/>.</summary>

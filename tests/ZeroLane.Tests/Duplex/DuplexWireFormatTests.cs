@@ -13,7 +13,7 @@ namespace ZeroLane.Tests.Duplex;
 /// </summary>
 public sealed class DuplexWireFormatTests : DuplexTest
 {
-    private static ReaderOptions PlainReader => new() { PayloadSize = RingSize, MetadataSize = 0, PeerCheckInterval = TimeSpan.FromMilliseconds(50) };
+    private ReaderOptions PlainReader => RingOptions;
 
     [Fact]
     public void AServerAnswersAPlainRingPairWithTheBareResponseUnderTheRequestsSequence()
@@ -55,7 +55,7 @@ public sealed class DuplexWireFormatTests : DuplexTest
         const int Count = 40;
         using (var requests = new RingReader(RequestRing(channel), PlainReader))
         {
-            var client = StartPeer("duplex-client", channel, "--count", Count.ToString(), "--pipeline", "3", "--max-size", "30000", "--check-ms", "50");
+            var client = StartClient(channel, "--count", Count.ToString(), "--pipeline", "3", "--max-size", "30000");
             RingWriter? responses = null;
             try
             {
