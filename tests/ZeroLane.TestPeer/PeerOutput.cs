@@ -39,6 +39,12 @@ public static class PeerOutput
     /// <summary><c>POKED offset=N value=V</c>: poke wrote its word into the segment.</summary>
     public const string Poked = "POKED";
 
+    /// <summary><c>SERVED answered=A failed=F sessions=S</c>: a duplex server stopped after answering A requests.</summary>
+    public const string Served = "SERVED";
+
+    /// <summary><c>SENT requests=N</c>: a duplex client (--send-only) wrote its requests and reads no response.</summary>
+    public const string Sent = "SENT";
+
     /// <summary>A subscriber took the samples it was asked to hold and keeps them.</summary>
     public const string Holding = "HOLDING";
 

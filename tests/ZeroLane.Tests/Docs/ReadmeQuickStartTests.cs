@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using ZeroLane.Buffers;
+using ZeroLane.Duplex;
 using ZeroLane.Messages;
 using ZeroLane.Tests.Infrastructure;
 using ZeroLane.Topics;
@@ -124,6 +125,56 @@ public sealed class ReadmeQuickStartTests : BufferTest
         string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests/ZeroLane.Tests/Docs/ReadmeQuickStartTests.cs"));
         string body = Regex.Match(source, @"// topics example begins\n(.*?)\s*// topics example ends", RegexOptions.Singleline).Groups[1].Value;
         Assert.Equal(Normalize(block.Replace("using ZeroLane.Topics;\n", "").Replace("\"lidar\"", "topic").Replace("Console.WriteLine", "output.WriteLine")), Normalize(body));
+    }
+
+    [Fact]
+    public void DuplexExampleRunsAsWritten()
+    {
+        string channel = NewName("readme-duplex");
+        var output = new StringWriter();
+        try
+        {
+            DuplexExample(channel, output);
+        }
+        finally
+        {
+            TestBuffers.Remove(channel + "_request");
+            TestBuffers.Remove(channel + "_response");
+        }
+        Assert.Equal(["response 1: 6 bytes", "response 3: 2 bytes"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // /dev/shm only: the lock files live in the shared lock directory, which other tests' readers sweep concurrently.
+        Assert.DoesNotContain(TestBuffers.Leftovers(channel + "_request"), path => path.StartsWith("/dev/shm/", StringComparison.Ordinal));
+        Assert.DoesNotContain(TestBuffers.Leftovers(channel + "_response"), path => path.StartsWith("/dev/shm/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ReadmeShowsTheDuplexExampleOfThisFile()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        string block = Regex.Matches(readme, "```csharp\n(.*?)```", RegexOptions.Singleline)
+            .Select(match => match.Groups[1].Value).Single(text => text.StartsWith("using ZeroLane.Duplex;", StringComparison.Ordinal));
+        string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests/ZeroLane.Tests/Docs/ReadmeQuickStartTests.cs"));
+        string body = Regex.Match(source, @"// duplex example begins\n(.*?)\s*// duplex example ends", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Equal(Normalize(block.Replace("using ZeroLane.Duplex;\n", "").Replace("\"inference\"", "channel").Replace("Console.WriteLine", "output.WriteLine")),
+            Normalize(body));
+    }
+
+    private static void DuplexExample(string channel, TextWriter output)
+    {
+        // duplex example begins
+        using var server = new DuplexServer(channel, request => request.Span);   // echo; or write in place into a loan
+        using var client = DuplexClient.Connect(channel, TimeSpan.FromSeconds(5));
+
+        using (Frame response = client.Request("tile 7"u8, TimeSpan.FromSeconds(1)))  // in place; disposing releases it
+        {
+            output.WriteLine($"response {response.Sequence}: {response.Length} bytes");
+        }
+        ulong first = client.SendRequest("a"u8, TimeSpan.FromSeconds(1));            // pipelined: several in flight
+        ulong second = client.SendRequest("bc"u8, TimeSpan.FromSeconds(1));
+        client.ReceiveResponse(first, TimeSpan.FromSeconds(1)).Dispose();            // answers come in the order sent
+        using Frame last = client.ReceiveResponse(second, TimeSpan.FromSeconds(1));
+        output.WriteLine($"response {last.Sequence}: {last.Length} bytes");
+        // duplex example ends
     }
 
     private static void TopicsExample(string topic, TextWriter output)
