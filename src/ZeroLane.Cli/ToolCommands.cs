@@ -22,6 +22,8 @@ internal static class ToolCommands
             TopicsCommand.Create(),
             PubCommand.Create(),
             SubCommand.Create(),
+            ServeCommand.Create(),
+            CallCommand.Create(),
             BenchCommand.Create(SelfProcess.CreateStartInfo),
         };
 
