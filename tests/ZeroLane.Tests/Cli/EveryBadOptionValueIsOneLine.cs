@@ -53,6 +53,7 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
     private const string MissingFile = "<missing file>";
     private const string LongName = "<300 characters>";
     private const string BusyPort = "<port in use>";
+    private const string RequestFile = "<request file>";
 
     /// <summary>
     /// Per command, the arguments every case of it starts from: (the option or argument they give, its tokens). The
@@ -78,6 +79,10 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
         // One synthetic sample, no subscriber needed; --in and --size read input instead.
         ["pub"] = [("topic", [BufferName]), ("--rate", ["--rate", "0"]), ("--count", ["--count", "1"])],
         ["sub"] = [("topic", [BufferName]), ("--timeout", ["--timeout", "0.05"])],
+        // No request within --timeout: the server gives up after its options are checked.
+        ["serve"] = [("name", [BufferName]), ("--echo", ["--echo"]), ("--timeout", ["--timeout", "0.05"])],
+        // No server: the client fails at once, after its options are checked, and creates nothing.
+        ["call"] = [("name", [BufferName]), ("--in", ["--in", RequestFile])],
         ["bench"] = [("--only", ["--only", "memcpy"]), ("--sizes", ["--sizes", "64"]), ("--seconds", ["--seconds", "0.05"]), ("--warmup", ["--warmup", "0"])],
     };
 
@@ -86,6 +91,8 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
     {
         [("pub", "--in")] = ["--rate"],
         [("pub", "--size")] = ["--rate"],
+        // --echo and --exec exclude each other.
+        [("serve", "--exec")] = ["--echo"],
     };
 
     /// <summary>
@@ -138,6 +145,7 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
         _output = output;
         _workingDirectory = Directory.CreateDirectory(Path.Combine(_directory, "work")).FullName;
         _portInUse.Start();
+        File.WriteAllText(Path.Combine(_directory, "request.txt"), "a request");
     }
 
     public static TheoryData<string, string, string> Cases()
@@ -322,6 +330,7 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
         DirectoryValue => _directory,
         MissingFile => Path.Combine(_directory, "missing.npy"),
         LongName => new string('n', 300),
+        RequestFile => Path.Combine(_directory, "request.txt"),
         BusyPort => "127.0.0.1:" + ((IPEndPoint)_portInUse.LocalEndpoint).Port,
         _ => token,
     };
