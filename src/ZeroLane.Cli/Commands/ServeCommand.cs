@@ -71,9 +71,22 @@ internal static class ServeCommand
             ResponseWriter = new WriterOptions { WaitStrategy = wait },
         };
         using var stopCommands = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Requests in progress: a command that runs longer than --timeout is not mistaken for an idle server.
+        int[] inProgress = [0];
         DuplexRequestHandler handler = commandText is null
             ? static request => request.Span
-            : request => RunCommand(commandText, request.Span.ToArray(), stopCommands.Token);
+            : request =>
+            {
+                Interlocked.Increment(ref inProgress[0]);
+                try
+                {
+                    return RunCommand(commandText, request.Span.ToArray(), stopCommands.Token);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inProgress[0]);
+                }
+            };
         var server = new DuplexServer(name, handler, options);
         try
         {
@@ -94,7 +107,7 @@ internal static class ServeCommand
                     throw new CommandException($"the server of duplex channel '{name}' stopped: {fault.Message}");
                 }
                 long seen = server.RequestsAnswered + server.RequestsDropped;
-                if (seen != lastSeen)
+                if (seen != lastSeen || Volatile.Read(ref inProgress[0]) > 0)
                 {
                     lastSeen = seen;
                     idleSince = Stopwatch.GetTimestamp();
@@ -157,7 +170,7 @@ internal static class ServeCommand
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            throw new InvalidOperationException("the server stopped while the command ran.");
+            throw new ExecFailed("the server stopped while the command ran.");
         }
         // The parameterless wait also waits for the redirected streams to end.
         process.WaitForExit();
@@ -171,12 +184,18 @@ internal static class ServeCommand
         stderr = stderr.Replace('\n', ' ').Replace('\r', ' ');
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"the command exited with code {process.ExitCode}{(stderr.Length > 0 ? ": " + stderr : "")}");
+            throw new ExecFailed($"the command exited with code {process.ExitCode}{(stderr.Length > 0 ? ": " + stderr : "")}");
         }
         if (answer.Length == 0)
         {
-            throw new InvalidOperationException($"the command printed nothing{(stderr.Length > 0 ? ": " + stderr : "")}");
+            throw new ExecFailed($"the command printed nothing{(stderr.Length > 0 ? ": " + stderr : "")}");
         }
         return answer;
     }
+
+    /// <summary>
+    /// A command that failed a request. The server answers with its failure frame, whose text is this type's name and the
+    /// message: "ExecFailed: the command exited with code 3: ...".
+    /// </summary>
+    private sealed class ExecFailed(string message) : Exception(message);
 }

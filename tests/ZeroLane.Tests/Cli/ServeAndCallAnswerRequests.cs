@@ -72,11 +72,23 @@ public sealed class ServeAndCallAnswerRequests : BufferTest
         ToolResult called = await ToolProcess.RunAsync(["call", channel], "tile"u8.ToArray());
 
         ToolProcess.AssertOneLineError(called, "zerolane: the server failed the request: ");
-        Assert.Contains("exited with code 3: broken tile", called.Error);
+        Assert.Contains("ExecFailed: the command exited with code 3: broken tile", called.Error);
         Assert.Empty(called.OutputBytes);
         // The server goes on serving: the next request is answered (and fails the same way).
         ToolResult again = await ToolProcess.RunAsync(["call", channel], "tile"u8.ToArray());
         ToolProcess.AssertOneLineError(again, "exited with code 3");
+        await StopServerAsync(channel, server);
+    }
+
+    [Fact]
+    public async Task ACommandThatPrintsNothingFailsTheCall()
+    {
+        string channel = NewChannel("cli-empty");
+        ToolProcess server = await StartServerAsync(channel, "--exec", "cat >/dev/null");
+
+        ToolResult called = await ToolProcess.RunAsync(["call", channel], "tile"u8.ToArray());
+
+        ToolProcess.AssertOneLineError(called, "zerolane: the server failed the request: ExecFailed: the command printed nothing");
         await StopServerAsync(channel, server);
     }
 
