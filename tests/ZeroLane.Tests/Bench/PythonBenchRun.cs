@@ -18,13 +18,11 @@ public sealed class PythonBenchRun : IDisposable
     internal static readonly string[] Arguments =
         ["bench", "--only", "python,python-topic", "--wait", "spin-then-block", "--seconds", "0.2", "--warmup", "0.05", "--repeat", "1", "--json"];
 
-    private const string LockDirectory = "/tmp/zerobuffer";
-
     public PythonBenchRun()
     {
         Result = ToolProcess.Run(TimeSpan.FromMinutes(2), Arguments);
-        LeftoverSharedMemory = SharedMemoryOfTheRun();
-        LeftoverProcesses = ProcessesOfTheRun();
+        LeftoverSharedMemory = BenchRunLeftovers.SharedMemory(NamePrefix);
+        LeftoverProcesses = BenchRunLeftovers.Processes(NamePrefix);
         LeftoverScratch = Directory.EnumerateDirectories(Path.GetTempPath(), $"zerolane-python-{Result.ProcessId}-*").ToArray();
         Documents = Result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => JsonDocument.Parse(line))
@@ -47,63 +45,12 @@ public sealed class PythonBenchRun : IDisposable
     /// <summary>Every buffer and topic the run names contains this.</summary>
     internal string NamePrefix => $"zlbench-{Result.ProcessId}-";
 
-    private string[] SharedMemoryOfTheRun() =>
-        Directory.EnumerateFiles("/dev/shm")
-            .Concat(Directory.Exists(LockDirectory) ? Directory.EnumerateFiles(LockDirectory) : [])
-            .Where(path => Path.GetFileName(path).Contains(NamePrefix, StringComparison.Ordinal))
-            .ToArray();
-
-    private int[] ProcessesOfTheRun()
-    {
-        var found = new List<int>();
-        foreach (string directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out int pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-            try
-            {
-                if (File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ').Contains(NamePrefix, StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // It exited while being looked at.
-            }
-        }
-        return found.ToArray();
-    }
-
     public void Dispose()
     {
         foreach (JsonDocument document in Documents)
         {
             document.Dispose();
         }
-        foreach (int pid in ProcessesOfTheRun())
-        {
-            try
-            {
-                using var process = System.Diagnostics.Process.GetProcessById(pid);
-                process.Kill();
-                process.WaitForExit(5000);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-            }
-        }
-        foreach (string path in SharedMemoryOfTheRun())
-        {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        BenchRunLeftovers.Remove(NamePrefix);
     }
 }

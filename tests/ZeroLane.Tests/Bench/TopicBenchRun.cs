@@ -20,8 +20,8 @@ public sealed class TopicBenchRun : IDisposable
     public TopicBenchRun()
     {
         Result = ToolProcess.Run(TimeSpan.FromMinutes(2), Arguments);
-        LeftoverSharedMemory = SharedMemoryOfTheRun();
-        LeftoverProcesses = ProcessesOfTheRun();
+        LeftoverSharedMemory = BenchRunLeftovers.SharedMemory(NamePrefix);
+        LeftoverProcesses = BenchRunLeftovers.Processes(NamePrefix);
         Documents = Result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => JsonDocument.Parse(line))
             .ToArray();
@@ -40,67 +40,12 @@ public sealed class TopicBenchRun : IDisposable
     /// <summary>Every name the run gives (topics and the ring's reference buffers) starts with this.</summary>
     private string NamePrefix => $"zlbench-{Result.ProcessId}-";
 
-    /// <summary>The run's files in /dev/shm and in the ring's lock directory, as full paths.</summary>
-    internal string[] SharedMemoryOfTheRun() =>
-        Directory.EnumerateFiles("/dev/shm")
-            .Concat(Directory.Exists(LockDirectory) ? Directory.EnumerateFiles(LockDirectory) : [])
-            .Where(path => Path.GetFileName(path).Contains(NamePrefix, StringComparison.Ordinal))
-            .ToArray();
-
-    private const string LockDirectory = "/tmp/zerobuffer";
-
-    internal int[] ProcessesOfTheRun()
-    {
-        var found = new List<int>();
-        foreach (string directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out int pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-            try
-            {
-                string commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(NamePrefix, StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // It exited while being looked at.
-            }
-        }
-        return found.ToArray();
-    }
-
     public void Dispose()
     {
         foreach (JsonDocument document in Documents)
         {
             document.Dispose();
         }
-        foreach (int pid in ProcessesOfTheRun())
-        {
-            try
-            {
-                using var process = System.Diagnostics.Process.GetProcessById(pid);
-                process.Kill();
-                process.WaitForExit(5000);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-            }
-        }
-        foreach (string path in SharedMemoryOfTheRun())
-        {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        BenchRunLeftovers.Remove(NamePrefix);
     }
 }
