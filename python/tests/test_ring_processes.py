@@ -115,7 +115,9 @@ sys.stdin.read()
             child.wait()
             with pytest.raises(ReaderGoneError, match="is gone"):
                 writer.write(b"x" * 100, timeout=60)  # wakes at its next peer check and sees the reader dead
-        with pytest.raises(ReaderGoneError, match="reader .* is gone"):
+        # Another process's reader may meanwhile have removed the dead reader's buffer as stale (PROTOCOL.md
+        # section 6), which the full suite's parallel tests do: then there is no buffer at all.
+        with pytest.raises((ReaderGoneError, zl.BufferNotFoundError)):
             zl.Writer(unique_name)
     finally:
         # a new reader of the name removes the dead reader's objects; closing it removes its own
