@@ -16,6 +16,7 @@ public readonly struct Frame : IDisposable
 {
     private readonly FrameOwner? _owner;
     private readonly long _ticket;
+    private readonly int _offset;
 
     internal Frame(FrameOwner owner, long ticket, ulong sequence, int length)
     {
@@ -23,6 +24,15 @@ public readonly struct Frame : IDisposable
         _ticket = ticket;
         Sequence = sequence;
         Length = length;
+    }
+
+    private Frame(FrameOwner? owner, long ticket, ulong sequence, int length, int offset)
+    {
+        _owner = owner;
+        _ticket = ticket;
+        Sequence = sequence;
+        Length = length;
+        _offset = offset;
     }
 
     /// <summary>The writer's sequence number: 1 for its first frame, then one more per frame.</summary>
@@ -39,17 +49,24 @@ public readonly struct Frame : IDisposable
 
     /// <summary>The payload bytes, in place in shared memory.</summary>
     /// <exception cref="ObjectDisposedException">The frame was released.</exception>
-    public ReadOnlySpan<byte> Span => _owner is null ? ThrowInvalid() : _owner.GetSpan(_ticket);
+    public ReadOnlySpan<byte> Span => _owner is null ? ThrowInvalid() : _owner.GetSpan(_ticket).Slice(_offset);
 
     /// <summary>
     /// The payload bytes as memory, in place in shared memory, for APIs that need <see cref="ReadOnlyMemory{T}"/>.
     /// The first call per frame allocates one small object; access after release throws
     /// <see cref="ObjectDisposedException"/>.
     /// </summary>
-    public ReadOnlyMemory<byte> Memory => _owner is null ? ThrowInvalid().ToArray() : _owner.GetMemory(_ticket);
+    public ReadOnlyMemory<byte> Memory => _owner is null ? ThrowInvalid().ToArray() : _owner.GetMemory(_ticket).Slice(_offset);
 
     /// <summary>Releases the frame, returning its space to the writer in ring order. Releasing twice is harmless.</summary>
     public void Dispose() => _owner?.Release(_ticket);
+
+    /// <summary>
+    /// The same frame seen from <paramref name="offset"/> on, under <paramref name="sequence"/>: a protocol's header in front
+    /// of the payload is skipped without a copy (a duplex response is shown under its request's sequence number). Disposing
+    /// either view releases the frame.
+    /// </summary>
+    internal Frame Skip(int offset, ulong sequence) => new(_owner, _ticket, sequence, Length - offset, _offset + offset);
 
     private static ReadOnlySpan<byte> ThrowInvalid() =>
         throw new InvalidOperationException("This is default(Frame), not a frame that was read.");

@@ -32,6 +32,8 @@ public static class DuplexScenarios
                 PeerCheckInterval = TimeSpan.FromMilliseconds(arguments.Number("check-ms") ?? 100),
                 LockDirectory = arguments.Text("lock-dir") ?? BufferLockDirectory,
             },
+            Mode = arguments.Enum("mode", DuplexMode.Extended),
+            MaxConcurrency = (int)(arguments.Number("concurrency") ?? 1),
         };
         DuplexServer server;
         try
@@ -85,6 +87,7 @@ public static class DuplexScenarios
                 PeerCheckInterval = TimeSpan.FromMilliseconds(arguments.Number("check-ms") ?? 100),
                 LockDirectory = arguments.Text("lock-dir") ?? BufferLockDirectory,
             },
+            Mode = arguments.Enum("mode", DuplexMode.Extended),
         };
         DuplexClient client;
         try

@@ -34,11 +34,11 @@ using ZeroLane.TestPeer;
 //   message-ring-writer NAME [--count N] | message-ring-reader NAME [--payload N]
 //       the Python client's cross-language message tests (MessageScenarios): ENDPOINT is tcp:HOST:PORT or unix:PATH;
 //       every message sent or received is printed as MSG i BODYLEN/PARTLENS SHA256.
-//   duplex-server NAME [--payload N] [--loan] [--check-ms N] [--lock-dir D]
+//   duplex-server NAME [--payload N] [--loan] [--check-ms N] [--lock-dir D] [--mode reference|extended] [--concurrency N]
 //       serves duplex channel NAME with an echo handler (--loan: written in place), prints READY; a request starting
 //       with FAIL makes the handler throw, one starting with HANG makes it wait until stopped; on "exit" stops and
 //       prints SERVED answered=A failed=F sessions=S, then BYE.
-//   duplex-client NAME [--count N] [--max-size M] [--pipeline K] [--payload N] [--check-ms N] [--lock-dir D] [--hold] [--send-only]
+//   duplex-client NAME [--count N] [--max-size M] [--pipeline K] [--payload N] [--check-ms N] [--lock-dir D] [--hold] [--send-only] [--mode M]
 //       connects to duplex channel NAME, prints CONNECTED, sends N patterned requests (K in flight) and checks each echo,
 //       prints OK frames=N (or ERROR Type: message); with --hold stays connected until killed or told "exit";
 //       with --send-only sends the N requests, reads no response, prints SENT requests=N and holds.

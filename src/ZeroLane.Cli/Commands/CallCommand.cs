@@ -81,11 +81,22 @@ internal static class CallCommand
         for (long i = 0; i < settings.Count; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            using Frame response = client.Request(request, settings.Timeout, cancellationToken);
+            Frame response;
+            try
+            {
+                response = client.Request(request, settings.Timeout, cancellationToken);
+            }
+            catch (DuplexRequestFailedException failed)
+            {
+                // A ZeroLane server (extended mode) says a request failed apart from any answer.
+                throw ServerFailed(failed.RemoteError);
+            }
+            using Frame answered = response;
             nanoseconds[i] = (long)(Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1e6);
             if (DuplexFailure.TryGetMessage(response.Span, out string? message))
             {
-                CliErrors.Fail("the server failed the request: " + message.Replace('\n', ' ').Replace('\r', ' '));
+                // A reference-mode server's failure frame.
+                throw ServerFailed(message);
             }
             if (i == settings.Count - 1 && settings.Count == 1)
             {
@@ -101,6 +112,9 @@ internal static class CallCommand
             $"p99 {Units.Nanoseconds(Percentile(nanoseconds, 0.99))}, max {Units.Nanoseconds(nanoseconds[^1])}\n");
         return 0;
     }
+
+    private static CommandException ServerFailed(string text) =>
+        new("the server failed the request: " + text.Replace('\n', ' ').Replace('\r', ' '));
 
     private static byte[] ReadRequest(string? path)
     {

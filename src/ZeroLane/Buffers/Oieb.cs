@@ -27,6 +27,10 @@ internal readonly struct Oieb
     internal bool ReaderCountsFrames =>
         HasZeroLaneReader && ((ReaderFlags)Region.ReadUInt32Acquire(OiebLayout.ExtensionFlags)).HasFlag(ReaderFlags.CountsFramesAndReleasesInOrder);
 
+    /// <summary>True when a ZeroLane reader created the segment and advertises every capability in <paramref name="flags"/>.</summary>
+    internal bool ReaderAdvertises(ReaderFlags flags) =>
+        HasZeroLaneReader && ((ReaderFlags)Region.ReadUInt32Acquire(OiebLayout.ExtensionFlags) & flags) == flags;
+
     /// <summary>Throws if the segment lost pages (see <see cref="MappedRegion.HasLostPages"/>): the zeros read mean that.</summary>
     /// <exception cref="BufferCorruptedException">The segment of buffer <paramref name="name"/> lost its pages.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -42,7 +46,7 @@ internal readonly struct Oieb
     /// Fills a fresh (zeroed) segment's OIEB for a reader: fields first, oieb_size last (release), so a writer that sees
     /// oieb_size == 128 sees a fully initialised block.
     /// </summary>
-    internal void Initialize(BufferLayout layout, ProcessIdentity reader)
+    internal void Initialize(BufferLayout layout, ProcessIdentity reader, ReaderFlags advertised = ReaderFlags.None)
     {
         Region.WriteByte(OiebLayout.VersionMajor, OiebLayout.ProtocolMajor);
         Region.WriteByte(OiebLayout.VersionMinor, OiebLayout.ProtocolMinor);
@@ -52,7 +56,7 @@ internal readonly struct Oieb
         Region.WriteUInt64(OiebLayout.PayloadSize, (ulong)layout.PayloadBlockSize);
         Region.WriteUInt64(OiebLayout.PayloadFreeBytes, (ulong)layout.PayloadBlockSize);
         Reader.Initialize(reader);
-        Region.WriteUInt32Release(OiebLayout.ExtensionFlags, (uint)ReaderFlags.CountsFramesAndReleasesInOrder);
+        Region.WriteUInt32Release(OiebLayout.ExtensionFlags, (uint)(ReaderFlags.CountsFramesAndReleasesInOrder | advertised));
         Region.WriteUInt32Release(OiebLayout.ExtensionMagic, OiebLayout.ExtensionMagicValue);
         // release [OIEB-ready]: pairs with the writer's acquire load of oieb_size in Validate.
         Region.WriteUInt32Release(OiebLayout.OiebSize, OiebLayout.Size);

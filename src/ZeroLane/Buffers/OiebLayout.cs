@@ -90,6 +90,14 @@ internal enum ReaderFlags : uint
     /// writer reset write_pos and payload_free_bytes exactly.
     /// </summary>
     CountsFramesAndReleasesInOrder = 1,
+
+    /// <summary>
+    /// The reader created this ring as one end of a ZeroLane duplex channel and speaks the extended duplex mode (version 1):
+    /// responses carry a 16-byte header with the request's sequence number and an answer/error status, so answers may
+    /// arrive out of order and errors travel apart from answers (PROTOCOL.md 14.5). A duplex peer uses that mode only when
+    /// both rings of the channel carry this bit.
+    /// </summary>
+    SpeaksExtendedDuplex = 2,
 }
 
 /// <summary>The 16-byte header in front of every frame in the payload block.</summary>

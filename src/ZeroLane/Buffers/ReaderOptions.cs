@@ -23,4 +23,7 @@ public sealed record ReaderOptions
 
     /// <summary>How often a waiting reader checks whether the writer still lives: the dead-writer detection time. Default 100 ms.</summary>
     public TimeSpan PeerCheckInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Capabilities beyond the ring's own that the creating reader advertises in the OIEB (duplex channels).</summary>
+    internal ReaderFlags AdvertisedFlags { get; init; }
 }

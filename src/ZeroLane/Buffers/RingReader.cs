@@ -209,7 +209,7 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
             _region = new MappedRegion(sharedMemory.Mapping);
             _oieb = new Oieb(_region);
             _ledger = new CreditLedger(_region, this);
-            _oieb.Initialize(layout, _platform.CurrentProcess);
+            _oieb.Initialize(layout, _platform.CurrentProcess, _options.AdvertisedFlags);
         }
         catch
         {

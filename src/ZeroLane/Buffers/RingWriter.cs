@@ -161,6 +161,13 @@ public sealed partial class RingWriter : IFrameSink, ILoanPublisher, IDisposable
     /// <summary>Payload bytes written by this writer.</summary>
     public long BytesWritten => Volatile.Read(ref _bytesWritten);
 
+    /// <summary>True when the ring's reader is a ZeroLane reader that advertises every capability in <paramref name="flags"/>.</summary>
+    internal bool ReaderAdvertises(ReaderFlags flags)
+    {
+        ThrowIfDisposed();
+        return _oieb.ReaderAdvertises(flags);
+    }
+
     /// <summary>True while the buffer's reader is alive.</summary>
     public bool IsReaderConnected
     {

@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
+using System.Text;
 using ZeroLane.Buffers;
 
 namespace ZeroLane.Duplex;
@@ -6,47 +9,62 @@ namespace ZeroLane.Duplex;
 /// <summary>
 /// The client end of duplex channel NAME, compatible with ZeroBuffer's reference duplex channels: it creates the
 /// response ring <c>NAME_response</c> as its reader and writes requests into the server's <c>NAME_request</c>. A
-/// response is a <see cref="Frame"/> read in place; dispose it like any frame.
+/// response is a <see cref="Frame"/> read in place, under its request's sequence number; dispose it like any frame.
 /// </summary>
 /// <remarks>
-/// Design: the k-th request written carries sequence number k (the request ring's writer counts from 1) and the server
-/// answers in order, so the k-th response must carry k too. The client keeps three counters: requests sent, responses
-/// received, and the last request abandoned by a <see cref="Request"/> that timed out (its late answer is read and
-/// dropped). A response with any other sequence number than the next one expected faults the client
-/// (<see cref="DuplexSequenceMismatchException"/>): it is never handed to a caller, and no later response is either.
-/// A dead server is noticed within <see cref="ReaderOptions.PeerCheckInterval"/>: by the response ring (its writer
-/// died) or by the request ring (its reader died before it ever connected to the response ring); every pending and later
-/// call then fails with <see cref="DuplexServerGoneException"/>. Like every endpoint, a client serves one caller at a
-/// time: one call, synchronous or asynchronous, in progress at once.
+/// Design: the k-th request written carries sequence number k (the request ring's writer counts from 1). With a
+/// reference-mode server (<see cref="Mode"/>) the server answers in order, so the k-th response must carry k too: the
+/// client keeps the count of requests sent and responses received, and the last request abandoned by a
+/// <see cref="Request"/> that timed out (its late answer is read and dropped). A response with any other sequence number
+/// than the next one expected faults the client (<see cref="DuplexSequenceMismatchException"/>): it is never handed to a
+/// caller, and no later response is either. With a ZeroLane server both ends speak the extended mode: each response
+/// names its request in a header, so answers may come in any order; one that arrives before its caller asks waits in a
+/// table (its frame held in place), and a failed request raises <see cref="DuplexRequestFailedException"/> for that
+/// request only. A dead server is noticed within <see cref="ReaderOptions.PeerCheckInterval"/>: by the response ring (its
+/// writer died) or by the request ring (its reader died before it ever connected to the response ring); every pending
+/// call then fails with <see cref="DuplexServerGoneException"/>, and the next call waits (within its timeout) for a new
+/// server and carries on with fresh rings (<see cref="DuplexClientOptions.Reconnect"/>). Like every endpoint, a client
+/// serves one caller at a time: one call, synchronous or asynchronous, in progress at once.
 /// </remarks>
 public sealed class DuplexClient : IDisposable
 {
-    private readonly RingReader _responses;
-    private readonly RingWriter _requests;
-    private readonly TimeSpan _peerCheckInterval;
+    private readonly DuplexClientOptions _options;
+    private readonly ReaderOptions _responseRing;
+    private RingReader? _responses;
+    private RingWriter? _requests;
     private ulong _sent;
     private ulong _received;
     private ulong _abandonedThrough;
+    // Extended mode: requests sent and not answered, those whose caller gave up, and answers waiting for their caller.
+    private readonly HashSet<ulong> _outstanding = new(64);
+    private readonly HashSet<ulong> _abandoned = new(16);
+    private readonly Dictionary<ulong, Arrived> _arrived = new(64);
     private Exception? _fault;
     private int _busy;
     private bool _disposed;
 
-    private DuplexClient(string name, RingReader responses, RingWriter requests, TimeSpan peerCheckInterval)
+    private DuplexClient(string name, DuplexClientOptions options, ReaderOptions responseRing)
     {
         Name = name;
-        _responses = responses;
-        _requests = requests;
-        _peerCheckInterval = peerCheckInterval;
+        _options = options;
+        _responseRing = responseRing;
     }
 
     /// <summary>The channel's name (its rings are NAME_request and NAME_response).</summary>
     public string Name { get; }
 
+    /// <summary>What this client and its server speak: <see cref="DuplexMode.Extended"/> only when both offer it.</summary>
+    public DuplexMode Mode { get; private set; }
+
     /// <summary>The largest request the server's request ring takes, in bytes.</summary>
-    public int MaxRequestLength => _requests.MaxFrameLength;
+    public int MaxRequestLength => Requests.MaxFrameLength;
 
     /// <summary>Requests sent whose responses have not been received (abandoned ones included until their answer arrives).</summary>
-    public int PendingRequests => (int)(_sent - _received);
+    public int PendingRequests => Mode == DuplexMode.Extended ? _outstanding.Count : (int)(_sent - _received);
+
+    private RingWriter Requests => _requests ?? throw Gone();
+
+    private RingReader Responses => _responses ?? throw Gone();
 
     /// <summary>
     /// Creates <c>NAME_response</c> and connects to the server's <c>NAME_request</c>, waiting at most
@@ -62,12 +80,23 @@ public sealed class DuplexClient : IDisposable
         DuplexNames.Validate(name);
         options ??= new DuplexClientOptions();
         options.Validate();
+        ReaderOptions responseRing = options.Mode == DuplexMode.Extended
+            ? options.ResponseRing with { AdvertisedFlags = options.ResponseRing.AdvertisedFlags | DuplexWire.ExtendedFlag }
+            : options.ResponseRing;
+        var client = new DuplexClient(name, options, responseRing);
+        client.OpenRings(timeout, cancellationToken);
+        return client;
+    }
+
+    /// <summary>Creates the response ring, then connects to the request ring; on failure leaves neither.</summary>
+    private void OpenRings(TimeSpan timeout, CancellationToken cancellationToken)
+    {
         // The response ring first: the server connects to it when the first request arrives.
-        var responses = new RingReader(DuplexNames.Response(name), options.ResponseRing);
+        var responses = new RingReader(DuplexNames.Response(Name), _responseRing);
         try
         {
-            RingWriter requests = RingWriter.Connect(DuplexNames.Request(name), timeout, options.RequestWriter, cancellationToken);
-            return new DuplexClient(name, responses, requests, options.ResponseRing.PeerCheckInterval);
+            RingWriter requests = RingWriter.Connect(DuplexNames.Request(Name), timeout, _options.RequestWriter, cancellationToken);
+            Opened(responses, requests);
         }
         catch
         {
@@ -75,6 +104,96 @@ public sealed class DuplexClient : IDisposable
             throw;
         }
     }
+
+    private async ValueTask OpenRingsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var responses = new RingReader(DuplexNames.Response(Name), _responseRing);
+        try
+        {
+            RingWriter requests = await RingWriter.ConnectAsync(DuplexNames.Request(Name), timeout, _options.RequestWriter, cancellationToken)
+                .ConfigureAwait(false);
+            Opened(responses, requests);
+        }
+        catch
+        {
+            responses.Dispose();
+            throw;
+        }
+    }
+
+    private void Opened(RingReader responses, RingWriter requests)
+    {
+        _responses = responses;
+        _requests = requests;
+        Mode = _options.Mode == DuplexMode.Extended && requests.ReaderAdvertises(DuplexWire.ExtendedFlag)
+            ? DuplexMode.Extended
+            : DuplexMode.Reference;
+        _sent = _received = _abandonedThrough = 0;
+        _fault = null;
+    }
+
+    /// <summary>
+    /// After the server went: releases the old rings and, if <see cref="DuplexClientOptions.Reconnect"/> allows, lets the
+    /// caller wait for a new server. Returns false when the client stays faulted.
+    /// </summary>
+    private bool ShouldReconnect()
+    {
+        if (_disposed || _fault is not DuplexServerGoneException || !_options.Reconnect)
+        {
+            return false;
+        }
+        CloseRings();
+        return true;
+    }
+
+    private void CloseRings()
+    {
+        foreach (Arrived arrived in _arrived.Values)
+        {
+            arrived.Frame.Dispose();
+        }
+        _arrived.Clear();
+        _outstanding.Clear();
+        _abandoned.Clear();
+        _requests?.Dispose();
+        _responses?.Dispose();
+        _requests = null;
+        _responses = null;
+    }
+
+    private void Reconnect(long deadline, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (ShouldReconnect())
+        {
+            try
+            {
+                OpenRings(Remaining(deadline, timeout), cancellationToken);
+            }
+            catch (TimeoutException e)
+            {
+                throw NoNewServer(timeout, e);
+            }
+        }
+    }
+
+    private async ValueTask ReconnectAsync(long deadline, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (ShouldReconnect())
+        {
+            try
+            {
+                await OpenRingsAsync(Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                throw NoNewServer(timeout, e);
+            }
+        }
+    }
+
+    private TimeoutException NoNewServer(TimeSpan timeout, TimeoutException cause) =>
+        new($"The server of duplex channel '{Name}' is gone and no new server created '{DuplexNames.Request(Name)}' within {timeout}. " +
+            "Start the server, then call again.", cause);
 
     /// <summary>
     /// Sends <paramref name="request"/> and waits at most <paramref name="timeout"/> for its response. If the time runs out
@@ -90,16 +209,17 @@ public sealed class DuplexClient : IDisposable
         Enter();
         try
         {
-            ThrowIfPipelined();
             long deadline = Deadline(timeout);
-            ulong sequence = SendUnsynchronized(request, timeout, cancellationToken);
+            Reconnect(deadline, timeout, cancellationToken);
+            ThrowIfPipelined();
+            ulong sequence = SendUnsynchronized(request, Remaining(deadline, timeout), cancellationToken);
             try
             {
                 return ReceiveUnsynchronized(sequence, Remaining(deadline, timeout), cancellationToken);
             }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException)
             {
-                _abandonedThrough = sequence;
+                Abandon(sequence);
                 throw;
             }
         }
@@ -120,16 +240,17 @@ public sealed class DuplexClient : IDisposable
         Enter();
         try
         {
-            ThrowIfPipelined();
             long deadline = Deadline(timeout);
-            ulong sequence = await SendUnsynchronizedAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+            await ReconnectAsync(deadline, timeout, cancellationToken).ConfigureAwait(false);
+            ThrowIfPipelined();
+            ulong sequence = await SendUnsynchronizedAsync(request, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
             try
             {
                 return await ReceiveUnsynchronizedAsync(sequence, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException)
             {
-                _abandonedThrough = sequence;
+                Abandon(sequence);
                 throw;
             }
         }
@@ -152,7 +273,9 @@ public sealed class DuplexClient : IDisposable
         Enter();
         try
         {
-            return SendUnsynchronized(request, timeout, cancellationToken);
+            long deadline = Deadline(timeout);
+            Reconnect(deadline, timeout, cancellationToken);
+            return SendUnsynchronized(request, Remaining(deadline, timeout), cancellationToken);
         }
         finally
         {
@@ -170,7 +293,9 @@ public sealed class DuplexClient : IDisposable
         Enter();
         try
         {
-            return await SendUnsynchronizedAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+            long deadline = Deadline(timeout);
+            await ReconnectAsync(deadline, timeout, cancellationToken).ConfigureAwait(false);
+            return await SendUnsynchronizedAsync(request, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -180,9 +305,11 @@ public sealed class DuplexClient : IDisposable
 
     /// <summary>
     /// Waits at most <paramref name="timeout"/> for the response to the request <see cref="SendRequest"/> numbered
-    /// <paramref name="sequence"/>, which must be the oldest one waiting. A timeout leaves it waiting: call again.
+    /// <paramref name="sequence"/>. In the reference mode it must be the oldest one waiting; in the extended mode any
+    /// request waiting may be received, in any order. A timeout leaves it waiting: call again.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><paramref name="sequence"/> is not the oldest request waiting for its answer.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="sequence"/> is not a request waiting for its answer (in the reference mode: not the oldest).</exception>
+    /// <exception cref="DuplexRequestFailedException">The server's handler failed this request (extended mode); the client carries on.</exception>
     /// <exception cref="TimeoutException">No response arrived in time.</exception>
     /// <exception cref="DuplexServerGoneException">The server died or ended the session.</exception>
     /// <exception cref="DuplexSequenceMismatchException">The server answered out of order; the client is faulted.</exception>
@@ -219,7 +346,8 @@ public sealed class DuplexClient : IDisposable
 
     /// <summary>
     /// Disconnects from the request ring (the server then ends this client's session) and removes the response ring.
-    /// Responses are views of the response ring: dispose them before the client.
+    /// Responses are views of the response ring: dispose them before the client. Answers that arrived and were never
+    /// asked for are released.
     /// </summary>
     public void Dispose()
     {
@@ -228,21 +356,20 @@ public sealed class DuplexClient : IDisposable
             return;
         }
         _disposed = true;
-        _requests.Dispose();
-        _responses.Dispose();
+        CloseRings();
     }
 
     private ulong SendUnsynchronized(ReadOnlySpan<byte> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         CheckRequest(request.Length);
-        WriteStatus status = _requests.TryWrite(request, timeout, cancellationToken);
+        WriteStatus status = Requests.TryWrite(request, timeout, cancellationToken);
         return Sent(status, timeout);
     }
 
     private async ValueTask<ulong> SendUnsynchronizedAsync(ReadOnlyMemory<byte> request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         CheckRequest(request.Length);
-        WriteStatus status = await _requests.TryWriteAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+        WriteStatus status = await Requests.TryWriteAsync(request, timeout, cancellationToken).ConfigureAwait(false);
         return Sent(status, timeout);
     }
 
@@ -253,10 +380,11 @@ public sealed class DuplexClient : IDisposable
         {
             throw new InvalidOperationException("A request holds at least one byte: a ring frame cannot be empty.");
         }
-        if (length > _requests.MaxFrameLength)
+        RingWriter requests = Requests;
+        if (length > requests.MaxFrameLength)
         {
             throw new FrameTooLargeException(
-                $"The {length}-byte request exceeds the {_requests.MaxFrameLength}-byte frame limit of '{_requests.Name}', the request ring the server " +
+                $"The {length}-byte request exceeds the {requests.MaxFrameLength}-byte frame limit of '{requests.Name}', the request ring the server " +
                 "created. Send a smaller request, or start the server with a larger request ring (DuplexServerOptions.RequestRing.PayloadSize).");
         }
     }
@@ -266,7 +394,12 @@ public sealed class DuplexClient : IDisposable
         switch (status)
         {
             case WriteStatus.Success:
-                return ++_sent;
+                ulong sequence = ++_sent;
+                if (Mode == DuplexMode.Extended)
+                {
+                    _outstanding.Add(sequence);
+                }
+                return sequence;
             case WriteStatus.TimedOut:
                 throw new TimeoutException($"The request ring of duplex channel '{Name}' stayed full for {timeout}: the server is not keeping up.");
             default:
@@ -276,11 +409,34 @@ public sealed class DuplexClient : IDisposable
         }
     }
 
+    /// <summary>A caller gave up on <paramref name="sequence"/>: its answer is dropped when it arrives.</summary>
+    private void Abandon(ulong sequence)
+    {
+        if (Mode == DuplexMode.Reference)
+        {
+            _abandonedThrough = Math.Max(_abandonedThrough, sequence);
+        }
+        else if (_outstanding.Contains(sequence))
+        {
+            _abandoned.Add(sequence);
+        }
+    }
+
     private ulong NextExpected => Math.Max(_received, _abandonedThrough) + 1;
 
     private void CheckReceivable(ulong sequence)
     {
         ThrowIfFaulted();
+        if (Mode == DuplexMode.Extended)
+        {
+            if (!_outstanding.Contains(sequence) || _abandoned.Contains(sequence))
+            {
+                throw new InvalidOperationException(
+                    $"Request {sequence} is not waiting for its answer on duplex channel '{Name}' ({_sent} sent, {_outstanding.Count} waiting): " +
+                    "it was never sent, its answer was already received, or its caller gave up on it.");
+            }
+            return;
+        }
         if (sequence > _sent || sequence <= _received || sequence != NextExpected)
         {
             throw new InvalidOperationException(
@@ -291,12 +447,17 @@ public sealed class DuplexClient : IDisposable
 
     private Frame ReceiveUnsynchronized(ulong sequence, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (TryTakeArrived(sequence, out Frame early))
+        {
+            return early;
+        }
         CheckReceivable(sequence);
         long deadline = Deadline(timeout);
+        RingReader responses = Responses;
         while (true)
         {
             TimeSpan slice = Slice(deadline, timeout);
-            ReadStatus status = _responses.TryRead(out Frame frame, slice, cancellationToken);
+            ReadStatus status = responses.TryRead(out Frame frame, slice, cancellationToken);
             if (Accept(status, frame, sequence, deadline, timeout) is { } response)
             {
                 return response;
@@ -306,17 +467,38 @@ public sealed class DuplexClient : IDisposable
 
     private async ValueTask<Frame> ReceiveUnsynchronizedAsync(ulong sequence, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (TryTakeArrived(sequence, out Frame early))
+        {
+            return early;
+        }
         CheckReceivable(sequence);
         long deadline = Deadline(timeout);
+        RingReader responses = Responses;
         while (true)
         {
             TimeSpan slice = Slice(deadline, timeout);
-            ReadResult result = await _responses.TryReadAsync(slice, cancellationToken).ConfigureAwait(false);
+            ReadResult result = await responses.TryReadAsync(slice, cancellationToken).ConfigureAwait(false);
             if (Accept(result.Status, result.Frame, sequence, deadline, timeout) is { } response)
             {
                 return response;
             }
         }
+    }
+
+    /// <summary>
+    /// An answer to <paramref name="sequence"/> that arrived while the caller waited for another one (extended mode). It is
+    /// handed out even after the server went: it was written before.
+    /// </summary>
+    private bool TryTakeArrived(ulong sequence, out Frame response)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_arrived.Count == 0 || _fault is DuplexSequenceMismatchException || !_arrived.Remove(sequence, out Arrived arrived))
+        {
+            response = default;
+            return false;
+        }
+        response = Deliver(arrived);
+        return true;
     }
 
     /// <summary>The response, or null to wait again (a dropped late answer, or a slice of the wait that ended).</summary>
@@ -325,24 +507,7 @@ public sealed class DuplexClient : IDisposable
         switch (status)
         {
             case ReadStatus.Success:
-                ulong expected = _received + 1;
-                if (frame.Sequence != expected)
-                {
-                    frame.Dispose();
-                    Fault(new DuplexSequenceMismatchException(
-                        $"Duplex channel '{Name}': a response carried sequence {frame.Sequence}, but the oldest request waiting for its answer is " +
-                        $"{expected}. The server does not answer every request exactly once and in order, so no response can be matched to its " +
-                        "request any more. Dispose this client, fix or restart the server, and connect again.", expected, frame.Sequence));
-                    ThrowIfFaulted();
-                }
-                _received = expected;
-                if (expected <= _abandonedThrough)
-                {
-                    // The late answer to a request whose caller gave up.
-                    frame.Dispose();
-                    return null;
-                }
-                return frame;
+                return Mode == DuplexMode.Extended ? AcceptExtended(frame, sequence) : AcceptInOrder(frame);
             case ReadStatus.WriterDisconnected:
                 Fault(ServerGone(crashed: false));
                 break;
@@ -350,11 +515,11 @@ public sealed class DuplexClient : IDisposable
                 Fault(ServerGone(crashed: true));
                 break;
             default:
-                if (!_requests.IsReaderConnected)
+                if (!Requests.IsReaderConnected)
                 {
                     // The server is gone (the request ring tells even when it died before it connected to the response
                     // ring). Answers it wrote before it went are still delivered: look once more.
-                    ReadStatus last = _responses.TryRead(out Frame late, TimeSpan.Zero);
+                    ReadStatus last = Responses.TryRead(out Frame late, TimeSpan.Zero);
                     if (last == ReadStatus.Success)
                     {
                         return Accept(last, late, sequence, deadline, timeout);
@@ -378,10 +543,94 @@ public sealed class DuplexClient : IDisposable
         return null;
     }
 
+    /// <summary>Reference mode: the response must be the next one in order.</summary>
+    private Frame? AcceptInOrder(Frame frame)
+    {
+        ulong expected = _received + 1;
+        if (frame.Sequence != expected)
+        {
+            frame.Dispose();
+            Fault(new DuplexSequenceMismatchException(
+                $"Duplex channel '{Name}': a response carried sequence {frame.Sequence}, but the oldest request waiting for its answer is " +
+                $"{expected}. The server does not answer every request exactly once and in order, so no response can be matched to its " +
+                "request any more. Dispose this client, fix or restart the server, and connect again.", expected, frame.Sequence));
+            ThrowIfFaulted();
+        }
+        _received = expected;
+        if (expected <= _abandonedThrough)
+        {
+            // The late answer to a request whose caller gave up.
+            frame.Dispose();
+            return null;
+        }
+        return frame;
+    }
+
+    /// <summary>Extended mode: the header names the request; an answer to another request waits for its caller.</summary>
+    private Frame? AcceptExtended(Frame frame, ulong sequence)
+    {
+        if (frame.Length < DuplexWire.HeaderSize)
+        {
+            frame.Dispose();
+            FaultProtocol($"a {frame.Length}-byte response frame, shorter than the {DuplexWire.HeaderSize}-byte extended-mode header", sequence, 0);
+        }
+        (ulong answered, uint status) = DuplexWire.ReadHeader(frame.Span);
+        if (status is not (DuplexWire.StatusAnswer or DuplexWire.StatusFailed))
+        {
+            frame.Dispose();
+            FaultProtocol($"a response with status {status} (known: 0 answer, 1 failed)", sequence, answered);
+        }
+        if (!_outstanding.Remove(answered))
+        {
+            frame.Dispose();
+            FaultProtocol($"a response to request {answered}, which is not waiting for an answer", sequence, answered);
+        }
+        _received++;
+        var arrived = new Arrived(frame.Skip(DuplexWire.HeaderSize, answered), status == DuplexWire.StatusFailed);
+        if (_abandoned.Remove(answered))
+        {
+            frame.Dispose();
+            return null;
+        }
+        if (answered != sequence)
+        {
+            _arrived.Add(answered, arrived);
+            return null;
+        }
+        return Deliver(arrived);
+    }
+
+    /// <summary>The answer, or for a failed request its release and <see cref="DuplexRequestFailedException"/>.</summary>
+    private Frame Deliver(Arrived arrived)
+    {
+        if (!arrived.Failed)
+        {
+            return arrived.Frame;
+        }
+        string text;
+        using (arrived.Frame)
+        {
+            text = Encoding.UTF8.GetString(arrived.Frame.Span);
+        }
+        throw new DuplexRequestFailedException(
+            $"The server of duplex channel '{Name}' failed request {arrived.Frame.Sequence}: {text}. The channel and the other requests are unaffected.",
+            text);
+    }
+
+    [DoesNotReturn]
+    private void FaultProtocol(string what, ulong expected, ulong actual)
+    {
+        Fault(new DuplexSequenceMismatchException(
+            $"Duplex channel '{Name}': the server sent {what}. It does not speak the extended mode correctly, so no response can be matched " +
+            "to its request any more. Dispose this client, fix or restart the server, and connect again.", expected, actual));
+        ThrowIfFaulted();
+        throw new UnreachableException();
+    }
+
     /// <summary>The exception for a server that is gone; <paramref name="crashed"/> null when the rings cannot tell how it left.</summary>
     private DuplexServerGoneException ServerGone(bool? crashed)
     {
-        ulong pending = _sent - _received;
+        int pending = PendingRequests;
         string how = crashed switch
         {
             true => "died (killed or crashed)",
@@ -390,9 +639,13 @@ public sealed class DuplexClient : IDisposable
         };
         return new DuplexServerGoneException(
             $"The server of duplex channel '{Name}' {how} with {pending} request(s) unanswered; they never will be. " +
-            "Dispose this client and connect again once a server runs.",
+            (_options.Reconnect
+                ? "The next call waits for a new server on the channel (within its timeout)."
+                : "Dispose this client and connect again once a server runs."),
             crashed == true);
     }
+
+    private Exception Gone() => _fault ?? (_disposed ? new ObjectDisposedException(nameof(DuplexClient)) : ServerGone(crashed: null));
 
     private void Fault(Exception error) => _fault ??= error;
 
@@ -408,11 +661,11 @@ public sealed class DuplexClient : IDisposable
     private void ThrowIfPipelined()
     {
         ThrowIfFaulted();
-        if (_sent != _received && NextExpected <= _sent)
+        if (Mode == DuplexMode.Reference && _sent != _received && NextExpected <= _sent)
         {
             throw new InvalidOperationException(
                 $"{_sent - Math.Max(_received, _abandonedThrough)} pipelined request(s) on duplex channel '{Name}' still wait for their responses; " +
-                "receive them (ReceiveResponse) before calling Request.");
+                "receive them (ReceiveResponse) before calling Request, or speak the extended mode, where answers come in any order.");
         }
     }
 
@@ -436,6 +689,10 @@ public sealed class DuplexClient : IDisposable
     private TimeSpan Slice(long deadline, TimeSpan timeout)
     {
         TimeSpan remaining = Remaining(deadline, timeout);
-        return timeout == Timeout.InfiniteTimeSpan || remaining > _peerCheckInterval ? _peerCheckInterval : remaining;
+        TimeSpan interval = _responseRing.PeerCheckInterval;
+        return timeout == Timeout.InfiniteTimeSpan || remaining > interval ? interval : remaining;
     }
+
+    /// <summary>An answer that arrived before its caller asked for it (extended mode).</summary>
+    private readonly record struct Arrived(Frame Frame, bool Failed);
 }

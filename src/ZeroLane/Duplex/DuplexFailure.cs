@@ -34,18 +34,10 @@ public static class DuplexFailure
     /// <summary>The failure response for <paramref name="error"/>, at most <paramref name="maxLength"/> bytes.</summary>
     internal static byte[] Create(Exception error, int maxLength)
     {
-        string text = $"{error.GetType().Name}: {error.Message}";
-        int textBudget = Math.Max(0, Math.Min(MaxTextLength, maxLength - s_prefix.Length));
-        byte[] utf8 = Encoding.UTF8.GetBytes(text);
-        int textLength = Math.Min(utf8.Length, textBudget);
-        // Never cut a UTF-8 sequence in half: step back over continuation bytes.
-        while (textLength > 0 && textLength < utf8.Length && (utf8[textLength] & 0xC0) == 0x80)
-        {
-            textLength--;
-        }
-        byte[] frame = new byte[Math.Min(maxLength, s_prefix.Length + textLength)];
+        byte[] text = DuplexWire.FailureText(error, Math.Min(MaxTextLength, maxLength - s_prefix.Length));
+        byte[] frame = new byte[Math.Min(maxLength, s_prefix.Length + text.Length)];
         s_prefix.AsSpan(0, Math.Min(s_prefix.Length, frame.Length)).CopyTo(frame);
-        utf8.AsSpan(0, textLength).CopyTo(frame.AsSpan(s_prefix.Length));
+        text.CopyTo(frame.AsSpan(Math.Min(s_prefix.Length, frame.Length)));
         return frame;
     }
 }

@@ -17,7 +17,10 @@ public sealed record DuplexServerOptions
     /// </summary>
     public TimeSpan ResponseConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long <see cref="DuplexServer.Dispose"/> lets the request in progress finish. Default 5 s.</summary>
+    /// <summary>
+    /// How long <see cref="DuplexServer.Dispose"/> lets the requests in progress finish before it cancels the asynchronous
+    /// handlers' token and stops waiting. Default 5 s.
+    /// </summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -26,6 +29,23 @@ public sealed record DuplexServerOptions
     /// many responses undisposed delays the next answer until it releases some.
     /// </summary>
     public int ResponseLoanLength { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// The mode the server offers (its request ring advertises it): <see cref="DuplexMode.Extended"/> (the default) is used
+    /// with every client that offers it too, the reference mode with the others; <see cref="DuplexMode.Reference"/> speaks
+    /// the reference format with every client.
+    /// </summary>
+    public DuplexMode Mode { get; init; } = DuplexMode.Extended;
+
+    /// <summary>
+    /// How many requests the handler processes at once, 1 (the default: on the server's own thread, no hand-over) to
+    /// <see cref="MaxMaxConcurrency"/>. Above 1, requests run on the thread pool; in the extended mode each is answered as
+    /// soon as it is done (out of order), in the reference mode answers are still written in request order.
+    /// </summary>
+    public int MaxConcurrency { get; init; } = 1;
+
+    /// <summary>The largest <see cref="MaxConcurrency"/>.</summary>
+    public const int MaxMaxConcurrency = 1024;
 
     internal void Validate()
     {
@@ -40,5 +60,13 @@ public sealed record DuplexServerOptions
             throw new ArgumentOutOfRangeException(nameof(StopTimeout), StopTimeout, "Must be zero or more, or infinite.");
         }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ResponseLoanLength, nameof(ResponseLoanLength));
+        if (MaxConcurrency is < 1 or > MaxMaxConcurrency)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"Must be 1 to {MaxMaxConcurrency}.");
+        }
+        if (!Enum.IsDefined(Mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Must be DuplexMode.Reference or DuplexMode.Extended.");
+        }
     }
 }

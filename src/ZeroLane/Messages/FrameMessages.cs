@@ -268,23 +268,32 @@ public static class FrameMessages
         throw new FrameTooLargeException($"An encoded message of {total} bytes (header, body and parts) does not fit '{sink.Name}', " +
             $"which takes frames of at most {sink.MaxFrameLength} bytes. Use a larger payload block or send the data in several messages.");
 
+    /// <summary>
+    /// The encoded message (prefix, header, body, parts) into <paramref name="destination"/>, each segment copied once;
+    /// returns its length. Throws if a mapped part lost its content meanwhile (its bytes were copied as zeros).
+    /// </summary>
+    internal static int Encode(Message message, Span<byte> destination)
+    {
+        int offset = MessageEncoding.WriteHeader(message, destination);
+        ReadOnlySpan<byte> body = message.Body.Span;
+        body.CopyTo(destination[offset..]);
+        offset += body.Length;
+        foreach (ReadOnlyMemory<byte> part in message.Parts)
+        {
+            part.Span.CopyTo(destination[offset..]);
+            offset += part.Length;
+        }
+        // A part mapped from a file that shrank meanwhile was copied as zeros: do not publish it.
+        message.ThrowIfContentLost();
+        return offset;
+    }
+
     /// <summary>Header into the loan, each segment copied once into place, commit; abandons the loan if anything throws.</summary>
     private static void FillAndCommit(FrameLoan loan, Message message, int total)
     {
         try
         {
-            Span<byte> destination = loan.Span;
-            int offset = MessageEncoding.WriteHeader(message, destination);
-            ReadOnlySpan<byte> body = message.Body.Span;
-            body.CopyTo(destination[offset..]);
-            offset += body.Length;
-            foreach (ReadOnlyMemory<byte> part in message.Parts)
-            {
-                part.Span.CopyTo(destination[offset..]);
-                offset += part.Length;
-            }
-            // A part mapped from a file that shrank meanwhile was copied as zeros: do not publish it.
-            message.ThrowIfContentLost();
+            Encode(message, loan.Span);
             loan.Commit(total);
         }
         finally

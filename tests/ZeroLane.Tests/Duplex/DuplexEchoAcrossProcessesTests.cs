@@ -81,11 +81,11 @@ public sealed class DuplexEchoAcrossProcessesTests : DuplexTest
     }
 
     [Fact]
-    public void ResponsesMustBeReceivedInTheOrderTheRequestsWereSent()
+    public void InTheReferenceModeResponsesMustBeReceivedInTheOrderTheRequestsWereSent()
     {
         string channel = NewChannel();
         var server = StartServer(channel);
-        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions with { Mode = DuplexMode.Reference }))
         {
             ulong first = client.SendRequest(Patterned(1, 10), HangGuard);
             ulong second = client.SendRequest(Patterned(2, 10), HangGuard);

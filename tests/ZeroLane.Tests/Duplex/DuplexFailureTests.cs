@@ -15,10 +15,12 @@ public sealed class DuplexFailureTests : DuplexTest
     [InlineData(true)]
     public void AHandlerThatThrowsIsAnsweredWithAFailureFrameAndLaterAnswersStayMatched(bool serverWritesInPlace)
     {
+        // A reference-mode client cannot be told of a failure apart from an answer: it gets a failure frame.
         string channel = NewChannel();
         var server = StartServer(channel, serverWritesInPlace ? ["--loan"] : []);
-        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions with { Mode = DuplexMode.Reference }))
         {
+            Assert.Equal(DuplexMode.Reference, client.Mode);
             using (Frame echo = client.Request(Patterned(1, 100), HangGuard))
             {
                 Assert.Null(FramePattern.Verify(echo.Span, 1));
@@ -40,6 +42,34 @@ public sealed class DuplexFailureTests : DuplexTest
         AssertNoLeftovers(channel);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AHandlerThatThrowsFailsThatRequestAloneForAZeroLaneClient(bool serverWritesInPlace)
+    {
+        string channel = NewChannel();
+        var server = StartServer(channel, serverWritesInPlace ? ["--loan"] : []);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            Assert.Equal(DuplexMode.Extended, client.Mode);
+            using (Frame echo = client.Request(Patterned(1, 100), HangGuard))
+            {
+                Assert.Null(FramePattern.Verify(echo.Span, 1));
+            }
+            var failed = Assert.Throws<DuplexRequestFailedException>(() => client.Request([.. DuplexScenarios.FailRequest, 1, 2, 3], HangGuard));
+            Assert.Equal($"InvalidOperationException: {DuplexScenarios.FailureText}", failed.RemoteError);
+            Assert.Contains("request 2", failed.Message);
+            using (Frame after = client.Request(Patterned(3, 5000), HangGuard))
+            {
+                Assert.Equal(3UL, after.Sequence);
+                Assert.Null(FramePattern.Verify(after.Span, 3));
+            }
+            Assert.Equal(0, client.PendingRequests);
+        }
+        Assert.Contains("answered=3 failed=1", StopServer(server));
+        AssertNoLeftovers(channel);
+    }
+
     [Fact]
     public void AnEmptyOrFailingResponseInThisProcessIsAFailureFrameToo()
     {
@@ -51,7 +81,7 @@ public sealed class DuplexFailureTests : DuplexTest
             2 => new byte[RingSize * 2],
             _ => request.Span,
         }, ServerOptions))
-        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions with { Mode = DuplexMode.Reference }))
         {
             using (Frame empty = client.Request("a"u8, HangGuard))
             {
@@ -70,6 +100,37 @@ public sealed class DuplexFailureTests : DuplexTest
                 Assert.False(DuplexFailure.TryGetMessage(echo.Span, out _));
             }
             Assert.Equal(2, server.RequestsFailed);
+        }
+        AssertNoLeftovers(channel);
+    }
+
+    [Fact]
+    public void InTheExtendedModeAnEmptyResponseIsAnAnswerAndATooLargeOneFailsAlone()
+    {
+        string channel = NewChannel();
+        int calls = 0;
+        using (var server = new DuplexServer(channel, request => ++calls switch
+        {
+            1 => ReadOnlySpan<byte>.Empty,
+            2 => new byte[RingSize * 2],
+            _ => request.Span,
+        }, ServerOptions))
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            using (Frame empty = client.Request("a"u8, HangGuard))
+            {
+                Assert.Equal(1UL, empty.Sequence);
+                Assert.Equal(0, empty.Length);
+                Assert.True(empty.Span.IsEmpty);
+            }
+            var tooLarge = Assert.Throws<DuplexRequestFailedException>(() => client.Request("b"u8, HangGuard));
+            Assert.StartsWith("FrameTooLargeException:", tooLarge.RemoteError);
+            using (Frame echo = client.Request("c"u8, HangGuard))
+            {
+                Assert.Equal(3UL, echo.Sequence);
+                Assert.Equal("c"u8, echo.Span);
+            }
+            Assert.Equal(1, server.RequestsFailed);
         }
         AssertNoLeftovers(channel);
     }
@@ -105,9 +166,11 @@ public sealed class DuplexFailureTests : DuplexTest
             ulong queued = client.SendRequest(Patterned(3, 10), HangGuard);
             server.Kill();
             Assert.Throws<DuplexServerGoneException>(() => client.ReceiveResponse(hanging, HangGuard));
-            // Every later call fails the same way, at once.
+            // Every pending request fails the same way, at once.
             Assert.Throws<DuplexServerGoneException>(() => client.ReceiveResponse(queued, HangGuard));
-            Assert.Throws<DuplexServerGoneException>(() => client.Request(Patterned(4, 10), HangGuard));
+            // A new call waits for a new server, which does not come.
+            var noServer = Assert.Throws<TimeoutException>(() => client.Request(Patterned(4, 10), TimeSpan.FromMilliseconds(200)));
+            Assert.Contains("no new server", noServer.Message);
         }
         // The dead server's request ring stays until a new server replaces it; the client's ring is gone.
         Assert.Empty(Leftovers(ResponseRing(channel), LockDirectory));
