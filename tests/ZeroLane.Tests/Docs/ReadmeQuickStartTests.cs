@@ -141,7 +141,7 @@ public sealed class ReadmeQuickStartTests : BufferTest
             TestBuffers.Remove(channel + "_request");
             TestBuffers.Remove(channel + "_response");
         }
-        Assert.Equal(["response 1: 6 bytes", "response 3: 2 bytes"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["response 1: 6 bytes (Extended mode)", "response 3: 2 bytes"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         // /dev/shm only: the lock files live in the shared lock directory, which other tests' readers sweep concurrently.
         Assert.DoesNotContain(TestBuffers.Leftovers(channel + "_request"), path => path.StartsWith("/dev/shm/", StringComparison.Ordinal));
         Assert.DoesNotContain(TestBuffers.Leftovers(channel + "_response"), path => path.StartsWith("/dev/shm/", StringComparison.Ordinal));
@@ -162,18 +162,21 @@ public sealed class ReadmeQuickStartTests : BufferTest
     private static void DuplexExample(string channel, TextWriter output)
     {
         // duplex example begins
-        using var server = new DuplexServer(channel, request => request.Span);   // echo; or write in place into a loan
+        using var server = new DuplexServer(channel, request => request.Span,    // echo; other handlers write in place,
+            new DuplexServerOptions { MaxConcurrency = 4 });                          // change the request in place, or are async
         using var client = DuplexClient.Connect(channel, TimeSpan.FromSeconds(5));
 
         using (Frame response = client.Request("tile 7"u8, TimeSpan.FromSeconds(1)))  // in place; disposing releases it
         {
-            output.WriteLine($"response {response.Sequence}: {response.Length} bytes");
+            output.WriteLine($"response {response.Sequence}: {response.Length} bytes ({client.Mode} mode)");
         }
         ulong first = client.SendRequest("a"u8, TimeSpan.FromSeconds(1));            // pipelined: several in flight
         ulong second = client.SendRequest("bc"u8, TimeSpan.FromSeconds(1));
-        client.ReceiveResponse(first, TimeSpan.FromSeconds(1)).Dispose();            // answers come in the order sent
-        using Frame last = client.ReceiveResponse(second, TimeSpan.FromSeconds(1));
-        output.WriteLine($"response {last.Sequence}: {last.Length} bytes");
+        using (Frame answer = client.ReceiveResponse(second, TimeSpan.FromSeconds(1)))  // any order between ZeroLane ends
+        {
+            output.WriteLine($"response {answer.Sequence}: {answer.Length} bytes");
+        }
+        client.ReceiveResponse(first, TimeSpan.FromSeconds(1)).Dispose();
         // duplex example ends
     }
 
