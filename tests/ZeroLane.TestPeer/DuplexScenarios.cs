@@ -35,17 +35,37 @@ public static class DuplexScenarios
             Mode = arguments.Enum("mode", DuplexMode.Extended),
             MaxConcurrency = (int)(arguments.Number("concurrency") ?? 1),
         };
+        // --measure-from N: the bytes this process allocates between requests N, N + W and N + 2W (W = --measure-window,
+        // default 500) are printed with SERVED as the smaller of the two windows (a one-time cost shows in at most one).
+        long measureFrom = arguments.Number("measure-from") ?? -1;
+        long window = arguments.Number("measure-window") ?? 500;
+        long[] marks = [-1, -1, -1];
+        void Mark(ulong sequence)
+        {
+            for (int i = 0; i < marks.Length; i++)
+            {
+                if ((long)sequence == measureFrom + i * window)
+                {
+                    Volatile.Write(ref marks[i], GC.GetTotalAllocatedBytes(precise: true));
+                }
+            }
+        }
         DuplexServer server;
         try
         {
             server = arguments.Has("loan")
                 ? new DuplexServer(arguments.Name, (Frame request, System.Buffers.IBufferWriter<byte> response) =>
                 {
+                    Mark(request.Sequence);
                     ReadOnlySpan<byte> echo = Echo(request, stop);
                     echo.CopyTo(response.GetSpan(echo.Length));
                     response.Advance(echo.Length);
                 }, options)
-                : new DuplexServer(arguments.Name, request => Echo(request, stop), options);
+                : new DuplexServer(arguments.Name, request =>
+                {
+                    Mark(request.Sequence);
+                    return Echo(request, stop);
+                }, options);
         }
         catch (Exception e)
         {
@@ -54,7 +74,8 @@ public static class DuplexScenarios
         Console.WriteLine($"{PeerOutput.Ready} pid={Environment.ProcessId}");
         stop.WaitHandle.WaitOne();
         server.Dispose();
-        Console.WriteLine($"{PeerOutput.Served} answered={server.RequestsAnswered} failed={server.RequestsFailed} sessions={server.SessionsEnded}");
+        string allocated = marks.All(mark => mark >= 0) ? $" allocated={Math.Min(marks[1] - marks[0], marks[2] - marks[1])}" : "";
+        Console.WriteLine($"{PeerOutput.Served} answered={server.RequestsAnswered} failed={server.RequestsFailed} sessions={server.SessionsEnded}{allocated}");
         return Scenarios.Bye();
     }
 

@@ -35,6 +35,7 @@ using ZeroLane.TestPeer;
 //       the Python client's cross-language message tests (MessageScenarios): ENDPOINT is tcp:HOST:PORT or unix:PATH;
 //       every message sent or received is printed as MSG i BODYLEN/PARTLENS SHA256.
 //   duplex-server NAME [--payload N] [--loan] [--check-ms N] [--lock-dir D] [--mode reference|extended] [--concurrency N]
+//       [--measure-from N [--measure-window W]]
 //       serves duplex channel NAME with an echo handler (--loan: written in place), prints READY; a request starting
 //       with FAIL makes the handler throw, one starting with HANG makes it wait until stopped; on "exit" stops and
 //       prints SERVED answered=A failed=F sessions=S, then BYE.

@@ -364,6 +364,37 @@ public sealed class DuplexExtendedModeTests : DuplexTest
         }
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(4, false)]
+    [InlineData(1, true)]
+    public void AServerProcessAllocatesNothingPerRequest(int concurrency, bool loan)
+    {
+        // Measured in a child process of its own, where nothing but the server allocates.
+        string channel = NewChannel();
+        string[] options = ["--concurrency", concurrency.ToString(), "--measure-from", "300", "--measure-window", "600", .. loan ? new[] { "--loan" } : []];
+        var server = StartServer(channel, options);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            byte[] request = new byte[64];
+            var inFlight = new Queue<ulong>();
+            for (int i = 0; i < 1600; i++)
+            {
+                inFlight.Enqueue(client.SendRequest(request, HangGuard));
+                if (inFlight.Count == 8)
+                {
+                    client.ReceiveResponse(inFlight.Dequeue(), HangGuard).Dispose();
+                }
+            }
+            while (inFlight.Count > 0)
+            {
+                client.ReceiveResponse(inFlight.Dequeue(), HangGuard).Dispose();
+            }
+        }
+        Assert.Contains("answered=1600 failed=0 sessions=1 allocated=0", StopServer(server));
+        AssertNoLeftovers(channel);
+    }
+
     [Fact]
     public void AServerAnswersAPlainExtendedRingPairWithHeadersItsRequestsSequencesAndErrors()
     {
