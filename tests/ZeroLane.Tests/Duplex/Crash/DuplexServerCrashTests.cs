@@ -139,6 +139,7 @@ public sealed class DuplexServerCrashTests(ITestOutputHelper output) : DuplexCra
         }
         // The client removed its response ring; the dead server's request ring stays until a new server replaces it.
         Assert.Empty(Leftovers(ResponseRing(channel), LockDirectory));
+        Assert.NotEmpty(Leftovers(RequestRing(channel), LockDirectory));
 
         // A new server on the same name serves a new client from sequence 1.
         PeerProcess next = StartCrashServer(channel, setup, random.Next(2) == 0);
