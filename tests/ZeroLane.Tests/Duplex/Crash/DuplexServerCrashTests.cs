@@ -46,8 +46,10 @@ public sealed class DuplexServerCrashTests(ITestOutputHelper output) : DuplexCra
         bool inPlace = random.Next(2) == 0;
         int before = random.Next(0, 30);
         int depth = random.Next(1, 9);
-        var exchange = new Exchange((ulong)random.NextInt64(1, long.MaxValue / 2), random);
-        describe($"kill point {point}, {(inPlace ? "answers written in place" : "answers returned")}, {before} requests answered first, pipeline {depth}");
+        bool asynchronous = random.Next(2) == 0;
+        var exchange = new Exchange((ulong)random.NextInt64(1, long.MaxValue / 2), random, asynchronous);
+        describe($"kill point {point}, {(inPlace ? "answers written in place" : "answers returned")}, {before} requests answered first, " +
+            $"pipeline {depth}, {(asynchronous ? "asynchronous" : "synchronous")} receives");
 
         PeerProcess server = StartCrashServer(channel, setup, inPlace);
         using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, setup.Client(RingOptions)))
@@ -146,7 +148,7 @@ public sealed class DuplexServerCrashTests(ITestOutputHelper output) : DuplexCra
         int count = random.Next(1, 20);
         using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, setup.Client(RingOptions)))
         {
-            var fresh = new Exchange((ulong)random.NextInt64(1, long.MaxValue / 2), random);
+            var fresh = new Exchange((ulong)random.NextInt64(1, long.MaxValue / 2), random, random.Next(2) == 0);
             fresh.Run(client, count, random.Next(1, 9));
             Assert.Equal(count, fresh.AnsweredCount);
         }
@@ -156,9 +158,10 @@ public sealed class DuplexServerCrashTests(ITestOutputHelper output) : DuplexCra
 
     /// <summary>
     /// The client's side of a trial: the requests sent (index = sequence - 1), each with a unique id, and how many were
-    /// answered (each checked to be exactly its request's answer under its sequence number) or abandoned.
+    /// answered (each checked to be exactly its request's answer under its sequence number) or abandoned. Answers are
+    /// received with ReceiveResponse or, when <c>asynchronous</c>, ReceiveResponseAsync.
     /// </summary>
-    private sealed class Exchange(ulong firstId, Random random)
+    private sealed class Exchange(ulong firstId, Random random, bool asynchronous)
     {
         private readonly List<byte[]> _sent = [];
 
@@ -200,7 +203,9 @@ public sealed class DuplexServerCrashTests(ITestOutputHelper output) : DuplexCra
         internal void ReceiveNext(DuplexClient client)
         {
             ulong sequence = (ulong)Received + 1;
-            using Frame response = client.ReceiveResponse(sequence, HangGuard);
+            using Frame response = asynchronous
+                ? client.ReceiveResponseAsync(sequence, HangGuard).AsTask().GetAwaiter().GetResult()
+                : client.ReceiveResponse(sequence, HangGuard);
             byte[] request = _sent[Received];
             Assert.Equal(sequence, response.Sequence);
             Assert.True(DuplexCrashRequests.IsAnswerTo(response.Span, request),
