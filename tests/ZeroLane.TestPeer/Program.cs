@@ -43,6 +43,9 @@ using ZeroLane.TestPeer;
 //       connects to duplex channel NAME, prints CONNECTED, sends N patterned requests (K in flight) and checks each echo,
 //       prints OK frames=N (or ERROR Type: message); with --hold stays connected until killed or told "exit";
 //       with --send-only sends the N requests, reads no response, prints SENT requests=N and holds.
+//   duplex-crash-server NAME [--payload N] [--loan] [--check-ms N] [--lock-dir D]
+//       the server the duplex crash tests kill (DuplexCrashScenarios): answers each request with its bytes XOR 0xA5,
+//       printing HANDLING seq=S id=I as each handler begins; a request of kind 'H' prints HANGING seq=S and blocks.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -68,6 +71,7 @@ try
         "message-ring-reader" => MessageScenarios.ReadFromRing(arguments, stop.Token),
         "duplex-server" => DuplexScenarios.Server(arguments, stop.Token),
         "duplex-client" => DuplexScenarios.Client(arguments, stop.Token),
+        "duplex-crash-server" => DuplexCrashScenarios.Server(arguments, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }

@@ -168,7 +168,9 @@ internal static class ServeCommand
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            // Not process.Kill(entireProcessTree: true): it reads every process on the host first, seconds on a busy one,
+            // while the client waits and the server's stop timeout runs out (see ProcessTree).
+            ProcessTree.Kill(process.Id);
             process.WaitForExit();
             throw new ExecFailed("the server stopped while the command ran.");
         }
