@@ -111,6 +111,7 @@ public static class DuplexCrashScenarios
                 PeerCheckInterval = TimeSpan.FromMilliseconds(arguments.Number("check-ms") ?? 100),
                 LockDirectory = arguments.Text("lock-dir") ?? new ReaderOptions().LockDirectory,
             },
+            Mode = arguments.Enum("mode", DuplexMode.Extended),
         };
         // The bytes handler answers from this buffer: the server copies the answer before it reads the next request.
         byte[] answer = new byte[options.RequestRing.PayloadSize];

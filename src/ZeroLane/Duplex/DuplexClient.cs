@@ -212,7 +212,7 @@ public sealed class DuplexClient : IDisposable
             long deadline = Deadline(timeout);
             Reconnect(deadline, timeout, cancellationToken);
             ThrowIfPipelined();
-            ulong sequence = SendUnsynchronized(request, Remaining(deadline, timeout), cancellationToken);
+            ulong sequence = SendUnsynchronized(request, deadline, timeout, cancellationToken);
             try
             {
                 return ReceiveUnsynchronized(sequence, Remaining(deadline, timeout), cancellationToken);
@@ -243,7 +243,7 @@ public sealed class DuplexClient : IDisposable
             long deadline = Deadline(timeout);
             await ReconnectAsync(deadline, timeout, cancellationToken).ConfigureAwait(false);
             ThrowIfPipelined();
-            ulong sequence = await SendUnsynchronizedAsync(request, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
+            ulong sequence = await SendUnsynchronizedAsync(request, deadline, timeout, cancellationToken).ConfigureAwait(false);
             try
             {
                 return await ReceiveUnsynchronizedAsync(sequence, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
@@ -275,7 +275,7 @@ public sealed class DuplexClient : IDisposable
         {
             long deadline = Deadline(timeout);
             Reconnect(deadline, timeout, cancellationToken);
-            return SendUnsynchronized(request, Remaining(deadline, timeout), cancellationToken);
+            return SendUnsynchronized(request, deadline, timeout, cancellationToken);
         }
         finally
         {
@@ -295,7 +295,7 @@ public sealed class DuplexClient : IDisposable
         {
             long deadline = Deadline(timeout);
             await ReconnectAsync(deadline, timeout, cancellationToken).ConfigureAwait(false);
-            return await SendUnsynchronizedAsync(request, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
+            return await SendUnsynchronizedAsync(request, deadline, timeout, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -359,18 +359,46 @@ public sealed class DuplexClient : IDisposable
         CloseRings();
     }
 
-    private ulong SendUnsynchronized(ReadOnlySpan<byte> request, TimeSpan timeout, CancellationToken cancellationToken)
+    private ulong SendUnsynchronized(ReadOnlySpan<byte> request, long deadline, TimeSpan timeout, CancellationToken cancellationToken)
     {
         CheckRequest(request.Length);
-        WriteStatus status = Requests.TryWrite(request, timeout, cancellationToken);
+        WriteStatus status = Requests.TryWrite(request, Remaining(deadline, timeout), cancellationToken);
+        if (ServerWentWhileIdle(status))
+        {
+            Reconnect(deadline, timeout, cancellationToken);
+            CheckRequest(request.Length);
+            status = Requests.TryWrite(request, Remaining(deadline, timeout), cancellationToken);
+        }
         return Sent(status, timeout);
     }
 
-    private async ValueTask<ulong> SendUnsynchronizedAsync(ReadOnlyMemory<byte> request, TimeSpan timeout, CancellationToken cancellationToken)
+    private async ValueTask<ulong> SendUnsynchronizedAsync(ReadOnlyMemory<byte> request, long deadline, TimeSpan timeout, CancellationToken cancellationToken)
     {
         CheckRequest(request.Length);
-        WriteStatus status = await Requests.TryWriteAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+        WriteStatus status = await Requests.TryWriteAsync(request, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
+        if (ServerWentWhileIdle(status))
+        {
+            await ReconnectAsync(deadline, timeout, cancellationToken).ConfigureAwait(false);
+            CheckRequest(request.Length);
+            status = await Requests.TryWriteAsync(request, Remaining(deadline, timeout), cancellationToken).ConfigureAwait(false);
+        }
         return Sent(status, timeout);
+    }
+
+    /// <summary>
+    /// True when a request could not be written because the server is gone and no caller waits for an answer from it
+    /// (only abandoned requests, if any): nothing is lost, so with <see cref="DuplexClientOptions.Reconnect"/> the call
+    /// waits for a new server and sends its request there. Marks the client's server as gone.
+    /// </summary>
+    private bool ServerWentWhileIdle(WriteStatus status)
+    {
+        if (status != WriteStatus.ReaderGone)
+        {
+            return false;
+        }
+        Fault(ServerGone(crashed: null));
+        bool callerWaiting = Mode == DuplexMode.Reference ? NextExpected <= _sent : _outstanding.Count > _abandoned.Count;
+        return _options.Reconnect && !callerWaiting;
     }
 
     private void CheckRequest(int length)

@@ -319,6 +319,35 @@ public sealed class DuplexExtendedModeTests : DuplexTest
         AssertNoLeftovers(channel);
     }
 
+    [Theory]
+    [InlineData(DuplexMode.Extended)]
+    [InlineData(DuplexMode.Reference)]
+    public async Task AnIdleClientWhoseServerWasRestartedSendsItsNextRequestToTheNewServer(DuplexMode mode)
+    {
+        string channel = NewChannel();
+        var first = StartServer(channel);
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions with { Mode = mode }))
+        {
+            client.Request("before"u8, HangGuard).Dispose();
+            first.Kill();
+            Assert.True(first.WaitForExit(HangGuard), first.Describe());
+            var second = StartServer(channel);
+            // Nothing was pending, so nothing was lost: the calls simply go to the new server.
+            using (Frame answer = await client.RequestAsync("after"u8.ToArray(), HangGuard))
+            {
+                Assert.Equal("after"u8, answer.Span);
+            }
+            using (Frame answer = client.Request("again"u8, HangGuard))
+            {
+                Assert.Equal(2UL, answer.Sequence);
+                Assert.Equal("again"u8, answer.Span);
+            }
+            client.Dispose();
+            Assert.Contains("answered=2", StopServer(second));
+        }
+        AssertNoLeftovers(channel);
+    }
+
     [Fact]
     public void WithoutReconnectAClientStaysFailedOnceItsServerIsGone()
     {

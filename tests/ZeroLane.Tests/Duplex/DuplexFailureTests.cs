@@ -181,7 +181,7 @@ public sealed class DuplexFailureTests : DuplexTest
     {
         string channel = NewChannel();
         var server = StartServer(channel);
-        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions with { Reconnect = false }))
         {
             server.Kill();
             Assert.True(server.WaitForExit(HangGuard), server.Describe());

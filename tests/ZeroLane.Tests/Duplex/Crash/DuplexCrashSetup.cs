@@ -6,21 +6,31 @@ namespace ZeroLane.Tests.Duplex.Crash;
 
 /// <summary>
 /// One configuration the duplex crash tests run in: how the ends in this process are built and what the ends in child
-/// processes are told. Every crash test takes its options from here and nowhere else, so another mode (the planned
-/// ZeroLane-to-ZeroLane duplex mode, say) is covered by adding one entry to <see cref="All"/>.
+/// processes are told. Every crash test takes its options from here and nowhere else, so each mode is covered by one
+/// entry in <see cref="All"/>.
 /// </summary>
 public sealed record DuplexCrashSetup
 {
-    /// <summary>The reference-compatible mode (PROTOCOL.md section 14): default options on the test's rings.</summary>
+    /// <summary>The reference-compatible mode (PROTOCOL.md 14.1 to 14.4): every end offers only it.</summary>
     public static readonly DuplexCrashSetup Reference = new()
     {
         Name = "reference",
+        Server = ring => new DuplexServerOptions { RequestRing = ring, Mode = DuplexMode.Reference },
+        Client = ring => new DuplexClientOptions { ResponseRing = ring, Mode = DuplexMode.Reference },
+        PeerArguments = ["--mode", "reference"],
+    };
+
+    /// <summary>The extended mode between ZeroLane ends (PROTOCOL.md 14.5): the default options.</summary>
+    public static readonly DuplexCrashSetup Extended = new()
+    {
+        Name = "extended",
         Server = ring => new DuplexServerOptions { RequestRing = ring },
         Client = ring => new DuplexClientOptions { ResponseRing = ring },
+        PeerArguments = ["--mode", "extended"],
     };
 
     /// <summary>Every setup the crash tests run in.</summary>
-    private static readonly DuplexCrashSetup[] All = [Reference];
+    private static readonly DuplexCrashSetup[] All = [Reference, Extended];
 
     /// <summary>The name the theory rows show.</summary>
     public required string Name { get; init; }
