@@ -40,9 +40,16 @@ internal static class ServeCommand
             Description = "Give up (exit code 1) when no request arrives for this many seconds. Default: serve until Ctrl+C.",
             HelpName = "seconds",
         };
+        var concurrency = new Option<int>("--concurrency")
+        {
+            Description = "Requests handled at once (with --exec: commands running at once), 1 to 1024. A ZeroLane client gets each answer " +
+                "as soon as it is ready; a reference client still gets them in order.",
+            DefaultValueFactory = _ => 1,
+            HelpName = "count",
+        };
         var command = new Command("serve", "Serve a duplex channel: answer each request with its own bytes (--echo) or a command's output (--exec).")
         {
-            name, echo, exec, payloadSize, wait, timeout,
+            name, echo, exec, payloadSize, wait, timeout, concurrency,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -52,23 +59,29 @@ internal static class ServeCommand
             CliErrors.Require(isEcho != (commandText is not null), "give either --echo or --exec COMMAND (one of them).");
             CliErrors.Require(commandText is null || !string.IsNullOrWhiteSpace(commandText), "--exec needs a command, e.g. --exec 'tr a-z A-Z'.");
             CliErrors.Require(seconds is null or (> 0 and < 1e9), "--timeout must be a positive number of seconds.");
+            int handledAtOnce = parseResult.GetValue(concurrency);
+            CliErrors.Require(handledAtOnce is >= 1 and <= DuplexServerOptions.MaxMaxConcurrency,
+                $"--concurrency takes 1 to {DuplexServerOptions.MaxMaxConcurrency} requests at once, not {handledAtOnce}.");
             return Task.FromResult(Run(
                 parseResult.GetValue(name)!,
                 commandText,
                 parseResult.GetValue(payloadSize),
                 CommonOptions.ParseWait(parseResult.GetValue(wait)),
                 seconds is { } s ? TimeSpan.FromSeconds(s) : null,
+                handledAtOnce,
                 cancellationToken));
         });
         return command;
     }
 
-    private static int Run(string name, string? commandText, long payloadSize, WaitStrategy wait, TimeSpan? idleTimeout, CancellationToken cancellationToken)
+    private static int Run(string name, string? commandText, long payloadSize, WaitStrategy wait, TimeSpan? idleTimeout, int concurrency,
+        CancellationToken cancellationToken)
     {
         var options = new DuplexServerOptions
         {
             RequestRing = new ReaderOptions { PayloadSize = payloadSize, WaitStrategy = wait },
             ResponseWriter = new WriterOptions { WaitStrategy = wait },
+            MaxConcurrency = concurrency,
         };
         using var stopCommands = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Requests in progress: a command that runs longer than --timeout is not mistaken for an idle server.

@@ -34,6 +34,30 @@ public sealed class ServeAndCallAnswerRequests : BufferTest
     }
 
     [Fact]
+    public async Task ConcurrencyRunsSeveralCommandsAtOnceForAPipeliningClient()
+    {
+        string channel = NewChannel("cli-conc");
+        // Each command marks its request's name, then waits until both marks exist: only commands running at once finish.
+        string command = $"d={_directory}; r=$(cat); touch \"$d/$r\"; while [ ! -e \"$d/a\" ] || [ ! -e \"$d/b\" ]; do sleep 0.02; done; echo \"done $r\"";
+        ToolProcess server = await StartServerAsync(channel, "--exec", command, "--concurrency", "2");
+
+        using (var client = ZeroLane.Duplex.DuplexClient.Connect(channel, TimeSpan.FromSeconds(30)))
+        {
+            ulong a = client.SendRequest("a"u8, TimeSpan.FromSeconds(30));
+            ulong b = client.SendRequest("b"u8, TimeSpan.FromSeconds(30));
+            using (Frame answer = client.ReceiveResponse(b, TimeSpan.FromSeconds(60)))
+            {
+                Assert.Equal("done b\n"u8, answer.Span);
+            }
+            using (Frame answer = client.ReceiveResponse(a, TimeSpan.FromSeconds(60)))
+            {
+                Assert.Equal("done a\n"u8, answer.Span);
+            }
+        }
+        await StopServerAsync(channel, server);
+    }
+
+    [Fact]
     public async Task CallWithACountPrintsRoundTripTimesAndNoAnswer()
     {
         string channel = NewChannel("cli-count");
