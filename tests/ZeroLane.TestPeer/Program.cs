@@ -42,6 +42,11 @@ using ZeroLane.TestPeer;
 //       connects to duplex channel NAME, prints CONNECTED, sends N patterned requests (K in flight) and checks each echo,
 //       prints OK frames=N (or ERROR Type: message); with --hold stays connected until killed or told "exit";
 //       with --send-only sends the N requests, reads no response, prints SENT requests=N and holds.
+//   service-server NAME [--max-clients N] [--payload N] [--check-ms N] [--lock-dir D]
+//       runs echo duplex service NAME, prints READY; on "exit" stops and prints SERVED answered=A joined=J left=L, then BYE.
+//   service-client NAME [--count N] [--max-size M] [--timeout-ms T] [--wait-go] [--payload N] [--check-ms N] [--lock-dir D] [--hold]
+//       joins duplex service NAME, prints CONNECTED pid=P channel=C, (--wait-go: waits for "go") sends N requests that
+//       carry its PID and checks each answer is its own, prints OK frames=N (or ERROR Type: message); --hold as above.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -67,6 +72,8 @@ try
         "message-ring-reader" => MessageScenarios.ReadFromRing(arguments, stop.Token),
         "duplex-server" => DuplexScenarios.Server(arguments, stop.Token),
         "duplex-client" => DuplexScenarios.Client(arguments, stop.Token),
+        "service-server" => ServiceScenarios.Server(arguments, stop.Token),
+        "service-client" => ServiceScenarios.Client(arguments, go, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }
