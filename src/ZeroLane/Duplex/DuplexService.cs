@@ -33,6 +33,7 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
     private readonly Dictionary<string, Member> _clients = new(StringComparer.Ordinal);
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
     private readonly List<Task> _leaving = new();
+    private readonly List<Member> _releasing = new();
     private readonly TaskCompletionSource _threadEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private Task<bool>? _stop;
@@ -117,7 +118,7 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
         {
             lock (_sync)
             {
-                return _answeredByLeft + _clients.Values.Sum(c => c.Server.RequestsAnswered);
+                return _answeredByLeft + _clients.Values.Concat(_releasing).Sum(c => c.Server.RequestsAnswered);
             }
         }
     }
@@ -169,6 +170,7 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
         {
             members = _clients.Values.ToList();
             _clients.Clear();
+            _releasing.AddRange(members);
             leaving = _leaving.ToArray();
         }
         Task<bool>[] stops = members.Select(m => Release(m, timeout)).ToArray();
@@ -301,6 +303,7 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
             lock (_sync)
             {
                 _clients.Remove(member.Channel);
+                _releasing.Add(member);
                 _leaving.RemoveAll(t => t.IsCompleted);
                 _leaving.Add(Release(member, _options.Server.StopTimeout));
             }
@@ -334,7 +337,11 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
     private async Task<bool> Release(Member member, TimeSpan timeout)
     {
         bool stopped = await member.Server.StopAsync(timeout).ConfigureAwait(false);
-        Interlocked.Add(ref _answeredByLeft, member.Server.RequestsAnswered);
+        lock (_sync)
+        {
+            _releasing.Remove(member);
+            _answeredByLeft += member.Server.RequestsAnswered;
+        }
         Interlocked.Increment(ref _clientsLeft);
         try
         {
