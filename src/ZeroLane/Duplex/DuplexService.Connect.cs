@@ -37,7 +37,7 @@ public sealed partial class DuplexService
         using var wake = new AutoResetEvent(false);
 
         // 1. A live service: its file appears (watch) and records a live process.
-        using (SharedMemoryWatch.Watch(Path.GetFileName(names.ServicePath), () => wake.Set()))
+        using (SharedMemoryWatch.Watch(Path.GetFileName(names.ServicePath), () => Signal(wake)))
         {
             while (DuplexServiceFile.Check(platform, names.ServicePath) != DuplexServiceState.Alive)
             {
@@ -59,7 +59,7 @@ public sealed partial class DuplexService
 
         // 3. Admitted: the service created our request ring. Then connect as to any channel.
         string requestRing = DuplexNames.Request(channel);
-        using (SharedMemoryWatch.Watch(requestRing, () => wake.Set()))
+        using (SharedMemoryWatch.Watch(requestRing, () => Signal(wake)))
         {
             while (!File.Exists(DuplexServiceNames.SharedMemoryPath(requestRing)))
             {

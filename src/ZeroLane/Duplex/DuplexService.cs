@@ -16,7 +16,8 @@ namespace ZeroLane.Duplex;
 /// clients and, every <see cref="Buffers.ReaderOptions.PeerCheckInterval"/> of the request ring, lets go of those that left or
 /// died: their server's session ended, or the client is gone before it connected (its join file names a dead process, or
 /// it holds neither join file nor response ring). A client let go has its request ring removed by its server and its
-/// response ring, if it died, removed here. Only that thread changes the set of clients; the counters are read under a
+/// response ring, if it died, removed here (looked at again every round until its process is gone: a dying process frees
+/// its locks a moment before it is gone). Only that thread changes the set of clients; the counters are read under a
 /// lock.
 /// </remarks>
 public sealed partial class DuplexService : IDisposable, IAsyncDisposable
@@ -34,6 +35,7 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
     private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
     private readonly List<Task> _leaving = new();
     private readonly List<Member> _releasing = new();
+    private readonly List<Member> _leftovers = new();
     private readonly TaskCompletionSource _threadEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private Task<bool>? _stop;
@@ -76,7 +78,7 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
         try
         {
             DuplexServiceFile.WriteOwner(_names.ServicePath, _platform.CurrentProcess);
-            _watch = SharedMemoryWatch.Watch(_names.ClientPrefix, () => _wake.Set());
+            _watch = SharedMemoryWatch.Watch(_names.ClientPrefix, () => Signal(_wake));
         }
         catch
         {
@@ -176,8 +178,22 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
         Task<bool>[] stops = members.Select(m => Release(m, timeout)).ToArray();
         bool[] stopped = await Task.WhenAll(stops).ConfigureAwait(false);
         await Task.WhenAll(leaving).ConfigureAwait(false);
+        RemoveLeftovers();
         _wake.Dispose();
         return stopped.All(s => s);
+    }
+
+    /// <summary>Wakes a waiter from the /dev/shm watch's thread, which may call once more after the wait has ended.</summary>
+    private static void Signal(EventWaitHandle wake)
+    {
+        try
+        {
+            wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The waiter is gone; nobody needs waking.
+        }
     }
 
     private FileLock AcquireServiceLock()
@@ -212,6 +228,7 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
                 {
                     Admit();
                     LetGoOfGoneClients();
+                    RemoveLeftovers();
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -343,16 +360,59 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
             _answeredByLeft += member.Server.RequestsAnswered;
         }
         Interlocked.Increment(ref _clientsLeft);
-        try
+        if (!TryRemoveLeftovers(member))
         {
-            DuplexServiceCleaner.RemoveRingIfStale(_platform, DuplexNames.Response(member.Channel), LockDirectory);
-            DuplexServiceCleaner.RemoveJoinFileIfStale(_platform, member.Channel, member.Pid);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left for the next cleaner.
+            lock (_sync)
+            {
+                _leftovers.Add(member);
+            }
         }
         return stopped;
+    }
+
+    /// <summary>
+    /// Looks again at clients let go whose leftovers could not be removed yet: a client that dies closes its files (and so
+    /// frees its locks) a moment before its process is gone, and only a dead owner's files are removed.
+    /// </summary>
+    private void RemoveLeftovers()
+    {
+        Member[] pending;
+        lock (_sync)
+        {
+            pending = _leftovers.ToArray();
+        }
+        foreach (Member member in pending)
+        {
+            if (TryRemoveLeftovers(member))
+            {
+                lock (_sync)
+                {
+                    _leftovers.Remove(member);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the response ring and join file of a client let go if its process is dead; true when nothing of them is left
+    /// to remove here (removed, never there, or held by a live client that removes them itself).
+    /// </summary>
+    private bool TryRemoveLeftovers(Member member)
+    {
+        string response = DuplexNames.Response(member.Channel);
+        try
+        {
+            DuplexServiceCleaner.RemoveRingIfStale(_platform, response, LockDirectory);
+            DuplexServiceCleaner.RemoveJoinFileIfStale(_platform, member.Channel, member.Pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ZeroLaneException)
+        {
+            // Looked at again in the next round.
+        }
+        bool left = FileDescriptor.PathStatus(DuplexServiceNames.SharedMemoryPath(response)) is not null ||
+            FileDescriptor.PathStatus(Path.Combine(LockDirectory, response + ".lock")) is not null ||
+            FileDescriptor.PathStatus(DuplexServiceNames.JoinPath(member.Channel)) is not null;
+        return !left || _platform.IsAlive(new ProcessIdentity(member.Pid, 0)) && IsClientThere(member);
     }
 
     private sealed record Member(string Channel, int Pid, DuplexServer Server);

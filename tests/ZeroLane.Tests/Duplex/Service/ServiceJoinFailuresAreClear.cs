@@ -1,4 +1,8 @@
+using System.Buffers.Binary;
 using ZeroLane.Duplex;
+using ZeroLane.Posix;
+using ZeroLane.Tests.Infrastructure;
+using ZeroLane.TestPeer;
 using Xunit;
 
 namespace ZeroLane.Tests.Duplex.Service;
@@ -62,4 +66,45 @@ public sealed class ServiceJoinFailuresAreClear : ServiceTest
         Assert.Contains("too long", error.Message);
         Assert.Throws<InvalidNameException>(() => DuplexService.Connect("../etc", TimeSpan.Zero));
     }
+
+    [Fact]
+    public void AServiceThatDiesWhileAClientJoinsFailsTheJoinAsServerGone()
+    {
+        string name = NewService();
+        // A service file naming a live process that never admits anyone: the client waits in the join until it dies.
+        PeerProcess stand = StartHoldingReader(NewName("svc-stand"), "--lock-dir", LockDirectory);
+        WriteServiceFile(name, stand.Id);
+        Task<DuplexClient> joining = Safety.OnThread(() => DuplexService.Connect(name, HangGuard, ClientOptions));
+        Assert.True(SpinWait.SpinUntil(() => JoinFiles(name).Length == 1, HangGuard), "the client's join file did not appear");
+
+        stand.Kill();
+
+        var gone = Assert.Throws<DuplexServerGoneException>(() => Safety.Join(joining, "the joining client"));
+        Assert.True(gone.Crashed);
+        Assert.Contains($"Duplex service '{name}' died while this client was joining it", gone.Message);
+        Assert.Empty(JoinFiles(name));
+    }
+
+    [Fact]
+    public void AServiceThatRunsButDoesNotAdmitTheClientEndsTheJoinWithATimeout()
+    {
+        string name = NewService();
+        WriteServiceFile(name, Environment.ProcessId);
+
+        var error = Assert.Throws<TimeoutException>(() => DuplexService.Connect(name, TimeSpan.FromMilliseconds(200), ClientOptions));
+
+        Assert.Contains($"Duplex service '{name}' runs but did not admit this client", error.Message);
+        Assert.Empty(JoinFiles(name));
+    }
+
+    /// <summary>A service file recording process <paramref name="pid"/>, as a service writes it (PROTOCOL.md 14.5).</summary>
+    private static void WriteServiceFile(string name, int pid)
+    {
+        byte[] bytes = new byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)pid);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), ProcessLiveness.ReadStartTime(pid));
+        File.WriteAllBytes($"/dev/shm/zls.{name}.service", bytes);
+    }
+
+    private static string[] JoinFiles(string name) => Directory.GetFiles("/dev/shm", $"zls.{name}.c.*");
 }
