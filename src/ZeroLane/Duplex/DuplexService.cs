@@ -143,13 +143,25 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
     /// </summary>
     public Task<bool> StopAsync(TimeSpan timeout)
     {
-        Task<bool> stop = new(() => StopCore(timeout).GetAwaiter().GetResult());
-        if (Interlocked.CompareExchange(ref _stop, stop, null) is { } already)
+        var stop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _stop, stop.Task, null) is { } already)
         {
             return already;
         }
-        stop.Start(TaskScheduler.Default);
-        return stop;
+        _ = CompleteStop(stop, timeout);
+        return stop.Task;
+    }
+
+    private async Task CompleteStop(TaskCompletionSource<bool> stop, TimeSpan timeout)
+    {
+        try
+        {
+            stop.SetResult(await StopCore(timeout).ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            stop.SetException(e);
+        }
     }
 
     /// <summary>Stops as <see cref="StopAsync"/> does with the server's <see cref="DuplexServerOptions.StopTimeout"/>.</summary>

@@ -108,4 +108,28 @@ public sealed class ServiceServesManyClientsAtOnce : ServiceTest
         }
         Assert.Empty(FilesOf(name));
     }
+
+    [Fact]
+    public void ALoanHandlerAnswersEveryClientInPlace()
+    {
+        string name = NewService();
+        using var service = new DuplexService(name, (Frame request, System.Buffers.IBufferWriter<byte> response) =>
+        {
+            Span<byte> answer = response.GetSpan(request.Length + 1);
+            request.Span.CopyTo(answer);
+            answer[request.Length] = (byte)'!';
+            response.Advance(request.Length + 1);
+        }, ServiceOptions());
+        using DuplexClient first = DuplexService.Connect(name, HangGuard, ClientOptions);
+        using DuplexClient second = DuplexService.Connect(name, HangGuard, ClientOptions);
+
+        using (Frame answer = second.Request("two"u8, HangGuard))
+        {
+            Assert.Equal("two!"u8, answer.Span);
+        }
+        using (Frame answer = first.Request("one"u8, HangGuard))
+        {
+            Assert.Equal("one!"u8, answer.Span);
+        }
+    }
 }
