@@ -303,8 +303,8 @@ public sealed partial class DuplexService : IDisposable, IAsyncDisposable
             lock (_sync)
             {
                 _clients.Add(channel, new Member(channel, pid, server));
+                Interlocked.Increment(ref _clientsJoined);
             }
-            Interlocked.Increment(ref _clientsJoined);
         }
         _refused.RemoveWhere(channel => !present.Contains(channel));
     }
