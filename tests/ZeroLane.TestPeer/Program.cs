@@ -46,6 +46,11 @@ using ZeroLane.TestPeer;
 //   duplex-crash-server NAME [--payload N] [--loan] [--check-ms N] [--lock-dir D]
 //       the server the duplex crash tests kill (DuplexCrashScenarios): answers each request with its bytes XOR 0xA5,
 //       printing HANDLING seq=S id=I as each handler begins; a request of kind 'H' prints HANGING seq=S and blocks.
+//   service-server NAME [--max-clients N] [--payload N] [--check-ms N] [--lock-dir D]
+//       runs echo duplex service NAME, prints READY; on "exit" stops and prints SERVED answered=A joined=J left=L, then BYE.
+//   service-client NAME [--count N] [--max-size M] [--timeout-ms T] [--wait-go] [--payload N] [--check-ms N] [--lock-dir D] [--hold]
+//       joins duplex service NAME, prints CONNECTED pid=P channel=C, (--wait-go: waits for "go") sends N requests that
+//       carry its PID and checks each answer is its own, prints OK frames=N (or ERROR Type: message); --hold as above.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -72,6 +77,8 @@ try
         "duplex-server" => DuplexScenarios.Server(arguments, stop.Token),
         "duplex-client" => DuplexScenarios.Client(arguments, stop.Token),
         "duplex-crash-server" => DuplexCrashScenarios.Server(arguments, stop.Token),
+        "service-server" => ServiceScenarios.Server(arguments, stop.Token),
+        "service-client" => ServiceScenarios.Client(arguments, go, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }

@@ -1,10 +1,14 @@
 using System.CommandLine;
 using ZeroLane.Buffers;
 using ZeroLane.Cli.Output;
+using ZeroLane.Duplex;
 
 namespace ZeroLane.Cli.Commands;
 
-/// <summary><c>zerolane clean</c>: removes buffers whose reader is dead, after asking.</summary>
+/// <summary>
+/// <c>zerolane clean</c>: removes buffers whose reader is dead, after asking; without names, also the files of duplex
+/// services (and of clients joining them) whose processes died.
+/// </summary>
 internal static class CleanCommand
 {
     internal static Command Create()
@@ -42,22 +46,29 @@ internal static class CleanCommand
             }
             stale = stale.Where(n => only.Contains(n, StringComparer.Ordinal)).ToList();
         }
-        if (stale.Count == 0)
+        // A dead service's client rings are stale buffers above; its service file and its clients' join files are not.
+        List<string> staleServices = only.Length > 0 ? [] : DuplexServiceInspector.List()
+            .Where(s => !s.Alive || s.Clients.Any(c => c.Joining && !c.Alive))
+            .Select(s => s.Name)
+            .ToList();
+        if (stale.Count == 0 && staleServices.Count == 0)
         {
             Console.Out.Write("No stale buffers.\n");
             return 0;
         }
-        var table = new TextTable("NAME", "PAYLOAD>", "WRITTEN>", "READ>", "READER", "WRITER");
-        foreach (string name in stale)
+        if (stale.Count == 0)
         {
-            BufferInspector.TryGetStats(name, out BufferStats? stats);
-            table.AddRow(stats is null
-                ? [name, "-", "-", "-", "-", "(lock file only)"]
-                : [name, Units.Bytes(stats.PayloadCapacity), Units.Count(stats.FramesWritten), Units.Count(stats.FramesRead),
-                    StatsText.Peer(stats.ReaderPid, stats.ReaderAlive), StatsText.Peer(stats.WriterPid, stats.WriterAlive)]);
+            Console.Out.Write("No stale buffers.\n");
         }
-        Console.Out.Write(table.ToString());
-        if (!yes && !Confirm(stale.Count))
+        else
+        {
+            PrintStale(stale);
+        }
+        foreach (string service in staleServices)
+        {
+            Console.Out.Write($"Duplex service {service}: files of a dead service or of dead clients joining it (/dev/shm/zls.{service}.*)\n");
+        }
+        if (!yes && !Confirm(stale.Count, staleServices.Count))
         {
             return 0;
         }
@@ -76,12 +87,36 @@ internal static class CleanCommand
                 failures++;
             }
         }
+        foreach (string service in staleServices)
+        {
+            IReadOnlyList<string> removed = DuplexServiceInspector.Clean(service, lockDirectory);
+            Console.Out.Write(removed.Count == 0
+                ? $"Kept duplex service {service}: its processes hold its files again.\n"
+                : $"Removed duplex service {service}'s files: {string.Join(", ", removed)}\n");
+        }
         return failures == 0 ? 0 : CliErrors.ExitCode;
     }
 
-    private static bool Confirm(int count)
+    private static void PrintStale(IReadOnlyList<string> stale)
     {
-        Console.Out.Write($"Remove {count} buffer{(count == 1 ? "" : "s")}? [y/N] ");
+        var table = new TextTable("NAME", "PAYLOAD>", "WRITTEN>", "READ>", "READER", "WRITER");
+        foreach (string name in stale)
+        {
+            BufferInspector.TryGetStats(name, out BufferStats? stats);
+            table.AddRow(stats is null
+                ? [name, "-", "-", "-", "-", "(lock file only)"]
+                : [name, Units.Bytes(stats.PayloadCapacity), Units.Count(stats.FramesWritten), Units.Count(stats.FramesRead),
+                    StatsText.Peer(stats.ReaderPid, stats.ReaderAlive), StatsText.Peer(stats.WriterPid, stats.WriterAlive)]);
+        }
+        Console.Out.Write(table.ToString());
+    }
+
+    private static bool Confirm(int count, int services)
+    {
+        string what = services == 0 ? $"{count} buffer{(count == 1 ? "" : "s")}"
+            : count == 0 ? $"the files of {services} duplex service{(services == 1 ? "" : "s")}"
+            : $"{count} buffer{(count == 1 ? "" : "s")} and the files of {services} duplex service{(services == 1 ? "" : "s")}";
+        Console.Out.Write($"Remove {what}? [y/N] ");
         string? answer = Console.In.ReadLine();
         if (answer is null)
         {

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ZeroLane.Cli.Output;
+using ZeroLane.Duplex;
 using ZeroLane.Topics;
 
 namespace ZeroLane.Cli.Commands;
@@ -10,6 +11,7 @@ namespace ZeroLane.Cli.Commands;
 /// <summary>
 /// <c>zerolane topics</c>: every topic on this host with its publishers and subscribers (liveness, queue fill, drops),
 /// read without joining; with <c>--watch</c> refreshed every second with rates; with <c>--json</c> one object per topic per line.
+/// The table is followed by the duplex services and their client counts, which also meet at names without a daemon.
 /// </summary>
 internal static class TopicsCommand
 {
@@ -20,7 +22,7 @@ internal static class TopicsCommand
         var watch = new Option<bool>("--watch", "-w") { Description = "Refresh every second, with rates per second, until Ctrl+C." };
         var count = new Option<int?>("--count") { Description = "With --watch: stop after this many refreshes.", HelpName = "n" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per topic per line (per refresh with --watch)." };
-        var command = new Command("topics", "List the topics on this host: publishers, subscribers, liveness, queue fill, drops (and rates with --watch).")
+        var command = new Command("topics", "List the topics on this host: publishers, subscribers, liveness, queue fill, drops (and rates with --watch); then the duplex services and their clients.")
         {
             watch, count, json,
         };
@@ -35,7 +37,7 @@ internal static class TopicsCommand
         TopicSnapshot snapshot = TopicInspector.Snapshot();
         if (!watch && count is null)
         {
-            Console.Out.Write(json ? Json(snapshot, rates: null) : Table(snapshot, rates: null));
+            Console.Out.Write(json ? Json(snapshot, rates: null) : Table(snapshot, rates: null) + ServicesText.Table(DuplexServiceInspector.List()));
             return 0;
         }
         bool live = !json && !Console.IsOutputRedirected;
@@ -46,7 +48,8 @@ internal static class TopicsCommand
             IReadOnlyList<TopicPublisherRate>? rates = previous is null ? null : snapshot.RatesSince(previous);
             string block = json
                 ? Json(snapshot, rates)
-                : $"{snapshot.TakenAt.ToLocalTime():HH:mm:ss}  (every {s_refreshInterval.TotalSeconds:0} s, Ctrl+C to stop)\n" + Table(snapshot, rates);
+                : $"{snapshot.TakenAt.ToLocalTime():HH:mm:ss}  (every {s_refreshInterval.TotalSeconds:0} s, Ctrl+C to stop)\n" + Table(snapshot, rates) +
+                    ServicesText.Table(DuplexServiceInspector.List());
             if (live && previousLines > 0)
             {
                 // Move up over the previous block and clear it, so the figures update in place.
