@@ -42,6 +42,10 @@ using ZeroLane.TestPeer;
 //       connects to duplex channel NAME, prints CONNECTED, sends N patterned requests (K in flight) and checks each echo,
 //       prints OK frames=N (or ERROR Type: message); with --hold stays connected until killed or told "exit";
 //       with --send-only sends the N requests, reads no response, prints SENT requests=N and holds.
+//   socket-duplex-server ENDPOINT [--tls PFX] [--max-concurrency N] [--max-message N] [--stop-ms N]
+//       serves duplex calls over a socket (tcp:PORT on loopback, or unix:PATH) with an echo handler that fails, waits or
+//       answers big as each request's body asks (SocketDuplexScenarios), prints READY pid=P port=N; on "exit" stops and
+//       prints SERVED answered=A failed=F connections=C, then BYE.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -67,6 +71,7 @@ try
         "message-ring-reader" => MessageScenarios.ReadFromRing(arguments, stop.Token),
         "duplex-server" => DuplexScenarios.Server(arguments, stop.Token),
         "duplex-client" => DuplexScenarios.Client(arguments, stop.Token),
+        "socket-duplex-server" => SocketDuplexScenarios.Server(arguments, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }
