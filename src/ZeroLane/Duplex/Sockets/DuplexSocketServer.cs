@@ -31,6 +31,9 @@ namespace ZeroLane.Duplex;
 /// </remarks>
 public sealed class DuplexSocketServer : IAsyncDisposable, IDisposable
 {
+    /// <summary>How long one TLS handshake may take before the accept loop drops that client and goes on.</summary>
+    internal static readonly TimeSpan TlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+
     private readonly DuplexAsyncMessageHandler? _handler;
     private readonly DuplexMessageHandler? _syncHandler;
     private readonly DuplexSocketServerOptions _options;
@@ -169,17 +172,28 @@ public sealed class DuplexSocketServer : IAsyncDisposable, IDisposable
             MessageConnection connection;
             try
             {
-                connection = _options.TlsCertificate is { } certificate
-                    ? await listener.AcceptTlsAsync(certificate, _stopReading.Token).ConfigureAwait(false)
-                    : await listener.AcceptAsync(_stopReading.Token).ConfigureAwait(false);
+                if (_options.TlsCertificate is { } certificate)
+                {
+                    // Handshakes run one at a time here, so one that stalls must not hold up the next client for long.
+                    using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_stopReading.Token);
+                    handshake.CancelAfter(TlsHandshakeTimeout);
+                    connection = await listener.AcceptTlsAsync(certificate, handshake.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    connection = await listener.AcceptAsync(_stopReading.Token).ConfigureAwait(false);
+                }
             }
             catch (Exception) when (_stopReading.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception exception) when (_options.TlsCertificate is not null && exception is AuthenticationException or IOException)
+            catch (Exception exception) when (exception is OperationCanceledException or AuthenticationException or IOException
+                or System.ComponentModel.Win32Exception
+                or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionAborted or System.Net.Sockets.SocketError.ConnectionReset })
             {
-                // One client's handshake failed; the listener is fine.
+                // One client's connection or handshake failed or stalled (or no client came within the handshake
+                // timeout); the listener is fine.
                 continue;
             }
             catch (Exception exception)
@@ -318,7 +332,7 @@ public sealed class DuplexSocketServer : IAsyncDisposable, IDisposable
             {
                 return "a request could not be read, so the server closes this connection: " + exception.Message;
             }
-            catch (Exception exception) when (exception is ZeroLaneException or IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+            catch (Exception)
             {
                 // The connection broke (the client died, or the network failed): nobody to say goodbye to.
                 return null;
@@ -403,9 +417,9 @@ public sealed class DuplexSocketServer : IAsyncDisposable, IDisposable
                     _outbox.Exit();
                 }
             }
-            catch (Exception exception) when (exception is ZeroLaneException or IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+            catch (Exception)
             {
-                // The client is gone: there is nobody to answer. The reading loop sees the broken connection too.
+                // The client is gone (or the stream broke): there is nobody to answer. The reading loop sees it too.
             }
         }
 

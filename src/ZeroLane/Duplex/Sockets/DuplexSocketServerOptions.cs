@@ -29,7 +29,8 @@ public sealed record DuplexSocketServerOptions
 
     /// <summary>
     /// With a listener: the certificate (with its private key) presented in a TLS handshake with every connection
-    /// accepted; null (the default) accepts plain TCP or Unix connections. Handshakes run one at a time, in the accept loop.
+    /// accepted; null (the default) accepts plain TCP or Unix connections. Handshakes run one at a time, in the accept loop; a
+    /// client whose handshake takes more than 10 s is dropped.
     /// </summary>
     public X509Certificate2? TlsCertificate { get; init; }
 
