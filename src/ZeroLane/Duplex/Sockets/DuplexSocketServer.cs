@@ -265,7 +265,7 @@ public sealed class DuplexSocketServer : IAsyncDisposable, IDisposable
                     {
                         await SayGoodbyeAsync(goodbye).ConfigureAwait(false);
                         // A close over unread requests would reset the connection and could lose the goodbye.
-                        await _connection.CloseDiscardingAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                        await _connection.CloseDiscardingAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                     }
                 }
                 catch (Exception exception) when (exception is ZeroLaneException or IOException or ObjectDisposedException or System.Net.Sockets.SocketException)

@@ -213,6 +213,32 @@ public sealed class CallsInOneProcess : SocketDuplexTest
         Assert.Equal(1, server.ConnectionsAccepted);
     }
 
+    [Fact]
+    public async Task AClientThatFailsItsTlsHandshakeDoesNotStopTheServer()
+    {
+        (DuplexSocketServer server, Endpoint endpoint) = StartServer(DuplexTransport.Tls, (request, _) => ValueTask.FromResult(request));
+        using (var raw = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            raw.Connect(System.Net.IPAddress.Loopback, endpoint.Port);
+            raw.Send("not a TLS client hello, just bytes\r\n\r\n"u8.ToArray());
+            raw.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+        }
+        // Two clients, each with its own connection, both served.
+        DuplexSocketClient first = await ConnectAsync(endpoint);
+        DuplexSocketClient second = await ConnectAsync(endpoint);
+        using Message request = Request("after a bad handshake", 100);
+        using (Message answer = await first.RequestAsync(request, HangGuard))
+        {
+            AssertEcho(request, answer);
+        }
+        using (Message answer = await second.RequestAsync(request, HangGuard))
+        {
+            AssertEcho(request, answer);
+        }
+        Assert.Null(server.Fault);
+        Assert.Equal(2, server.ConnectionsAccepted);
+    }
+
     private static void InterlockedMax(ref int location, int value)
     {
         int current = Volatile.Read(ref location);
