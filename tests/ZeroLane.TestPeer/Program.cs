@@ -51,6 +51,10 @@ using ZeroLane.TestPeer;
 //   service-client NAME [--count N] [--max-size M] [--timeout-ms T] [--wait-go] [--payload N] [--check-ms N] [--lock-dir D] [--hold]
 //       joins duplex service NAME, prints CONNECTED pid=P channel=C, (--wait-go: waits for "go") sends N requests that
 //       carry its PID and checks each answer is its own, prints OK frames=N (or ERROR Type: message); --hold as above.
+//   socket-duplex-server ENDPOINT [--tls PFX] [--max-concurrency N] [--max-message N] [--stop-ms N]
+//       serves duplex calls over a socket (tcp:PORT on loopback, or unix:PATH) with an echo handler that fails, waits or
+//       answers big as each request's body asks (SocketDuplexScenarios), prints READY pid=P port=N; on "exit" stops and
+//       prints SERVED answered=A failed=F connections=C, then BYE.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -79,6 +83,7 @@ try
         "duplex-crash-server" => DuplexCrashScenarios.Server(arguments, stop.Token),
         "service-server" => ServiceScenarios.Server(arguments, stop.Token),
         "service-client" => ServiceScenarios.Client(arguments, go, stop.Token),
+        "socket-duplex-server" => SocketDuplexScenarios.Server(arguments, stop.Token),
         _ => throw new UsageException($"unknown scenario '{arguments.Scenario}'"),
     };
 }

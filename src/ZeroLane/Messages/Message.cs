@@ -64,6 +64,26 @@ public sealed class Message : IDisposable
         Volatile.Write(ref _disposed, 0);
     }
 
+    /// <summary>
+    /// Drops the body and makes part 0 the body, in place (no copy, no allocation): a message received as an envelope
+    /// body plus the carried message's body and parts becomes the carried message. Only the receiver that owns the
+    /// message, before handing it out, calls this.
+    /// </summary>
+    internal void PromoteFirstPartToBody()
+    {
+        ThrowIfDisposed();
+        if (_partCount == 0)
+        {
+            throw new InvalidOperationException("A message without parts has no part to make its body.");
+        }
+        Length -= _body.Length;
+        _body = _parts[0];
+        Array.Copy(_parts, 1, _parts, 0, _partCount - 1);
+        _parts[_partCount - 1] = default;
+        _partCount--;
+        _sequence = null;
+    }
+
     private static long TotalLength(ReadOnlyMemory<byte> body, ReadOnlySpan<ReadOnlyMemory<byte>> parts)
     {
         long length = body.Length;

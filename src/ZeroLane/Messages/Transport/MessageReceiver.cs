@@ -306,6 +306,7 @@ public sealed class MessageReceiver : IDisposable
     }
 
     /// <summary>Reads more bytes into the staging buffer; false at a clean end of stream (between messages).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> StageMoreAsync(CancellationToken cancellationToken)
     {
         CompactStaging();
