@@ -10,10 +10,11 @@ namespace ZeroLane.Bench;
 /// Design: each measurement is a fresh pair of <see cref="DuplexPeer"/> processes on a channel of its own, the server
 /// first (it creates NAME_request), the client once it is ready, as the ring's pairs are run (<see cref="RunPairAsync"/>,
 /// busy-spin pairs pinned by <see cref="Place"/>). Round-trip rows (mode <see cref="BenchResult.RoundTrip"/>) report the
-/// WHOLE round trip of one <c>Request</c> call, not half of it as the ring's latency rows do; each is measured right after
-/// the ring's latency row of the same size and strategy (reused when the ring part measured it, made with the ring part's
-/// own <see cref="RingLatencyAsync"/> otherwise), and the summary compares the duplex round trip with twice the ring's
-/// one-way figure, which is the ring's round trip. Pipelining rows (mode throughput) count requests/s with 1, 4 and 16
+/// WHOLE round trip of one <c>Request</c> call, not half of it as the ring's latency rows do. Each is set beside the ring's
+/// latency row of the same size and strategy: reused when the ring part measured it, otherwise measured here with the ring
+/// part's own <see cref="RingLatencyAsync"/>, its runs interleaved with the duplex runs (ring, echo, loan, ring, ...) so that
+/// a drifting load on a shared machine hits both alike; the run-by-run ratios go to the notes. The summary compares the
+/// duplex round trip with twice the ring's one-way figure, which is the ring's round trip. Pipelining rows (mode throughput) count requests/s with 1, 4 and 16
 /// requests in flight.
 /// </remarks>
 internal sealed partial class BenchRunner
@@ -36,17 +37,42 @@ internal sealed partial class BenchRunner
     private async Task RunDuplexAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<int> sizes = _settings.SizesGiven ? _settings.Sizes : DuplexRoundTripSizes;
+        var ratios = new List<string>();
         foreach (WaitStrategy wait in _settings.Waits)
         {
             foreach (int size in sizes)
             {
-                if (!Measured(BenchResult.ZeroLane, BenchResult.Latency, wait, size))
+                // Interleaved (ring, echo, loan, ring, echo, loan, ...) rather than each measured --repeat times in a row: on a
+                // shared machine the load drifts between runs, and the ratio should compare runs taken side by side.
+                bool measureRing = !Measured(BenchResult.ZeroLane, BenchResult.Latency, wait, size);
+                var ring = new List<BenchResult>();
+                var echo = new List<BenchResult>();
+                var loan = new List<BenchResult>();
+                for (int run = 0; run < _settings.Repeat; run++)
                 {
-                    Add(await RepeatAsync(() => RingLatencyAsync(wait, size, cancellationToken)).ConfigureAwait(false));
+                    if (measureRing)
+                    {
+                        ring.Add(await RingLatencyAsync(wait, size, cancellationToken).ConfigureAwait(false));
+                    }
+                    echo.Add(await DuplexRoundTripAsync(wait, size, loan: false, cancellationToken).ConfigureAwait(false));
+                    loan.Add(await DuplexRoundTripAsync(wait, size, loan: true, cancellationToken).ConfigureAwait(false));
                 }
-                Add(await RepeatAsync(() => DuplexRoundTripAsync(wait, size, loan: false, cancellationToken)).ConfigureAwait(false));
-                Add(await RepeatAsync(() => DuplexRoundTripAsync(wait, size, loan: true, cancellationToken)).ConfigureAwait(false));
+                if (measureRing)
+                {
+                    Add(BenchResult.Combine(ring));
+                }
+                Add(BenchResult.Combine(echo));
+                Add(BenchResult.Combine(loan));
+                if (measureRing && _settings.Repeat > 1)
+                {
+                    ratios.Add($"{BenchTable.FormatSize(size)} {BenchWait.NameOf(wait)} echo {RunRatios(echo, ring)}, loan {RunRatios(loan, ring)}");
+                }
             }
+        }
+        if (ratios.Count > 0)
+        {
+            Tell("duplex: round-trip p50 / the ring's round-trip p50 (2 x one-way) run by run, each duplex run measured right after the ring's "
+                + "(the rows show the medians): " + string.Join("; ", ratios) + ".");
         }
         WaitStrategy pipelineWait = TopicBench.ThroughputWait(_settings);
         foreach (int size in _settings.SizesGiven ? _settings.Sizes : [DuplexPipelineBytes])
@@ -103,6 +129,12 @@ internal sealed partial class BenchRunner
             RemoveDuplexChannel(name);
         }
     }
+
+    /// <summary>Each duplex run's p50 over the ring run's round-trip p50 (twice its one-way p50) taken just before it: "1.05, 1.10, 0.98".</summary>
+    private static string RunRatios(IReadOnlyList<BenchResult> duplex, IReadOnlyList<BenchResult> ring) => string.Join(", ", duplex.Zip(ring,
+        (d, r) => d.P50Ns is double p50 && r.P50Ns is double oneWay && oneWay > 0
+            ? (p50 / (2 * oneWay)).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)
+            : "-"));
 
     /// <summary>
     /// Payload block of both rings of a pipelining row: the ring's usual block, or more when that cannot hold every request

@@ -131,6 +131,7 @@ public sealed class BenchMeasuresDuplexAndLeavesNothingBehind : IClassFixture<Du
         Assert.Matches(@"duplex requests/s, 64 B, spin-then-block: 1 in flight [\d,]+/s, 4 in flight [\d,]+/s \([\d.]+x\), 16 in flight [\d,]+/s", output);
         Assert.Matches(@"duplex allocation per call, highest of all duplex rows: client [\d.E+-]+ B, server [\d.E+-]+ B \(target 0 B: (met|MISSED)\)", output);
         Assert.Contains("are the WHOLE round trip of one Request call", output, StringComparison.Ordinal);
+        Assert.Matches(@"run by run.*: 64 B spin-then-block echo [\d.]+, [\d.]+, loan [\d.]+, [\d.]+\.", output);
     }
 
     [Fact]
