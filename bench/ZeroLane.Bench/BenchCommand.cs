@@ -5,7 +5,7 @@ namespace ZeroLane.Bench;
 
 /// <summary>
 /// <c>zerolane bench</c>: measures the ring between two processes (throughput and latency, for every wait
-/// strategy), topics (one publisher to one or more subscriber processes), a Unix domain socket doing the same as the baseline, iceoryx as a real peer and
+/// strategy), topics (one publisher to one or more subscriber processes), duplex channels (when asked), a Unix domain socket doing the same as the baseline, iceoryx as a real peer and
 /// ZeroLane's Python client as the reader (when asked), and the
 /// machine's own limits (memory copy bandwidth, cross-core cache-line round trip), all in one run. The peer
 /// commands are what the bench's child processes run; they are not for people, so the tool registers them hidden.
@@ -24,7 +24,7 @@ public static class BenchCommand
         var sizes = new Option<string?>("--sizes")
         {
             Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary), for every part with a size dimension "
-                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx, python, python-topic); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
+                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx, python, python-topic, duplex); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
         };
         var seconds = new Option<double>("--seconds")
         {
@@ -41,7 +41,8 @@ public static class BenchCommand
             Description = $"Run only some parts: {string.Join(", ", BenchSettings.AllParts)} (comma-separated, or all; default all but "
                 + $"{BenchSettings.Iceoryx}, which needs Debian's iceoryx and libiceoryx-binding-c-dev and starts iceoryx's RouDi for the run, "
                 + $"and {BenchSettings.Python} and {BenchSettings.PythonTopic}, ZeroLane's Python client reading from a C# writer or publisher, which need /usr/bin/python3 and the "
-                + "package python/zerolane, from this repository or installed with pip install ./python).",
+                + $"package python/zerolane, from this repository or installed with pip install ./python, and {BenchSettings.Duplex}, duplex channels "
+                + "against the ring's ping-pong, which takes about two and a half minutes).",
         };
         var waits = new Option<string?>("--wait")
         {
@@ -107,6 +108,7 @@ public static class BenchCommand
     {
         yield return PeerCommand.Create(RingPeer.CommandName, "Bench peer over a ZeroLane ring (started by zerolane bench).", RingPeer.Run);
         yield return PeerCommand.Create(TopicPeer.CommandName, "Bench peer over a ZeroLane topic (started by zerolane bench).", TopicPeer.Run);
+        yield return PeerCommand.Create(DuplexPeer.CommandName, "Bench peer over a ZeroLane duplex channel (started by zerolane bench).", DuplexPeer.Run);
         yield return PeerCommand.Create(SocketPeer.CommandName, "Bench peer over a Unix domain socket (started by zerolane bench).", SocketPeer.Run);
     }
 }

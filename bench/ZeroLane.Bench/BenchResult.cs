@@ -9,7 +9,9 @@ namespace ZeroLane.Bench;
 /// </summary>
 /// <remarks>
 /// In latency mode <see cref="FramesPerSec"/> counts round trips per second (each moves one frame each way)
-/// and the percentiles are one-way latency, half of each timed round trip. <see cref="AllocatedBytesPerFrame"/>
+/// and the percentiles are one-way latency, half of each timed round trip. In round-trip mode (duplex channels) frames/s
+/// counts calls and the percentiles are the WHOLE round trip of a call. In throughput rows of the duplex part frames/s
+/// counts requests answered, with <see cref="InFlight"/> requests in flight. <see cref="AllocatedBytesPerFrame"/>
 /// is the sum of both sides' steady-state allocation per frame (see <see cref="WindowMeter"/>); the sides are
 /// reported separately too: sender = writer or initiator, receiver = reader or echo.
 /// </remarks>
@@ -23,6 +25,7 @@ internal sealed record BenchResult
     internal const string CacheLine = "cacheline";
     internal const string Throughput = "throughput";
     internal const string Latency = "latency";
+    internal const string RoundTrip = "round-trip";
     internal const string FullWriter = "full";
     internal const string ModifiedWriter = "modified";
 
@@ -51,6 +54,9 @@ internal sealed record BenchResult
 
     /// <summary>Topic payload-writer rows: <c>full</c> (every send through WriteFull) or <c>modified</c> (WriteModified). Null elsewhere.</summary>
     public string? Writer { get; init; }
+
+    /// <summary>Duplex pipelining rows: requests the client kept in flight. Null elsewhere.</summary>
+    public int? InFlight { get; init; }
 
     /// <summary>The CPUs the two peers were pinned to, "0,1" (null: the OS placed them).</summary>
     public string? Cpus { get; init; }
@@ -177,6 +183,7 @@ internal sealed record BenchResult
             WriteOrNull(json, "receiver_allocated_bytes_per_frame", ReceiverAllocatedBytesPerFrame);
             WriteOrNull(json, "subscribers", Subscribers);
             WriteOrNull(json, "writer", Writer);
+            WriteOrNull(json, "in_flight", InFlight);
             WriteOrNull(json, "cpus", Cpus);
             json.WriteNumber("runs", Runs);
             WriteOrNull(json, "frames_per_sec_min", FramesPerSecMin);

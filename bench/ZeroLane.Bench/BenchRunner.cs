@@ -48,7 +48,7 @@ internal sealed partial class BenchRunner
                     ? $"cache line: the two threads were pinned to CPUs {a} and {b}."
                     : "cache line: the two threads could not be pinned to different CPUs; the OS placed them.");
             }
-            if (_settings.Includes(BenchSettings.Ring) || _settings.Includes(BenchSettings.Topics))
+            if (_settings.Includes(BenchSettings.Ring) || _settings.Includes(BenchSettings.Topics) || _settings.Includes(BenchSettings.Duplex))
             {
                 NoteBusySpinPlacement();
             }
@@ -98,6 +98,10 @@ internal sealed partial class BenchRunner
             if (_settings.Includes(BenchSettings.PythonTopic))
             {
                 await RunPythonTopicAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (_settings.Includes(BenchSettings.Duplex))
+            {
+                await RunDuplexAsync(cancellationToken).ConfigureAwait(false);
             }
             if (_settings.Includes(BenchSettings.Messages))
             {

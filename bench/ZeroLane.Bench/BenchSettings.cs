@@ -37,6 +37,14 @@ public sealed class BenchSettings
     /// </summary>
     public const string PythonTopic = "python-topic";
 
+    /// <summary>
+    /// Part name: duplex channels (a <c>DuplexServer</c> in a peer process, a <c>DuplexClient</c> in another): the whole round
+    /// trip at 64 B and 1 MiB per wait strategy, for the echo handler and the loan handler, each beside a ring ping-pong of the
+    /// same run, size and strategy; requests/s with 1, 4 and 16 requests in flight; allocation per call on both sides. Not in
+    /// the default run: its 21 measurements would add about two and a half minutes to it.
+    /// </summary>
+    public const string Duplex = "duplex";
+
     /// <summary>Part name: the same transfers over a plain Unix domain socket.</summary>
     public const string Socket = "socket";
 
@@ -95,15 +103,16 @@ public sealed class BenchSettings
     }
 
     /// <summary>Every part (what <c>--only all</c> runs), in the order a run measures them.</summary>
-    public static IReadOnlyList<string> AllParts { get; } = [Ring, Topics, Iceoryx, Python, PythonTopic, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
+    public static IReadOnlyList<string> AllParts { get; } = [Ring, Topics, Iceoryx, Python, PythonTopic, Duplex, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
 
     /// <summary>
     /// The parts a run without <c>--only</c> measures: every part but <see cref="Iceoryx"/>, which starts iceoryx's
-    /// machine-wide RouDi daemon and would add about a minute, and <see cref="Python"/> and <see cref="PythonTopic"/>, which need the Python client and
-    /// measures every wait strategy at three sizes against its own C# reference rows; name them to measure them.
+    /// machine-wide RouDi daemon and would add about a minute, <see cref="Python"/> and <see cref="PythonTopic"/>, which need the Python client and
+    /// measures every wait strategy at three sizes against its own C# reference rows, and <see cref="Duplex"/>, whose 21
+    /// measurements (three runs each, with process start-up) would add about two and a half minutes; name them to measure them.
     /// <see cref="Topics"/> is in: its eleven measurements add about 40 seconds to the default run's three and a half minutes.
     /// </summary>
-    public static IReadOnlyList<string> DefaultParts { get; } = AllParts.Where(part => part is not (Iceoryx or Python or PythonTopic)).ToArray();
+    public static IReadOnlyList<string> DefaultParts { get; } = AllParts.Where(part => part is not (Iceoryx or Python or PythonTopic or Duplex)).ToArray();
 
     /// <summary>The frame sizes measured when <c>--sizes</c> is not given.</summary>
     public static IReadOnlyList<int> DefaultSizes { get; } = [64, 1024, 64 * 1024, 1024 * 1024, VideoFrameBytes];
@@ -209,7 +218,7 @@ public sealed class BenchSettings
                 $"frames of at least {BenchTable.FormatSize(BenchRunner.MessagePartsMinimumFrame)} (a message of {BenchRunner.MessageParts} parts and its header)"),
             Arrays => (size => size % sizeof(float) == 0, "sizes that are whole float32 elements (multiples of 4 B)"),
             // Message sockets: sizes up to 64 KiB are sent one per call and batched, larger ones as 8 parts and as one.
-            Ring or Socket or Topics or Iceoryx or Python or PythonTopic or MessageSockets => (size => true, ""),
+            Ring or Socket or Topics or Iceoryx or Python or PythonTopic or Duplex or MessageSockets => (size => true, ""),
             _ => (null, ""),
         };
         return fits is null ? (null, "") : (Sizes.Where(fits).ToArray(), needs);

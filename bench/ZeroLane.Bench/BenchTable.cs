@@ -21,6 +21,7 @@ internal sealed class BenchTable
         ("x-core ns", true, r => Format(r.CrossCoreNs, "N0")),
         ("subs", true, r => r.Subscribers is int subscribers ? subscribers.ToString(s_culture) : "-"),
         ("writer", false, r => r.Writer ?? "-"),
+        ("in-flight", true, r => r.InFlight is int inFlight ? inFlight.ToString(s_culture) : "-"),
         ("frame", true, r => FormatSize(r.FrameBytes)),
         ("frames/s", true, r => Format(r.FramesPerSec, "N0")),
         ("GB/s", true, r => Format(r.BytesPerSec / 1e9, "0.000")),
@@ -248,6 +249,7 @@ internal sealed class BenchTable
 
         lines.AddRange(TopicSummary(results));
         lines.AddRange(PythonSummary(results));
+        lines.AddRange(DuplexSummary(results));
 
         _output.WriteLine();
         foreach (string line in lines)
@@ -365,6 +367,61 @@ internal sealed class BenchTable
                 yield return head + string.Create(s_culture, $"one-way p50 {p50:N0} ns, p99 {python.P99Ns:N0} ns") + versus + UnsteadyMark(python, csharp);
             }
         }
+    }
+
+    /// <summary>
+    /// The duplex part against its targets (issue 12): the 64 B round trip at most 1.2x the ring's ping-pong round trip of
+    /// the same run and strategy, and 0 B allocated per call on both sides. The ring's latency rows are one way (half the
+    /// round trip), so the ring's round trip is twice them; every line says which figure it compares. Other sizes get the
+    /// ratio without a target.
+    /// </summary>
+    private static IEnumerable<string> DuplexSummary(IReadOnlyList<BenchResult> results)
+    {
+        BenchResult[] duplex = results.Where(r => r.Transport is BenchRunner.DuplexTransport or BenchRunner.DuplexLoanTransport).ToArray();
+        if (duplex.Length == 0)
+        {
+            yield break;
+        }
+        foreach (BenchResult row in duplex.Where(r => r.Mode == BenchResult.RoundTrip))
+        {
+            string handler = row.Transport == BenchRunner.DuplexLoanTransport ? "loan handler" : "echo handler";
+            string head = string.Create(s_culture,
+                $"duplex {FormatSize(row.FrameBytes)} round trip, {row.Wait}, {handler}: p50 {row.P50Ns:N0} ns, p99 {row.P99Ns:N0} ns");
+            BenchResult? ring = results.FirstOrDefault(r => r.Transport == BenchResult.ZeroLane && r.Mode == BenchResult.Latency
+                && r.Wait == row.Wait && r.FrameBytes == row.FrameBytes);
+            if (ring is { P50Ns: double ringOneWayP50, P99Ns: double ringOneWayP99 } && ringOneWayP50 > 0 && row.P50Ns is double p50)
+            {
+                double ringP50 = 2 * ringOneWayP50;
+                double ringP99 = 2 * ringOneWayP99;
+                string versus = string.Create(s_culture,
+                    $" vs ring ping-pong round trip (2 x one-way) p50 {ringP50:N0} ns, p99 {ringP99:N0} ns: p50 {p50 / ringP50:0.00}x, p99 {row.P99Ns / ringP99:0.00}x");
+                if (row.FrameBytes == 64)
+                {
+                    versus += $" (target p50 <= 1.2x: {Verdict(p50 <= 1.2 * ringP50)})";
+                }
+                yield return head + versus + UnsteadyMark(row, ring);
+            }
+            else
+            {
+                yield return head + " (no ring ping-pong of that size and strategy in this run)";
+            }
+        }
+        foreach (string? wait in duplex.Where(r => r.Mode == BenchResult.Throughput).Select(r => r.Wait).Distinct())
+        {
+            foreach (long size in duplex.Where(r => r.Mode == BenchResult.Throughput && r.Wait == wait).Select(r => r.FrameBytes).Distinct())
+            {
+                BenchResult[] rows = duplex.Where(r => r.Mode == BenchResult.Throughput && r.Wait == wait && r.FrameBytes == size)
+                    .OrderBy(r => r.InFlight).ToArray();
+                double? single = rows.FirstOrDefault(r => r.InFlight == 1)?.FramesPerSec;
+                IEnumerable<string> rates = rows.Select(r => string.Create(s_culture, $"{r.InFlight} in flight {r.FramesPerSec:N0}/s")
+                    + (single is double one && one > 0 && r.InFlight != 1 ? string.Create(s_culture, $" ({r.FramesPerSec / one:0.0}x)") : ""));
+                yield return $"duplex requests/s, {FormatSize(size)}, {wait}: " + string.Join(", ", rates) + UnsteadyMark(rows);
+            }
+        }
+        double client = duplex.Max(r => r.SenderAllocatedBytesPerFrame ?? 0);
+        double server = duplex.Max(r => r.ReceiverAllocatedBytesPerFrame ?? 0);
+        yield return string.Create(s_culture,
+            $"duplex allocation per call, highest of all duplex rows: client {client:G3} B, server {server:G3} B (target 0 B: {Verdict(client == 0 && server == 0)})");
     }
 
     /// <summary>" (!: unsteady)" when a row a summary line rests on has runs that disagree, else nothing.</summary>

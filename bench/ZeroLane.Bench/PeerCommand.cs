@@ -11,7 +11,7 @@ internal static class PeerCommand
 {
     internal static Command Create(string name, string description, Action<PeerOptions> run)
     {
-        var role = new Option<string>("--role") { Description = "reader, writer, echo or initiator (ring, socket); publisher, subscriber, echo or initiator (topic).", Required = true };
+        var role = new Option<string>("--role") { Description = "reader, writer, echo or initiator (ring, socket); publisher, subscriber, echo or initiator (topic); echo, initiator or writer (duplex: server, round trips, pipelining).", Required = true };
         var bufferName = new Option<string>("--name") { Description = "Ring buffer name or socket path.", Required = true };
         var replyName = new Option<string?>("--reply-name") { Description = "Ring latency: the buffer replies travel on." };
         var frameBytes = new Option<int>("--frame-bytes") { Description = "Size of every data frame.", Required = true };
@@ -22,7 +22,8 @@ internal static class PeerCommand
         var maxSamples = new Option<int>("--max-samples") { Description = "Capacity of the latency sample array.", DefaultValueFactory = _ => 1_000_000 };
         var parts = new Option<int>("--parts") { Description = "Send each frame as a message of this many parts (0: raw frames)." };
         var subscribers = new Option<int>("--subscribers") { Description = "Topic publisher: subscribers to wait for before sending." };
-        var writer = new Option<string?>("--writer") { Description = "Topic publisher: full or modified (send through a payload writer)." };
+        var writer = new Option<string?>("--writer") { Description = "Topic publisher: full or modified (send through a payload writer); duplex server: loan (the loan handler)." };
+        var inFlight = new Option<int>("--in-flight") { Description = "Duplex pipelining client: requests kept in flight." };
         var cpu = new Option<int>("--cpu") { Description = "Pin the measuring thread to this CPU (-1: the OS places it).", DefaultValueFactory = _ => -1 };
 
         var command = new Command(name, description);
@@ -39,6 +40,7 @@ internal static class PeerCommand
         command.Options.Add(subscribers);
         command.Options.Add(writer);
         command.Options.Add(cpu);
+        command.Options.Add(inFlight);
         command.SetAction(parseResult =>
         {
             try
@@ -56,7 +58,8 @@ internal static class PeerCommand
                     parseResult.GetValue(parts),
                     parseResult.GetValue(subscribers),
                     parseResult.GetValue(writer),
-                    parseResult.GetValue(cpu));
+                    parseResult.GetValue(cpu),
+                    parseResult.GetValue(inFlight));
                 PeerChannel.Begin(options);
                 run(options);
                 return 0;

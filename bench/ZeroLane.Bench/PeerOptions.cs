@@ -14,8 +14,12 @@ namespace ZeroLane.Bench;
 /// <param name="MaxSamples">Capacity of the latency sample array (the window ends early when it is full).</param>
 /// <param name="Parts">0: frames of raw bytes; N: each frame is a message of N parts (sent with WriteMessage, read with DecodeFrame).</param>
 /// <param name="Subscribers">Topic publisher: how many subscribers to wait for before sending (0: none, not a topic row).</param>
-/// <param name="Writer">Topic publisher: null to copy each sample in; <c>full</c> or <c>modified</c> to send through a payload writer.</param>
+/// <param name="Writer">
+/// Topic publisher: null to copy each sample in; <c>full</c> or <c>modified</c> to send through a payload writer. Duplex
+/// server: null for the echo handler (returns the request's span), <c>loan</c> for the loan handler (writes it into the loan).
+/// </param>
 /// <param name="Cpu">The CPU to pin the peer's measuring (main) thread to; -1: the OS places it.</param>
+/// <param name="InFlight">Duplex pipelining client: requests kept in flight (0: not a pipelining row).</param>
 internal sealed record PeerOptions(
     string Role,
     string Name,
@@ -29,7 +33,8 @@ internal sealed record PeerOptions(
     int Parts = 0,
     int Subscribers = 0,
     string? Writer = null,
-    int Cpu = -1)
+    int Cpu = -1,
+    int InFlight = 0)
 {
     internal const string ReaderRole = "reader";
     internal const string WriterRole = "writer";
@@ -72,6 +77,11 @@ internal sealed record PeerOptions(
         {
             arguments.Add("--cpu");
             arguments.Add(Cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (InFlight > 0)
+        {
+            arguments.Add("--in-flight");
+            arguments.Add(InFlight.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         if (Writer is not null)
         {

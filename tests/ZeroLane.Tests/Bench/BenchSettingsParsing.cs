@@ -77,16 +77,32 @@ public sealed class BenchSettingsParsing
         Assert.Contains("iceoryx", only);
         Assert.Contains("python", only);
         Assert.Contains("python-topic", only);
+        Assert.Contains("duplex", only);
     }
 
     [Theory]
     [InlineData("")]
     [InlineData(" ")]
-    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryxAndPython(string text)
+    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryxPythonAndDuplex(string text)
     {
         IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
 
-        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python" or "python-topic")).Order(), only.Order());
+        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python" or "python-topic" or "duplex")).Order(), only.Order());
+    }
+
+    [Fact]
+    public void OnlyAcceptsDuplexAloneOrBesideTheRing()
+    {
+        Assert.Equal(["duplex"], BenchSettings.Parse(only: "duplex").Only.Order());
+        Assert.Equal(["duplex", "ring"], BenchSettings.Parse(only: "ring, duplex").Only.Order());
+    }
+
+    [Fact]
+    public void DuplexTakesEverySizeOfSizes()
+    {
+        BenchSettings settings = BenchSettings.Parse(sizes: "1,64,1M", only: "duplex");
+
+        Assert.Equal([1, 64, 1 << 20], settings.SizesFor("duplex").Sizes);
     }
 
     [Fact]
