@@ -128,6 +128,12 @@ public sealed partial class RingReader : IFrameSource, ICreditSink, IDisposable
     /// <summary>Frames read but not yet released.</summary>
     public int FramesHeld => _ledger.HeldCount;
 
+    /// <summary>See <see cref="CreditLedger.DeferReleases"/>: releases publish their space only at <see cref="PublishDeferredReleases"/>.</summary>
+    internal void DeferReleases() => _ledger.DeferReleases();
+
+    /// <summary>Publishes the space of releases kept back since <see cref="DeferReleases"/>.</summary>
+    internal void PublishDeferredReleases() => _ledger.PublishDeferred();
+
     /// <summary>True while a writer is connected and alive.</summary>
     public bool IsWriterConnected
     {

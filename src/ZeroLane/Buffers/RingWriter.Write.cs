@@ -55,6 +55,28 @@ public sealed partial class RingWriter
         return WriteStatus.Success;
     }
 
+    /// <summary>
+    /// Writes one frame of <paramref name="head"/> followed by <paramref name="data"/> (a protocol's header in front of its
+    /// payload), each copied once, if space frees up in time.
+    /// </summary>
+    internal WriteStatus TryWrite(ReadOnlySpan<byte> head, ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ThrowIfLoanOpen();
+        int length = checked(head.Length + data.Length);
+        long total = CheckFrameLength(length, loan: false);
+        WriteStatus status = Reserve(total, loan: false, timeout, cancellationToken, out long position, out long wrapFrom);
+        if (status != WriteStatus.Success)
+        {
+            return status;
+        }
+        Span<byte> destination = _region.GetSpan(_payloadOffset + position + FrameHeaderLayout.Size, length);
+        head.CopyTo(destination);
+        data.CopyTo(destination[head.Length..]);
+        Publish(position, wrapFrom, length);
+        return WriteStatus.Success;
+    }
+
     /// <summary>Writes one frame gathered from the segments of <paramref name="data"/>, each copied once, in place.</summary>
     /// <exception cref="ReaderGoneException">The reader is gone.</exception>
     public void Write(in ReadOnlySequence<byte> data, CancellationToken cancellationToken = default) =>

@@ -123,6 +123,9 @@ public sealed class DuplexClient : IDisposable
 
     private void Opened(RingReader responses, RingWriter requests)
     {
+        // A response released by the caller gives its space back when the next request has been written (or the client
+        // next waits for a response), so the server can take up that request first: every call publishes before it waits.
+        responses.DeferReleases();
         _responses = responses;
         _requests = requests;
         Mode = _options.Mode == DuplexMode.Extended && requests.ReaderAdvertises(DuplexWire.ExtendedFlag)
@@ -419,6 +422,7 @@ public sealed class DuplexClient : IDisposable
 
     private ulong Sent(WriteStatus status, TimeSpan timeout)
     {
+        _responses?.PublishDeferredReleases();
         switch (status)
         {
             case WriteStatus.Success:
@@ -484,6 +488,7 @@ public sealed class DuplexClient : IDisposable
         RingReader responses = Responses;
         while (true)
         {
+            responses.PublishDeferredReleases();
             TimeSpan slice = Slice(deadline, timeout);
             ReadStatus status = responses.TryRead(out Frame frame, slice, cancellationToken);
             if (Accept(status, frame, sequence, deadline, timeout) is { } response)
@@ -504,6 +509,7 @@ public sealed class DuplexClient : IDisposable
         RingReader responses = Responses;
         while (true)
         {
+            responses.PublishDeferredReleases();
             TimeSpan slice = Slice(deadline, timeout);
             ReadResult result = await responses.TryReadAsync(slice, cancellationToken).ConfigureAwait(false);
             if (Accept(result.Status, result.Frame, sequence, deadline, timeout) is { } response)

@@ -252,10 +252,13 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
             // A new client's first request before the request ring reported the previous client's end.
             EndSession();
         }
-        bool answerable;
-        lock (_sessionLock)
+        bool answerable = _responses is not null && !_sessionBroken;
+        if (!answerable)
         {
-            answerable = !_sessionBroken && (_responses is not null || TryConnectResponses());
+            lock (_sessionLock)
+            {
+                answerable = !_sessionBroken && (_responses is not null || TryConnectResponses());
+            }
         }
         if (!answerable)
         {
@@ -265,10 +268,19 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
         }
         if (!_concurrent)
         {
-            ValueTask done = Process(request);
-            if (!done.IsCompletedSuccessfully)
+            if (_kind is HandlerKind.BytesAsync or HandlerKind.MessageAsync)
             {
-                done.AsTask().GetAwaiter().GetResult();
+                ValueTask done = Process(request);
+                if (!done.IsCompletedSuccessfully)
+                {
+                    done.AsTask().GetAwaiter().GetResult();
+                }
+                return;
+            }
+            // One request at a time on this thread: no hand-over, no state machine.
+            using (request)
+            {
+                AnswerSynchronously(request);
             }
             return;
         }
@@ -619,7 +631,10 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
         {
             _nextInOrder = sequence + 1;
         }
-        Monitor.PulseAll(_sessionLock);
+        if (_concurrent)
+        {
+            Monitor.PulseAll(_sessionLock);
+        }
     }
 
     private WriteStatus WriteAnswer(ulong sequence, ReadOnlySpan<byte> answer)
@@ -638,24 +653,13 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
             }
             return responses.TryWrite(answer, Timeout.InfiniteTimeSpan, _abort.Token);
         }
-        int total = DuplexWire.HeaderSize + answer.Length;
         if (answer.Length > responses.MaxFrameLength - DuplexWire.HeaderSize)
         {
             return WriteFailure(sequence, TooLarge(answer.Length, responses));
         }
-        WriteStatus status = responses.TryLoan(total, out FrameLoan loan, Timeout.InfiniteTimeSpan, _abort.Token);
-        if (status != WriteStatus.Success)
-        {
-            return status;
-        }
-        using (loan)
-        {
-            Span<byte> frame = loan.Span;
-            DuplexWire.WriteHeader(frame, sequence, DuplexWire.StatusAnswer);
-            answer.CopyTo(frame[DuplexWire.HeaderSize..]);
-            loan.Commit(total);
-        }
-        return WriteStatus.Success;
+        Span<byte> header = stackalloc byte[DuplexWire.HeaderSize];
+        DuplexWire.WriteHeader(header, sequence, DuplexWire.StatusAnswer);
+        return responses.TryWrite(header, answer, Timeout.InfiniteTimeSpan, _abort.Token);
     }
 
     private WriteStatus WriteMessage(ulong sequence, Message answer)
@@ -740,19 +744,9 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
             return responses.TryWrite(DuplexFailure.Create(error, responses.MaxFrameLength), Timeout.InfiniteTimeSpan, _abort.Token);
         }
         byte[] text = DuplexWire.FailureText(error, Math.Min(DuplexFailure.MaxTextLength, responses.MaxFrameLength - DuplexWire.HeaderSize));
-        int total = DuplexWire.HeaderSize + text.Length;
-        WriteStatus status = responses.TryLoan(total, out FrameLoan loan, Timeout.InfiniteTimeSpan, _abort.Token);
-        if (status != WriteStatus.Success)
-        {
-            return status;
-        }
-        using (loan)
-        {
-            DuplexWire.WriteHeader(loan.Span, sequence, DuplexWire.StatusFailed);
-            text.CopyTo(loan.Span[DuplexWire.HeaderSize..]);
-            loan.Commit(total);
-        }
-        return WriteStatus.Success;
+        Span<byte> header = stackalloc byte[DuplexWire.HeaderSize];
+        DuplexWire.WriteHeader(header, sequence, DuplexWire.StatusFailed);
+        return responses.TryWrite(header, text, Timeout.InfiniteTimeSpan, _abort.Token);
     }
 
     private FrameTooLargeException TooLarge(long length, RingWriter responses) =>

@@ -39,6 +39,12 @@ internal sealed class CreditLedger : FrameOwner
     private long _nextTicket;
     private long _headTicket;
     private volatile bool _closed;
+    // Deferred publishing (DeferReleases): credit retired by releases, held until PublishDeferred.
+    private bool _deferReleases;
+    private long _deferredCredit;
+    private ulong _deferredCount;
+    private long _deferredEnd = -1;
+    private long _deferredWrapTail;
 
     internal CreditLedger(MappedRegion region, ICreditSink sink)
     {
@@ -84,7 +90,7 @@ internal sealed class CreditLedger : FrameOwner
     internal void AddReleasedUnsynchronized(long credit, uint count, long endPosition, long wrapTail = 0)
     {
         Add(0, 0, credit, count, endPosition, released: true, wrapTail);
-        RetireUnsynchronized();
+        RetireUnsynchronized(deferrable: false);
     }
 
     private long Add(long dataOffset, int length, long credit, uint count, long endPosition, bool released, long wrapTail)
@@ -126,7 +132,7 @@ internal sealed class CreditLedger : FrameOwner
             slot.Memory = null;
             if (ticket == _headTicket)
             {
-                RetireUnsynchronized();
+                RetireUnsynchronized(deferrable: true);
             }
         }
     }
@@ -192,14 +198,21 @@ internal sealed class CreditLedger : FrameOwner
     /// <remarks>
     /// Credit is published at every release that retires something, never held back for a batch: a reader may release an
     /// item and then stop reading for a while (or, in one thread, go on to write into the same full ring), and a writer
-    /// must not wait on space that is free but unpublished.
+    /// must not wait on space that is free but unpublished. The one exception is an owner that asked for
+    /// <see cref="DeferReleases"/> and publishes at its own points.
     /// </remarks>
-    private void RetireUnsynchronized()
+    private void RetireUnsynchronized(bool deferrable)
     {
         long credit = 0;
         ulong count = 0;
         long endPosition = -1;
         long wrapTail = 0;
+        if (_deferredEnd >= 0)
+        {
+            // Published together with what retires now (or kept back together, below).
+            (credit, count, endPosition, wrapTail) = (_deferredCredit, _deferredCount, _deferredEnd, _deferredWrapTail);
+            (_deferredCredit, _deferredCount, _deferredEnd, _deferredWrapTail) = (0, 0, -1, 0);
+        }
         while (_headTicket < _nextTicket)
         {
             ref Slot slot = ref _slots[_headTicket & (_slots.Length - 1)];
@@ -213,9 +226,46 @@ internal sealed class CreditLedger : FrameOwner
             wrapTail = Math.Max(wrapTail, slot.WrapTail);
             _headTicket++;
         }
-        if (endPosition >= 0)
+        if (endPosition < 0)
         {
-            _sink.PublishCredit(credit, count, endPosition, wrapTail);
+            return;
+        }
+        if (deferrable && _deferReleases)
+        {
+            (_deferredCredit, _deferredCount, _deferredEnd, _deferredWrapTail) = (credit, count, endPosition, wrapTail);
+            return;
+        }
+        _sink.PublishCredit(credit, count, endPosition, wrapTail);
+    }
+
+    /// <summary>
+    /// From now on, credit retired by a release is kept back until <see cref="PublishDeferred"/> (credit retired while
+    /// reading, a wrap marker's, is published at once, with whatever was kept back). For an owner that publishes before
+    /// every wait of its own and after every write whose answer needs the space: a duplex client releasing a response
+    /// and then sending its next request lets the peer start on the request before the shared counters move.
+    /// </summary>
+    internal void DeferReleases()
+    {
+        lock (Sync)
+        {
+            _deferReleases = true;
+        }
+    }
+
+    /// <summary>Publishes the credit kept back by <see cref="DeferReleases"/>, if any.</summary>
+    internal void PublishDeferred()
+    {
+        if (Volatile.Read(ref _deferredEnd) < 0)
+        {
+            return;
+        }
+        lock (Sync)
+        {
+            if (_deferredEnd >= 0 && !_closed)
+            {
+                _sink.PublishCredit(_deferredCredit, _deferredCount, _deferredEnd, _deferredWrapTail);
+            }
+            (_deferredCredit, _deferredCount, _deferredEnd, _deferredWrapTail) = (0, 0, -1, 0);
         }
     }
 

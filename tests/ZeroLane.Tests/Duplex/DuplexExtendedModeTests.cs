@@ -430,6 +430,34 @@ public sealed class DuplexExtendedModeTests : DuplexTest
     }
 
     [Fact]
+    public void AReleasedResponseGivesItsSpaceBackOnceTheNextRequestIsWritten()
+    {
+        // The client keeps a released response's space back until its next request is out (PROTOCOL.md 14.5), so the
+        // server takes up that request before the shared counters move; never longer than the client's next call.
+        string channel = NewChannel();
+        using (var server = new DuplexServer(channel, request => request.Span, ServerOptions))
+        using (DuplexClient client = DuplexClient.Connect(channel, HangGuard, ClientOptions))
+        {
+            long capacity = Stats(ResponseRing(channel)).PayloadCapacity;
+            client.Request(new byte[1000], HangGuard).Dispose();
+            BufferStats afterRelease = Stats(ResponseRing(channel));
+            Assert.Equal(0UL, afterRelease.FramesRead);
+            Assert.True(afterRelease.FreeBytes < capacity);
+            client.SendRequest(new byte[10], HangGuard);
+            BufferStats afterSend = Stats(ResponseRing(channel));
+            Assert.Equal(1UL, afterSend.FramesRead);
+            Assert.True(afterSend.FreeBytes > afterRelease.FreeBytes);
+        }
+        AssertNoLeftovers(channel);
+    }
+
+    private BufferStats Stats(string ring)
+    {
+        Assert.True(BufferInspector.TryGetStats(ring, out BufferStats? stats));
+        return stats;
+    }
+
+    [Fact]
     public void AServerAnswersAPlainExtendedRingPairWithHeadersItsRequestsSequencesAndErrors()
     {
         string channel = NewChannel();
