@@ -1,4 +1,5 @@
 using System.Globalization;
+using ZeroLane.Posix;
 
 namespace ZeroLane.Cli;
 
@@ -15,16 +16,13 @@ namespace ZeroLane.Cli;
 /// </remarks>
 internal static class ProcessTree
 {
-    /// <summary>SIGSTOP on Linux (x64 and arm64).</summary>
-    private const int SigStop = 19;
-
     /// <summary>How long to wait for a stopped process to be seen stopped before its children are read (best effort).</summary>
     private static readonly TimeSpan s_stopWait = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Kills process <paramref name="pid"/> and its descendants with SIGKILL; a process already gone is skipped.</summary>
     internal static void Kill(int pid)
     {
-        if (pid <= 0 || Interop.Sys.Kill(pid, SigStop) != 0)
+        if (pid <= 0 || !ProcessLiveness.Signal(pid, ProcessLiveness.StopSignal))
         {
             return;
         }
@@ -34,7 +32,7 @@ internal static class ProcessTree
         {
             Kill(child);
         }
-        Interop.Sys.Kill(pid, Interop.Sys.SIGKILL);
+        ProcessLiveness.Signal(pid, ProcessLiveness.KillSignal);
     }
 
     private static List<int> ChildrenOf(int pid)

@@ -124,19 +124,7 @@ internal static class DuplexServiceFile
     }
 
     /// <summary>Opens an existing file read-write without following a link; null if there is none.</summary>
-    private static SafeFileHandle? Open(string path)
-    {
-        SafeFileHandle? handle = FileDescriptor.TryOpenNoFollow(path, create: false, 0, out int errno);
-        if (handle is not null || errno == Interop.Errno.ENOENT)
-        {
-            return handle;
-        }
-        if (errno == Interop.Errno.ELOOP)
-        {
-            throw new UnauthorizedAccessException($"'{path}' is a symbolic link; ZeroLane never follows a link at a service's path.");
-        }
-        throw PosixError.Create(errno, "open", path);
-    }
+    private static SafeFileHandle? Open(string path) => FileDescriptor.TryOpenExistingNoFollow(path, "a service's path");
 
     /// <summary>The longest prefix of <paramref name="text"/>, at most <paramref name="max"/> bytes, that ends on a character boundary.</summary>
     private static int Utf8Cut(byte[] text, int max)

@@ -42,6 +42,24 @@ internal static class FileDescriptor
         return null;
     }
 
+    /// <summary>
+    /// Opens an existing file read-write without following a final symbolic link; null if there is no such file.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">The path is a symbolic link (<paramref name="what"/> names whose path it is).</exception>
+    internal static SafeFileHandle? TryOpenExistingNoFollow(string path, string what)
+    {
+        SafeFileHandle? handle = TryOpenNoFollow(path, create: false, 0, out int errno);
+        if (handle is not null || errno == Interop.Errno.ENOENT)
+        {
+            return handle;
+        }
+        if (errno == Interop.Errno.ELOOP)
+        {
+            throw new UnauthorizedAccessException($"'{path}' is a symbolic link; ZeroLane never follows a link at {what}.");
+        }
+        throw PosixError.Create(errno, "open", path);
+    }
+
     /// <summary>Size in bytes of what the descriptor refers to.</summary>
     internal static long Size(SafeFileHandle handle, string what)
     {

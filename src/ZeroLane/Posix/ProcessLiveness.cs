@@ -10,6 +10,15 @@ internal static class ProcessLiveness
 
     internal static ProcessIdentity Current => s_current.Value;
 
+    /// <summary>SIGSTOP (Linux, x64 and arm64), for <see cref="Signal"/>.</summary>
+    internal const int StopSignal = 19;
+
+    /// <summary>SIGKILL, for <see cref="Signal"/>.</summary>
+    internal const int KillSignal = Interop.Sys.SIGKILL;
+
+    /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/>; false if it failed (no such process, say).</summary>
+    internal static bool Signal(int pid, int signal) => Interop.Sys.Kill(pid, signal) == 0;
+
     /// <summary>
     /// True if a process with the PID exists (EPERM counts: it exists but is another user's), is not a
     /// zombie (killed but not yet reaped by its parent, which a PID check alone cannot tell from a running
