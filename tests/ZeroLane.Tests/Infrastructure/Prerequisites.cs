@@ -52,6 +52,15 @@ internal static class Prerequisites
     /// Eclipse iceoryx 2.0 (Debian 12's <c>iceoryx</c>: RouDi; <c>libiceoryx-binding-c-dev</c>: the C binding's headers and
     /// library) and a C compiler: <c>zerolane bench --only iceoryx</c> builds its C peer against the binding and starts RouDi.
     /// </summary>
+    /// <summary>A NATS server (Debian's nats-server): the gateway tests start real servers on loopback ports of their own.</summary>
+    internal static readonly Requirement NatsServer = new(
+        "nats-server (/usr/sbin/nats-server)",
+        "apt-get install nats-server (.ci/run installs it)",
+        () => File.Exists(NatsServerPath) ? null : $"{NatsServerPath} does not exist");
+
+    /// <summary>Where Debian's nats-server package puts the server.</summary>
+    internal const string NatsServerPath = "/usr/sbin/nats-server";
+
     internal static readonly Requirement Iceoryx = new(
         "iceoryx 2.0 with its C binding, and a C compiler",
         "apt-get install iceoryx libiceoryx-binding-c-dev gcc (.ci/run installs them)",
