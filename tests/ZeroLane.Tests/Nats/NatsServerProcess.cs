@@ -29,6 +29,61 @@ internal sealed class NatsServerProcess : IDisposable
     /// <summary>The URL a client connects to.</summary>
     internal string Url => $"nats://127.0.0.1:{Port}";
 
+    /// <summary>
+    /// Starts <paramref name="count"/> servers routed into one cluster on loopback ports, each listing every other's route,
+    /// and waits until each accepts clients. Dispose every one (or use <see cref="DisposeAll"/>).
+    /// </summary>
+    internal static NatsServerProcess[] StartCluster(int count)
+    {
+        int[] routePorts = [.. Enumerable.Range(0, count).Select(_ => FreeLoopbackPort())];
+        var servers = new List<NatsServerProcess>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                string routes = string.Join(", ", routePorts.Where((_, j) => j != i).Select(port => $"\"nats-route://127.0.0.1:{port}\""));
+                servers.Add(Start($"server_name: zltest-{i}\ncluster {{\n  name: zltest\n  listen: 127.0.0.1:{routePorts[i]}\n  routes: [{routes}]\n}}\n"));
+            }
+            return [.. servers];
+        }
+        catch
+        {
+            DisposeAll(servers);
+            throw;
+        }
+    }
+
+    /// <summary>Disposes every server, even when one fails to.</summary>
+    internal static void DisposeAll(IEnumerable<NatsServerProcess> servers)
+    {
+        List<Exception> failures = [];
+        foreach (NatsServerProcess server in servers)
+        {
+            try
+            {
+                server.Dispose();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+        if (failures.Count > 0)
+        {
+            throw new AggregateException(failures);
+        }
+    }
+
+    /// <summary>Kills the server at once (SIGKILL), as a crashed node; Dispose still removes its directory.</summary>
+    internal void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
     /// <summary>Starts a server with <paramref name="extraConfig"/> appended to its configuration, and waits until it accepts connections.</summary>
     internal static NatsServerProcess Start(string extraConfig = "")
     {
