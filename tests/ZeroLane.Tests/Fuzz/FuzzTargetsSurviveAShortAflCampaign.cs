@@ -35,9 +35,23 @@ public sealed class FuzzTargetsSurviveAShortAflCampaign(FuzzTargetsSurviveAShort
         string program = instrumented.Path;
         string findings = Path.Combine(_directory.Path, "findings");
 
-        (int exitCode, string log) = Run("afl-fuzz", ["-i", Corpus.DirectoryOf(target), "-o", findings, "-V", SecondsPerTarget.ToString(),
-            "-t", "10000", "-m", "none", "--", "dotnet", program, target.Name], TimeSpan.FromSeconds(SecondsPerTarget + 120));
+        (int exitCode, string log) = RunAfl();
+        if (exitCode != 0 && log.Contains("No instrumentation detected", StringComparison.Ordinal))
+        {
+            // Seen once in CI under load (message-stream, its first seed's dry run): AFL read an empty map from one run of
+            // the fork server. A target that is really not instrumented fails the same way again, and edges_found is still
+            // asserted below, so one more try cannot let an unguided run pass.
+            output.WriteLine("afl-fuzz saw no instrumentation in its dry run; trying once more:\n" + Tail(log));
+            if (Directory.Exists(findings))
+            {
+                Directory.Delete(findings, recursive: true);
+            }
+            (exitCode, log) = RunAfl();
+        }
         string stats = Path.Combine(findings, "default", "fuzzer_stats");
+
+        (int ExitCode, string Log) RunAfl() => Run("afl-fuzz", ["-i", Corpus.DirectoryOf(target), "-o", findings, "-V", SecondsPerTarget.ToString(),
+            "-t", "10000", "-m", "none", "--", "dotnet", program, target.Name], TimeSpan.FromSeconds(SecondsPerTarget + 120));
         Assert.True(exitCode == 0 && File.Exists(stats), $"afl-fuzz failed (exit code {exitCode}):\n{Tail(log)}");
         string statsText = File.ReadAllText(stats);
         output.WriteLine(string.Join('\n', statsText.Split('\n').Where(line =>
