@@ -151,7 +151,10 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
     /// <summary>The channel's name (its rings are NAME_request and NAME_response).</summary>
     public string Name { get; }
 
-    /// <summary>Requests answered so far, failed ones included.</summary>
+    /// <summary>
+    /// Requests answered so far, failed ones included; an answer is counted just before it is written, so a client that
+    /// has received it sees it counted.
+    /// </summary>
     public long RequestsAnswered => Interlocked.Read(ref _requestsAnswered);
 
     /// <summary>Requests answered as failed (a <see cref="DuplexFailure"/> frame, or an error response) because the handler failed.</summary>
@@ -606,18 +609,17 @@ public sealed class DuplexServer : IDisposable, IAsyncDisposable
             Interlocked.Increment(ref _requestsDropped);
             return false;
         }
+        // Counted before the answer is written, so a client that has its answer sees it counted; taken back if the write fails.
+        Interlocked.Increment(ref _requestsAnswered);
         return true;
     }
 
     /// <summary>Accounts for an answer's write. Caller holds _sessionLock.</summary>
     private void Written(ulong sequence, WriteStatus status)
     {
-        if (status == WriteStatus.Success)
+        if (status != WriteStatus.Success)
         {
-            Interlocked.Increment(ref _requestsAnswered);
-        }
-        else
-        {
+            Interlocked.Decrement(ref _requestsAnswered);
             if (status == WriteStatus.ReaderGone)
             {
                 // The client died (or removed its response ring): nothing more can reach it.
