@@ -55,6 +55,12 @@ using ZeroLane.TestPeer;
 //       serves duplex calls over a socket (tcp:PORT on loopback, or unix:PATH) with an echo handler that fails, waits or
 //       answers big as each request's body asks (SocketDuplexScenarios), prints READY pid=P port=N; on "exit" stops and
 //       prints SERVED answered=A failed=F connections=C, then BYE.
+//   nats-gateway URLS --topic PATTERN[,PATTERN] [--name N] [--discovery-ms D]
+//       runs a NATS gateway, prints READY pid=P id=ID; on "go" looks at local topics at once and prints REFRESHED
+//       imported=N exported=M; on "exit" prints STATS sent=S received=R lost=L dropped=D rejected=J reconnects=C, then BYE.
+//   nats-subscriber TOPIC [--count N | --until-short]
+//       subscribes, prints READY, reads N samples (--until-short: until a 16-byte sample) that must each be a whole FramePattern frame carrying its own sequence,
+//       in rising order, prints FIRST seq=S at the first, and at the end OK samples=N first=F last=L missing=M forwarded=K (or ERROR ...).
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();
@@ -72,6 +78,8 @@ try
         "touch-truncated" => TruncatedFileScenario.Run(arguments, go),
         "poke" => PokeScenario.Run(arguments),
         "subscriber" => TopicScenarios.Subscriber(arguments, stop.Token),
+        "nats-gateway" => NatsScenarios.Gateway(arguments, go, stop.Token),
+        "nats-subscriber" => NatsScenarios.Subscriber(arguments, stop.Token),
         "publisher" => TopicScenarios.Publisher(arguments, stop.Token),
         "message-encode" => MessageScenarios.Encode(arguments),
         "message-send" => MessageScenarios.Send(arguments, stop.Token),

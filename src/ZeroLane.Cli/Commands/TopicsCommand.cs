@@ -125,6 +125,7 @@ internal static class TopicsCommand
     }
 
     private static string PublisherDetails(TopicPublisherInfo publisher) =>
+        (publisher.Forwarded ? $"gateway: forwards publisher {Hex(publisher.ForwardedFrom)} of another host, {Units.Count(publisher.ForwardLost)} lost on the way; " : "") +
         (publisher.Successor != 0 ? $"grew into segment {Hex(publisher.Successor)}; " : "") +
         $"slots {publisher.SlotsInUse}/{publisher.Slots} in use, max sample {Units.Bytes(publisher.MaxSampleSize)}, " +
         $"history {publisher.HistoryKept}/{publisher.HistoryCapacity}, writes full {Units.Count(publisher.FullWrites)} modified {Units.Count(publisher.ModifiedWrites)}" +
@@ -194,6 +195,12 @@ internal static class TopicsCommand
         json.WriteNumber("historyCapacity", publisher.HistoryCapacity);
         json.WriteNumber("historyKept", publisher.HistoryKept);
         json.WriteNumber("segmentSize", publisher.SegmentSize);
+        json.WriteBoolean("forwarded", publisher.Forwarded);
+        if (publisher.Forwarded)
+        {
+            json.WriteString("forwardedFrom", Hex(publisher.ForwardedFrom));
+            json.WriteNumber("forwardLost", publisher.ForwardLost);
+        }
         if (rate is not null)
         {
             json.WriteNumber("samplesPerSecond", Math.Round(rate.SamplesPerSecond, 3));

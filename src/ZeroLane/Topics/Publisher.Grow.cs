@@ -37,6 +37,7 @@ public sealed partial class Publisher
         try
         {
             next.Region.WriteUInt64(TopicLayout.Published, _sequence - 1);
+            MarkForwarded(next);
             CopyHistory(next);
             inherited = Inherit(next);
             next.Open(_options.Permissions);

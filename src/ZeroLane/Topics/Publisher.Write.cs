@@ -383,7 +383,9 @@ public sealed partial class Publisher
         ulong sequence = _sequence++;
         _region.WriteUInt64(meta + TopicLayout.SlotSequence, sequence);
         _region.WriteUInt64(meta + TopicLayout.SlotLength, (ulong)length);
-        _region.WriteUInt64(meta + TopicLayout.SlotTimestamp, (ulong)((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100));
+        long timestamp = _nextTimestamp != 0 ? _nextTimestamp : (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+        _nextTimestamp = 0;
+        _region.WriteUInt64(meta + TopicLayout.SlotTimestamp, (ulong)timestamp);
         ulong present = 0;
         for (int i = 0; i < _geometry.MaxSubscribers; i++)
         {

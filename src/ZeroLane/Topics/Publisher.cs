@@ -50,6 +50,8 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
     private ulong _historyHead;
     private ulong _previousPresent;
     private long _queueWaits;
+    private long _forwardLost;
+    private long _nextTimestamp;
     private volatile bool _disposed;
     private int _activeWaits;
     private int _asyncBusy;
@@ -79,6 +81,7 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         ulong waiting;
         try
         {
+            MarkForwarded(owned);
             waiting = PreregisterWaitingSubscribers(owned);
             owned.Open(options.Permissions);
         }
@@ -91,6 +94,31 @@ public sealed partial class Publisher : IFrameSink, ILoanPublisher, IDisposable
         _previousPresent = waiting;
         _nextLivenessCheck = Environment.TickCount64 + (long)options.PeerCheckInterval.TotalMilliseconds;
     }
+
+    /// <summary>For a gateway's publisher, flags a new segment forwarded, with the origin and the count lost so far (13.2).</summary>
+    private void MarkForwarded(OwnedSegment owned)
+    {
+        if (_options.ForwardedFrom != 0)
+        {
+            owned.Region.WriteUInt64(TopicLayout.ForwardedFrom, _options.ForwardedFrom);
+            owned.Region.WriteUInt64(TopicLayout.ForwardLost, (ulong)_forwardLost);
+            owned.Region.WriteUInt32Release(TopicLayout.PublisherFlags, TopicLayout.PublisherFlagForwarded);
+        }
+    }
+
+    /// <summary>
+    /// Gateways: counts <paramref name="samples"/> more of the origin's samples as lost on the way, in the segment's header
+    /// where <see cref="TopicInspector"/> (and <c>zerolane topics</c>) read it.
+    /// </summary>
+    internal void AddForwardLost(long samples)
+    {
+        ThrowIfDisposed();
+        _forwardLost += samples;
+        _region.WriteUInt64Release(TopicLayout.ForwardLost, (ulong)_forwardLost);
+    }
+
+    /// <summary>Gateways: the next sample published carries this timestamp (the origin's) instead of the time now.</summary>
+    internal void SetNextTimestamp(long nanosecondsSinceEpoch) => _nextTimestamp = nanosecondsSinceEpoch;
 
     /// <summary>Makes <paramref name="owned"/> the segment this publisher writes.</summary>
     [MemberNotNull(nameof(_owned), nameof(_slotReleased), nameof(_region), nameof(_loans))]

@@ -33,6 +33,7 @@ internal sealed class PublisherLink : IDisposable
         Entry = entry;
         _slotReleased = slotReleased;
         PublisherId = region.ReadUInt64Acquire(TopicLayout.PublisherId);
+        Forwarded = (region.ReadUInt32Acquire(TopicLayout.PublisherFlags) & TopicLayout.PublisherFlagForwarded) != 0;
         PublisherPid = segment.Publisher.Read().Pid;
         Bit = 1UL << entry;
     }
@@ -48,6 +49,9 @@ internal sealed class PublisherLink : IDisposable
     internal ulong Bit { get; }
 
     internal ulong PublisherId { get; }
+
+    /// <summary>True if a gateway republishes another host's samples through this publisher (13.2's publisher flags).</summary>
+    internal bool Forwarded { get; }
 
     /// <summary>The publisher's process, as it was when the link was made (the segments it grows into are named after it).</summary>
     internal int PublisherPid { get; }

@@ -50,4 +50,10 @@ public sealed record PublisherOptions
 
     /// <summary>How often the publisher checks that its subscribers still live (a dead one's samples come back then). Default 100 ms.</summary>
     public TimeSpan PeerCheckInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Non-zero for a gateway's publisher (ZeroLane.Nats): the ID of the publisher on another host whose samples it
+    /// republishes. Its segments are then flagged forwarded (PROTOCOL.md 13.2), which other gateways never export.
+    /// </summary>
+    internal ulong ForwardedFrom { get; init; }
 }

@@ -7,8 +7,9 @@ namespace ZeroLane.Topics;
 /// </summary>
 public readonly struct Sample : IDisposable
 {
-    internal Sample(Frame frame, ulong publisherId, long timestampNanoseconds)
+    internal Sample(Frame frame, ulong publisherId, long timestampNanoseconds, bool forwarded = false)
     {
+        Forwarded = forwarded;
         Frame = frame;
         PublisherId = publisherId;
         TimestampNanoseconds = timestampNanoseconds;
@@ -22,6 +23,12 @@ public readonly struct Sample : IDisposable
 
     /// <summary>The publisher's sequence number: 1 for its first sample, then one more per sample.</summary>
     public ulong Sequence => Frame.Sequence;
+
+    /// <summary>
+    /// True if a gateway (ZeroLane.Nats) republished this sample from another host: gateways never export such samples
+    /// again, so a topic carried between hosts cannot loop.
+    /// </summary>
+    public bool Forwarded { get; }
 
     /// <summary>Number of bytes.</summary>
     public int Length => Frame.Length;

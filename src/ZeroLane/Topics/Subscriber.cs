@@ -272,7 +272,7 @@ public sealed partial class Subscriber : IFrameSource, IDisposable
         long ticket = _samples.AddUnsynchronized(link, slot, segment.Geometry.SlotDataOffset(slot), (int)length);
         _next = (index + 1) % _links.Count;
         _received++;
-        return new Sample(new Frame(_samples, ticket, sequence, (int)length), link.PublisherId, timestamp);
+        return new Sample(new Frame(_samples, ticket, sequence, (int)length), link.PublisherId, timestamp, link.Forwarded);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

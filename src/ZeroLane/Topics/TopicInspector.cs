@@ -267,6 +267,7 @@ public static class TopicInspector
                 slotsInUse++;
             }
         }
+        bool forwarded = (region.ReadUInt32Acquire(TopicLayout.PublisherFlags) & TopicLayout.PublisherFlagForwarded) != 0;
         int historyCapacity = segment.HistoryCapacity;
         ulong historyHead = region.ReadUInt64Acquire(TopicLayout.HistoryHead);
         var subscribers = new List<TopicSubscriberEntryInfo>();
@@ -287,6 +288,9 @@ public static class TopicInspector
             Predecessor = region.ReadUInt64Acquire(TopicLayout.Predecessor),
             Alive = alive,
             State = state == SegmentState.Closed ? TopicPublisherState.Closed : TopicPublisherState.Open,
+            Forwarded = forwarded,
+            ForwardedFrom = forwarded ? region.ReadUInt64Acquire(TopicLayout.ForwardedFrom) : 0,
+            ForwardLost = forwarded ? region.ReadUInt64Acquire(TopicLayout.ForwardLost) : 0,
             SamplesPublished = region.ReadUInt64Acquire(TopicLayout.Published),
             FullWrites = region.ReadUInt64Acquire(TopicLayout.FullWrites),
             ModifiedWrites = region.ReadUInt64Acquire(TopicLayout.ModifiedWrites),

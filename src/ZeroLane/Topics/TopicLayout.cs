@@ -48,6 +48,9 @@ internal static class TopicLayout
 {
     internal const int HeaderSize = 256;
 
+    /// <summary>Publisher flag: a gateway republishes another host's samples here; gateways never export them again.</summary>
+    internal const uint PublisherFlagForwarded = 1;
+
     internal const int Magic = 0;              // u32, MagicValue
     internal const int Version = 4;            // u16, 1
     internal const int HeaderSizeField = 6;    // u16, 256
@@ -61,6 +64,9 @@ internal static class TopicLayout
     internal const int Published = 88;         // u64, sequence of the newest sample (off the state word's line: written per sample)
     internal const int PublisherId = 56;       // u64, the publisher's ID: the ID in its first segment's name (kept when it grows)
     internal const int HistoryCapacity = 64;   // u32, samples kept for late joiners (0 = none)
+    internal const int PublisherFlags = 68;    // u32, PublisherFlagForwarded
+    internal const int ForwardedFrom = 96;     // u64, forwarded publisher: the origin publisher's ID on its host
+    internal const int ForwardLost = 104;      // u64, forwarded publisher: samples of the origin its gateway knows it missed
     internal const int Successor = 72;         // u64, ID of the segment this publisher moved to when it grew (0 = none)
     internal const int Predecessor = 80;       // u64, ID of the segment this one continues (0 = none)
     internal const int FullWrites = 128;       // u64

@@ -37,6 +37,21 @@ public sealed record TopicPublisherInfo
     /// <summary>The segment's state.</summary>
     public required TopicPublisherState State { get; init; }
 
+    /// <summary>
+    /// True for a gateway's publisher (ZeroLane.Nats): it republishes the samples of <see cref="ForwardedFrom"/>, a
+    /// publisher on another host.
+    /// </summary>
+    public bool Forwarded { get; init; }
+
+    /// <summary>For a forwarded publisher, the ID of the publisher on the other host whose samples it republishes; else 0.</summary>
+    public ulong ForwardedFrom { get; init; }
+
+    /// <summary>
+    /// For a forwarded publisher, samples of its origin that never arrived whole (gaps in the origin's sequence seen by the
+    /// gateway, and chunked samples dropped as incomplete); else 0.
+    /// </summary>
+    public ulong ForwardLost { get; init; }
+
     /// <summary>Samples published so far.</summary>
     public ulong SamplesPublished { get; init; }
 

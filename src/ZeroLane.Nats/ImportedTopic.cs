@@ -1,0 +1,224 @@
+using System.Buffers;
+using ZeroLane.Topics;
+
+namespace ZeroLane.Nats;
+
+/// <summary>
+/// One topic a gateway imports: its NATS subscription, and per remote publisher (gateway ID, publisher ID) a local
+/// publisher, flagged forwarded, with the <see cref="SampleAssembler"/> that rebuilds that publisher's samples into it.
+/// Messages arrive on NATS.Net's read loop; the gateway's discovery sweeps and closes under the same lock.
+/// </summary>
+internal sealed class ImportedTopic : IAsyncDisposable
+{
+    private readonly NatsGateway _gateway;
+    private readonly object _sync = new();
+    private readonly Dictionary<(ulong Gateway, ulong Publisher), Origin> _origins = new();
+    private readonly byte[] _headerScratch = new byte[NatsWire.MaxHeaderBlock];
+    private GatewaySubscription? _subscription;
+    private long _lostOfClosed;
+    private long _noRoomOfClosed;
+    private bool _closed;
+
+    internal ImportedTopic(NatsGateway gateway, string topic, string subject)
+    {
+        _gateway = gateway;
+        Topic = topic;
+        Subject = subject;
+    }
+
+    internal string Topic { get; }
+
+    internal string Subject { get; }
+
+    internal async Task SubscribeAsync(CancellationToken cancellationToken)
+    {
+        var subscription = new GatewaySubscription(_gateway.Connection, Subject, this);
+        _subscription = subscription;
+        await _gateway.Connection.AddSubAsync(subscription, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Takes one NATS message of the topic (NATS.Net's read loop).</summary>
+    internal void Receive(ReadOnlySequence<byte>? headers, ReadOnlySequence<byte> payload)
+    {
+        GatewayCounters counters = _gateway.Counters;
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return;
+            }
+            if (!NatsSampleHeader.TryParse(headers, _headerScratch, out NatsSampleHeader header, out string? error))
+            {
+                Reject(counters, 0, error!);
+                return;
+            }
+            if (header.IsZeroLane && header.Gateway == _gateway.Id)
+            {
+                // Our own message, echoed back (a connection made with echo on): never imported.
+                return;
+            }
+            if (!header.IsZeroLane && payload.IsEmpty)
+            {
+                return;
+            }
+            (ulong, ulong) key = header.IsZeroLane ? (header.Gateway, header.Publisher) : (0, 0);
+            if (!_origins.TryGetValue(key, out Origin? origin))
+            {
+                try
+                {
+                    origin = new Origin(Topic, _gateway.ImportOptionsFor(header.IsZeroLane ? header.Publisher : 0), _gateway.Options);
+                }
+                catch (Exception e) when (e is ZeroLaneException or IOException or UnauthorizedAccessException)
+                {
+                    counters.LastError = $"Topic '{Topic}': could not publish samples from another host here: {e.Message}";
+                    return;
+                }
+                _origins[key] = origin;
+            }
+            if (!header.IsZeroLane)
+            {
+                // A plain NATS publisher: its message is the sample, as it is, numbered in arrival order.
+                header.Sequence = origin.Assembler.LastSequence + 1;
+                header.Length = payload.Length;
+                header.Timestamp = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+            }
+            AssemblyOutcome outcome;
+            try
+            {
+                outcome = origin.Assembler.Accept(header, payload, out error);
+            }
+            catch (Exception e) when (e is ZeroLaneException or IOException or ArgumentException)
+            {
+                origin.Assembler.GiveUp();
+                outcome = AssemblyOutcome.Rejected;
+                error = e.Message;
+            }
+            if (outcome == AssemblyOutcome.Delivered)
+            {
+                Interlocked.Increment(ref counters.SamplesReceived);
+            }
+            else if (outcome == AssemblyOutcome.Rejected)
+            {
+                Reject(counters, header.Gateway, error ?? "invalid");
+            }
+            Interlocked.Add(ref counters.BytesReceived, payload.Length);
+            origin.PublishLost();
+        }
+    }
+
+    private void Reject(GatewayCounters counters, ulong gateway, string error)
+    {
+        Interlocked.Increment(ref counters.Rejected);
+        counters.LastError = $"Topic '{Topic}': dropped a message from " +
+            (gateway == 0 ? "a NATS publisher" : $"gateway {gateway:x16}") + $": it has {error}.";
+    }
+
+    /// <summary>Drops chunked samples waiting too long for their next chunk, and closes the publishers of silent origins.</summary>
+    internal void Sweep(TimeSpan chunkTimeout, TimeSpan idleTimeout)
+    {
+        lock (_sync)
+        {
+            long now = Environment.TickCount64;
+            foreach (((ulong, ulong) key, Origin origin) in _origins.ToArray())
+            {
+                long quiet = now - origin.Assembler.LastActivity;
+                if (origin.Assembler.Assembling && quiet > chunkTimeout.TotalMilliseconds)
+                {
+                    origin.Assembler.GiveUp();
+                    origin.PublishLost();
+                }
+                if (quiet > idleTimeout.TotalMilliseconds)
+                {
+                    Close(origin);
+                    _origins.Remove(key);
+                }
+            }
+        }
+    }
+
+    /// <summary>Samples lost on the way (gaps, torn, no room) and, of them, those dropped for want of room, over every origin so far.</summary>
+    internal (long Lost, long NoRoom) LostAndNoRoom()
+    {
+        lock (_sync)
+        {
+            long lost = _lostOfClosed, noRoom = _noRoomOfClosed;
+            foreach (Origin origin in _origins.Values)
+            {
+                lost += origin.Assembler.Lost;
+                noRoom += origin.Assembler.NoRoom;
+            }
+            return (lost, noRoom);
+        }
+    }
+
+    private void Close(Origin origin)
+    {
+        origin.Assembler.GiveUp();
+        _lostOfClosed += origin.Assembler.Lost;
+        _noRoomOfClosed += origin.Assembler.NoRoom;
+        origin.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_subscription is not null)
+        {
+            try
+            {
+                await _subscription.UnsubscribeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The connection is gone: the server forgot the subscription with it.
+            }
+            await _subscription.DisposeAsync().ConfigureAwait(false);
+        }
+        lock (_sync)
+        {
+            _closed = true;
+            foreach (Origin origin in _origins.Values)
+            {
+                Close(origin);
+            }
+            _origins.Clear();
+        }
+    }
+
+    /// <summary>A remote publisher, and the local publisher its samples go out through.</summary>
+    private sealed class Origin : IDisposable
+    {
+        private long _lostPublished;
+
+        internal Origin(string topic, PublisherOptions options, NatsGatewayOptions gatewayOptions)
+        {
+            Publisher = new Publisher(topic, options);
+            Assembler = new SampleAssembler(Publisher, gatewayOptions.MaxSampleSize, TimeSpan.Zero)
+            {
+                // The lost count goes into shared memory before the sample that revealed the gap is visible: a subscriber
+                // that reads it and then the count sees the count that includes the gap.
+                BeforeCommit = timestamp =>
+                {
+                    PublishLost();
+                    Publisher.SetNextTimestamp(timestamp);
+                },
+            };
+        }
+
+        internal Publisher Publisher { get; }
+
+        internal SampleAssembler Assembler { get; }
+
+        /// <summary>Writes the lost count into the publisher's segment header when it changed (where `zerolane topics` reads it).</summary>
+        internal void PublishLost()
+        {
+            long lost = Assembler.Lost;
+            if (lost != _lostPublished)
+            {
+                Publisher.AddForwardLost(lost - _lostPublished);
+                _lostPublished = lost;
+            }
+        }
+
+        public void Dispose() => Publisher.Dispose();
+    }
+}

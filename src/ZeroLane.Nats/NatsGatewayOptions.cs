@@ -1,0 +1,53 @@
+using ZeroLane.Topics;
+
+namespace ZeroLane.Nats;
+
+/// <summary>Options of a <see cref="NatsGateway"/>. Only <see cref="Topics"/> is required.</summary>
+public sealed record NatsGatewayOptions
+{
+    /// <summary>
+    /// Patterns of the topics to carry (<see cref="TopicPattern"/>: <c>camera.*</c>, <c>sensors.&gt;</c>, or a plain name).
+    /// At least one.
+    /// </summary>
+    public required IReadOnlyList<string> Topics { get; init; }
+
+    /// <summary>A name for this gateway in logs, metrics and <see cref="NatsGateway.Statistics"/>. Default "gateway".</summary>
+    public string Name { get; init; } = "gateway";
+
+    /// <summary>
+    /// How often the gateway looks at /dev/shm for topics that gained or lost local publishers or subscribers. A topic
+    /// starts being carried at most this long after it appears. Default 200 ms.
+    /// </summary>
+    public TimeSpan DiscoveryInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// What the gateway's subscriber to a local topic does when NATS cannot keep up: <see cref="OverflowPolicy.DropOldest"/>
+    /// (the default: local publishers never wait for the network; drops are counted) or
+    /// <see cref="OverflowPolicy.BlockPublisher"/> (local publishers wait, up to their acknowledge timeout).
+    /// </summary>
+    public OverflowPolicy Overflow { get; init; } = OverflowPolicy.DropOldest;
+
+    /// <summary>
+    /// The publisher options of the local publishers through which the gateway republishes other hosts' samples (one per
+    /// remote publisher). Their slots grow to fit larger samples. Default: <see cref="PublisherOptions"/>'s defaults.
+    /// </summary>
+    public PublisherOptions ImportOptions { get; init; } = new();
+
+    /// <summary>
+    /// Largest sample taken from NATS, in bytes: a message announcing more is dropped before anything is allocated.
+    /// Default 256 MiB.
+    /// </summary>
+    public long MaxSampleSize { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// How long a half-received chunked sample may wait for its next chunk before it is dropped (counted lost).
+    /// Default 5 s.
+    /// </summary>
+    public TimeSpan ChunkTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a remote publisher may stay silent before the gateway closes its local publisher (local subscribers then
+    /// see that publisher leave). Default 30 s.
+    /// </summary>
+    public TimeSpan OriginIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}

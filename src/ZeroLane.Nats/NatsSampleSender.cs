@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using NATS.Client.Core;
+
+namespace ZeroLane.Nats;
+
+/// <summary>
+/// Publishes samples (or ring frames) read in place from shared memory to one NATS subject with ZeroLane's headers
+/// (PROTOCOL.md 16.2), splitting those larger than the server's <c>max_payload</c> into chunks. The payload goes to NATS.Net
+/// as a <see cref="ReadOnlySequence{T}"/> over the shared memory itself: nothing is concatenated or copied here (NATS.Net
+/// copies it once into its send buffer). One sender per subject and thread; in the steady state it allocates nothing.
+/// </summary>
+internal sealed class NatsSampleSender
+{
+    private readonly INatsConnection _connection;
+    private readonly NatsHeaders _headers = new(caseSensitive: true);
+    private readonly string _publisher = NatsWire.NewHexField(16);
+    private readonly string _sequence = NatsWire.NewHexField(16);
+    private readonly string _timestamp = NatsWire.NewHexField(16);
+    private readonly string _length = NatsWire.NewHexField(16);
+    private readonly string _chunk = NatsWire.NewHexField(17);
+    private readonly UnmovableMemory _memory = new();
+    private readonly SequenceSerializer _serializer = new();
+    private byte[] _partsKey = [];
+    private string? _partsValue;
+
+    internal NatsSampleSender(INatsConnection connection, string subject, ulong senderId)
+    {
+        _connection = connection;
+        Subject = subject;
+        string gateway = NatsWire.NewHexField(16);
+        NatsWire.WriteHex(gateway, senderId);
+        _headers[NatsWire.Version] = NatsWire.VersionValue;
+        _headers[NatsWire.Gateway] = gateway;
+        _headers[NatsWire.Publisher] = _publisher;
+        _headers[NatsWire.Sequence] = _sequence;
+        _headers[NatsWire.Timestamp] = _timestamp;
+        _headers[NatsWire.Length] = _length;
+    }
+
+    internal string Subject { get; }
+
+    /// <summary>NATS messages published so far (a chunked sample counts each chunk).</summary>
+    internal long MessagesSent { get; private set; }
+
+    /// <summary>
+    /// Publishes <paramref name="sample"/>, which must lie in memory that does not move (shared memory) and stay valid until
+    /// this returns. Waits while NATS.Net's send buffer is full; throws what NATS.Net throws (e.g. while disconnected).
+    /// </summary>
+    internal void Send(ReadOnlySpan<byte> sample, ulong publisher, ulong sequence, long timestampNanoseconds, CancellationToken cancellationToken)
+    {
+        ReadOnlySpan<byte> payload = sample;
+        if (NatsWire.IsMessage(sample, out int headerLength, out _))
+        {
+            SetParts(sample[8..headerLength]);
+            payload = sample[headerLength..];
+        }
+        else if (_partsValue is not null)
+        {
+            _headers.Remove(NatsWire.Parts);
+            _partsValue = null;
+            _partsKey = [];
+        }
+        NatsWire.WriteHex(_publisher, publisher);
+        NatsWire.WriteHex(_sequence, sequence);
+        NatsWire.WriteHex(_timestamp, (ulong)timestampNanoseconds);
+        NatsWire.WriteHex(_length, (ulong)payload.Length);
+        int maxPayload = _connection.ServerInfo?.MaxPayload ?? 1 << 20;
+        int room = maxPayload - NatsWire.HeaderRoom - (_partsValue?.Length ?? 0);
+        if (room < NatsWire.MinChunk)
+        {
+            throw new InvalidOperationException(
+                $"The NATS server's max_payload ({maxPayload} bytes) leaves too little room for a chunk next to ZeroLane's headers: " +
+                $"set max_payload to at least {NatsWire.MinChunk + NatsWire.HeaderRoom + (_partsValue?.Length ?? 0)} bytes.");
+        }
+        _memory.Set(payload);
+        if (payload.Length <= room)
+        {
+            _headers.Remove(NatsWire.Chunk);
+            Publish(new ReadOnlySequence<byte>(_memory.Memory), cancellationToken);
+            return;
+        }
+        int count = (payload.Length + room - 1) / room;
+        _headers[NatsWire.Chunk] = _chunk;
+        for (int i = 0; i < count; i++)
+        {
+            NatsWire.WriteChunk(_chunk, i, count);
+            int start = i * room;
+            Publish(new ReadOnlySequence<byte>(_memory.Memory.Slice(start, Math.Min(room, payload.Length - start))), cancellationToken);
+        }
+    }
+
+    private void Publish(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        // NATS.Net writes the headers and copies the payload into its own buffer before this call returns, whether or not
+        // the returned task is complete: the header strings and the shared memory may change once it returns.
+        ValueTask pending = _connection.PublishAsync(Subject, payload, _headers, replyTo: null, _serializer, opts: null, cancellationToken);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            pending.AsTask().GetAwaiter().GetResult();
+        }
+        MessagesSent++;
+    }
+
+    /// <summary>Sets the parts header from the message's lengths (bytes 8..24+8N of its encoding), reusing the last value while they repeat.</summary>
+    private void SetParts(ReadOnlySpan<byte> lengths)
+    {
+        if (_partsValue is not null && lengths.SequenceEqual(_partsKey))
+        {
+            return;
+        }
+        uint count = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(lengths);
+        var text = new StringBuilder();
+        text.Append(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(lengths[8..]).ToString(CultureInfo.InvariantCulture));
+        for (int i = 0; i < count; i++)
+        {
+            text.Append(',').Append(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(lengths[(16 + 8 * i)..]).ToString(CultureInfo.InvariantCulture));
+        }
+        _partsValue = text.ToString();
+        _partsKey = lengths.ToArray();
+        _headers[NatsWire.Parts] = _partsValue;
+    }
+
+    /// <summary>Writes each segment of the payload into NATS.Net's buffer, as it is.</summary>
+    private sealed class SequenceSerializer : INatsSerialize<ReadOnlySequence<byte>>
+    {
+        public void Serialize(IBufferWriter<byte> bufferWriter, ReadOnlySequence<byte> value)
+        {
+            foreach (ReadOnlyMemory<byte> segment in value)
+            {
+                bufferWriter.Write(segment.Span);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="Memory{T}"/> over memory that does not move (shared memory), pointed anew at each sample: one object
+    /// for every sample instead of one per sample.
+    /// </summary>
+    private sealed unsafe class UnmovableMemory : MemoryManager<byte>
+    {
+        private byte* _pointer;
+        private int _length;
+
+        internal void Set(ReadOnlySpan<byte> span)
+        {
+            _pointer = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
+            _length = span.Length;
+        }
+
+        public override Span<byte> GetSpan() => new(_pointer, _length);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+}
