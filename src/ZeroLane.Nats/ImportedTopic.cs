@@ -8,13 +8,13 @@ namespace ZeroLane.Nats;
 /// publisher, flagged forwarded, with the <see cref="SampleAssembler"/> that rebuilds that publisher's samples into it.
 /// Messages arrive on NATS.Net's read loop; the gateway's discovery sweeps and closes under the same lock.
 /// </summary>
-internal sealed class ImportedTopic : IAsyncDisposable
+internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
 {
     private readonly NatsGateway _gateway;
     private readonly object _sync = new();
     private readonly Dictionary<(ulong Gateway, ulong Publisher), Origin> _origins = new();
     private readonly byte[] _headerScratch = new byte[NatsWire.MaxHeaderBlock];
-    private GatewaySubscription? _subscription;
+    private RawSubscription? _subscription;
     private long _lostOfClosed;
     private long _noRoomOfClosed;
     private bool _closed;
@@ -32,13 +32,13 @@ internal sealed class ImportedTopic : IAsyncDisposable
 
     internal async Task SubscribeAsync(CancellationToken cancellationToken)
     {
-        var subscription = new GatewaySubscription(_gateway.Connection, Subject, this);
+        var subscription = new RawSubscription(_gateway.Connection, Subject, this);
         _subscription = subscription;
         await _gateway.Connection.AddSubAsync(subscription, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Takes one NATS message of the topic (NATS.Net's read loop).</summary>
-    internal void Receive(ReadOnlySequence<byte>? headers, ReadOnlySequence<byte> payload)
+    public void Receive(ReadOnlySequence<byte>? headers, ReadOnlySequence<byte> payload)
     {
         GatewayCounters counters = _gateway.Counters;
         lock (_sync)

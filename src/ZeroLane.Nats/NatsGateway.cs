@@ -187,8 +187,10 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
                         continue;
                     }
                     seen.Add(topic.Topic);
-                    bool publisher = topic.Publishers.Any(p => p.Alive && !p.Forwarded && p.State == TopicPublisherState.Open);
-                    bool subscriber = topic.Subscribers.Any(s => s.Alive && !IsOwnSubscriber(topic.Topic, s.Id));
+                    bool publisher = _options.Direction != GatewayDirection.Import &&
+                        topic.Publishers.Any(p => p.Alive && !p.Forwarded && p.State == TopicPublisherState.Open);
+                    bool subscriber = _options.Direction != GatewayDirection.Export &&
+                        topic.Subscribers.Any(s => s.Alive && !IsOwnSubscriber(topic.Topic, s.Id));
                     if (publisher && !_exports.ContainsKey(topic.Topic))
                     {
                         _exports[topic.Topic] = new ExportedTopic(this, topic.Topic, NatsSubjects.ForTopic(topic.Topic));
@@ -359,6 +361,10 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "ChunkTimeout and OriginIdleTimeout must be positive.");
         }
         ArgumentNullException.ThrowIfNull(options.ImportOptions);
+        if (!Enum.IsDefined(options.Direction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Direction, "Direction must be Both, Export or Import.");
+        }
         return options.Topics.Select(TopicPattern.Parse).ToArray();
     }
 

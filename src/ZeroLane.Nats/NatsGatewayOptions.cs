@@ -14,6 +14,9 @@ public sealed record NatsGatewayOptions
     /// <summary>A name for this gateway in logs, metrics and <see cref="NatsGateway.Statistics"/>. Default "gateway".</summary>
     public string Name { get; init; } = "gateway";
 
+    /// <summary>Which way the topics are carried. Default <see cref="GatewayDirection.Both"/>.</summary>
+    public GatewayDirection Direction { get; init; } = GatewayDirection.Both;
+
     /// <summary>
     /// How often the gateway looks at /dev/shm for topics that gained or lost local publishers or subscribers. A topic
     /// starts being carried at most this long after it appears. Default 200 ms.
