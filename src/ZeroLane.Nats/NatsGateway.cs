@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using NATS.Client.Core;
+using NATS.Client.JetStream;
 using ZeroLane.Topics;
 
 namespace ZeroLane.Nats;
@@ -43,6 +44,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         _options = options;
         _patterns = patterns;
         Id = NewId();
+        JetStream = options.Durable ? new NatsJSContext(connection) : null;
         _metrics = new GatewayMetrics(this);
         _connection.ConnectionOpened += OnConnectionOpened;
     }
@@ -57,6 +59,9 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     public NatsConnection Connection => _connection;
 
     internal GatewayCounters Counters => _counters;
+
+    /// <summary>The JetStream context of a durable gateway; null for core NATS.</summary>
+    internal INatsJSContext? JetStream { get; }
 
     /// <summary>
     /// Starts a gateway over <paramref name="connection"/> (which the caller keeps and disposes after the gateway): the first
@@ -361,6 +366,10 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "ChunkTimeout and OriginIdleTimeout must be positive.");
         }
         ArgumentNullException.ThrowIfNull(options.ImportOptions);
+        if (options.DurableReplay < 0 || options.DurableMaxMessages < 1 || options.DurableMaxBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "DurableReplay must be 0 or more, DurableMaxMessages and DurableMaxBytes 1 or more.");
+        }
         if (!Enum.IsDefined(options.Direction))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Direction, "Direction must be Both, Export or Import.");
