@@ -47,6 +47,7 @@ internal static class NatsConnector
 
         var clock = Stopwatch.StartNew();
         TimeSpan wait = endpoint.ReconnectWaitMin;
+        Exception? lastCause = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -57,7 +58,10 @@ internal static class NatsConnector
             Task connect = connection.ConnectAsync().AsTask();
             try
             {
-                await connect.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                // The first attempt runs to its end (each step bounded by NATS.Net's own ConnectTimeout), so even a slow
+                // machine reports what the servers answered; later ones are cut at the deadline.
+                TimeSpan limit = lastCause is null ? Timeout.InfiniteTimeSpan : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+                await connect.WaitAsync(limit, cancellationToken).ConfigureAwait(false);
                 watch.EndFirstConnect();
                 logger.LogInformation("Connected to NATS {Url} as {Name}.", watch.LastUrl, endpoint.Name);
                 return connection;
@@ -78,13 +82,17 @@ internal static class NatsConnector
             {
                 throw fatal;
             }
-            string reason = Reason(watch.LastSocketError ?? failure);
+            // An attempt the deadline cut short says only "timed out"; an earlier attempt's socket error says more.
+            bool cutShort = failure is TimeoutException && watch.LastSocketError is null && lastCause is not null;
+            Exception cause = cutShort ? lastCause! : watch.LastSocketError ?? failure;
+            lastCause = cause;
+            string reason = Reason(cause);
             remaining = endpoint.ConnectTimeout - clock.Elapsed;
             if (remaining <= TimeSpan.Zero)
             {
                 throw new NatsGatewayConnectException(
                     $"Could not reach any NATS server ({string.Join(", ", endpoint.Urls)}) within {Seconds(endpoint.ConnectTimeout)}: {reason}. {WhatToDoUnreachable}",
-                    watch.LastSocketError ?? failure);
+                    cause);
             }
             TimeSpan delay = wait < remaining ? wait : remaining;
             logger.LogInformation("No NATS server reachable yet ({Reason}); trying again in {Delay}.", reason, Seconds(delay));

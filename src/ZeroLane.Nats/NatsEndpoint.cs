@@ -12,7 +12,9 @@ namespace ZeroLane.Nats;
 /// <remarks>
 /// Connecting (<c>NatsGateway</c>): the first connect tries every URL in order; while none can be reached it tries again
 /// with back-off (<see cref="ReconnectWaitMin"/>, doubling up to <see cref="ReconnectWaitMax"/>) until
-/// <see cref="ConnectTimeout"/> has passed in all, then fails with <see cref="NatsGatewayConnectException"/>. Refused
+/// <see cref="ConnectTimeout"/> has passed in all, then fails with <see cref="NatsGatewayConnectException"/> (the first
+/// attempt always runs to its end, each step bounded by <see cref="ConnectTimeout"/>, so the error can say what the servers
+/// answered; later attempts are cut at the deadline). Refused
 /// credentials, a failed TLS handshake and unreadable credential files fail at once: trying again would not help. Once
 /// connected, a lost connection is re-established by NATS.Net across the URLs (and the servers the cluster announces), with
 /// the same back-off, <see cref="MaxReconnectRetry"/> times (forever by default).
