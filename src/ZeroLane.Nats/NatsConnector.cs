@@ -284,7 +284,8 @@ internal static class NatsConnector
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => target.BeginScope(state);
 
-        public bool IsEnabled(LogLevel logLevel) => true;
+        // Everything while watching the first connect; afterwards only what the caller logs, so NATS.Net skips the rest.
+        public bool IsEnabled(LogLevel logLevel) => _firstConnect || target.IsEnabled(logLevel);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
