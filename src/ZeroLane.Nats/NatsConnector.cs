@@ -76,9 +76,11 @@ internal static class NatsConnector
                 // NatsException from NATS.Net, TimeoutException from WaitAsync; anything else is classified (or retried) too.
                 failure = e;
             }
+            // What the server last announced (INFO) survives the failure: it tells a refused client certificate apart.
+            INatsServerInfo? info = connect.IsCompleted ? connection.ServerInfo : null;
             ObserveAndDispose(connect, connection);
 
-            if (Fatal(failure, watch.LastUrl) is { } fatal)
+            if (Fatal(failure, watch.LastUrl, info, endpoint) is { } fatal)
             {
                 throw fatal;
             }
@@ -182,7 +184,7 @@ internal static class NatsConnector
     }
 
     /// <summary>The exception for a failure that trying again would not cure; null when it may (nothing listening yet).</summary>
-    private static NatsGatewayConnectException? Fatal(Exception failure, string? url)
+    private static NatsGatewayConnectException? Fatal(Exception failure, string? url, INatsServerInfo? info, NatsEndpoint endpoint)
     {
         string server = url is null ? "The NATS server" : $"NATS server {url}";
         for (Exception? e = failure; e is not null; e = e.InnerException)
@@ -209,6 +211,17 @@ internal static class NatsConnector
                 case Exception file when file is FileNotFoundException or UnauthorizedAccessException or FormatException or ArgumentException:
                     return new NatsGatewayConnectException($"NATS credentials or TLS files could not be used ({OneLine(file.Message)}): check them.", failure);
             }
+        }
+        // A server that verifies clients (tls { verify: true }) ends the TLS session when it dislikes the client's
+        // certificate, which the client sees only as a closed socket after a handshake that succeeded on its side.
+        if (info is { TlsVerify: true } && failure is not TimeoutException)
+        {
+            return endpoint.TlsCertFile is null
+                ? new NatsGatewayConnectException(
+                    $"{server} requires a client certificate (its tls block has verify: true) and closed the connection: give --tls-cert and --tls-key.", failure)
+                : new NatsGatewayConnectException(
+                    $"{server} verifies client certificates and closed the connection after the TLS handshake: check that --tls-cert and --tls-key " +
+                    "match and are signed by a CA in the server's ca_file.", failure);
         }
         return null;
     }

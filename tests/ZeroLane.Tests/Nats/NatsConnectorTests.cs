@@ -170,6 +170,46 @@ public sealed class NatsConnectorTests
     }
 
     [Fact]
+    public async Task AClientCertificateIsPresentedToAServerThatVerifiesClientsAndItsAbsenceNamed()
+    {
+        using var directory = new NatsServerAuth.PrivateDirectory();
+        (string caFile, string certFile, string keyFile) = NatsServerAuth.CreateCaAndServerCertificate(directory);
+        (string clientCert, string clientKey) = NatsServerAuth.CreateClientCertificate(directory);
+        using NatsServerProcess server = NatsServerProcess.Start(NatsServerAuth.MutualTlsConfig(certFile, keyFile, caFile));
+        using var guard = new CancellationTokenSource(s_hangGuard);
+
+        await using (NatsConnection connection = await NatsConnector.ConnectAsync(
+            Endpoint(server.Url) with { TlsCaFile = caFile, TlsCertFile = clientCert, TlsKeyFile = clientKey }, null, guard.Token))
+        {
+            await AssertUsable(connection, guard.Token);
+        }
+        NatsGatewayConnectException error = await Assert.ThrowsAsync<NatsGatewayConnectException>(() => NatsConnector.ConnectAsync(
+            Endpoint(server.Url) with { TlsCaFile = caFile, ConnectTimeout = TimeSpan.FromMinutes(30) }, null, guard.Token));
+        AssertOneLine(error.Message);
+        Assert.Contains("requires a client certificate", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--tls-cert and --tls-key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheConnectionNeverReceivesItsOwnPublications()
+    {
+        using NatsServerProcess server = NatsServerProcess.Start();
+        using var guard = new CancellationTokenSource(s_hangGuard);
+        await using NatsConnection gateway = await NatsConnector.ConnectAsync(Endpoint(server.Url), null, guard.Token);
+        await using var other = new NatsConnection(new NatsOpts { Url = server.Url, Name = "zltest-other" });
+        string subject = NatsSubjects.ForTopic("echo.check");
+        await using INatsSub<string> subscription = await gateway.SubscribeCoreAsync<string>(subject, cancellationToken: guard.Token);
+        await gateway.PingAsync(guard.Token);
+
+        await gateway.PublishAsync(subject, "own", cancellationToken: guard.Token);
+        // The server handles one connection's commands in order: an echo of "own" would be sent before this ping's answer.
+        await gateway.PingAsync(guard.Token);
+        await other.PublishAsync(subject, "other", cancellationToken: guard.Token);
+
+        Assert.Equal("other", (await subscription.Msgs.ReadAsync(guard.Token)).Data);
+    }
+
+    [Fact]
     public async Task UnreachableServersGiveOneLineErrorAfterTheConnectTimeout()
     {
         string first = $"nats://127.0.0.1:{NatsServerAuth.FreeLoopbackPort()}";

@@ -37,6 +37,10 @@ internal static class NatsServerAuth
     internal static string TlsConfig(string certFile, string keyFile) =>
         $"tls {{\n  cert_file: \"{certFile}\"\n  key_file: \"{keyFile}\"\n  timeout: 10\n}}\n";
 
+    /// <summary>Configuration requiring TLS and a client certificate signed by <paramref name="caFile"/>.</summary>
+    internal static string MutualTlsConfig(string certFile, string keyFile, string caFile) =>
+        $"tls {{\n  cert_file: \"{certFile}\"\n  key_file: \"{keyFile}\"\n  ca_file: \"{caFile}\"\n  verify: true\n  timeout: 10\n}}\n";
+
     /// <summary>Configuration of the HTTP monitoring endpoint on a loopback port.</summary>
     internal static string MonitoringConfig(int httpPort) => $"http: 127.0.0.1:{httpPort}\n";
 
@@ -69,6 +73,23 @@ internal static class NatsServerAuth
             "-extfile", extensions);
         directory.RestrictEveryFile();
         return (caCert, serverCert, serverKey);
+    }
+
+    /// <summary>
+    /// Makes a client certificate signed by the CA <see cref="CreateCaAndServerCertificate"/> made in the same
+    /// <paramref name="directory"/>; every file owner-only.
+    /// </summary>
+    internal static (string CertFile, string KeyFile) CreateClientCertificate(PrivateDirectory directory)
+    {
+        string clientKey = directory.PathOf("client.key");
+        string clientCsr = directory.PathOf("client.csr");
+        string clientCert = directory.PathOf("client.pem");
+        string extensions = directory.WriteFile("client.ext", "extendedKeyUsage=clientAuth\n");
+        RunOpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", clientKey, "-out", clientCsr, "-subj", "/CN=zltest-gateway");
+        RunOpenSsl("x509", "-req", "-in", clientCsr, "-CA", directory.PathOf("ca.pem"), "-CAkey", directory.PathOf("ca.key"), "-CAcreateserial",
+            "-out", clientCert, "-days", "2", "-extfile", extensions);
+        directory.RestrictEveryFile();
+        return (clientCert, clientKey);
     }
 
     /// <summary>The <c>name</c> of every client connection the server's monitoring lists (<c>/connz</c>).</summary>
