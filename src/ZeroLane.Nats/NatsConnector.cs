@@ -28,6 +28,7 @@ internal static class NatsConnector
 {
     private const string WhatToDoUnreachable = "Start nats-server or fix --nats.";
     private const string WhatToDoCredentials = "check --user/--password, --token, --nkey or --creds.";
+    private static readonly TimeSpan s_leastWait = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// Connects, trying every URL in order and again with back-off while none can be reached, until
@@ -46,7 +47,8 @@ internal static class NatsConnector
         NatsOpts opts = baseOpts with { LoggerFactory = watch };
 
         var clock = Stopwatch.StartNew();
-        TimeSpan wait = endpoint.ReconnectWaitMin;
+        // A zero ReconnectWaitMin would spin through attempts against a port that refuses at once.
+        TimeSpan wait = endpoint.ReconnectWaitMin > s_leastWait ? endpoint.ReconnectWaitMin : s_leastWait;
         Exception? lastCause = null;
         while (true)
         {
@@ -99,7 +101,7 @@ internal static class NatsConnector
             TimeSpan delay = wait < remaining ? wait : remaining;
             logger.LogInformation("No NATS server reachable yet ({Reason}); trying again in {Delay}.", reason, Seconds(delay));
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            wait = wait * 2 < endpoint.ReconnectWaitMax ? wait * 2 : endpoint.ReconnectWaitMax;
+            wait = TimeSpan.FromTicks(Math.Max(s_leastWait.Ticks, Math.Min(wait.Ticks * 2, endpoint.ReconnectWaitMax.Ticks)));
         }
     }
 
