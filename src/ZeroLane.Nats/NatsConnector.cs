@@ -1,15 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
-
-// The tests drive the connector directly against real nats-server processes. (Here rather than in the csproj, which
-// another change owns; a second identical attribute there would be harmless.)
-[assembly: InternalsVisibleTo("ZeroLane.Tests")]
 
 namespace ZeroLane.Nats;
 

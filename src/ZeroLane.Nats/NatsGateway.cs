@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using ZeroLane.Topics;
@@ -73,6 +74,32 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(connection);
         return StartAsync(connection, ownsConnection: false, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to NATS as <paramref name="endpoint"/> says (trying its URLs in order, with back-off, within its connect
+    /// timeout), then starts a gateway over that connection, which the gateway closes when disposed. The connection
+    /// reconnects by itself across the URLs when a server goes away; <see cref="NatsGatewayStatistics.Reconnects"/> counts it.
+    /// </summary>
+    /// <exception cref="NatsGatewayConnectException">No server could be reached, or one refused the credentials or TLS: the
+    /// message says which and what to do.</exception>
+    /// <exception cref="ArgumentException">A pattern or an endpoint setting is invalid.</exception>
+    public static async Task<NatsGateway> StartAsync(NatsEndpoint endpoint, NatsGatewayOptions options, ILogger? log = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Validate(options);
+        endpoint.Validate();
+        NatsConnection connection = await NatsConnector.ConnectAsync(endpoint, log, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await StartAsync(connection, ownsConnection: true, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     internal static async Task<NatsGateway> StartAsync(NatsConnection connection, bool ownsConnection, NatsGatewayOptions options, CancellationToken cancellationToken)
