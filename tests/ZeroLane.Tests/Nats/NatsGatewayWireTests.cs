@@ -261,6 +261,37 @@ public sealed class NatsGatewayWireTests : IAsyncLifetime
         Assert.Equal(ReadStatus.TimedOut, subscriber.TryRead(out _, TimeSpan.FromMilliseconds(100)));
     }
 
+    [Fact]
+    public async Task ANetworkThatStopsMovingNeverBlocksLocalPublishersAndTheGatewaysDropsAreCounted()
+    {
+        using var publisher = new Publisher(_topic, new PublisherOptions { MaxSampleSize = 64 << 10 });
+        await using NatsGateway gateway = await StartGateway(direction: GatewayDirection.Export);
+        using var guard = new CancellationTokenSource(s_hangGuard);
+        while (publisher.SubscriberCount == 0)
+        {
+            await Task.Delay(10, guard.Token); // the gateway's subscriber joins the publisher
+        }
+        _server!.Freeze(true);
+        try
+        {
+            // The server reads nothing: the gateway's socket and NATS.Net's buffer fill, its sends wait, its queue fills.
+            byte[] sample = new byte[64 << 10];
+            int written = 0;
+            while (gateway.Statistics.SamplesDroppedLocally < 10)
+            {
+                guard.Token.ThrowIfCancellationRequested();
+                // Never a wait: with every slot taken, the publisher drops the gateway's oldest queued sample instead.
+                Assert.Equal(WriteStatus.Success, publisher.TryWrite(sample, TimeSpan.Zero));
+                written++;
+            }
+            Assert.True(written > 10);
+        }
+        finally
+        {
+            _server.Freeze(false);
+        }
+    }
+
     private Task<NatsGateway> StartGateway(GatewayDirection direction = GatewayDirection.Both, TimeSpan? chunkTimeout = null, long maxSampleSize = 256L << 20) =>
         NatsGateway.StartAsync(_gatewayConnection!, new NatsGatewayOptions
         {
