@@ -36,6 +36,8 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     private readonly GatewayCounters _counters = new();
     private readonly GatewayMetrics _metrics;
     private Task _discovery = Task.CompletedTask;
+    private readonly string _statusFile;
+    private long _statusWritten;
     private int _disposed;
 
     private NatsGateway(NatsConnection connection, bool ownsConnection, NatsGatewayOptions options, TopicPattern[] patterns)
@@ -46,6 +48,8 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         _patterns = patterns;
         Id = NewId();
         JetStream = options.Durable ? new NatsJSContext(connection) : null;
+        NatsGatewayInspector.RemoveStale();
+        _statusFile = NatsGatewayInspector.PathOf(Environment.ProcessId, Id);
         _metrics = new GatewayMetrics(this);
         _connection.ConnectionOpened += OnConnectionOpened;
     }
@@ -116,6 +120,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             await gateway.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        gateway.WriteStatus();
         gateway._discovery = Task.Run(gateway.DiscoverLoopAsync);
         return gateway;
     }
@@ -172,6 +177,20 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         await DiscoverAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Rewrites this gateway's status file for <see cref="NatsGatewayInspector"/> (and <c>zerolane topics</c>).</summary>
+    private void WriteStatus()
+    {
+        try
+        {
+            NatsGatewayInspector.Write(this, _statusFile);
+            _statusWritten = Environment.TickCount64;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _counters.LastError = $"The gateway's status file {_statusFile} could not be written: {e.Message}";
+        }
+    }
+
     private async Task DiscoverLoopAsync()
     {
         CancellationToken stop = _stop.Token;
@@ -181,6 +200,10 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             {
                 await Task.Delay(_options.DiscoveryInterval, stop).ConfigureAwait(false);
                 await DiscoverAsync(stop).ConfigureAwait(false);
+                if (Environment.TickCount64 - _statusWritten >= 1000)
+                {
+                    WriteStatus();
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -356,6 +379,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             await import.DisposeAsync().ConfigureAwait(false);
         }
         _metrics.Dispose();
+        File.Delete(_statusFile);
         if (_ownsConnection)
         {
             await _connection.DisposeAsync().ConfigureAwait(false);

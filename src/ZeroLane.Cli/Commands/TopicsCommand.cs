@@ -37,7 +37,7 @@ internal static class TopicsCommand
         TopicSnapshot snapshot = TopicInspector.Snapshot();
         if (!watch && count is null)
         {
-            Console.Out.Write(json ? Json(snapshot, rates: null) : Table(snapshot, rates: null) + ServicesText.Table(DuplexServiceInspector.List()));
+            Console.Out.Write(json ? Json(snapshot, rates: null) : Table(snapshot, rates: null) + ServicesText.Table(DuplexServiceInspector.List()) + GatewaysTable());
             return 0;
         }
         bool live = !json && !Console.IsOutputRedirected;
@@ -49,7 +49,7 @@ internal static class TopicsCommand
             string block = json
                 ? Json(snapshot, rates)
                 : $"{snapshot.TakenAt.ToLocalTime():HH:mm:ss}  (every {s_refreshInterval.TotalSeconds:0} s, Ctrl+C to stop)\n" + Table(snapshot, rates) +
-                    ServicesText.Table(DuplexServiceInspector.List());
+                    ServicesText.Table(DuplexServiceInspector.List()) + GatewaysTable();
             if (live && previousLines > 0)
             {
                 // Move up over the previous block and clear it, so the figures update in place.
@@ -122,6 +122,27 @@ internal static class TopicsCommand
             }
         }
         return table.ToString();
+    }
+
+    /// <summary>The NATS gateways of the host (their status files), or nothing when there is none.</summary>
+    internal static string GatewaysTable()
+    {
+        IReadOnlyList<ZeroLane.Nats.NatsGatewayInfo> gateways = ZeroLane.Nats.NatsGatewayInspector.List();
+        if (gateways.Count == 0)
+        {
+            return "";
+        }
+        var text = new System.Text.StringBuilder("\nNATS gateways:\n");
+        foreach (ZeroLane.Nats.NatsGatewayInfo gateway in gateways)
+        {
+            ZeroLane.Nats.NatsGatewayStatistics s = gateway.Statistics;
+            text.Append(CultureInfo.InvariantCulture,
+                $"  {s.Name} (pid {gateway.Pid}{(gateway.Alive ? "" : ", gone")}, {(gateway.Server.Length > 0 ? "on " + gateway.Server : "reconnecting")}): " +
+                $"sent {Units.Count((ulong)s.SamplesSent)} samples ({Units.Bytes(s.BytesSent)}), received {Units.Count((ulong)s.SamplesReceived)} ({Units.Bytes(s.BytesReceived)}), " +
+                $"dropped {Units.Count((ulong)s.SamplesDroppedLocally)}, lost {Units.Count((ulong)s.SamplesLost)}, rejected {Units.Count((ulong)s.MessagesRejected)}, " +
+                $"reconnects {s.Reconnects}; exporting [{string.Join(", ", s.ExportedTopics)}], importing [{string.Join(", ", s.ImportedTopics)}]\n");
+        }
+        return text.ToString();
     }
 
     private static string PublisherDetails(TopicPublisherInfo publisher) =>

@@ -13,6 +13,7 @@ namespace ZeroLane.Tests.Cli;
 /// <c>zerolane gateway</c> as a process against a real nats-server: it exports a local topic until SIGTERM, says what it
 /// carries and prints its figures at the end; wrong input and unreachable servers are one-line errors.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class GatewayCarriesTopicsThroughNats
 {
     [Fact]
@@ -37,6 +38,12 @@ public sealed class GatewayCarriesTopicsThroughNats
                 publisher.Write(sample, TimeSpan.FromSeconds(10));
                 await Task.Delay(50, guard.Token);
             }
+            // Its status file: owner-only, and what `zerolane topics` shows of it.
+            string status = Directory.GetFiles("/dev/shm", $"zlg.{gateway.Id}.*").Single();
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(status));
+            ToolResult topics = await ToolProcess.RunAsync("topics");
+            Assert.Contains($"  zltest-cli-gateway (pid {gateway.Id}, on 127.0.0.1:{server.Port}): ", topics.Output);
+            Assert.Contains($"exporting [{topic}], importing []", topics.Output);
         }
         finally
         {
@@ -49,6 +56,7 @@ public sealed class GatewayCarriesTopicsThroughNats
         Assert.Matches(@"\bsent=[1-9]", stats);
         Assert.Contains("lost=0 ", stats);
         Assert.Contains("Gateway 'zltest-cli-gateway'", result.Error);
+        Assert.Empty(Directory.GetFiles("/dev/shm", $"zlg.{gateway.Id}.*"));
     }
 
     [Fact]
