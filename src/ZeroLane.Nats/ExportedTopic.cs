@@ -20,6 +20,7 @@ internal sealed class ExportedTopic : IDisposable
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stop = new();
     private long _lastBusy = Environment.TickCount64;
+    private long _finalDropped = -1;
 
     internal ExportedTopic(NatsGateway gateway, string topic, string subject)
     {
@@ -37,7 +38,7 @@ internal sealed class ExportedTopic : IDisposable
     internal ulong SubscriberId => _subscriber.Id;
 
     /// <summary>Samples local publishers dropped from the gateway's queue because it could not send them fast enough.</summary>
-    internal long Dropped => _subscriber.SamplesDropped;
+    internal long Dropped => Volatile.Read(ref _finalDropped) is long final and >= 0 ? final : _subscriber.SamplesDropped;
 
     internal void MarkBusy() => Volatile.Write(ref _lastBusy, Environment.TickCount64);
 
@@ -127,6 +128,7 @@ internal sealed class ExportedTopic : IDisposable
     {
         _stop.Cancel();
         _thread.Join();
+        Volatile.Write(ref _finalDropped, _subscriber.SamplesDropped);
         _subscriber.Dispose();
         _stop.Dispose();
     }

@@ -15,6 +15,7 @@ internal sealed class GatewayCounters
     internal long ExportDropsOfClosed;
     internal long LostOfClosed;
     internal long NoRoomOfClosed;
+    internal long StaleOfClosed;
 
     private string? _lastError;
 

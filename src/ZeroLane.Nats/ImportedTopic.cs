@@ -19,6 +19,7 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
     private Task _consuming = Task.CompletedTask;
     private long _lostOfClosed;
     private long _noRoomOfClosed;
+    private long _staleOfClosed;
     private bool _closed;
 
     internal ImportedTopic(NatsGateway gateway, string topic, string subject)
@@ -54,25 +55,24 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
     /// </summary>
     private async Task ConsumeAsync(NATS.Client.JetStream.INatsJSConsumer consumer, CancellationToken stop)
     {
+        // Batches fetched and processed whole: a gateway that stops finishes its batch (acknowledging every message), so
+        // none is left delivered but unacknowledged, to come back out of order after the consumer's acknowledgement wait.
+        var fetch = new NATS.Client.JetStream.NatsJSFetchOpts { MaxMsgs = 64, Expires = TimeSpan.FromSeconds(1) };
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 await foreach (NATS.Client.JetStream.INatsJSMsg<NATS.Client.Core.NatsMemoryOwner<byte>> message in
-                    consumer.ConsumeAsync<NATS.Client.Core.NatsMemoryOwner<byte>>(cancellationToken: stop).ConfigureAwait(false))
+                    consumer.FetchAsync<NATS.Client.Core.NatsMemoryOwner<byte>>(fetch).ConfigureAwait(false))
                 {
                     using (NATS.Client.Core.NatsMemoryOwner<byte> data = message.Data)
                     {
                         Receive(DurableTopics.ToRawBlock(message.Headers), new ReadOnlySequence<byte>(data.Memory));
                     }
-                    await message.AckAsync(cancellationToken: stop).ConfigureAwait(false);
+                    await message.AckAsync().ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 _gateway.Counters.LastError = $"Topic '{Topic}': reading its JetStream stream failed ({e.Message}); trying again.";
                 try
@@ -137,11 +137,12 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
             {
                 outcome = origin.Assembler.Accept(header, payload, out error);
             }
-            catch (Exception e) when (e is ZeroLaneException or IOException or ArgumentException)
+            catch (Exception e)
             {
+                // Never into NATS.Net's read loop (it would end the subscription): the sample is lost (counted), and said so.
                 origin.Assembler.GiveUp();
-                outcome = AssemblyOutcome.Rejected;
-                error = e.Message;
+                outcome = AssemblyOutcome.Dropped;
+                counters.LastError = $"Topic '{Topic}': a sample from another host could not be published here: {e.GetType().Name}: {e.Message}";
             }
             if (outcome == AssemblyOutcome.Delivered)
             {
@@ -201,11 +202,21 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
         }
     }
 
+    /// <summary>Messages ignored as older than a sample already begun (duplicates, reordering), over every origin so far.</summary>
+    internal long Stale()
+    {
+        lock (_sync)
+        {
+            return _staleOfClosed + _origins.Values.Sum(origin => origin.Assembler.Stale);
+        }
+    }
+
     private void Close(Origin origin)
     {
         origin.Assembler.GiveUp();
         _lostOfClosed += origin.Assembler.Lost;
         _noRoomOfClosed += origin.Assembler.NoRoom;
+        _staleOfClosed += origin.Assembler.Stale;
         origin.Dispose();
     }
 

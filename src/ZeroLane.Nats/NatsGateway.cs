@@ -30,6 +30,8 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     private readonly TopicPattern[] _patterns;
     private readonly Dictionary<string, ExportedTopic> _exports = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ImportedTopic> _imports = new(StringComparer.Ordinal);
+    private readonly List<ExportedTopic> _closingExports = new();
+    private readonly List<ImportedTopic> _closingImports = new();
     private readonly HashSet<string> _uncarriable = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly object _sync = new();
@@ -133,16 +135,18 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             lock (_sync)
             {
                 long exportDrops = _counters.ExportDropsOfClosed;
-                foreach (ExportedTopic export in _exports.Values)
+                // Topics being closed count until their figures are added to those of closed topics.
+                foreach (ExportedTopic export in _exports.Values.Concat(_closingExports))
                 {
                     exportDrops += export.Dropped;
                 }
-                long lost = _counters.LostOfClosed, noRoom = _counters.NoRoomOfClosed;
-                foreach (ImportedTopic import in _imports.Values)
+                long lost = _counters.LostOfClosed, noRoom = _counters.NoRoomOfClosed, stale = _counters.StaleOfClosed;
+                foreach (ImportedTopic import in _imports.Values.Concat(_closingImports))
                 {
                     (long l, long n) = import.LostAndNoRoom();
                     lost += l;
                     noRoom += n;
+                    stale += import.Stale();
                 }
                 return new NatsGatewayStatistics
                 {
@@ -156,6 +160,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
                     SamplesLost = lost,
                     SamplesWithoutRoom = noRoom,
                     MessagesRejected = Interlocked.Read(ref _counters.Rejected),
+                    MessagesStale = stale,
                     SendFailures = Interlocked.Read(ref _counters.SendFailures),
                     Reconnects = Interlocked.Read(ref _counters.Reconnects),
                     ExportedTopics = _exports.Keys.Order(StringComparer.Ordinal).ToArray(),
@@ -287,18 +292,29 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
                 {
                     import.Sweep(_options.ChunkTimeout, _options.OriginIdleTimeout);
                 }
+                _closingExports.AddRange(toStop);
+                _closingImports.AddRange(toUnsubscribe);
             }
             foreach (ExportedTopic export in toStop)
             {
                 export.Dispose();
-                Interlocked.Add(ref _counters.ExportDropsOfClosed, export.Dropped);
+                lock (_sync)
+                {
+                    _closingExports.Remove(export);
+                    Interlocked.Add(ref _counters.ExportDropsOfClosed, export.Dropped);
+                }
             }
             foreach (ImportedTopic import in toUnsubscribe)
             {
                 await import.DisposeAsync().ConfigureAwait(false);
-                (long lost, long noRoom) = import.LostAndNoRoom();
-                Interlocked.Add(ref _counters.LostOfClosed, lost);
-                Interlocked.Add(ref _counters.NoRoomOfClosed, noRoom);
+                lock (_sync)
+                {
+                    _closingImports.Remove(import);
+                    (long lost, long noRoom) = import.LostAndNoRoom();
+                    Interlocked.Add(ref _counters.LostOfClosed, lost);
+                    Interlocked.Add(ref _counters.NoRoomOfClosed, noRoom);
+                    Interlocked.Add(ref _counters.StaleOfClosed, import.Stale());
+                }
             }
             foreach (ImportedTopic import in toImport)
             {

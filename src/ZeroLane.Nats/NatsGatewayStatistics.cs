@@ -36,6 +36,12 @@ public sealed record NatsGatewayStatistics
     /// <summary>NATS messages on a topic's subject that were not valid samples (see <see cref="LastError"/>).</summary>
     public long MessagesRejected { get; init; }
 
+    /// <summary>
+    /// NATS messages ignored because their sample is not newer than one already begun from the same remote publisher
+    /// (a duplicate, e.g. a durable redelivery, or a message overtaken by a later one, whose sample was then counted lost).
+    /// </summary>
+    public long MessagesStale { get; init; }
+
     /// <summary>Local samples NATS.Net refused to send (e.g. while disconnected with its buffer full).</summary>
     public long SendFailures { get; init; }
 

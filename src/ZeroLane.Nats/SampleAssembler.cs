@@ -101,7 +101,17 @@ internal sealed class SampleAssembler
             Lost++;
             return AssemblyOutcome.Rejected;
         }
-        WriteStatus status = _sink.TryLoan(sampleLength, out _loan, _loanTimeout);
+        WriteStatus status;
+        try
+        {
+            status = _sink.TryLoan(sampleLength, out _loan, _loanTimeout);
+        }
+        catch
+        {
+            // The sink failed (e.g. it could not grow): this sample is lost, and said so.
+            Lost++;
+            throw;
+        }
         if (status != WriteStatus.Success)
         {
             Lost++;
@@ -175,8 +185,17 @@ internal sealed class SampleAssembler
             Lost++;
             return AssemblyOutcome.Dropped;
         }
-        BeforeCommit?.Invoke(_timestamp);
-        _loan.Commit(_sampleLength);
+        try
+        {
+            BeforeCommit?.Invoke(_timestamp);
+            _loan.Commit(_sampleLength);
+        }
+        catch
+        {
+            _loan.Abandon();
+            Lost++;
+            throw;
+        }
         return AssemblyOutcome.Delivered;
     }
 

@@ -57,10 +57,18 @@ internal static class NatsScenarios
             Console.WriteLine($"REFRESHED imported={now.ImportedTopics.Count} exported={now.ExportedTopics.Count}");
         }
         NatsGatewayStatistics stats = gateway.Statistics;
+        Console.WriteLine($"LASTERROR {stats.LastError}");
+        foreach (TopicInfo topic in TopicInspector.List())
+        {
+            foreach (TopicPublisherInfo p in topic.Publishers)
+            {
+                Console.WriteLine($"PUBLISHER {topic.Topic} id={p.Id:x16} forwarded={p.Forwarded} from={p.ForwardedFrom:x16} published={p.SamplesPublished} lost={p.ForwardLost}");
+            }
+        }
         gateway.Dispose();
         connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Console.WriteLine($"STATS sent={stats.SamplesSent} received={stats.SamplesReceived} lost={stats.SamplesLost} " +
-            $"dropped={stats.SamplesDroppedLocally} rejected={stats.MessagesRejected} reconnects={stats.Reconnects}");
+            $"dropped={stats.SamplesDroppedLocally} rejected={stats.MessagesRejected} stale={stats.MessagesStale} reconnects={stats.Reconnects}");
         return Scenarios.Bye();
     }
 
@@ -90,6 +98,7 @@ internal static class NatsScenarios
             long count = untilShort ? long.MaxValue : arguments.Number("count") ?? 1;
             ulong first = 0, last = 0;
             long forwarded = 0, read = 0;
+            ulong previousPublisher = 0;
             for (; read < count; read++)
             {
                 ReadStatus status = subscriber.TryRead(out Sample sample, TimeSpan.FromSeconds(60), stop);
@@ -129,12 +138,17 @@ internal static class NatsScenarios
                         Console.WriteLine($"{PeerOutput.Error} Order: sample {sequence} after {last}");
                         return ExitCodes.VerificationFailed;
                     }
+                    if (last != 0 && sequence > last + 1)
+                    {
+                        Console.WriteLine($"GAP after={last} next={sequence} dropped={subscriber.SamplesDropped} length={sample.Length} publisher={sample.PublisherId:x16} previous={previousPublisher:x16}");
+                    }
                     if (first == 0)
                     {
                         first = sequence;
                         Console.WriteLine($"FIRST seq={first}");
                     }
                     last = sequence;
+                    previousPublisher = sample.PublisherId;
                     forwarded += sample.Forwarded ? 1 : 0;
                     if (untilShort && sample.Length == FramePattern.HeaderLength)
                     {

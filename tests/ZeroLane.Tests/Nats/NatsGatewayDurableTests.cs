@@ -31,7 +31,7 @@ public sealed class NatsGatewayDurableTests : IDisposable
     public async Task ALateJoinerGetsTheNewestSamplesKeptAndARestartedGatewayMissesNothing()
     {
         NatsServerProcess server = Track(NatsServerProcess.Start($"jetstream {{ store_dir: \"{_store.Path}\" }}"));
-        using var publisher = new Publisher(_topic);
+        using var publisher = new Publisher(_topic, new PublisherOptions { AcknowledgeTimeout = s_hangGuard });
         await using var connection = new NatsConnection(new NatsOpts { Url = server.Url, Name = "zltest-durable-a" });
         await using NatsGateway gateway = await NatsGateway.StartAsync(connection, new NatsGatewayOptions
         {
@@ -40,7 +40,7 @@ public sealed class NatsGatewayDurableTests : IDisposable
             Overflow = OverflowPolicy.BlockPublisher,
             DiscoveryInterval = TimeSpan.FromMilliseconds(50),
         });
-        await WaitUntil(() => publisher.SubscriberCount == 1); // the gateway's subscriber joined: it misses nothing from here
+        await WaitUntil(() => publisher.SubscriberCount == 1, () => Describe(gateway)); // the gateway's subscriber joined: it misses nothing from here
 
         // Twenty samples while no other host listens: the stream keeps them.
         ulong sequence = 0;
@@ -48,7 +48,8 @@ public sealed class NatsGatewayDurableTests : IDisposable
         {
             Write(publisher, ++sequence, 500);
         }
-        await WaitUntil(() => gateway.Statistics.SamplesSent == 20);
+        await WaitUntil(() => gateway.Statistics.SamplesSent + gateway.Statistics.SendFailures >= 20, () => Describe(gateway));
+        Assert.True(gateway.Statistics.SendFailures == 0, Describe(gateway));
         var js = new NatsJSContext(connection);
         INatsJSStream stream = await js.GetStreamAsync(DurableTopics.StreamName(_topic));
         Assert.Equal(20L, (long)stream.Info.State.Messages);
@@ -66,7 +67,8 @@ public sealed class NatsGatewayDurableTests : IDisposable
         {
             Write(publisher, ++sequence, 700);
         }
-        await WaitUntil(() => gateway.Statistics.SamplesSent == 25);
+        await WaitUntil(() => gateway.Statistics.SamplesSent + gateway.Statistics.SendFailures >= 25, () => Describe(gateway));
+        Assert.True(gateway.Statistics.SendFailures == 0, Describe(gateway));
         StartGateway(subscriber.Id);
         Write(publisher, ++sequence, FramePattern.HeaderLength);
 
@@ -101,14 +103,17 @@ public sealed class NatsGatewayDurableTests : IDisposable
     private static long Field(string line, string name) =>
         long.Parse(line.Split(' ').Single(word => word.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
 
-    private static async Task WaitUntil(Func<bool> condition)
+    private static async Task WaitUntil(Func<bool> condition, Func<string> describe)
     {
-        using var guard = new CancellationTokenSource(s_hangGuard);
+        long deadline = Environment.TickCount64 + (long)s_hangGuard.TotalMilliseconds;
         while (!condition())
         {
-            await Task.Delay(20, guard.Token);
+            Assert.True(Environment.TickCount64 < deadline, "Not within the hang guard: " + describe());
+            await Task.Delay(20);
         }
     }
+
+    private static string Describe(NatsGateway gateway) => gateway.Statistics.ToString();
 
     private T Track<T>(T disposable) where T : IDisposable
     {

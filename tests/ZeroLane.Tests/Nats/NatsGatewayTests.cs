@@ -36,7 +36,7 @@ public sealed class NatsGatewayTests : IDisposable
             StartHost(server.Url, subscriber: ["--until-short"])];
         Host idle = StartHost(server.Url, subscriber: null);
 
-        using var publisher = new Publisher(_topic, new PublisherOptions { MaxSampleSize = 64 << 10 });
+        using var publisher = new Publisher(_topic, new PublisherOptions { AcknowledgeTimeout = s_hangGuard, MaxSampleSize = 64 << 10 });
         using var local = new Subscriber(_topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher });
         await using NatsConnection connection = Connect(server.Url);
         await using NatsGateway gateway = await NatsGateway.StartAsync(connection, new NatsGatewayOptions
@@ -80,7 +80,7 @@ public sealed class NatsGatewayTests : IDisposable
             string stats = receivers[i].Stop();
             // Nothing lost goes unseen: whatever a subscriber missed, its gateway counted lost on the way or its local
             // publisher counted dropped from its queue (none on a quiet machine: the publishers here wait rather than drop).
-            Assert.InRange(Field(oks[i], "missing"), 0, Field(stats, "lost") + Field(oks[i], "dropped"));
+            AssertCounted(oks[i], stats, receivers[i]);
             Assert.Equal(0, Field(stats, "rejected"));
             Assert.Equal(0, Field(stats, "sent"));
         }
@@ -96,7 +96,7 @@ public sealed class NatsGatewayTests : IDisposable
         NatsServerProcess server = Track(NatsServerProcess.Start("max_payload: 1048576"));
         Host receiver = StartHost(server.Url, subscriber: ["--until-short"], devShm: "600m");
 
-        using var publisher = new Publisher(_topic, new PublisherOptions { MaxSampleSize = 16 << 20, Slots = 4 });
+        using var publisher = new Publisher(_topic, new PublisherOptions { AcknowledgeTimeout = s_hangGuard, MaxSampleSize = 16 << 20, Slots = 4 });
         using var local = new Subscriber(_topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher });
         await using NatsConnection connection = Connect(server.Url);
         await using NatsGateway gateway = await NatsGateway.StartAsync(connection, new NatsGatewayOptions
@@ -120,7 +120,7 @@ public sealed class NatsGatewayTests : IDisposable
         Assert.StartsWith(PeerOutput.Ok, ok);
         Assert.True(Field(ok, "samples") >= 4, ok); // the 16 MiB samples arrived whole (the subscriber checked every byte)
         string stats = receiver.Stop();
-        Assert.InRange(Field(ok, "missing"), 0, Field(stats, "lost") + Field(ok, "dropped"));
+        AssertCounted(ok, stats, receiver);
         Assert.Equal(0, Field(stats, "rejected"));
     }
 
@@ -134,7 +134,7 @@ public sealed class NatsGatewayTests : IDisposable
         string urlsFromNode1 = string.Join(",", new[] { nodes[1], nodes[2], nodes[0] }.Select(node => node.Url));
         Host receiver = StartHost(urlsFromNode1, subscriber: ["--until-short"]);
 
-        using var publisher = new Publisher(_topic, new PublisherOptions { MaxSampleSize = 64 << 10 });
+        using var publisher = new Publisher(_topic, new PublisherOptions { AcknowledgeTimeout = s_hangGuard, MaxSampleSize = 64 << 10 });
         using var local = new Subscriber(_topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher });
         await using NatsConnection connection = Connect(urlsFromNode0);
         await using NatsGateway gateway = await NatsGateway.StartAsync(connection, new NatsGatewayOptions
@@ -143,6 +143,9 @@ public sealed class NatsGatewayTests : IDisposable
             Overflow = OverflowPolicy.BlockPublisher,
         });
         Assert.Equal(nodes[0].Port, connection.ServerInfo?.Port);
+        await using var spy = new NatsConnection(new NatsOpts { Url = nodes[1].Url, Name = "zltest-spy" });
+        await using INatsSub<byte[]> spied = await spy.SubscribeCoreAsync<byte[]>(NatsSubjects.ForTopic(_topic));
+        await spy.PingAsync();
 
         ulong sequence = 0;
         while (!receiver.Subscriber!.Output.Any(line => line.StartsWith("FIRST", StringComparison.Ordinal)))
@@ -156,12 +159,11 @@ public sealed class NatsGatewayTests : IDisposable
         nodes[0].Kill();
         // Mid-stream: go on writing while the gateway's connection moves to another node.
         using var guard = new CancellationTokenSource(s_hangGuard);
-        while (gateway.Statistics.Reconnects == 0 || connection.ConnectionState != NatsConnectionState.Open)
+        while (gateway.Statistics.Reconnects == 0 || connection.ConnectionState != NatsConnectionState.Open || connection.ServerInfo?.Port == nodes[0].Port)
         {
             guard.Token.ThrowIfCancellationRequested();
             WriteAndTakeBack(publisher, local, ++sequence, 1000 + (int)(sequence % 3000));
         }
-        Assert.NotEqual(nodes[0].Port, connection.ServerInfo?.Port);
         for (int i = 0; i < 100; i++)
         {
             WriteAndTakeBack(publisher, local, ++sequence, 1000 + (int)(sequence % 3000));
@@ -173,7 +175,26 @@ public sealed class NatsGatewayTests : IDisposable
         // Every sample the subscriber missed (none, if NATS.Net kept them while reconnecting) is one the other gateway
         // counted lost on the way (or its local publisher dropped, counted): gaps are seen, never hidden.
         string stats = receiver.Stop();
-        Assert.InRange(Field(ok, "missing"), 0, Field(stats, "lost") + Field(ok, "dropped"));
+        var seen = new System.Text.StringBuilder();
+        while (spied.Msgs.TryRead(out NatsMsg<byte[]> m))
+        {
+            ulong embedded = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(m.Data);
+            string seq = m.Headers!["Zl-Seq"].ToString();
+            if (ulong.Parse(seq, NumberStyles.HexNumber, CultureInfo.InvariantCulture) != embedded)
+            {
+                seen.Append($"[seq {seq} carries {embedded}] ");
+            }
+        }
+        Assert.True(seen.Length == 0, "MISMATCH " + seen);
+        AssertCounted(ok, stats, receiver);
+    }
+
+    /// <summary>Whatever the subscriber missed, its gateway counted lost on the way, or its local publisher dropped (counted).</summary>
+    private static void AssertCounted(string ok, string stats, Host host)
+    {
+        long missing = Field(ok, "missing");
+        Assert.True(missing >= 0 && missing <= Field(stats, "lost") + Field(ok, "dropped"),
+            $"Missed without being counted. Subscriber: {host.Subscriber!.Describe()}\nGateway: {host.Gateway.Describe()}");
     }
 
     /// <summary>
