@@ -158,6 +158,11 @@ internal sealed class NatsRingReceiver : NatsRingBridgeEnd, IRawMessageReceiver
             outcome = AssemblyOutcome.Rejected;
             error = e.Message;
         }
+        catch (ObjectDisposedException)
+        {
+            Fail(WriterDisposed());
+            return;
+        }
         switch (outcome)
         {
             case AssemblyOutcome.Delivered:
@@ -240,17 +245,32 @@ internal sealed class NatsRingReceiver : NatsRingBridgeEnd, IRawMessageReceiver
             {
                 return;
             }
-            if (_current is { Assembling: true } sender && Environment.TickCount64 - sender.LastActivity > _options.ChunkTimeout.TotalMilliseconds)
+            try
             {
-                sender.GiveUp();
-                _lastError = $"A chunked frame waited more than {_options.ChunkTimeout.TotalSeconds:0.###} s for its next chunk: dropped.";
+                SweepLocked();
             }
-            if (!_writer.IsReaderConnected)
+            catch (ObjectDisposedException)
             {
-                Fail(ReaderGone());
+                Fail(WriterDisposed());
             }
         }
     }
+
+    private void SweepLocked()
+    {
+        if (_current is { Assembling: true } sender && Environment.TickCount64 - sender.LastActivity > _options.ChunkTimeout.TotalMilliseconds)
+        {
+            sender.GiveUp();
+            _lastError = $"A chunked frame waited more than {_options.ChunkTimeout.TotalSeconds:0.###} s for its next chunk: dropped.";
+        }
+        if (!_writer.IsReaderConnected)
+        {
+            Fail(ReaderGone());
+        }
+    }
+
+    private static ObjectDisposedException WriterDisposed() =>
+        new(nameof(RingWriter), "The ring's writer was disposed before the bridge; dispose the bridge first.");
 
     private ReaderGoneException ReaderGone() =>
         new($"The reader of buffer '{_writer.Name}' is gone after {_frames} frames from '{_subject}' were written to it.");
