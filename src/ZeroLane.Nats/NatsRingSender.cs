@@ -44,14 +44,18 @@ internal sealed class NatsRingSender : NatsRingBridgeEnd, IRawMessageReceiver
 
     internal override ulong Id { get; }
 
+    /// <summary>Subscribes to the metadata requests, then starts the forwarding thread (unless <paramref name="run"/> is false: a test then calls <see cref="Step"/>).</summary>
     internal static async Task<NatsRingSender> StartAsync(NatsConnection connection, string subject, RingReader reader, NatsRingBridgeOptions options,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool run = true)
     {
         var sender = new NatsRingSender(connection, subject, reader, options);
         var requests = new RawSubscription(connection, NatsRingBridge.MetadataRequestSubject(subject), sender);
         sender._requests = requests;
         await connection.AddSubAsync(requests, cancellationToken).ConfigureAwait(false);
-        sender._thread.Start();
+        if (run)
+        {
+            sender._thread.Start();
+        }
         return sender;
     }
 
@@ -73,41 +77,8 @@ internal sealed class NatsRingSender : NatsRingBridgeEnd, IRawMessageReceiver
         CancellationToken stop = _stop.Token;
         try
         {
-            while (true)
+            while (Step(stop))
             {
-                if (_reader.HasMetadata && (!_metadataSent || Interlocked.Exchange(ref _metadataWanted, 0) != 0))
-                {
-                    SendMetadata(stop);
-                }
-                switch (_reader.TryRead(out Frame frame, _options.PollInterval, stop))
-                {
-                    case ReadStatus.Success:
-                        using (frame)
-                        {
-                            if (!_metadataSent && _reader.HasMetadata)
-                            {
-                                // Metadata the writer set just before this frame goes first, as it went first into the ring.
-                                SendMetadata(stop);
-                            }
-                            SendFrame(frame, stop);
-                        }
-                        break;
-                    case ReadStatus.TimedOut:
-                        break;
-                    case ReadStatus.WriterDisconnected:
-                        if (!_metadataSent && _reader.HasMetadata)
-                        {
-                            SendMetadata(stop);
-                        }
-                        SendEnd(stop);
-                        _ended = true;
-                        _completion.TrySetResult(Statistics);
-                        return;
-                    default:
-                        throw new WriterGoneException(
-                            $"The writer of buffer '{_reader.Name}' died without disconnecting after {Interlocked.Read(ref _framesSent)} frames; " +
-                            "receivers were not told the stream ended.", crashed: true);
-                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -118,6 +89,48 @@ internal sealed class NatsRingSender : NatsRingBridgeEnd, IRawMessageReceiver
         {
             _lastError = e.Message;
             _completion.TrySetException(e);
+        }
+    }
+
+    /// <summary>
+    /// One turn of the forwarding thread: the metadata if it is due, then the next frame, or the end of the stream (false
+    /// then: the stream is over and <see cref="NatsRingBridgeEnd.Completion"/> has its result). Allocates nothing while
+    /// frames flow.
+    /// </summary>
+    internal bool Step(CancellationToken stop)
+    {
+        if (_reader.HasMetadata && (!_metadataSent || Interlocked.Exchange(ref _metadataWanted, 0) != 0))
+        {
+            SendMetadata(stop);
+        }
+        switch (_reader.TryRead(out Frame frame, _options.PollInterval, stop))
+        {
+            case ReadStatus.Success:
+                using (frame)
+                {
+                    if (!_metadataSent && _reader.HasMetadata)
+                    {
+                        // Metadata the writer set just before this frame goes first, as it went first into the ring.
+                        SendMetadata(stop);
+                    }
+                    SendFrame(frame, stop);
+                }
+                return true;
+            case ReadStatus.TimedOut:
+                return true;
+            case ReadStatus.WriterDisconnected:
+                if (!_metadataSent && _reader.HasMetadata)
+                {
+                    SendMetadata(stop);
+                }
+                SendEnd(stop);
+                _ended = true;
+                _completion.TrySetResult(Statistics);
+                return false;
+            default:
+                throw new WriterGoneException(
+                    $"The writer of buffer '{_reader.Name}' died without disconnecting after {Interlocked.Read(ref _framesSent)} frames; " +
+                    "receivers were not told the stream ended.", crashed: true);
         }
     }
 
