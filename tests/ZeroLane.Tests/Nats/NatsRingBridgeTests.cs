@@ -34,7 +34,9 @@ public sealed class NatsRingBridgeTests : BufferTest
         string far = NewName("rn-far");
         // Room for the whole stream: the far reader's pace never makes the receiver drop a frame.
         using var farReader = new RingReader(far, new ReaderOptions { PayloadSize = 64L << 20 });
-        ToolProcess receive = Track(ToolProcess.Start("bridge", "receive", far, "--nats", server.Url, _subject));
+        // The receiving end is given a dead server first: the list is tried in order.
+        string urls = $"nats://127.0.0.1:{ZeroLane.Tests.Cli.BridgeProcesses.FreePort()},{server.Url}";
+        ToolProcess receive = Track(ToolProcess.Start("bridge", "receive", far, "--nats", urls, _subject));
         Safety.Until(() => TestBuffers.StatsOrNull(far) is { WriterAlive: true } || receive.HasExited, "the receiving end connecting to the far buffer");
         ToolProcess send = Track(ToolProcess.Start("bridge", "send", near, "--nats", server.Url, _subject, "--payload-size", "1M"));
         await ToolProcess.WaitForReaderAsync(near, send);
@@ -211,6 +213,92 @@ public sealed class NatsRingBridgeTests : BufferTest
         {
             using Frame frame = farReader.Read(Safety.Timeout);
             Assert.Null(FramePattern.Verify(frame.Span, expected));
+        }
+    }
+
+    [Fact]
+    public async Task EveryReceiverGetsEveryFrameOfOneSender()
+    {
+        NatsServerProcess server = Track(NatsServerProcess.Start());
+        string near = NewName("rn-fan");
+        string[] fars = [NewName("rn-fan-a"), NewName("rn-fan-b"), NewName("rn-fan-c")];
+        var rings = new List<IDisposable>();
+        try
+        {
+            var readers = new List<RingReader>();
+            var received = new List<Task<FarStream>>();
+            var receivers = new List<NatsRingBridge>();
+            foreach (string far in fars)
+            {
+                var reader = new RingReader(far, new ReaderOptions { PayloadSize = 4 << 20 });
+                rings.Add(reader);
+                readers.Add(reader);
+                var connection = Connect(server.Url);
+                rings.Add(new Disposer(() => connection.DisposeAsync().AsTask().GetAwaiter().GetResult()));
+                var writer = new RingWriter(far);
+                rings.Add(writer);
+                NatsRingBridge bridge = await NatsRingBridge.StartReceivingAsync(connection, _subject, writer);
+                rings.Add(bridge);
+                receivers.Add(bridge);
+                received.Add(ReadFarAsync(reader, new ManualResetEventSlim()));
+            }
+            using var nearReader = new RingReader(near, new ReaderOptions { PayloadSize = 1 << 20 });
+            await using NatsConnection sending = Connect(server.Url);
+            await using NatsRingBridge sender = await NatsRingBridge.StartSendingAsync(sending, _subject, nearReader);
+            using (var nearWriter = new RingWriter(near))
+            {
+                for (ulong sequence = 1; sequence <= 100; sequence++)
+                {
+                    WritePattern(nearWriter, sequence, FramePattern.VariedLength(sequence, 20_000) + FramePattern.HeaderLength);
+                }
+            }
+
+            foreach (NatsRingBridge receiver in receivers)
+            {
+                NatsRingBridgeStatistics stats = await receiver.Completion.WaitAsync(ToolProcess.SafetyTimeout);
+                Assert.Equal(100, stats.Frames);
+                Assert.Equal(0, stats.FramesLost);
+            }
+            // Each receiving end's writer disconnects (in the order they were made), ending each far reader's stream.
+            foreach (IDisposable writer in rings.OfType<RingWriter>())
+            {
+                writer.Dispose();
+            }
+            foreach (Task<FarStream> stream in received)
+            {
+                FarStream far = await stream.WaitAsync(ToolProcess.SafetyTimeout);
+                Assert.Null(far.Problem);
+                Assert.Equal((1UL, 100UL, 100L), (far.First, far.Last, far.Count));
+            }
+        }
+        finally
+        {
+            for (int i = rings.Count - 1; i >= 0; i--)
+            {
+                rings[i].Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task BridgeReceiveExitsWithOneLineWhenTheFarReaderLeaves()
+    {
+        NatsServerProcess server = Track(NatsServerProcess.Start());
+        string far = NewName("rn-cligone");
+        var farReader = new RingReader(far, new ReaderOptions { PayloadSize = 64 * 1024 });
+        try
+        {
+            ToolProcess receive = Track(ToolProcess.Start("bridge", "receive", far, "--nats", server.Url, _subject));
+            Safety.Until(() => TestBuffers.StatsOrNull(far) is { WriterAlive: true } || receive.HasExited, "the receiving end connecting to the far buffer");
+
+            farReader.Dispose();
+            ToolResult result = await receive.WaitAsync();
+
+            ToolProcess.AssertOneLineError(result, $"The reader of buffer '{far}' is gone");
+        }
+        finally
+        {
+            farReader.Dispose();
         }
     }
 
@@ -416,6 +504,11 @@ public sealed class NatsRingBridgeTests : BufferTest
         {
             base.Dispose();
         }
+    }
+
+    private sealed class Disposer(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 
     /// <summary>Publishes what a ring bridge's sending end would (PROTOCOL.md 16.6), message by message, so a test can leave some out.</summary>
