@@ -19,6 +19,7 @@ internal static class ToolCommands
             ReadCommand.Create(),
             WriteCommand.Create(),
             BridgeCommand.Create(),
+            GatewayCommand.Create(),
             TopicsCommand.Create(),
             PubCommand.Create(),
             SubCommand.Create(),

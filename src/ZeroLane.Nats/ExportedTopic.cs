@@ -26,7 +26,7 @@ internal sealed class ExportedTopic : IDisposable
         _gateway = gateway;
         Topic = topic;
         _subscriber = new Subscriber(topic, new SubscriberOptions { Overflow = gateway.Options.Overflow });
-        _sender = new NatsSampleSender(gateway.Connection, subject, gateway.Id);
+        _sender = new NatsSampleSender(gateway.Connection, subject, gateway.Id, gateway.JetStream);
         _thread = new Thread(Run) { IsBackground = true, Name = "ZeroLane gateway export " + topic };
         _thread.Start();
     }
@@ -47,6 +47,10 @@ internal sealed class ExportedTopic : IDisposable
     {
         CancellationToken stop = _stop.Token;
         GatewayCounters counters = _gateway.Counters;
+        if (_gateway.JetStream is { } js && !EnsureStream(js, stop))
+        {
+            return;
+        }
         while (!stop.IsCancellationRequested)
         {
             Sample sample;
@@ -89,6 +93,31 @@ internal sealed class ExportedTopic : IDisposable
                     // receiver sees a gap in the sequence rather than a sample late and out of order.
                     Interlocked.Increment(ref counters.SendFailures);
                     counters.LastError = $"Topic '{Topic}': a sample could not be sent: {e.Message}";
+                }
+            }
+        }
+    }
+
+    /// <summary>Creates the topic's stream unless it exists, trying again every second until it can (or the gateway stops).</summary>
+    private bool EnsureStream(NATS.Client.JetStream.INatsJSContext js, CancellationToken stop)
+    {
+        while (true)
+        {
+            try
+            {
+                DurableTopics.EnsureStreamAsync(js, Topic, _gateway.Options, stop).GetAwaiter().GetResult();
+                return true;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception e)
+            {
+                _gateway.Counters.LastError = $"Topic '{Topic}': its JetStream stream could not be made ({e.Message}); is JetStream enabled on the server?";
+                if (stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1)))
+                {
+                    return false;
                 }
             }
         }

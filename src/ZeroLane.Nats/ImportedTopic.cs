@@ -15,6 +15,8 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
     private readonly Dictionary<(ulong Gateway, ulong Publisher), Origin> _origins = new();
     private readonly byte[] _headerScratch = new byte[NatsWire.MaxHeaderBlock];
     private RawSubscription? _subscription;
+    private readonly CancellationTokenSource _stopConsuming = new();
+    private Task _consuming = Task.CompletedTask;
     private long _lostOfClosed;
     private long _noRoomOfClosed;
     private bool _closed;
@@ -32,9 +34,57 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
 
     internal async Task SubscribeAsync(CancellationToken cancellationToken)
     {
+        if (_gateway.JetStream is { } js)
+        {
+            await DurableTopics.EnsureStreamAsync(js, Topic, _gateway.Options, cancellationToken).ConfigureAwait(false);
+            NATS.Client.JetStream.INatsJSConsumer consumer =
+                await DurableTopics.GetConsumerAsync(js, _gateway.Name, Topic, _gateway.Options.DurableReplay, cancellationToken).ConfigureAwait(false);
+            _consuming = Task.Run(() => ConsumeAsync(consumer, _stopConsuming.Token));
+            return;
+        }
         var subscription = new RawSubscription(_gateway.Connection, Subject, this);
         _subscription = subscription;
         await _gateway.Connection.AddSubAsync(subscription, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A durable gateway's import: every message of the topic's stream through the gateway's durable consumer, taken like
+    /// a core NATS message (the payload goes through NATS.Net's pooled buffer first: one copy more than core NATS) and
+    /// acknowledged once published or dropped. Redeliveries are stale by sequence and dropped.
+    /// </summary>
+    private async Task ConsumeAsync(NATS.Client.JetStream.INatsJSConsumer consumer, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (NATS.Client.JetStream.INatsJSMsg<NATS.Client.Core.NatsMemoryOwner<byte>> message in
+                    consumer.ConsumeAsync<NATS.Client.Core.NatsMemoryOwner<byte>>(cancellationToken: stop).ConfigureAwait(false))
+                {
+                    using (NATS.Client.Core.NatsMemoryOwner<byte> data = message.Data)
+                    {
+                        Receive(DurableTopics.ToRawBlock(message.Headers), new ReadOnlySequence<byte>(data.Memory));
+                    }
+                    await message.AckAsync(cancellationToken: stop).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _gateway.Counters.LastError = $"Topic '{Topic}': reading its JetStream stream failed ({e.Message}); trying again.";
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>Takes one NATS message of the topic (NATS.Net's read loop).</summary>
@@ -161,6 +211,9 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _stopConsuming.Cancel();
+        await _consuming.ConfigureAwait(false);
+        _stopConsuming.Dispose();
         if (_subscription is not null)
         {
             try
@@ -187,12 +240,16 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
     /// <summary>A remote publisher, and the local publisher its samples go out through.</summary>
     private sealed class Origin : IDisposable
     {
+        private static readonly TimeSpan DurableLoanTimeout = TimeSpan.FromSeconds(5);
+
         private long _lostPublished;
 
         internal Origin(string topic, PublisherOptions options, NatsGatewayOptions gatewayOptions)
         {
             Publisher = new Publisher(topic, options);
-            Assembler = new SampleAssembler(Publisher, gatewayOptions.MaxSampleSize, TimeSpan.Zero)
+            // Core NATS: never hold up NATS.Net's read loop (no room now = dropped, counted). JetStream: the consumer has a
+            // task of its own, and a message dropped would be acknowledged and lost, so wait for room a while.
+            Assembler = new SampleAssembler(Publisher, gatewayOptions.MaxSampleSize, gatewayOptions.Durable ? DurableLoanTimeout : TimeSpan.Zero)
             {
                 // The lost count goes into shared memory before the sample that revealed the gap is visible: a subscriber
                 // that reads it and then the count sees the count that includes the gap.

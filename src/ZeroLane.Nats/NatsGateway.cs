@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
+using NATS.Client.JetStream;
 using ZeroLane.Topics;
 
 namespace ZeroLane.Nats;
@@ -43,6 +45,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         _options = options;
         _patterns = patterns;
         Id = NewId();
+        JetStream = options.Durable ? new NatsJSContext(connection) : null;
         _metrics = new GatewayMetrics(this);
         _connection.ConnectionOpened += OnConnectionOpened;
     }
@@ -58,6 +61,9 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
 
     internal GatewayCounters Counters => _counters;
 
+    /// <summary>The JetStream context of a durable gateway; null for core NATS.</summary>
+    internal INatsJSContext? JetStream { get; }
+
     /// <summary>
     /// Starts a gateway over <paramref name="connection"/> (which the caller keeps and disposes after the gateway): the first
     /// look at local topics is done, and their NATS subscriptions made, when this completes.
@@ -68,6 +74,32 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(connection);
         return StartAsync(connection, ownsConnection: false, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Connects to NATS as <paramref name="endpoint"/> says (trying its URLs in order, with back-off, within its connect
+    /// timeout), then starts a gateway over that connection, which the gateway closes when disposed. The connection
+    /// reconnects by itself across the URLs when a server goes away; <see cref="NatsGatewayStatistics.Reconnects"/> counts it.
+    /// </summary>
+    /// <exception cref="NatsGatewayConnectException">No server could be reached, or one refused the credentials or TLS: the
+    /// message says which and what to do.</exception>
+    /// <exception cref="ArgumentException">A pattern or an endpoint setting is invalid.</exception>
+    public static async Task<NatsGateway> StartAsync(NatsEndpoint endpoint, NatsGatewayOptions options, ILogger? log = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Validate(options);
+        endpoint.Validate();
+        NatsConnection connection = await NatsConnector.ConnectAsync(endpoint, log, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await StartAsync(connection, ownsConnection: true, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     internal static async Task<NatsGateway> StartAsync(NatsConnection connection, bool ownsConnection, NatsGatewayOptions options, CancellationToken cancellationToken)
@@ -361,6 +393,10 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "ChunkTimeout and OriginIdleTimeout must be positive.");
         }
         ArgumentNullException.ThrowIfNull(options.ImportOptions);
+        if (options.DurableReplay < 0 || options.DurableMaxMessages < 1 || options.DurableMaxBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "DurableReplay must be 0 or more, DurableMaxMessages and DurableMaxBytes 1 or more.");
+        }
         if (!Enum.IsDefined(options.Direction))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.Direction, "Direction must be Both, Export or Import.");

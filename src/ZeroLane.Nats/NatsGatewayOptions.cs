@@ -53,4 +53,25 @@ public sealed record NatsGatewayOptions
     /// see that publisher leave). Default 30 s.
     /// </summary>
     public TimeSpan OriginIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Carries the topics through JetStream instead of core NATS (PROTOCOL.md 16.5): each topic has a stream (created if
+    /// missing, <see cref="DurableMaxMessages"/> and <see cref="DurableMaxBytes"/>), samples are published with the
+    /// stream's acknowledgement (at least once; duplicates are dropped by sequence on the way in), and each importing
+    /// gateway reads through a durable consumer named after <see cref="Name"/>, which goes on where it left off after a
+    /// restart. Needs a server with JetStream enabled. Default false.
+    /// </summary>
+    public bool Durable { get; init; }
+
+    /// <summary>
+    /// With <see cref="Durable"/>: how many of the newest kept messages a gateway's new durable consumer starts with, so a
+    /// late joiner gets the latest samples at once (a chunked sample counts one per chunk). Default 0: only what comes next.
+    /// </summary>
+    public int DurableReplay { get; init; }
+
+    /// <summary>With <see cref="Durable"/>: most messages a new topic stream keeps (the oldest go first). Default 100,000.</summary>
+    public long DurableMaxMessages { get; init; } = 100_000;
+
+    /// <summary>With <see cref="Durable"/>: most bytes a new topic stream keeps (the oldest go first). Default 1 GiB.</summary>
+    public long DurableMaxBytes { get; init; } = 1L << 30;
 }

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using NATS.Client.Core;
+using NATS.Client.JetStream;
 
 namespace ZeroLane.Nats;
 
@@ -24,15 +25,26 @@ internal sealed class NatsSampleSender
     private readonly string _chunk = NatsWire.NewHexField(17);
     private readonly UnmovableMemory _memory = new();
     private readonly SequenceSerializer _serializer = new();
+    private readonly INatsJSContext? _jetStream;
+    private readonly string _gatewayText;
     private byte[] _partsKey = [];
     private string? _partsValue;
 
-    internal NatsSampleSender(INatsConnection connection, string subject, ulong senderId)
+    /// <param name="connection">The connection to publish on.</param>
+    /// <param name="subject">The subject.</param>
+    /// <param name="senderId">The gateway's (or bridge's) ID, header Zl-Gw.</param>
+    /// <param name="jetStream">
+    /// Null for core NATS. Otherwise each message is published through JetStream and its acknowledgement awaited (retried a
+    /// few times with the same message ID, which the stream uses to drop duplicates): at least once, and slower.
+    /// </param>
+    internal NatsSampleSender(INatsConnection connection, string subject, ulong senderId, INatsJSContext? jetStream = null)
     {
         _connection = connection;
+        _jetStream = jetStream;
         Subject = subject;
         string gateway = NatsWire.NewHexField(16);
         NatsWire.WriteHex(gateway, senderId);
+        _gatewayText = gateway;
         _headers[NatsWire.Version] = NatsWire.VersionValue;
         _headers[NatsWire.Gateway] = gateway;
         _headers[NatsWire.Publisher] = _publisher;
@@ -95,6 +107,11 @@ internal sealed class NatsSampleSender
 
     private void Publish(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
     {
+        if (_jetStream is not null)
+        {
+            PublishDurably(payload, cancellationToken);
+            return;
+        }
         // NATS.Net writes the headers and copies the payload into its own buffer before this call returns, whether or not
         // the returned task is complete: the header strings and the shared memory may change once it returns.
         ValueTask pending = _connection.PublishAsync(Subject, payload, _headers, replyTo: null, _serializer, opts: null, cancellationToken);
@@ -103,6 +120,33 @@ internal sealed class NatsSampleSender
             pending.AsTask().GetAwaiter().GetResult();
         }
         MessagesSent++;
+    }
+
+    private void PublishDurably(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        string chunk = _headers.ContainsKey(NatsWire.Chunk) ? _chunk : "";
+        var options = new NatsJSPubOpts { MsgId = $"{_gatewayText}.{_publisher}.{_sequence}.{chunk}" };
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                NATS.Client.JetStream.Models.PubAckResponse ack =
+                    _jetStream!.PublishAsync(Subject, payload, _serializer, options, _headers, cancellationToken).AsTask().GetAwaiter().GetResult();
+                if (!ack.Duplicate)
+                {
+                    // A duplicate is a message an earlier attempt stored after all.
+                    ack.EnsureSuccess();
+                }
+                MessagesSent++;
+                return;
+            }
+            catch (Exception e) when (attempt < 4 && e is NatsJSPublishNoResponseException or NatsTimeoutException or NatsNoRespondersException)
+            {
+                // No acknowledgement (the stream's leader moved, the server restarted): publish again; the message ID makes
+                // the stream keep it once.
+                Thread.Sleep(100 * attempt);
+            }
+        }
     }
 
     /// <summary>Sets the parts header from the message's lengths (bytes 8..24+8N of its encoding), reusing the last value while they repeat.</summary>

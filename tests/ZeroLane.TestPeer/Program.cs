@@ -55,12 +55,13 @@ using ZeroLane.TestPeer;
 //       serves duplex calls over a socket (tcp:PORT on loopback, or unix:PATH) with an echo handler that fails, waits or
 //       answers big as each request's body asks (SocketDuplexScenarios), prints READY pid=P port=N; on "exit" stops and
 //       prints SERVED answered=A failed=F connections=C, then BYE.
-//   nats-gateway URLS --topic PATTERN[,PATTERN] [--name N] [--discovery-ms D]
+//   nats-gateway URLS --topic PATTERN[,PATTERN] [--name N] [--discovery-ms D] [--durable [--replay K]]
 //       runs a NATS gateway, prints READY pid=P id=ID; on "go" looks at local topics at once and prints REFRESHED
 //       imported=N exported=M; on "exit" prints STATS sent=S received=R lost=L dropped=D rejected=J reconnects=C, then BYE.
-//   nats-subscriber TOPIC [--count N | --until-short]
+//   nats-subscriber TOPIC [--count N | --until-short] [--allow-repeats]
 //       subscribes, prints READY, reads N samples (--until-short: until a 16-byte sample) that must each be a whole FramePattern frame carrying its own sequence,
-//       in rising order, prints FIRST seq=S at the first, and at the end OK samples=N first=F last=L missing=M forwarded=K (or ERROR ...).
+//       in rising order (--allow-repeats: a sample again is counted, not an error), prints FIRST seq=S at the first, and at
+//       the end OK samples=N first=F last=L missing=M forwarded=K repeats=R (or ERROR ...); publishers leaving are passed over.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();

@@ -33,20 +33,20 @@ internal static class BridgeCommand
     {
         Argument<string> name = CommonOptions.CreateNameArgument();
         var to = new Option<string>("--to") { Description = "The receiving end: HOST:PORT (TCP; or --nats).", HelpName = "host:port" };
-        Option<string[]> nats = BridgeOverNats.CreateNatsOption("publish the frames to");
         Option<long> payloadSize = CommonOptions.CreateSizeOption("--payload-size", "Size of the payload block.", 64L << 20);
         Option<long> metadataSize = CommonOptions.CreateSizeOption("--metadata-size", "Size of the metadata block (0 for none).", 4096);
         Option<string> wait = CommonOptions.CreateWaitOption();
         Option<string?> lockDirectory = CommonOptions.CreateLockDirectoryOption();
-        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the receiving end", 30);
+        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the receiving end (or to a NATS server)", 30);
         var command = new Command("send", "Create a buffer as its reader and forward its metadata and every frame to a 'bridge receive' over TCP " +
             "(--to), or publish them to a NATS subject (--nats); exits when the writer disconnects and everything was delivered (TCP) or published (NATS).")
         {
-            name, to, nats, payloadSize, metadataSize, wait, lockDirectory, connectTimeout,
+            name, to, payloadSize, metadataSize, wait, lockDirectory, connectTimeout,
         };
+        var nats = BridgeOverNats.AddOptions(command, "publish the frames to");
         command.SetAction((parseResult, cancellationToken) =>
         {
-            if (BridgeOverNats.Chosen(parseResult, nats, to) is { } natsTarget)
+            if (BridgeOverNats.Chosen(parseResult, nats, to, CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout))) is { } natsTarget)
             {
                 return BridgeOverNats.SendAsync(
                     parseResult.GetValue(name)!,
@@ -58,7 +58,6 @@ internal static class BridgeCommand
                         WaitStrategy = CommonOptions.ParseWait(parseResult.GetValue(wait)),
                     },
                     parseResult.GetValue(lockDirectory),
-                    CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout)),
                     cancellationToken);
             }
             (string host, int port) = ParseHostAndPort(parseResult.GetValue(to)!);
@@ -85,15 +84,16 @@ internal static class BridgeCommand
             Description = "Where to listen: PORT (loopback only) or ADDRESS:PORT (e.g. 0.0.0.0:7000 for every interface) (TCP; or --nats).",
             HelpName = "[address:]port",
         };
-        Option<string[]> nats = BridgeOverNats.CreateNatsOption("take the frames from");
         Option<string> wait = CommonOptions.CreateWaitOption();
-        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the local buffer (its reader must create it)", 30);
+        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to a NATS server (with --nats), and to the local buffer (its reader must create it)", 30);
         var command = new Command("receive", "Accept one 'bridge send' connection (--listen), or subscribe to a NATS subject (--nats), and write " +
             "what arrives into a local buffer as its writer; exits when the sender's stream ends.")
         {
-            name, listen, nats, wait, connectTimeout,
+            name, listen, wait, connectTimeout,
         };
-        command.SetAction((parseResult, cancellationToken) => BridgeOverNats.Chosen(parseResult, nats, listen) is { } natsSource
+        var nats = BridgeOverNats.AddOptions(command, "take the frames from");
+        command.SetAction((parseResult, cancellationToken) =>
+            BridgeOverNats.Chosen(parseResult, nats, listen, CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout))) is { } natsSource
             ? BridgeOverNats.ReceiveAsync(
                 parseResult.GetValue(name)!,
                 natsSource,

@@ -7,29 +7,49 @@ using ZeroLane.Nats;
 
 namespace ZeroLane.Cli.Commands;
 
-/// <summary>Where a NATS bridge end meets its peers: the server URLs (tried in order) and the subject.</summary>
-internal sealed record NatsTarget(string Urls, string Subject);
+/// <summary>Where a NATS bridge end meets its peers: the servers (tried in order, with the credentials and TLS files given) and the subject.</summary>
+internal sealed record NatsTarget(NatsEndpoint Endpoint, string Subject)
+{
+    internal string Urls => string.Join(",", Endpoint.Urls);
+}
 
 /// <summary>
 /// <c>zerolane bridge send|receive NAME --nats URL SUBJECT</c>: the ring travels through NATS (<see cref="NatsRingBridge"/>)
 /// instead of over one TCP connection. The sender publishes whether or not anyone listens; each receiver writes what
-/// arrives into its local buffer and counts what it missed.
+/// arrives into its local buffer and counts what it missed. The connection options other than <c>--nats</c> (client name,
+/// credentials, TLS files) are the gateway's (<see cref="NatsCliOptions"/>).
 /// </summary>
 internal static class BridgeOverNats
 {
-    private static readonly TimeSpan s_retryInterval = TimeSpan.FromMilliseconds(100);
-
-    internal static Option<string[]> CreateNatsOption(string what) => new("--nats")
+    /// <summary><c>--nats URL[,URL...] SUBJECT</c>, and the gateway's other connection options, on <paramref name="command"/>.</summary>
+    internal static (Option<string[]> Nats, NatsCliOptions Connection) AddOptions(Command command, string what)
     {
-        Description = $"Use NATS instead of TCP: the server URL (nats://HOST:PORT; several comma-separated, tried in order) and the subject to {what}.",
-        Arity = new ArgumentArity(2, 2),
-        AllowMultipleArgumentsPerToken = true,
-        HelpName = "url subject",
-    };
+        var nats = new Option<string[]>("--nats")
+        {
+            Description = "Use NATS instead of TCP: the servers (URL[,URL...], each nats://HOST:PORT or tls://HOST:PORT, tried in this order) " +
+                $"and the subject to {what}.",
+            Arity = new ArgumentArity(2, 2),
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "url[,url...] subject",
+        };
+        command.Options.Add(nats);
+        NatsCliOptions connection = NatsCliOptions.Create(natsRequired: false, defaultName: "zerolane-bridge");
+        foreach (Option option in connection.All)
+        {
+            if (option != connection.Nats)
+            {
+                command.Options.Add(option);
+            }
+        }
+        return (nats, connection);
+    }
 
     /// <summary>The NATS target if <c>--nats</c> was given, null if the TCP option was; exactly one of them must be.</summary>
-    internal static NatsTarget? Chosen(ParseResult parseResult, Option<string[]> nats, Option<string> tcp)
+    internal static NatsTarget? Chosen(ParseResult parseResult, (Option<string[]> Nats, NatsCliOptions Connection) natsOptions, Option<string> tcp,
+        TimeSpan connectTimeout)
     {
+        Option<string[]> nats = natsOptions.Nats;
+        NatsCliOptions options = natsOptions.Connection;
         string[]? values = parseResult.GetValue(nats);
         bool tcpGiven = parseResult.GetValue(tcp) is not null;
         if (values is null || values.Length == 0)
@@ -39,24 +59,33 @@ internal static class BridgeOverNats
         }
         CliErrors.Require(!tcpGiven, $"give either {tcp.Name} (TCP) or --nats URL SUBJECT (NATS), not both.");
         CliErrors.Require(values.Length == 2, "--nats takes two values: the server URL and the subject (e.g. --nats nats://10.0.0.5:4222 site1.camera).");
-        string urls = values[0];
-        foreach (string url in urls.Split(','))
-        {
-            CheckUrl(url);
-        }
         try
         {
+            NatsEndpoint endpoint = NatsEndpoint.Parse(values[0]) with
+            {
+                Name = parseResult.GetValue(options.Name) ?? "zerolane-bridge",
+                User = parseResult.GetValue(options.User),
+                Password = parseResult.GetValue(options.Password),
+                Token = parseResult.GetValue(options.Token),
+                NKeySeedFile = parseResult.GetValue(options.NKey),
+                CredsFile = parseResult.GetValue(options.Creds),
+                TlsCaFile = parseResult.GetValue(options.TlsCa),
+                TlsCertFile = parseResult.GetValue(options.TlsCert),
+                TlsKeyFile = parseResult.GetValue(options.TlsKey),
+                // The first connect is tried until then; the tool's minimum keeps one attempt possible.
+                ConnectTimeout = connectTimeout > TimeSpan.Zero ? connectTimeout : TimeSpan.FromMilliseconds(1),
+            };
+            endpoint.Validate();
             NatsRingBridge.ValidateSubject(values[1]);
+            return new NatsTarget(endpoint, values[1]);
         }
         catch (ArgumentException e)
         {
-            throw new CommandException(e.Message.Replace(" (Parameter 'subject')", "", StringComparison.Ordinal));
+            throw new CommandException(e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
         }
-        return new NatsTarget(urls, values[1]);
     }
 
-    internal static async Task<int> SendAsync(string name, NatsTarget target, ReaderOptions options, string? lockDirectory, TimeSpan connectTimeout,
-        CancellationToken cancellationToken)
+    internal static async Task<int> SendAsync(string name, NatsTarget target, ReaderOptions options, string? lockDirectory, CancellationToken cancellationToken)
     {
         if (lockDirectory is not null)
         {
@@ -65,7 +94,7 @@ internal static class BridgeOverNats
         // A typing error is reported now, not after NATS is up.
         RingReader.Validate(name, options);
         bool interactive = !Console.IsErrorRedirected;
-        await using NatsConnection connection = await ConnectAsync(target, "send", connectTimeout, interactive, cancellationToken);
+        await using NatsConnection connection = await ConnectAsync(target, interactive, cancellationToken);
         using var reader = new RingReader(name, options);
         await using NatsRingBridge bridge = await NatsRingBridge.StartSendingAsync(connection, target.Subject, reader, cancellationToken: cancellationToken);
         if (interactive)
@@ -83,7 +112,7 @@ internal static class BridgeOverNats
         // Validates the name (one-line error for a bad one) before connecting.
         BufferInspector.TryGetStats(name, out _);
         bool interactive = !Console.IsErrorRedirected;
-        await using NatsConnection connection = await ConnectAsync(target, "receive", connectTimeout, interactive, cancellationToken);
+        await using NatsConnection connection = await ConnectAsync(target, interactive, cancellationToken);
         using RingWriter writer = ConnectWriter(name, options, connectTimeout, interactive, cancellationToken);
         await using NatsRingBridge bridge = await NatsRingBridge.StartReceivingAsync(connection, target.Subject, writer, cancellationToken: cancellationToken);
         if (interactive)
@@ -124,55 +153,14 @@ internal static class BridgeOverNats
         Console.Error.Write(line + "\n");
     }
 
-    /// <summary>Connects to the first server of the list that answers, trying the list again until the connect timeout.</summary>
-    private static async Task<NatsConnection> ConnectAsync(NatsTarget target, string role, TimeSpan timeout, bool interactive, CancellationToken cancellationToken)
+    /// <summary>Connects to the first server of the list that answers, trying the list again until the connect timeout (<see cref="NatsConnector"/>).</summary>
+    private static Task<NatsConnection> ConnectAsync(NatsTarget target, bool interactive, CancellationToken cancellationToken)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        bool told = false;
-        var options = NatsOpts.Default with
+        if (interactive)
         {
-            Url = target.Urls,
-            NoRandomize = true,
-            Echo = false,
-            Name = "zerolane bridge " + role,
-            ConnectTimeout = TimeSpan.FromSeconds(Math.Clamp(timeout.TotalSeconds, 0.5, 5)),
-            ReconnectWaitMin = TimeSpan.FromMilliseconds(100),
-            ReconnectWaitMax = TimeSpan.FromSeconds(2),
-            MaxReconnectRetry = -1,
-        };
-        while (true)
-        {
-            var connection = new NatsConnection(options);
-            try
-            {
-                await connection.ConnectAsync();
-                return connection;
-            }
-            catch (NatsException exception)
-            {
-                await connection.DisposeAsync();
-                if (Stopwatch.GetTimestamp() >= deadline)
-                {
-                    string seconds = timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-                    CliErrors.Fail($"could not connect to NATS at {target.Urls} within {seconds} s ({exception.Message.TrimEnd('.')}); " +
-                        "is nats-server running there, and is the URL right?");
-                }
-                if (interactive && !told)
-                {
-                    Console.Error.Write($"Waiting for a NATS server at {target.Urls}...\n");
-                    told = true;
-                }
-                if (cancellationToken.WaitHandle.WaitOne(s_retryInterval))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-            }
-            catch
-            {
-                await connection.DisposeAsync();
-                throw;
-            }
+            Console.Error.Write($"Connecting to NATS at {target.Urls}...\n");
         }
+        return NatsConnector.ConnectAsync(target.Endpoint, log: null, cancellationToken);
     }
 
     /// <summary>Connects the local writer, waiting up to the connect timeout for a reader to create the buffer.</summary>
@@ -192,15 +180,5 @@ internal static class BridgeOverNats
         }
         string seconds = timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         throw new CommandException($"buffer '{name}' did not appear within {seconds} s: start its reader on this host first (for example 'zerolane read {name}').");
-    }
-
-    /// <summary>nats://, tls://, ws:// or wss:// and a host (HOST:PORT alone means nats://HOST:PORT).</summary>
-    private static void CheckUrl(string url)
-    {
-        string text = url.Trim();
-        bool valid = text.Length > 0 &&
-            Uri.TryCreate(text.Contains("://", StringComparison.Ordinal) ? text : "nats://" + text, UriKind.Absolute, out Uri? uri) &&
-            uri.Scheme is "nats" or "tls" or "ws" or "wss" && uri.Host.Length > 0;
-        CliErrors.Require(valid, $"'{url}' is not a NATS server URL: use nats://HOST:PORT (several comma-separated, tried in order).");
     }
 }

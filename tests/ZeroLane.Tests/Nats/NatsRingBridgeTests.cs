@@ -393,8 +393,8 @@ public sealed class NatsRingBridgeTests : BufferTest
     [InlineData("nats://127.0.0.1:9", "camera..front", "no token may be empty")]
     [InlineData("nats://127.0.0.1:9", "zerolane.camera", "carry topics (the gateway's)")]
     [InlineData("nats://127.0.0.1:9", "camera front", "only printable ASCII characters, without spaces")]
-    [InlineData("http://127.0.0.1:9", "camera", "'http://127.0.0.1:9' is not a NATS server URL")]
-    [InlineData("nats://127.0.0.1:9,", "camera", "'' is not a NATS server URL")]
+    [InlineData("http://127.0.0.1:9", "camera", "NATS URL 'http://127.0.0.1:9' in 'http://127.0.0.1:9' has scheme 'http', not nats or tls")]
+    [InlineData("nats://127.0.0.1:9,", "camera", "NATS URL '' in 'nats://127.0.0.1:9,' is empty (a stray comma?)")]
     public async Task ABadSubjectOrUrlIsRefusedBeforeAnythingIsCreated(string url, string subject, string expected)
     {
         string near = NewName("rn-bad");
@@ -413,7 +413,7 @@ public sealed class NatsRingBridgeTests : BufferTest
 
         ToolResult result = await ToolProcess.RunAsync("bridge", "send", near, "--nats", $"nats://127.0.0.1:{port}", _subject, "--connect-timeout", "0.3");
 
-        ToolProcess.AssertOneLineError(result, $"could not connect to NATS at nats://127.0.0.1:{port} within 0.3 s");
+        ToolProcess.AssertOneLineError(result, $"Could not reach any NATS server (nats://127.0.0.1:{port}) within 300 ms");
         Assert.Empty(TestBuffers.Leftovers(near));
     }
 
@@ -423,9 +423,10 @@ public sealed class NatsRingBridgeTests : BufferTest
         NatsServerProcess server = Track(NatsServerProcess.Start());
         string far = NewName("rn-nobuffer");
 
-        ToolResult result = await ToolProcess.RunAsync("bridge", "receive", far, "--nats", server.Url, _subject, "--connect-timeout", "0.3");
+        // The timeout bounds the connection to NATS too, whose handshake a loaded machine may take a while over: not too short.
+        ToolResult result = await ToolProcess.RunAsync("bridge", "receive", far, "--nats", server.Url, _subject, "--connect-timeout", "5");
 
-        ToolProcess.AssertOneLineError(result, $"buffer '{far}' did not appear within 0.3 s: start its reader on this host first");
+        ToolProcess.AssertOneLineError(result, $"buffer '{far}' did not appear within 5 s: start its reader on this host first");
     }
 
     /// <summary>What the far reader saw: the first and last frame numbers, how many, and the first problem (null if none).</summary>
