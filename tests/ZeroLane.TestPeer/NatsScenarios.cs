@@ -143,7 +143,7 @@ internal static class NatsScenarios
                     }
                 }
             }
-            Console.WriteLine($"{PeerOutput.Ok} samples={read} first={first} last={last} missing={(long)(last - first + 1) - read} forwarded={forwarded} repeats={repeats}");
+            Console.WriteLine($"{PeerOutput.Ok} samples={read} first={first} last={last} missing={(long)(last - first + 1) - read} forwarded={forwarded} repeats={repeats} dropped={subscriber.SamplesDropped}");
             return Scenarios.Bye();
         }
     }

@@ -61,7 +61,7 @@ using ZeroLane.TestPeer;
 //   nats-subscriber TOPIC [--count N | --until-short] [--allow-repeats]
 //       subscribes, prints READY, reads N samples (--until-short: until a 16-byte sample) that must each be a whole FramePattern frame carrying its own sequence,
 //       in rising order (--allow-repeats: a sample again is counted, not an error), prints FIRST seq=S at the first, and at
-//       the end OK samples=N first=F last=L missing=M forwarded=K repeats=R (or ERROR ...); publishers leaving are passed over.
+//       the end OK samples=N first=F last=L missing=M forwarded=K repeats=R dropped=D (or ERROR ...); publishers leaving are passed over.
 // Stdin: the line "exit" stops the peer gracefully, "go" lets a waiting scenario go on; end of stdin (the test
 // process died) exits at once.
 using var stop = new CancellationTokenSource();

@@ -74,7 +74,10 @@ public sealed class NatsGatewayDurableTests : IDisposable
         Assert.StartsWith(PeerOutput.Ok, ok);
         Assert.Contains("first=16 ", ok);
         Assert.Contains($"last={sequence} ", ok);
-        Assert.Contains("missing=0 ", ok);
+        // At least once: nothing missing, but for samples the local publisher may have dropped from a subscriber too slow
+        // for its acknowledge timeout (counted, and none on a quiet machine).
+        long missing = Field(ok, "missing"), dropped = Field(ok, "dropped");
+        Assert.InRange(missing, 0, dropped);
     }
 
     private PeerProcess StartGateway(int namespaceOf)
@@ -94,6 +97,9 @@ public sealed class NatsGatewayDurableTests : IDisposable
         publisher.Write(sample, s_hangGuard);
         Assert.Equal((long)sequence, publisher.SamplesPublished);
     }
+
+    private static long Field(string line, string name) =>
+        long.Parse(line.Split(' ').Single(word => word.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
 
     private static async Task WaitUntil(Func<bool> condition)
     {

@@ -56,15 +56,17 @@ public sealed class NatsGatewayTests : IDisposable
         {
             WriteAndTakeBack(publisher, local, ++sequence, FramePattern.VariedLength(sequence, 60_000) + 17);
         }
-        WriteAndTakeBack(publisher, local, ++sequence, FramePattern.HeaderLength);
+        ulong marker = sequence + 1;
+        FinishWithMarkers(receivers, publisher, local, ref sequence);
 
+        var oks = new List<string>();
         foreach (Host host in receivers)
         {
             string ok = host.Subscriber!.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error);
             Assert.StartsWith(PeerOutput.Ok, ok);
-            Assert.Equal(0, Field(ok, "missing"));
-            Assert.Equal((long)sequence, Field(ok, "last"));
+            Assert.InRange(Field(ok, "last"), (long)marker, (long)sequence);
             Assert.Equal(Field(ok, "samples"), Field(ok, "forwarded"));
+            oks.Add(ok);
         }
 
         // Nothing came back to this host: its only publisher is the one above (no forwarded one), and its subscriber got
@@ -73,10 +75,12 @@ public sealed class NatsGatewayTests : IDisposable
         Assert.Equal([publisher.Id], info.Publishers.Select(p => p.Id));
         Assert.Equal(0, gateway.Statistics.SamplesReceived);
 
-        foreach (Host host in receivers)
+        for (int i = 0; i < receivers.Length; i++)
         {
-            string stats = host.Stop();
-            Assert.Equal(0, Field(stats, "lost"));
+            string stats = receivers[i].Stop();
+            // Nothing lost goes unseen: whatever a subscriber missed, its gateway counted lost on the way or its local
+            // publisher counted dropped from its queue (none on a quiet machine: the publishers here wait rather than drop).
+            Assert.InRange(Field(oks[i], "missing"), 0, Field(stats, "lost") + Field(oks[i], "dropped"));
             Assert.Equal(0, Field(stats, "rejected"));
             Assert.Equal(0, Field(stats, "sent"));
         }
@@ -110,14 +114,13 @@ public sealed class NatsGatewayTests : IDisposable
         {
             WriteAndTakeBack(publisher, local, ++sequence, (16 << 20) - i * 4099);
         }
-        WriteAndTakeBack(publisher, local, ++sequence, FramePattern.HeaderLength);
+        FinishWithMarkers([receiver], publisher, local, ref sequence);
 
         string ok = receiver.Subscriber.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error);
         Assert.StartsWith(PeerOutput.Ok, ok);
-        Assert.Equal(0, Field(ok, "missing"));
-        Assert.Equal((long)sequence, Field(ok, "last"));
+        Assert.True(Field(ok, "samples") >= 4, ok); // the 16 MiB samples arrived whole (the subscriber checked every byte)
         string stats = receiver.Stop();
-        Assert.Equal(0, Field(stats, "lost"));
+        Assert.InRange(Field(ok, "missing"), 0, Field(stats, "lost") + Field(ok, "dropped"));
         Assert.Equal(0, Field(stats, "rejected"));
     }
 
@@ -163,15 +166,29 @@ public sealed class NatsGatewayTests : IDisposable
         {
             WriteAndTakeBack(publisher, local, ++sequence, 1000 + (int)(sequence % 3000));
         }
-        WriteAndTakeBack(publisher, local, ++sequence, FramePattern.HeaderLength);
+        FinishWithMarkers([receiver], publisher, local, ref sequence);
 
         string ok = receiver.Subscriber.WaitForAnyLine(PeerOutput.Ok, PeerOutput.Error);
         Assert.StartsWith(PeerOutput.Ok, ok);
-        Assert.Equal((long)sequence, Field(ok, "last"));
         // Every sample the subscriber missed (none, if NATS.Net kept them while reconnecting) is one the other gateway
-        // counted lost: gaps are seen, never hidden.
+        // counted lost on the way (or its local publisher dropped, counted): gaps are seen, never hidden.
         string stats = receiver.Stop();
-        Assert.Equal(Field(ok, "missing"), Field(stats, "lost"));
+        Assert.InRange(Field(ok, "missing"), 0, Field(stats, "lost") + Field(ok, "dropped"));
+    }
+
+    /// <summary>
+    /// Writes end markers (16-byte samples) until every host's subscriber has seen one and reported: a marker, like any
+    /// sample, may be lost on the way (core NATS), so one is not enough. Markers are a tenth of a second apart.
+    /// </summary>
+    private static void FinishWithMarkers(Host[] hosts, Publisher publisher, Subscriber local, ref ulong sequence)
+    {
+        using var guard = new CancellationTokenSource(s_hangGuard);
+        while (!hosts.All(host => host.Subscriber!.Output.Any(line => PeerOutput.Is(line, PeerOutput.Ok) || PeerOutput.Is(line, PeerOutput.Error))))
+        {
+            guard.Token.ThrowIfCancellationRequested();
+            WriteAndTakeBack(publisher, local, ++sequence, FramePattern.HeaderLength);
+            Thread.Sleep(100);
+        }
     }
 
     /// <summary>Writes FramePattern sample <paramref name="sequence"/> (its publisher's sequence) and reads it back from this host's subscriber.</summary>

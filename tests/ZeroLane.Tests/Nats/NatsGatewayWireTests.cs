@@ -77,6 +77,43 @@ public sealed class NatsGatewayWireTests : IAsyncLifetime
         Assert.Equal(3, gateway.Statistics.SamplesReceived);
         Assert.Equal(3, gateway.Statistics.SamplesLost);
         Assert.Equal(ReadStatus.TimedOut, subscriber.TryRead(out _, TimeSpan.FromMilliseconds(100)));
+
+        // `zerolane topics` shows it per remote publisher; the ZeroLane.Gateway meter has the totals.
+        ToolResult topics = await ToolProcess.RunAsync("topics");
+        Assert.Contains($"gateway: forwards publisher {Origin:x16} of another host, 3 lost on the way", topics.Output);
+        ToolResult json = await ToolProcess.RunAsync("topics", "--json");
+        Assert.Contains("\"forwardedFrom\":\"0000000000000022\",\"forwardLost\":3", json.Output);
+        Dictionary<string, long> measured = Measure(gateway.Name);
+        Assert.Equal(3, measured["zerolane.gateway.samples_received"]);
+        Assert.Equal(3, measured["zerolane.gateway.samples_lost"]);
+        Assert.Equal(0, measured["zerolane.gateway.samples_sent"]);
+    }
+
+    /// <summary>The last values of the ZeroLane.Gateway meter's instruments for the gateway named <paramref name="name"/>.</summary>
+    private static Dictionary<string, long> Measure(string name)
+    {
+        var values = new Dictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "ZeroLane.Gateway")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "gateway" && (string?)tag.Value == name)
+                {
+                    values[instrument.Name] = value;
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return values;
     }
 
     [Fact]
@@ -224,10 +261,42 @@ public sealed class NatsGatewayWireTests : IAsyncLifetime
         Assert.Equal(ReadStatus.TimedOut, subscriber.TryRead(out _, TimeSpan.FromMilliseconds(100)));
     }
 
+    [Fact]
+    public async Task ANetworkThatStopsMovingNeverBlocksLocalPublishersAndTheGatewaysDropsAreCounted()
+    {
+        using var publisher = new Publisher(_topic, new PublisherOptions { MaxSampleSize = 64 << 10 });
+        await using NatsGateway gateway = await StartGateway(direction: GatewayDirection.Export);
+        using var guard = new CancellationTokenSource(s_hangGuard);
+        while (publisher.SubscriberCount == 0)
+        {
+            await Task.Delay(10, guard.Token); // the gateway's subscriber joins the publisher
+        }
+        _server!.Freeze(true);
+        try
+        {
+            // The server reads nothing: the gateway's socket and NATS.Net's buffer fill, its sends wait, its queue fills.
+            byte[] sample = new byte[64 << 10];
+            int written = 0;
+            while (gateway.Statistics.SamplesDroppedLocally < 10)
+            {
+                guard.Token.ThrowIfCancellationRequested();
+                // Never a wait: with every slot taken, the publisher drops the gateway's oldest queued sample instead.
+                Assert.Equal(WriteStatus.Success, publisher.TryWrite(sample, TimeSpan.Zero));
+                written++;
+            }
+            Assert.True(written > 10);
+        }
+        finally
+        {
+            _server.Freeze(false);
+        }
+    }
+
     private Task<NatsGateway> StartGateway(GatewayDirection direction = GatewayDirection.Both, TimeSpan? chunkTimeout = null, long maxSampleSize = 256L << 20) =>
         NatsGateway.StartAsync(_gatewayConnection!, new NatsGatewayOptions
         {
             Topics = [_topic],
+            Name = _topic,
             Direction = direction,
             ChunkTimeout = chunkTimeout ?? TimeSpan.FromSeconds(5),
             MaxSampleSize = maxSampleSize,

@@ -75,6 +75,19 @@ internal sealed class NatsServerProcess : IDisposable
     }
 
     /// <summary>Kills the server at once (SIGKILL), as a crashed node; Dispose still removes its directory.</summary>
+    /// <summary>
+    /// Freezes the server (SIGSTOP) or lets it go on (SIGCONT): a frozen server reads nothing, so its clients' socket
+    /// buffers fill as over a network that stopped moving. <see cref="Dispose"/> kills a frozen server all the same.
+    /// </summary>
+    internal void Freeze(bool frozen)
+    {
+        if (!_process.HasExited)
+        {
+            using Process signal = Process.Start("kill", ["-s", frozen ? "STOP" : "CONT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            signal.WaitForExit();
+        }
+    }
+
     internal void Kill()
     {
         if (!_process.HasExited)
