@@ -350,9 +350,10 @@ public sealed class NatsRingBridgeTests : BufferTest
                 Cycle();
             }
             // Each window of 100 frames (about 35 KB on the wire) fits NATS.Net's 64 KB send buffer, emptied before it by a
-            // ping: a send that has to wait for room allocates the wait (NatsSampleSender), which is not the steady state.
+            // ping: a send that has to wait for room allocates the wait (NatsSampleSender), which is not the steady state. The
+            // cheapest of three windows: one where NATS.Net's flushing thread held its lock at a publish may show that wait too.
             long allocated = long.MaxValue;
-            for (int window = 0; window < 2; window++)
+            for (int window = 0; window < 3; window++)
             {
                 await sending.PingAsync();
                 long before = GC.GetAllocatedBytesForCurrentThread();
@@ -364,7 +365,7 @@ public sealed class NatsRingBridgeTests : BufferTest
             }
 
             Assert.Equal(0, allocated);
-            Assert.Equal(400, sender.Statistics.Frames);
+            Assert.Equal(500, sender.Statistics.Frames);
         }
     }
 
