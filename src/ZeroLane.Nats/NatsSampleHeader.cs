@@ -20,6 +20,9 @@ internal ref struct NatsSampleHeader
     /// <summary>The parts list ("BODY,PART0,..."), empty when the payload is the sample as it is.</summary>
     internal ReadOnlySpan<byte> Parts;
 
+    /// <summary>A ring bridge's control message kind ("meta", "end"); empty for a sample or frame.</summary>
+    internal ReadOnlySpan<byte> Kind;
+
     /// <summary>
     /// Parses <paramref name="block"/> (NATS.Net's raw header bytes, "NATS/1.0\r\n" and "Key: value\r\n" lines).
     /// <paramref name="scratch"/> holds the block when it arrives in pieces; <see cref="Parts"/> may point into either.
@@ -112,6 +115,10 @@ internal ref struct NatsSampleHeader
             else if (key.SequenceEqual("Zl-Parts"u8))
             {
                 header.Parts = value;
+            }
+            else if (key.SequenceEqual("Zl-Kind"u8))
+            {
+                header.Kind = value;
             }
         }
         if (!version)

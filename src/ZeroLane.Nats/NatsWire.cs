@@ -34,6 +34,12 @@ internal static class NatsWire
     /// <summary>When the sample is an encoded message (section 7): "BODY,PART0,..." in decimal; the payload is then its body and parts.</summary>
     internal const string Parts = "Zl-Parts";
 
+    /// <summary>
+    /// On a ring bridge's control messages only (PROTOCOL.md 16.6): "meta" (the payload is the ring's metadata) or "end"
+    /// (the near writer disconnected). A message without it is a sample or frame.
+    /// </summary>
+    internal const string Kind = "Zl-Kind";
+
     internal const string VersionValue = "1";
 
     /// <summary>Most parts a message may have for its body and parts to travel apart; a message with more travels whole.</summary>

@@ -9,9 +9,10 @@ using ZeroLane.Messages.Transport;
 namespace ZeroLane.Cli.Commands;
 
 /// <summary>
-/// <c>zerolane bridge send|receive</c>: carries a buffer's frames and metadata across hosts over TCP, so a
-/// reader on host B receives what a writer on host A wrote. The library's <see cref="RingBridge"/> does the carrying
-/// (and documents the back-pressure); this command sets up the buffer, the connection and the waiting.
+/// <c>zerolane bridge send|receive</c>: carries a buffer's frames and metadata across hosts over TCP (<c>--to</c> /
+/// <c>--listen</c>) or through NATS (<c>--nats URL SUBJECT</c>, <see cref="BridgeOverNats"/>), so a reader on host B
+/// receives what a writer on host A wrote. The library's <see cref="RingBridge"/> does the carrying over TCP (and
+/// documents the back-pressure); this command sets up the buffer, the connection and the waiting.
 /// </summary>
 internal static class BridgeCommand
 {
@@ -22,7 +23,7 @@ internal static class BridgeCommand
 
     private sealed record ReceiveSettings(string Name, IPEndPoint Listen, WaitStrategy Wait, TimeSpan ConnectTimeout);
 
-    internal static Command Create() => new("bridge", "Carry a buffer's frames and metadata to another host over TCP.")
+    internal static Command Create() => new("bridge", "Carry a buffer's frames and metadata to another host over TCP, or through NATS to any number of hosts.")
     {
         CreateSend(),
         CreateReceive(),
@@ -31,19 +32,34 @@ internal static class BridgeCommand
     private static Command CreateSend()
     {
         Argument<string> name = CommonOptions.CreateNameArgument();
-        var to = new Option<string>("--to") { Description = "The receiving end: HOST:PORT.", Required = true, HelpName = "host:port" };
+        var to = new Option<string>("--to") { Description = "The receiving end: HOST:PORT (TCP; or --nats).", HelpName = "host:port" };
         Option<long> payloadSize = CommonOptions.CreateSizeOption("--payload-size", "Size of the payload block.", 64L << 20);
         Option<long> metadataSize = CommonOptions.CreateSizeOption("--metadata-size", "Size of the metadata block (0 for none).", 4096);
         Option<string> wait = CommonOptions.CreateWaitOption();
         Option<string?> lockDirectory = CommonOptions.CreateLockDirectoryOption();
-        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the receiving end", 30);
-        var command = new Command("send", "Create a buffer as its reader and forward its metadata and every frame to a 'bridge receive' over TCP; " +
-            "exits when the writer disconnects and everything was delivered.")
+        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the receiving end (or to a NATS server)", 30);
+        var command = new Command("send", "Create a buffer as its reader and forward its metadata and every frame to a 'bridge receive' over TCP " +
+            "(--to), or publish them to a NATS subject (--nats); exits when the writer disconnects and everything was delivered (TCP) or published (NATS).")
         {
             name, to, payloadSize, metadataSize, wait, lockDirectory, connectTimeout,
         };
+        var nats = BridgeOverNats.AddOptions(command, "publish the frames to");
         command.SetAction((parseResult, cancellationToken) =>
         {
+            if (BridgeOverNats.Chosen(parseResult, nats, to, CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout))) is { } natsTarget)
+            {
+                return BridgeOverNats.SendAsync(
+                    parseResult.GetValue(name)!,
+                    natsTarget,
+                    new ReaderOptions
+                    {
+                        PayloadSize = parseResult.GetValue(payloadSize),
+                        MetadataSize = parseResult.GetValue(metadataSize),
+                        WaitStrategy = CommonOptions.ParseWait(parseResult.GetValue(wait)),
+                    },
+                    parseResult.GetValue(lockDirectory),
+                    cancellationToken);
+            }
             (string host, int port) = ParseHostAndPort(parseResult.GetValue(to)!);
             return Task.FromResult(Send(
                 new SendSettings(
@@ -65,18 +81,26 @@ internal static class BridgeCommand
         Argument<string> name = CommonOptions.CreateNameArgument();
         var listen = new Option<string>("--listen")
         {
-            Description = "Where to listen: PORT (loopback only) or ADDRESS:PORT (e.g. 0.0.0.0:7000 for every interface).",
-            Required = true,
+            Description = "Where to listen: PORT (loopback only) or ADDRESS:PORT (e.g. 0.0.0.0:7000 for every interface) (TCP; or --nats).",
             HelpName = "[address:]port",
         };
         Option<string> wait = CommonOptions.CreateWaitOption();
-        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to the local buffer (its reader must create it)", 30);
-        var command = new Command("receive", "Accept one 'bridge send' connection and write what it forwards into a local buffer as its writer; " +
-            "exits when the sender's stream ends.")
+        Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("connect to a NATS server (with --nats), and to the local buffer (its reader must create it)", 30);
+        var command = new Command("receive", "Accept one 'bridge send' connection (--listen), or subscribe to a NATS subject (--nats), and write " +
+            "what arrives into a local buffer as its writer; exits when the sender's stream ends.")
         {
             name, listen, wait, connectTimeout,
         };
-        command.SetAction((parseResult, cancellationToken) => Task.FromResult(Receive(
+        var nats = BridgeOverNats.AddOptions(command, "take the frames from");
+        command.SetAction((parseResult, cancellationToken) =>
+            BridgeOverNats.Chosen(parseResult, nats, listen, CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout))) is { } natsSource
+            ? BridgeOverNats.ReceiveAsync(
+                parseResult.GetValue(name)!,
+                natsSource,
+                new WriterOptions { WaitStrategy = CommonOptions.ParseWait(parseResult.GetValue(wait)) },
+                CommonOptions.ParseConnectTimeout(parseResult.GetValue(connectTimeout)),
+                cancellationToken)
+            : Task.FromResult(Receive(
             new ReceiveSettings(
                 parseResult.GetValue(name)!,
                 ParseListen(parseResult.GetValue(listen)!),
