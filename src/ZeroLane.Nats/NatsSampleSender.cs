@@ -10,8 +10,10 @@ namespace ZeroLane.Nats;
 /// <summary>
 /// Publishes samples (or ring frames) read in place from shared memory to one NATS subject with ZeroLane's headers
 /// (PROTOCOL.md 16.2), splitting those larger than the server's <c>max_payload</c> into chunks. The payload goes to NATS.Net
-/// as a <see cref="ReadOnlySequence{T}"/> over the shared memory itself: nothing is concatenated or copied here (NATS.Net
-/// copies it once into its send buffer). One sender per subject and thread; in the steady state it allocates nothing.
+/// as a <see cref="ReadOnlySequence{T}"/> over the shared memory itself: nothing is concatenated or copied here (NATS.Net 3.3
+/// copies it twice: into a pooled buffer, which it clears when it returns it, then into its send pipe). One sender per
+/// subject and thread; this class allocates nothing per sample in the steady state (NATS.Net does when its send buffer is
+/// full: see <see cref="ClientAllocatedBytes"/>).
 /// </summary>
 internal sealed class NatsSampleSender
 {
@@ -24,6 +26,8 @@ internal sealed class NatsSampleSender
     private readonly string _chunk = NatsWire.NewHexField(17);
     private readonly UnmovableMemory _memory = new();
     private readonly SequenceSerializer _serializer = new();
+    private readonly ManualResetEventSlim _completed = new(initialState: false, spinCount: 0);
+    private readonly Action _signalCompleted;
     private byte[] _partsKey = [];
     private string? _partsValue;
 
@@ -31,6 +35,7 @@ internal sealed class NatsSampleSender
     {
         _connection = connection;
         Subject = subject;
+        _signalCompleted = _completed.Set;
         string gateway = NatsWire.NewHexField(16);
         NatsWire.WriteHex(gateway, senderId);
         _headers[NatsWire.Version] = NatsWire.VersionValue;
@@ -45,6 +50,14 @@ internal sealed class NatsSampleSender
 
     /// <summary>NATS messages published so far (a chunked sample counts each chunk).</summary>
     internal long MessagesSent { get; private set; }
+
+    /// <summary>
+    /// Bytes NATS.Net allocated on the sending thread inside its <c>PublishAsync</c> calls so far (two reads of the thread's
+    /// allocation counter per message, a few nanoseconds): what the send path allocates that is not this class's own. NATS.Net
+    /// 3.3 allocates there whenever a publish finds its send buffer above its pause threshold (every message of 64 KiB and
+    /// more, and any message while the socket lags): a task for its pipe's flush and a timer for the wait on it.
+    /// </summary>
+    internal long ClientAllocatedBytes { get; private set; }
 
     /// <summary>
     /// Publishes <paramref name="sample"/>, which must lie in memory that does not move (shared memory) and stay valid until
@@ -97,12 +110,33 @@ internal sealed class NatsSampleSender
     {
         // NATS.Net writes the headers and copies the payload into its own buffer before this call returns, whether or not
         // the returned task is complete: the header strings and the shared memory may change once it returns.
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         ValueTask pending = _connection.PublishAsync(Subject, payload, _headers, replyTo: null, _serializer, opts: null, cancellationToken);
-        if (!pending.IsCompletedSuccessfully)
+        ClientAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        if (pending.IsCompletedSuccessfully)
         {
-            pending.AsTask().GetAwaiter().GetResult();
+            pending.GetAwaiter().GetResult();
+        }
+        else
+        {
+            WaitFor(pending);
         }
         MessagesSent++;
+    }
+
+    /// <summary>
+    /// Blocks until <paramref name="pending"/> completes and observes its result (rethrowing its exception), allocating
+    /// nothing: <c>AsTask()</c> would allocate a task on every publish that has to wait for NATS.Net's send buffer, which
+    /// is every sample of 64 KiB and more. A continuation (one delegate, made once) sets an event this thread waits on.
+    /// </summary>
+    private void WaitFor(ValueTask pending)
+    {
+        _completed.Reset();
+        ValueTaskAwaiter awaiter = pending.GetAwaiter();
+        awaiter.UnsafeOnCompleted(_signalCompleted);
+        _completed.Wait();
+        // Exactly once: a pooled value-task source goes back to its pool here.
+        awaiter.GetResult();
     }
 
     /// <summary>Sets the parts header from the message's lengths (bytes 8..24+8N of its encoding), reusing the last value while they repeat.</summary>
