@@ -62,6 +62,7 @@ internal sealed class GatewayBench
     private readonly Action<string> _skipped;
     private readonly string _namePrefix = $"zlbench-{Environment.ProcessId}-";
     private readonly List<string> _events = new();
+    private readonly Dictionary<string, int> _closeFailures = new();
     private int _counter;
 
     internal GatewayBench(BenchSettings settings, Action<BenchResult> add, Action<string> note, Action<string> skipped)
@@ -165,6 +166,10 @@ internal sealed class GatewayBench
         {
             _note("gateway: no sample was dropped, lost or refused on any path, and no publisher waited a second for a credit.");
         }
+        if (_closeFailures.Count > 0)
+        {
+            _note("gateway: " + string.Join("; ", _closeFailures.Select(pair => pair.Value == 1 ? pair.Key : $"{pair.Key}, {pair.Value} times")) + ".");
+        }
     }
 
     /// <summary>Each gateway run's rate over the baseline run taken right after it: "0.95, 1.01, 0.97".</summary>
@@ -217,7 +222,8 @@ internal sealed class GatewayBench
         }
         catch (Exception e) when (e is NatsException or TimeoutException or OperationCanceledException)
         {
-            _events.Add($"closing the {what} failed after its run ({e.GetType().Name}: {e.Message})");
+            string failure = $"closing the {what} failed after its run ({e.GetType().Name}: {e.Message})";
+            _closeFailures[failure] = _closeFailures.GetValueOrDefault(failure) + 1;
         }
     }
 

@@ -131,6 +131,13 @@ internal sealed class NatsSampleSender
     /// </summary>
     private void WaitFor(ValueTask pending)
     {
+        if (pending.IsCompleted)
+        {
+            // Completed since it was first looked at: a continuation registered now would be queued to the thread pool (an
+            // allocation), so take the result at once.
+            pending.GetAwaiter().GetResult();
+            return;
+        }
         _completed.Reset();
         ValueTaskAwaiter awaiter = pending.GetAwaiter();
         awaiter.UnsafeOnCompleted(_signalCompleted);
