@@ -24,7 +24,7 @@ public static class BenchCommand
         var sizes = new Option<string?>("--sizes")
         {
             Description = "Frame sizes in bytes, comma-separated (K, M and G suffixes are binary), for every part with a size dimension "
-                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx, python, python-topic, duplex); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
+                + $"(ring, socket, messages, message-sockets, arrays, topics, iceoryx, python, python-topic, duplex, gateway); default: each part's own (ring and socket {string.Join(',', BenchSettings.DefaultSizes)}).",
         };
         var seconds = new Option<double>("--seconds")
         {
@@ -42,7 +42,8 @@ public static class BenchCommand
                 + $"{BenchSettings.Iceoryx}, which needs Debian's iceoryx and libiceoryx-binding-c-dev and starts iceoryx's RouDi for the run, "
                 + $"and {BenchSettings.Python} and {BenchSettings.PythonTopic}, ZeroLane's Python client reading from a C# writer or publisher, which need /usr/bin/python3 and the "
                 + $"package python/zerolane, from this repository or installed with pip install ./python, and {BenchSettings.Duplex}, duplex channels "
-                + "against the ring's ping-pong, which takes about two and a half minutes).",
+                + $"against the ring's ping-pong, which takes about two and a half minutes, and {BenchSettings.Gateway}, the NATS gateway against plain "
+                + "NATS.Net and the ring bridge over TCP, which starts its own /usr/sbin/nats-server on 127.0.0.1).",
         };
         var waits = new Option<string?>("--wait")
         {

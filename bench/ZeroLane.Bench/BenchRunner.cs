@@ -103,6 +103,10 @@ internal sealed partial class BenchRunner
             {
                 await RunDuplexAsync(cancellationToken).ConfigureAwait(false);
             }
+            if (_settings.Includes(BenchSettings.Gateway))
+            {
+                await new GatewayBench(_settings, Add, note => _table?.AddNote(note), Skipped).RunAsync(_results, cancellationToken).ConfigureAwait(false);
+            }
             if (_settings.Includes(BenchSettings.Messages))
             {
                 // A message of 8 parts (each from its own array) through one ring frame per message, default strategy.

@@ -45,6 +45,14 @@ public sealed class BenchSettings
     /// </summary>
     public const string Duplex = "duplex";
 
+    /// <summary>
+    /// Part name: the NATS gateway (ZeroLane.Nats, issue 13): publisher -> export gateway -> nats-server -> import gateway ->
+    /// subscriber on loopback at 1 MiB, 1080p and 64 B, against plain NATS.Net and the ring bridge over TCP of the same run,
+    /// and the gateway's send call alone for its allocation per sample. Not in the default run: it starts its own
+    /// nats-server (/usr/sbin/nats-server; skipped with a note when missing).
+    /// </summary>
+    public const string Gateway = "gateway";
+
     /// <summary>Part name: the same transfers over a plain Unix domain socket.</summary>
     public const string Socket = "socket";
 
@@ -103,16 +111,17 @@ public sealed class BenchSettings
     }
 
     /// <summary>Every part (what <c>--only all</c> runs), in the order a run measures them.</summary>
-    public static IReadOnlyList<string> AllParts { get; } = [Ring, Topics, Iceoryx, Python, PythonTopic, Duplex, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
+    public static IReadOnlyList<string> AllParts { get; } = [Ring, Topics, Iceoryx, Python, PythonTopic, Duplex, Gateway, Messages, Socket, MessageSockets, Arrays, MemoryCopy, CacheLine];
 
     /// <summary>
     /// The parts a run without <c>--only</c> measures: every part but <see cref="Iceoryx"/>, which starts iceoryx's
     /// machine-wide RouDi daemon and would add about a minute, <see cref="Python"/> and <see cref="PythonTopic"/>, which need the Python client and
     /// measures every wait strategy at three sizes against its own C# reference rows, and <see cref="Duplex"/>, whose 21
-    /// measurements (three runs each, with process start-up) would add about two and a half minutes; name them to measure them.
+    /// measurements (three runs each, with process start-up) would add about two and a half minutes, and <see cref="Gateway"/>,
+    /// which starts a nats-server; name them to measure them.
     /// <see cref="Topics"/> is in: its eleven measurements add about 40 seconds to the default run's three and a half minutes.
     /// </summary>
-    public static IReadOnlyList<string> DefaultParts { get; } = AllParts.Where(part => part is not (Iceoryx or Python or PythonTopic or Duplex)).ToArray();
+    public static IReadOnlyList<string> DefaultParts { get; } = AllParts.Where(part => part is not (Iceoryx or Python or PythonTopic or Duplex or Gateway)).ToArray();
 
     /// <summary>The frame sizes measured when <c>--sizes</c> is not given.</summary>
     public static IReadOnlyList<int> DefaultSizes { get; } = [64, 1024, 64 * 1024, 1024 * 1024, VideoFrameBytes];
@@ -218,7 +227,7 @@ public sealed class BenchSettings
                 $"frames of at least {BenchTable.FormatSize(BenchRunner.MessagePartsMinimumFrame)} (a message of {BenchRunner.MessageParts} parts and its header)"),
             Arrays => (size => size % sizeof(float) == 0, "sizes that are whole float32 elements (multiples of 4 B)"),
             // Message sockets: sizes up to 64 KiB are sent one per call and batched, larger ones as 8 parts and as one.
-            Ring or Socket or Topics or Iceoryx or Python or PythonTopic or Duplex or MessageSockets => (size => true, ""),
+            Ring or Socket or Topics or Iceoryx or Python or PythonTopic or Duplex or Gateway or MessageSockets => (size => true, ""),
             _ => (null, ""),
         };
         return fits is null ? (null, "") : (Sizes.Where(fits).ToArray(), needs);

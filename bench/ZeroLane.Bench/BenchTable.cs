@@ -250,6 +250,7 @@ internal sealed class BenchTable
         lines.AddRange(TopicSummary(results));
         lines.AddRange(PythonSummary(results));
         lines.AddRange(DuplexSummary(results));
+        lines.AddRange(GatewaySummary(results));
 
         _output.WriteLine();
         foreach (string line in lines)
@@ -422,6 +423,55 @@ internal sealed class BenchTable
         double server = duplex.Max(r => r.ReceiverAllocatedBytesPerFrame ?? 0);
         yield return string.Create(s_culture,
             $"duplex allocation per call, highest of all duplex rows: client {client:G3} B, server {server:G3} B (target 0 B: {Verdict(client == 0 && server == 0)})");
+    }
+
+    /// <summary>
+    /// The gateway part against its targets (issue 13): delivered samples/s at least 0.9x plain NATS.Net's at 1 MiB (same run,
+    /// same server), and 0 B allocated per sample on the send side (the send-loop rows). Every size gets its ratios to plain
+    /// NATS.Net and to the ring bridge over TCP, its share of memcpy when the run measured it, and the whole process's
+    /// allocation per sample, labelled as such.
+    /// </summary>
+    private static IEnumerable<string> GatewaySummary(IReadOnlyList<BenchResult> results)
+    {
+        BenchResult? memcpy = results.FirstOrDefault(r => r.Transport == BenchResult.MemoryCopy);
+        foreach (BenchResult gateway in results.Where(r => r.Transport == GatewayBench.GatewayTransport && r.Mode == BenchResult.Throughput))
+        {
+            if (gateway.FramesPerSec is not double rate)
+            {
+                continue;
+            }
+            BenchResult? nats = results.FirstOrDefault(r => r.Transport == GatewayBench.NatsTransport && r.FrameBytes == gateway.FrameBytes);
+            BenchResult? bridge = results.FirstOrDefault(r => r.Transport == GatewayBench.BridgeTransport && r.FrameBytes == gateway.FrameBytes);
+            var parts = new List<string>();
+            if (memcpy?.BytesPerSec is double copy && copy > 0)
+            {
+                parts.Add(string.Create(s_culture, $"{100 * rate * gateway.FrameBytes / copy:0.0}% of memcpy"));
+            }
+            if (nats?.FramesPerSec is double natsRate && natsRate > 0)
+            {
+                string ratio = string.Create(s_culture, $"vs plain NATS.Net {natsRate:N0}/s ({natsRate * gateway.FrameBytes / 1e9:0.000} GB/s): {rate / natsRate:0.00}x");
+                parts.Add(gateway.FrameBytes == 1 << 20 ? ratio + $" (target >= 0.9x: {Verdict(rate >= 0.9 * natsRate)})" : ratio);
+            }
+            if (bridge?.FramesPerSec is double bridgeRate && bridgeRate > 0)
+            {
+                parts.Add(string.Create(s_culture, $"vs ring bridge over TCP {bridgeRate:N0}/s ({bridgeRate * gateway.FrameBytes / 1e9:0.000} GB/s): {rate / bridgeRate:0.00}x"));
+            }
+            if (gateway.AllocatedBytesPerFrame is double whole)
+            {
+                parts.Add(string.Create(s_culture, $"whole bench process allocated {whole:0.##} B per sample delivered")
+                    + (nats?.AllocatedBytesPerFrame is double natsWhole ? string.Create(s_culture, $" (plain NATS.Net run: {natsWhole:0.##} B)") : ""));
+            }
+            yield return string.Create(s_culture, $"gateway {FormatSize(gateway.FrameBytes)}: {rate:N0} samples/s ({rate * gateway.FrameBytes / 1e9:0.000} GB/s)")
+                + (parts.Count > 0 ? "; " + string.Join("; ", parts) : "") + UnsteadyMark(gateway, nats, bridge);
+        }
+        BenchResult[] sends = results.Where(r => r.Transport == GatewayBench.SenderTransport).ToArray();
+        if (sends.Length > 0)
+        {
+            double highest = sends.Max(r => r.SenderAllocatedBytesPerFrame ?? 0);
+            yield return "gateway send side (NatsSampleSender.Send alone, sending thread): " + string.Join(", ", sends.Select(r =>
+                    string.Create(s_culture, $"{FormatSize(r.FrameBytes)} {r.FramesPerSec:N0}/s, {r.SenderAllocatedBytesPerFrame:0.##} B per sample")))
+                + $" (target 0 B: {Verdict(highest == 0)}; the notes split it between NATS.Net and the sender)";
+        }
     }
 
     /// <summary>" (!: unsteady)" when a row a summary line rests on has runs that disagree, else nothing.</summary>

@@ -83,11 +83,20 @@ public sealed class BenchSettingsParsing
     [Theory]
     [InlineData("")]
     [InlineData(" ")]
-    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryxPythonAndDuplex(string text)
+    public void OnlyBlankRunsTheDefaultPartsWhichLeaveOutIceoryxPythonDuplexAndGateway(string text)
     {
         IReadOnlySet<string> only = BenchSettings.Parse(only: text).Only;
 
-        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python" or "python-topic" or "duplex")).Order(), only.Order());
+        Assert.Equal(BenchSettings.AllParts.Where(part => part is not ("iceoryx" or "python" or "python-topic" or "duplex" or "gateway")).Order(), only.Order());
+    }
+
+    [Fact]
+    public void OnlyAcceptsGatewayAloneAndItTakesEverySizeGiven()
+    {
+        BenchSettings settings = BenchSettings.Parse(only: "gateway", sizes: "64,1M");
+
+        Assert.Equal(["gateway"], settings.Only.Order());
+        Assert.Equal([64, 1 << 20], settings.SizesFor("gateway").Sizes);
     }
 
     [Fact]

@@ -76,6 +76,8 @@ public sealed class EveryBadOptionValueIsOneLine : IDisposable
         // A port already taken: the receiver fails to listen instead of waiting for a sender.
         ["bridge receive"] = [("name", [BufferName]), ("--listen", ["--listen", BusyPort]), ("--connect-timeout", ["--connect-timeout", "0.05"])],
         ["topics"] = [("--watch", ["--watch"])],
+        // Port 1 refuses the connection: the gateway fails to reach NATS, after its options are checked.
+        ["gateway"] = [("--nats", ["--nats", "nats://127.0.0.1:1"]), ("--topic", ["--topic", "a"]), ("--connect-timeout", ["--connect-timeout", "0.05"])],
         // One synthetic sample, no subscriber needed; --in and --size read input instead.
         ["pub"] = [("topic", [BufferName]), ("--rate", ["--rate", "0"]), ("--count", ["--count", "1"])],
         ["sub"] = [("topic", [BufferName]), ("--timeout", ["--timeout", "0.05"])],
