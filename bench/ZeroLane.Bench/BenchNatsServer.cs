@@ -47,14 +47,21 @@ internal sealed class BenchNatsServer : IDisposable
 
     /// <summary>Starts a server and waits until it accepts connections.</summary>
     /// <exception cref="InvalidOperationException">It did not start, or exited, or accepted nothing within 30 s.</exception>
-    internal static BenchNatsServer Start(string namePrefix)
+    internal static BenchNatsServer Start(string namePrefix) =>
+        Start(namePrefix, string.Create(CultureInfo.InvariantCulture, $"max_payload: {MaxPayload}\nserver_name: {namePrefix}nats\n"));
+
+    /// <summary>
+    /// Starts a server on a free port of 127.0.0.1 with <paramref name="extraConfig"/> after its <c>listen</c> line, and
+    /// waits until it accepts connections (the tests' servers are these too).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">It did not start, or exited, or accepted nothing within 30 s.</exception>
+    internal static BenchNatsServer Start(string namePrefix, string extraConfig)
     {
-        // Made owner-only (0700) by CreateTempSubdirectory, so the configuration in it is the bench's alone.
+        // Made owner-only (0700) by CreateTempSubdirectory, so the configuration in it is the caller's alone.
         string directory = Directory.CreateTempSubdirectory(namePrefix + "nats-").FullName;
         int port = FreeLoopbackPort();
         string config = System.IO.Path.Combine(directory, "server.conf");
-        File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture,
-            $"listen: 127.0.0.1:{port}\nmax_payload: {MaxPayload}\nserver_name: {namePrefix}nats\n"));
+        File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $"listen: 127.0.0.1:{port}\n") + extraConfig);
         var startInfo = new ProcessStartInfo(Path)
         {
             UseShellExecute = false,
@@ -91,6 +98,29 @@ internal sealed class BenchNatsServer : IDisposable
         return server;
     }
 
+    /// <summary>Kills the server at once (SIGKILL), as a crashed node; <see cref="Dispose"/> still removes its directory.</summary>
+    internal void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP) or lets it go on (SIGCONT): a frozen server reads nothing, so its clients' socket
+    /// buffers fill as over a network that stopped moving. <see cref="Dispose"/> kills a frozen server all the same.
+    /// </summary>
+    internal void Freeze(bool frozen)
+    {
+        if (!_process.HasExited)
+        {
+            using Process signal = Process.Start("kill", ["-s", frozen ? "STOP" : "CONT", _process.Id.ToString(CultureInfo.InvariantCulture)])!;
+            signal.WaitForExit();
+        }
+    }
+
     private void WaitUntilAccepting()
     {
         var clock = Stopwatch.StartNew();
@@ -117,7 +147,7 @@ internal sealed class BenchNatsServer : IDisposable
         }
     }
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -128,11 +158,7 @@ internal sealed class BenchNatsServer : IDisposable
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
+            Kill();
         }
         finally
         {

@@ -57,7 +57,7 @@ internal static class NatsWire
     /// <summary>Bytes of the section-7 encoding in front of the body: prefix, part count, flags, body length.</summary>
     internal const int MessageFixedHeader = 24;
 
-    /// <summary>A new string of <paramref name="digits"/> zeros that belongs to its creator, to be rewritten by <see cref="WriteHex"/>.</summary>
+    /// <summary>A new string of <paramref name="digits"/> zeros that belongs to its creator, to be rewritten by <see cref="WriteHex(string, ulong)"/>.</summary>
     internal static string NewHexField(int digits) => new('0', digits);
 
     /// <summary>
@@ -66,29 +66,24 @@ internal static class NatsWire
     /// a new string per sample would allocate, so each sender owns its value strings (never interned, never shared, never
     /// used as a key) and rewrites them between publishes.
     /// </summary>
-    internal static void WriteHex(string field, ulong value)
-    {
-        Span<char> chars = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(field.AsSpan()), field.Length);
-        for (int i = chars.Length - 1; i >= 0; i--)
-        {
-            chars[i] = "0123456789abcdef"[(int)(value & 0xF)];
-            value >>= 4;
-        }
-    }
+    internal static void WriteHex(string field, ulong value) => WriteHex(Writable(field), value);
 
     /// <summary>Writes the chunk field "IIIIIIII/NNNNNNNN" in place.</summary>
     internal static void WriteChunk(string field, int index, int count)
     {
-        Span<char> chars = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(field.AsSpan()), field.Length);
-        uint value = (uint)index;
-        for (int i = 7; i >= 0; i--)
-        {
-            chars[i] = "0123456789abcdef"[(int)(value & 0xF)];
-            value >>= 4;
-        }
+        Span<char> chars = Writable(field);
+        WriteHex(chars[..8], (uint)index);
         chars[8] = '/';
-        value = (uint)count;
-        for (int i = 16; i >= 9; i--)
+        WriteHex(chars[9..], (uint)count);
+    }
+
+    /// <summary>The characters of a string this code owns (from <see cref="NewHexField"/>), to rewrite in place.</summary>
+    private static Span<char> Writable(string field) => MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(field.AsSpan()), field.Length);
+
+    /// <summary>Fills <paramref name="chars"/> with the low digits of <paramref name="value"/> in lower-case hex.</summary>
+    private static void WriteHex(Span<char> chars, ulong value)
+    {
+        for (int i = chars.Length - 1; i >= 0; i--)
         {
             chars[i] = "0123456789abcdef"[(int)(value & 0xF)];
             value >>= 4;

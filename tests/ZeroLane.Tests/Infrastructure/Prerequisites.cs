@@ -59,7 +59,7 @@ internal static class Prerequisites
         () => File.Exists(NatsServerPath) ? null : $"{NatsServerPath} does not exist");
 
     /// <summary>Where Debian's nats-server package puts the server.</summary>
-    internal const string NatsServerPath = "/usr/sbin/nats-server";
+    internal const string NatsServerPath = ZeroLane.Bench.BenchNatsServer.Path;
 
     internal static readonly Requirement Iceoryx = new(
         "iceoryx 2.0 with its C binding, and a C compiler",

@@ -1,33 +1,27 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using ZeroLane.Bench;
 using ZeroLane.Tests.Infrastructure;
 
 namespace ZeroLane.Tests.Nats;
 
 /// <summary>
 /// A real nats-server (Debian's) on a loopback port this test chose, killed and its directory removed on dispose, even
-/// when the test failed. Never binds anything but 127.0.0.1.
+/// when the test failed. Never binds anything but 127.0.0.1. The process itself is the bench's
+/// <see cref="BenchNatsServer"/>; this adds the tests' clusters.
 /// </summary>
 internal sealed class NatsServerProcess : IDisposable
 {
-    private static readonly TimeSpan s_readyGuard = TimeSpan.FromSeconds(30);
+    private readonly BenchNatsServer _server;
 
-    private readonly Process _process;
-    private readonly string _directory;
-
-    private NatsServerProcess(Process process, string directory, int port)
+    private NatsServerProcess(BenchNatsServer server)
     {
-        _process = process;
-        _directory = directory;
-        Port = port;
+        _server = server;
     }
 
     /// <summary>The client port, on 127.0.0.1.</summary>
-    internal int Port { get; }
+    internal int Port => _server.Port;
 
     /// <summary>The URL a client connects to.</summary>
-    internal string Url => $"nats://127.0.0.1:{Port}";
+    internal string Url => _server.Url;
 
     /// <summary>
     /// Starts <paramref name="count"/> servers routed into one cluster on loopback ports, each listing every other's route,
@@ -35,7 +29,7 @@ internal sealed class NatsServerProcess : IDisposable
     /// </summary>
     internal static NatsServerProcess[] StartCluster(int count)
     {
-        int[] routePorts = [.. Enumerable.Range(0, count).Select(_ => FreeLoopbackPort())];
+        int[] routePorts = [.. Enumerable.Range(0, count).Select(_ => BenchNatsServer.FreeLoopbackPort())];
         var servers = new List<NatsServerProcess>();
         try
         {
@@ -75,101 +69,17 @@ internal sealed class NatsServerProcess : IDisposable
     }
 
     /// <summary>Kills the server at once (SIGKILL), as a crashed node; Dispose still removes its directory.</summary>
-    /// <summary>
-    /// Freezes the server (SIGSTOP) or lets it go on (SIGCONT): a frozen server reads nothing, so its clients' socket
-    /// buffers fill as over a network that stopped moving. <see cref="Dispose"/> kills a frozen server all the same.
-    /// </summary>
-    internal void Freeze(bool frozen)
-    {
-        if (!_process.HasExited)
-        {
-            using Process signal = Process.Start("kill", ["-s", frozen ? "STOP" : "CONT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-            signal.WaitForExit();
-        }
-    }
+    internal void Kill() => _server.Kill();
 
-    internal void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-    }
+    /// <summary>Freezes the server (SIGSTOP) or lets it go on (SIGCONT), as a network that stopped moving.</summary>
+    internal void Freeze(bool frozen) => _server.Freeze(frozen);
 
     /// <summary>Starts a server with <paramref name="extraConfig"/> appended to its configuration, and waits until it accepts connections.</summary>
     internal static NatsServerProcess Start(string extraConfig = "")
     {
         Prerequisites.NatsServer.Require();
-        string directory = Directory.CreateTempSubdirectory("zltest-nats-").FullName;
-        int port = FreeLoopbackPort();
-        string config = Path.Combine(directory, "server.conf");
-        File.WriteAllText(config, $"listen: 127.0.0.1:{port}\n" + extraConfig);
-        var startInfo = new ProcessStartInfo(Prerequisites.NatsServerPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        startInfo.ArgumentList.Add("-c");
-        startInfo.ArgumentList.Add(config);
-        Process process = Process.Start(startInfo) ?? throw new InvalidOperationException("nats-server did not start.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new NatsServerProcess(process, directory, port);
-        try
-        {
-            server.WaitUntilAccepting();
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
-        return server;
+        return new NatsServerProcess(BenchNatsServer.Start("zltest-", extraConfig));
     }
 
-    private void WaitUntilAccepting()
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                probe.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (clock.Elapsed < s_readyGuard && !_process.HasExited)
-            {
-                Thread.Sleep(20);
-            }
-        }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-        }
-        finally
-        {
-            _process.Dispose();
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _server.Dispose();
 }
