@@ -27,7 +27,7 @@ internal sealed class ExportedTopic : IDisposable
         _gateway = gateway;
         Topic = topic;
         _subscriber = new Subscriber(topic, new SubscriberOptions { Overflow = gateway.Options.Overflow });
-        _sender = new NatsSampleSender(gateway.Connection, subject, gateway.Id, gateway.JetStream);
+        _sender = new NatsSampleSender(gateway.Connection, subject, gateway.Id, gateway.JetStream, gateway.DirectConnection);
         _thread = new Thread(Run) { IsBackground = true, Name = "ZeroLane gateway export " + topic };
         _thread.Start();
     }

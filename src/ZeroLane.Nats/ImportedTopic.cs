@@ -15,6 +15,7 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
     private readonly Dictionary<(ulong Gateway, ulong Publisher), Origin> _origins = new();
     private readonly byte[] _headerScratch = new byte[NatsWire.MaxHeaderBlock];
     private RawSubscription? _subscription;
+    private int _directSid = -1;
     private readonly CancellationTokenSource _stopConsuming = new();
     private Task _consuming = Task.CompletedTask;
     private long _lostOfClosed;
@@ -41,6 +42,11 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
             NATS.Client.JetStream.INatsJSConsumer consumer =
                 await DurableTopics.GetConsumerAsync(js, _gateway.Name, Topic, _gateway.Options.DurableReplay, cancellationToken).ConfigureAwait(false);
             _consuming = Task.Run(() => ConsumeAsync(consumer, _stopConsuming.Token));
+            return;
+        }
+        if (_gateway.DirectConnection is { } direct)
+        {
+            _directSid = direct.Subscribe(Subject, this);
             return;
         }
         var subscription = new RawSubscription(_gateway.Connection, Subject, this);
@@ -225,6 +231,10 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
         _stopConsuming.Cancel();
         await _consuming.ConfigureAwait(false);
         _stopConsuming.Dispose();
+        if (_directSid >= 0)
+        {
+            _gateway.DirectConnection!.Unsubscribe(_directSid);
+        }
         if (_subscription is not null)
         {
             try

@@ -42,7 +42,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     private long _statusWritten;
     private int _disposed;
 
-    private NatsGateway(NatsConnection connection, bool ownsConnection, NatsGatewayOptions options, TopicPattern[] patterns)
+    private NatsGateway(NatsConnection connection, bool ownsConnection, NatsGatewayOptions options, TopicPattern[] patterns, NatsEndpoint? endpoint)
     {
         _connection = connection;
         _ownsConnection = ownsConnection;
@@ -50,6 +50,9 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         _patterns = patterns;
         Id = NewId();
         JetStream = options.Durable ? new NatsJSContext(connection) : null;
+        DirectConnection = endpoint is not null && options.DirectConnection && !options.Durable
+            ? new NatsDirectConnection(endpoint) { Reconnected = () => Interlocked.Increment(ref _counters.Reconnects) }
+            : null;
         NatsGatewayInspector.RemoveStale();
         _statusFile = NatsGatewayInspector.PathOf(Environment.ProcessId, Id);
         _metrics = new GatewayMetrics(this);
@@ -71,6 +74,12 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     internal INatsJSContext? JetStream { get; }
 
     /// <summary>
+    /// The gateway's own connection, which carries every sample both ways (<see cref="NatsGatewayOptions.DirectConnection"/>);
+    /// null when they go through NATS.Net's <see cref="Connection"/>.
+    /// </summary>
+    internal NatsDirectConnection? DirectConnection { get; }
+
+    /// <summary>
     /// Starts a gateway over <paramref name="connection"/> (which the caller keeps and disposes after the gateway): the first
     /// look at local topics is done, and their NATS subscriptions made, when this completes.
     /// </summary>
@@ -79,7 +88,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     public static Task<NatsGateway> StartAsync(NatsConnection connection, NatsGatewayOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return StartAsync(connection, ownsConnection: false, options, cancellationToken);
+        return StartAsync(connection, ownsConnection: false, options, endpoint: null, cancellationToken);
     }
 
     /// <summary>
@@ -99,7 +108,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         NatsConnection connection = await NatsConnector.ConnectAsync(endpoint, log, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await StartAsync(connection, ownsConnection: true, options, cancellationToken).ConfigureAwait(false);
+            return await StartAsync(connection, ownsConnection: true, options, endpoint, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -108,13 +117,18 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         }
     }
 
-    internal static async Task<NatsGateway> StartAsync(NatsConnection connection, bool ownsConnection, NatsGatewayOptions options, CancellationToken cancellationToken)
+    internal static async Task<NatsGateway> StartAsync(NatsConnection connection, bool ownsConnection, NatsGatewayOptions options,
+        NatsEndpoint? endpoint, CancellationToken cancellationToken)
     {
         TopicPattern[] patterns = Validate(options);
         await connection.ConnectAsync().ConfigureAwait(false);
-        var gateway = new NatsGateway(connection, ownsConnection, options, patterns);
+        var gateway = new NatsGateway(connection, ownsConnection, options, patterns, endpoint);
         try
         {
+            if (gateway.DirectConnection is { } direct)
+            {
+                await Task.Run(() => direct.Connect(cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
             await gateway.DiscoverAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -323,7 +337,14 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             if (toImport.Count > 0)
             {
                 // The server reads a connection's commands in order: its answer to this ping means it has every SUB above.
-                await _connection.PingAsync(cancellationToken).ConfigureAwait(false);
+                if (DirectConnection is { } direct)
+                {
+                    await Task.Run(() => direct.Flush(TimeSpan.FromSeconds(5)), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _connection.PingAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -355,8 +376,12 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
 
     private ValueTask OnConnectionOpened(object? sender, NatsEventArgs args)
     {
-        // The first open happens before the gateway exists (StartAsync connects first); every later one is a reconnect.
-        Interlocked.Increment(ref _counters.Reconnects);
+        // The first open happens before the gateway exists (StartAsync connects first); every later one is a reconnect. With
+        // a direct connection, that one carries the samples and counts its own reconnects.
+        if (DirectConnection is null)
+        {
+            Interlocked.Increment(ref _counters.Reconnects);
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -395,6 +420,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             await import.DisposeAsync().ConfigureAwait(false);
         }
         _metrics.Dispose();
+        DirectConnection?.Dispose();
         File.Delete(_statusFile);
         if (_ownsConnection)
         {

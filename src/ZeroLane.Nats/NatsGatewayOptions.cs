@@ -55,6 +55,15 @@ public sealed record NatsGatewayOptions
     public TimeSpan OriginIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Carries samples on a connection of the gateway's own (PROTOCOL.md 16.7) instead of NATS.Net's: it gather-writes each
+    /// exported sample from shared memory to the socket (no copy in user space, nothing allocated per sample) and hands each
+    /// imported one from its receive buffer to the topic. Used when the gateway makes its connections from a
+    /// <see cref="NatsEndpoint"/> and is not <see cref="Durable"/>; otherwise, or when false, samples go through NATS.Net,
+    /// which copies each one it sends twice and allocates per sample once its send buffer is full. Default true.
+    /// </summary>
+    public bool DirectConnection { get; init; } = true;
+
+    /// <summary>
     /// Carries the topics through JetStream instead of core NATS (PROTOCOL.md 16.5): each topic has a stream (created if
     /// missing, <see cref="DurableMaxMessages"/> and <see cref="DurableMaxBytes"/>), samples are published with the
     /// stream's acknowledgement (at least once; duplicates are dropped by sequence on the way in), and each importing

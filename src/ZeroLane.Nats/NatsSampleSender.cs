@@ -10,11 +10,16 @@ namespace ZeroLane.Nats;
 
 /// <summary>
 /// Publishes samples (or ring frames) read in place from shared memory to one NATS subject with ZeroLane's headers
-/// (PROTOCOL.md 16.2), splitting those larger than the server's <c>max_payload</c> into chunks. The payload goes to NATS.Net
-/// as a <see cref="ReadOnlySequence{T}"/> over the shared memory itself: nothing is concatenated or copied here (NATS.Net 3.3
-/// copies it twice: into a pooled buffer, which it clears when it returns it, then into its send pipe). One sender per
-/// subject and thread; this class allocates nothing per sample in the steady state (NATS.Net does when its send buffer is
-/// full: see <see cref="ClientAllocatedBytes"/>).
+/// (PROTOCOL.md 16.2), splitting those larger than the server's <c>max_payload</c> into chunks. Two ways out:
+/// <list type="bullet">
+/// <item>The gateway's own <see cref="NatsDirectConnection"/>, when it has one: the header block is written here and the
+/// payload gather-written from the shared memory to the socket. Nothing is copied or allocated per sample.</item>
+/// <item>NATS.Net: the payload goes as a <see cref="ReadOnlySequence{T}"/> over the shared memory itself (NATS.Net 3.3 copies
+/// it twice: into a pooled buffer, which it clears when it returns it, then into its send pipe, and allocates when its send
+/// buffer is full: see <see cref="ClientAllocatedBytes"/>). Durable topics always go this way (JetStream acknowledges each
+/// message).</item>
+/// </list>
+/// One sender per subject and thread; this class allocates nothing per sample in the steady state.
 /// </summary>
 internal sealed class NatsSampleSender
 {
@@ -31,6 +36,9 @@ internal sealed class NatsSampleSender
     private readonly string _gatewayText;
     private readonly ManualResetEventSlim _completed = new(initialState: false, spinCount: 0);
     private readonly Action _signalCompleted;
+    private readonly NatsDirectConnection? _direct;
+    private readonly byte[] _subjectBytes;
+    private readonly byte[] _headerBlock = new byte[NatsWire.MaxHeaderBlock];
     private byte[] _partsKey = [];
     private string? _partsValue;
 
@@ -41,10 +49,14 @@ internal sealed class NatsSampleSender
     /// Null for core NATS. Otherwise each message is published through JetStream and its acknowledgement awaited (retried a
     /// few times with the same message ID, which the stream uses to drop duplicates): at least once, and slower.
     /// </param>
-    internal NatsSampleSender(INatsConnection connection, string subject, ulong senderId, INatsJSContext? jetStream = null)
+    /// <param name="direct">The gateway's own connection, which every message goes out on instead of <paramref name="connection"/> (not with JetStream); null for none.</param>
+    internal NatsSampleSender(INatsConnection connection, string subject, ulong senderId, INatsJSContext? jetStream = null,
+        NatsDirectConnection? direct = null)
     {
         _connection = connection;
         _jetStream = jetStream;
+        _direct = jetStream is null ? direct : null;
+        _subjectBytes = Encoding.ASCII.GetBytes(subject);
         Subject = subject;
         _signalCompleted = _completed.Set;
         string gateway = NatsWire.NewHexField(16);
@@ -59,6 +71,9 @@ internal sealed class NatsSampleSender
     }
 
     internal string Subject { get; }
+
+    /// <summary>NATS messages published on the gateway's own connection so far (a chunked sample counts each chunk).</summary>
+    internal long MessagesSentDirect { get; private set; }
 
     /// <summary>NATS messages published so far (a chunked sample counts each chunk).</summary>
     internal long MessagesSent { get; private set; }
@@ -101,13 +116,18 @@ internal sealed class NatsSampleSender
         NatsWire.WriteHex(_sequence, sequence);
         NatsWire.WriteHex(_timestamp, (ulong)timestampNanoseconds);
         NatsWire.WriteHex(_length, (ulong)payload.Length);
-        int maxPayload = _connection.ServerInfo?.MaxPayload ?? 1 << 20;
+        int maxPayload = _direct is not null ? _direct.MaxPayload(cancellationToken) : _connection.ServerInfo?.MaxPayload ?? 1 << 20;
         int room = maxPayload - NatsWire.HeaderRoom - (_partsValue?.Length ?? 0);
         if (room < NatsWire.MinChunk)
         {
             throw new InvalidOperationException(
                 $"The NATS server's max_payload ({maxPayload} bytes) leaves too little room for a chunk next to ZeroLane's headers: " +
                 $"set max_payload to at least {NatsWire.MinChunk + NatsWire.HeaderRoom + (_partsValue?.Length ?? 0)} bytes.");
+        }
+        if (_direct is not null)
+        {
+            SendDirectly(payload, room, cancellationToken);
+            return;
         }
         _memory.Set(payload);
         if (payload.Length <= room)
@@ -125,6 +145,63 @@ internal sealed class NatsSampleSender
             Publish(new ReadOnlySequence<byte>(_memory.Memory.Slice(start, Math.Min(room, payload.Length - start))), cancellationToken);
         }
     }
+
+    /// <summary>Publishes on the gateway's own connection: the header block written here, the payload (in chunks of <paramref name="room"/>) read in place.</summary>
+    private void SendDirectly(ReadOnlySpan<byte> payload, int room, CancellationToken cancellationToken)
+    {
+        if (payload.Length <= room)
+        {
+            _direct!.Publish(_subjectBytes, HeaderBlock(chunked: false), payload, cancellationToken);
+            MessagesSent++;
+            MessagesSentDirect++;
+            return;
+        }
+        int count = (payload.Length + room - 1) / room;
+        for (int i = 0; i < count; i++)
+        {
+            NatsWire.WriteChunk(_chunk, i, count);
+            int start = i * room;
+            _direct!.Publish(_subjectBytes, HeaderBlock(chunked: true), payload.Slice(start, Math.Min(room, payload.Length - start)), cancellationToken);
+            MessagesSent++;
+            MessagesSentDirect++;
+        }
+    }
+
+    /// <summary>
+    /// The NATS header block of the next message ("NATS/1.0", one "Key: value" line per header, an empty line), written from
+    /// the same header strings NATS.Net is given, so both ways put the same headers on the wire.
+    /// </summary>
+    private ReadOnlySpan<byte> HeaderBlock(bool chunked)
+    {
+        Span<byte> block = _headerBlock;
+        int at = Append(block, 0, "NATS/1.0\r\n");
+        at = AppendHeader(block, at, NatsWire.Version, NatsWire.VersionValue);
+        at = AppendHeader(block, at, NatsWire.Gateway, _gatewayText);
+        at = AppendHeader(block, at, NatsWire.Publisher, _publisher);
+        at = AppendHeader(block, at, NatsWire.Sequence, _sequence);
+        at = AppendHeader(block, at, NatsWire.Timestamp, _timestamp);
+        at = AppendHeader(block, at, NatsWire.Length, _length);
+        if (_partsValue is not null)
+        {
+            at = AppendHeader(block, at, NatsWire.Parts, _partsValue);
+        }
+        if (chunked)
+        {
+            at = AppendHeader(block, at, NatsWire.Chunk, _chunk);
+        }
+        at = Append(block, at, "\r\n");
+        return block[..at];
+    }
+
+    private static int AppendHeader(Span<byte> block, int at, string key, string value)
+    {
+        at = Append(block, at, key);
+        at = Append(block, at, ": ");
+        at = Append(block, at, value);
+        return Append(block, at, "\r\n");
+    }
+
+    private static int Append(Span<byte> block, int at, string text) => at + Encoding.ASCII.GetBytes(text, block[at..]);
 
     private void Publish(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
     {

@@ -12,33 +12,49 @@ namespace ZeroLane.TestPeer;
 internal static class NatsScenarios
 {
     /// <summary>
-    /// nats-gateway URLS --topic PATTERN: runs a gateway (URLs comma-separated, tried in order), prints READY id=ID; on
-    /// "go" looks at local topics at once and prints REFRESHED imported=N exported=M; on "exit" prints STATS ... and BYE.
+    /// nats-gateway URLS --topic PATTERN [--direct]: runs a gateway (URLs comma-separated, tried in order) on a NATS.Net
+    /// connection made here, or with --direct from an endpoint (the gateway's own connection carries the samples); prints
+    /// READY id=ID; on "go" looks at local topics at once and prints REFRESHED imported=N exported=M; on "exit" prints
+    /// STATS ... and BYE.
     /// </summary>
     internal static int Gateway(PeerArguments arguments, ManualResetEventSlim go, CancellationToken stop)
     {
-        NatsConnection connection;
+        NatsConnection? connection = null;
         NatsGateway gateway;
         try
         {
-            connection = new NatsConnection(NatsOpts.Default with
-            {
-                Url = arguments.Name,
-                NoRandomize = true,
-                Echo = false,
-                Name = arguments.Text("name") ?? "test-gateway",
-                ReconnectWaitMin = TimeSpan.FromMilliseconds(50),
-                ReconnectWaitMax = TimeSpan.FromMilliseconds(500),
-                MaxReconnectRetry = -1,
-            });
-            gateway = NatsGateway.StartAsync(connection, new NatsGatewayOptions
+            var options = new NatsGatewayOptions
             {
                 Topics = (arguments.Text("topic") ?? ">").Split(','),
                 Name = arguments.Text("name") ?? "test-gateway",
                 DiscoveryInterval = TimeSpan.FromMilliseconds(arguments.Number("discovery-ms") ?? 100),
                 Durable = arguments.Has("durable"),
                 DurableReplay = (int)(arguments.Number("replay") ?? 0),
-            }).GetAwaiter().GetResult();
+            };
+            if (arguments.Has("direct"))
+            {
+                NatsEndpoint endpoint = NatsEndpoint.Parse(arguments.Name) with
+                {
+                    Name = arguments.Text("name") ?? "test-gateway",
+                    ReconnectWaitMin = TimeSpan.FromMilliseconds(50),
+                    ReconnectWaitMax = TimeSpan.FromMilliseconds(500),
+                };
+                gateway = NatsGateway.StartAsync(endpoint, options).GetAwaiter().GetResult();
+            }
+            else
+            {
+                connection = new NatsConnection(NatsOpts.Default with
+                {
+                    Url = arguments.Name,
+                    NoRandomize = true,
+                    Echo = false,
+                    Name = arguments.Text("name") ?? "test-gateway",
+                    ReconnectWaitMin = TimeSpan.FromMilliseconds(50),
+                    ReconnectWaitMax = TimeSpan.FromMilliseconds(500),
+                    MaxReconnectRetry = -1,
+                });
+                gateway = NatsGateway.StartAsync(connection, options).GetAwaiter().GetResult();
+            }
         }
         catch (Exception e)
         {
@@ -66,7 +82,7 @@ internal static class NatsScenarios
             }
         }
         gateway.Dispose();
-        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        connection?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Console.WriteLine($"STATS sent={stats.SamplesSent} received={stats.SamplesReceived} lost={stats.SamplesLost} " +
             $"dropped={stats.SamplesDroppedLocally} rejected={stats.MessagesRejected} stale={stats.MessagesStale} reconnects={stats.Reconnects}");
         return Scenarios.Bye();

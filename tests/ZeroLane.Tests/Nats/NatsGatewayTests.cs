@@ -28,22 +28,26 @@ public sealed class NatsGatewayTests : IDisposable
         Prerequisites.Root.Require();
     }
 
-    [Fact]
-    public async Task SubscribersOnThreeOtherHostsReceiveEverySampleWholeAndAHostWithoutSubscribersPullsNothing()
+    /// <summary>
+    /// <paramref name="direct"/>: every gateway carries the samples on its own connection (NatsDirectConnection), else on
+    /// NATS.Net's. Either way this host also subscribes to the topic, so its gateway imports it too and must get none of its
+    /// own samples back.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SubscribersOnThreeOtherHostsReceiveEverySampleWholeAndAHostWithoutSubscribersPullsNothing(bool direct)
     {
         NatsServerProcess server = Track(NatsServerProcess.Start());
-        Host[] receivers = [StartHost(server.Url, subscriber: ["--until-short"]), StartHost(server.Url, subscriber: ["--until-short"]),
-            StartHost(server.Url, subscriber: ["--until-short"])];
-        Host idle = StartHost(server.Url, subscriber: null);
+        Host[] receivers = [StartHost(server.Url, direct, subscriber: ["--until-short"]), StartHost(server.Url, direct, subscriber: ["--until-short"]),
+            StartHost(server.Url, direct, subscriber: ["--until-short"])];
+        Host idle = StartHost(server.Url, direct, subscriber: null);
 
         using var publisher = new Publisher(_topic, new PublisherOptions { AcknowledgeTimeout = s_hangGuard, MaxSampleSize = 64 << 10 });
         using var local = new Subscriber(_topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher });
-        await using NatsConnection connection = Connect(server.Url);
-        await using NatsGateway gateway = await NatsGateway.StartAsync(connection, new NatsGatewayOptions
-        {
-            Topics = [_topic],
-            Overflow = OverflowPolicy.BlockPublisher,
-        });
+        await using NatsConnection? connection = direct ? null : Connect(server.Url);
+        await using NatsGateway gateway = await StartGateway(server.Url, connection);
+        Assert.Equal(direct, gateway.DirectConnection is not null);
         Assert.Contains(_topic, gateway.Statistics.ExportedTopics);
 
         // Until every other host has seen the stream begin; then 200 more, then the end marker (16 bytes).
@@ -90,20 +94,18 @@ public sealed class NatsGatewayTests : IDisposable
         Assert.Equal(0, Field(idleStats, "lost"));
     }
 
-    [Fact]
-    public async Task SamplesOf16MiBTravelInChunksUnderA1MiBMaxPayloadAndArriveWhole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SamplesOf16MiBTravelInChunksUnderA1MiBMaxPayloadAndArriveWhole(bool direct)
     {
         NatsServerProcess server = Track(NatsServerProcess.Start("max_payload: 1048576"));
-        Host receiver = StartHost(server.Url, subscriber: ["--until-short"], devShm: "600m");
+        Host receiver = StartHost(server.Url, direct, subscriber: ["--until-short"], devShm: "600m");
 
         using var publisher = new Publisher(_topic, new PublisherOptions { AcknowledgeTimeout = s_hangGuard, MaxSampleSize = 16 << 20, Slots = 4 });
         using var local = new Subscriber(_topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher });
-        await using NatsConnection connection = Connect(server.Url);
-        await using NatsGateway gateway = await NatsGateway.StartAsync(connection, new NatsGatewayOptions
-        {
-            Topics = [_topic],
-            Overflow = OverflowPolicy.BlockPublisher,
-        });
+        await using NatsConnection? connection = direct ? null : Connect(server.Url);
+        await using NatsGateway gateway = await StartGateway(server.Url, connection);
 
         ulong sequence = 0;
         while (!receiver.Subscriber!.Output.Any(line => line.StartsWith("FIRST", StringComparison.Ordinal)))
@@ -124,25 +126,23 @@ public sealed class NatsGatewayTests : IDisposable
         Assert.Equal(0, Field(stats, "rejected"));
     }
 
-    [Fact]
-    public async Task WhenANodeOfA3NodeClusterDiesTheStreamGoesOnAndWhatWasLostIsCountedNeverTornOrTwice()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WhenANodeOfA3NodeClusterDiesTheStreamGoesOnAndWhatWasLostIsCountedNeverTornOrTwice(bool direct)
     {
         NatsServerProcess[] nodes = NatsServerProcess.StartCluster(3);
         _cleanup.Add(new Disposer(() => NatsServerProcess.DisposeAll(nodes)));
         // This host's gateway is on node 0, the one killed; the other host's on node 1.
         string urlsFromNode0 = string.Join(",", nodes.Select(node => node.Url));
         string urlsFromNode1 = string.Join(",", new[] { nodes[1], nodes[2], nodes[0] }.Select(node => node.Url));
-        Host receiver = StartHost(urlsFromNode1, subscriber: ["--until-short"]);
+        Host receiver = StartHost(urlsFromNode1, direct, subscriber: ["--until-short"]);
 
         using var publisher = new Publisher(_topic, new PublisherOptions { AcknowledgeTimeout = s_hangGuard, MaxSampleSize = 64 << 10 });
         using var local = new Subscriber(_topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher });
-        await using NatsConnection connection = Connect(urlsFromNode0);
-        await using NatsGateway gateway = await NatsGateway.StartAsync(connection, new NatsGatewayOptions
-        {
-            Topics = [_topic],
-            Overflow = OverflowPolicy.BlockPublisher,
-        });
-        Assert.Equal(nodes[0].Port, connection.ServerInfo?.Port);
+        await using NatsConnection? connection = direct ? null : Connect(urlsFromNode0);
+        await using NatsGateway gateway = await StartGateway(urlsFromNode0, connection);
+        Assert.Equal(nodes[0].Port, ServerPort(gateway, connection));
         await using var spy = new NatsConnection(new NatsOpts { Url = nodes[1].Url, Name = "zltest-spy" });
         await using INatsSub<byte[]> spied = await spy.SubscribeCoreAsync<byte[]>(NatsSubjects.ForTopic(_topic));
         await spy.PingAsync();
@@ -159,7 +159,7 @@ public sealed class NatsGatewayTests : IDisposable
         nodes[0].Kill();
         // Mid-stream: go on writing while the gateway's connection moves to another node.
         using var guard = new CancellationTokenSource(s_hangGuard);
-        while (gateway.Statistics.Reconnects == 0 || connection.ConnectionState != NatsConnectionState.Open || connection.ServerInfo?.Port == nodes[0].Port)
+        while (gateway.Statistics.Reconnects == 0 || ServerPort(gateway, connection) is null || ServerPort(gateway, connection) == nodes[0].Port)
         {
             guard.Token.ThrowIfCancellationRequested();
             WriteAndTakeBack(publisher, local, ++sequence, 1000 + (int)(sequence % 3000));
@@ -225,6 +225,30 @@ public sealed class NatsGatewayTests : IDisposable
         Assert.Null(FramePattern.Verify(back.Span, sequence));
     }
 
+    /// <summary>This host's gateway: on <paramref name="connection"/> (NATS.Net carries the samples), or when null from an endpoint (its own connection does).</summary>
+    private Task<NatsGateway> StartGateway(string urls, NatsConnection? connection)
+    {
+        var options = new NatsGatewayOptions { Topics = [_topic], Overflow = OverflowPolicy.BlockPublisher };
+        return connection is not null
+            ? NatsGateway.StartAsync(connection, options)
+            : NatsGateway.StartAsync(NatsEndpoint.Parse(urls) with
+            {
+                Name = "zltest-gateway-a",
+                ReconnectWaitMin = TimeSpan.FromMilliseconds(50),
+                ReconnectWaitMax = TimeSpan.FromMilliseconds(500),
+            }, options);
+    }
+
+    /// <summary>The port of the server the connection carrying this host's samples is on now; null while it is not open.</summary>
+    private static int? ServerPort(NatsGateway gateway, NatsConnection? connection)
+    {
+        if (connection is not null)
+        {
+            return connection.ConnectionState == NatsConnectionState.Open ? connection.ServerInfo?.Port : null;
+        }
+        return gateway.DirectConnection!.ServerUrl is { } url ? new Uri(url).Port : null;
+    }
+
     private static NatsConnection Connect(string urls) => new(NatsOpts.Default with
     {
         Url = urls,
@@ -237,9 +261,10 @@ public sealed class NatsGatewayTests : IDisposable
     });
 
     /// <summary>Starts another host: a gateway peer in a private /dev/shm and, unless null, a subscriber peer next to it.</summary>
-    private Host StartHost(string urls, string[]? subscriber, string devShm = "256m")
+    private Host StartHost(string urls, bool direct, string[]? subscriber, string devShm = "256m")
     {
-        PeerProcess gateway = Track(PeerProcess.StartWithPrivateDevShm(devShm, "nats-gateway", urls, "--topic", _topic, "--discovery-ms", "50"));
+        string[] peer = ["nats-gateway", urls, "--topic", _topic, "--discovery-ms", "50", .. direct ? new[] { "--direct" } : []];
+        PeerProcess gateway = Track(PeerProcess.StartWithPrivateDevShm(devShm, peer));
         Assert.StartsWith(PeerOutput.Ready, gateway.WaitForAnyLine(PeerOutput.Ready, PeerOutput.Error, "Unhandled"));
         PeerProcess? reader = null;
         if (subscriber is not null)
