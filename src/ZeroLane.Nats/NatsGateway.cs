@@ -177,6 +177,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
                     MessagesStale = stale,
                     SendFailures = Interlocked.Read(ref _counters.SendFailures),
                     Reconnects = Interlocked.Read(ref _counters.Reconnects),
+                    DirectConnection = DirectConnection is not null,
                     ExportedTopics = _exports.Keys.Order(StringComparer.Ordinal).ToArray(),
                     ImportedTopics = _imports.Keys.Order(StringComparer.Ordinal).ToArray(),
                     LastError = _counters.LastError,
