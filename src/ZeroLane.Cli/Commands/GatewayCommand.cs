@@ -101,7 +101,7 @@ internal static class GatewayCommand
         NatsGateway gateway = await NatsGateway.StartAsync(endpoint, options, log: null, cancellationToken).ConfigureAwait(false);
         try
         {
-            Console.Error.Write($"Gateway '{gateway.Name}' ({gateway.Id:x16}) connected to {gateway.Connection.ServerInfo?.Host}:{gateway.Connection.ServerInfo?.Port}" +
+            Console.Error.Write($"Gateway '{gateway.Name}' ({gateway.Id:x16}) connected to {gateway.ServerAddress}" +
                 $" ({string.Join(", ", endpoint.Urls)}), carrying {string.Join(", ", options.Topics)} ({Lower(options.Direction)}" +
                 (options.Durable ? ", durable" : "") + (gateway.Statistics.DirectConnection ? ", on its own connection" : ", through NATS.Net") + "). Ctrl+C to stop.\n");
             IReadOnlyList<string> exported = [], imported = [];
