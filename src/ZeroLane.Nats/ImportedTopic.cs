@@ -6,7 +6,8 @@ namespace ZeroLane.Nats;
 /// <summary>
 /// One topic a gateway imports: its NATS subscription, and per remote publisher (gateway ID, publisher ID) a local
 /// publisher, flagged forwarded, with the <see cref="SampleAssembler"/> that rebuilds that publisher's samples into it.
-/// Messages arrive on NATS.Net's read loop; the gateway's discovery sweeps and closes under the same lock.
+/// Messages arrive on the read loop of the client carrying them (the gateway's own connection or NATS.Net); the
+/// gateway's discovery sweeps and closes under the same lock.
 /// </summary>
 internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
 {
