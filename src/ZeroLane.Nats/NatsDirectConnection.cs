@@ -213,14 +213,15 @@ internal sealed class NatsDirectConnection : IDisposable
                     if (Environment.TickCount64 - lastPing >= (long)PingInterval.TotalMilliseconds)
                     {
                         lastPing = Environment.TickCount64;
-                        if (link.PingsSent > link.PongsReceived)
+                        // PONGs come in the order of the PINGs: the keeper's last one must be answered by now.
+                        if (link.PongsReceived < link.KeeperPing)
                         {
                             link.Break($"the server did not answer a PING within {PingInterval.TotalSeconds:0} s");
                             _wakeKeeper.Set();
                             continue;
                         }
                         link.WriteControl(s_ping);
-                        link.PingsSent++;
+                        link.KeeperPing = ++link.PingsSent;
                     }
                 }
                 catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or NatsGatewayConnectException)
@@ -824,6 +825,9 @@ internal sealed class NatsDirectConnection : IDisposable
 
         /// <summary>PINGs sent after the connect's own (written under the owner's write lock).</summary>
         internal long PingsSent;
+
+        /// <summary>The number (in <see cref="PingsSent"/>) of the keeper's last PING; 0 before the first.</summary>
+        internal long KeeperPing;
 
         internal long PongsReceived => Interlocked.Read(ref _pongsReceived);
 
