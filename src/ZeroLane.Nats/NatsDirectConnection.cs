@@ -48,6 +48,12 @@ internal sealed class NatsDirectConnection : IDisposable
     /// <summary>Room for one message's command line and header block.</summary>
     private const int PrefixCapacity = 8192;
 
+    /// <summary>Room for small messages held back to go out together (<see cref="Publish"/> with <c>more</c>).</summary>
+    private const int BatchCapacity = 64 * 1024;
+
+    /// <summary>The largest payload a message may have to be held back in the batch; larger ones always go out at once.</summary>
+    internal const int BatchedPayloadMax = 4096;
+
     private static readonly byte[] s_crlf = NewPinned("\r\n"u8);
     private static readonly byte[] s_ping = NewPinned("PING\r\n"u8);
     private static readonly byte[] s_pong = NewPinned("PONG\r\n"u8);
@@ -59,8 +65,10 @@ internal sealed class NatsDirectConnection : IDisposable
     private readonly object _write = new();
 
     private readonly byte[] _prefix = GC.AllocateArray<byte>(PrefixCapacity, pinned: true);
-    private readonly MemoryHandle[] _pins = new MemoryHandle[3];
-    private readonly int[] _lengths = new int[3];
+    private readonly byte[] _batch = GC.AllocateArray<byte>(BatchCapacity, pinned: true);
+    private int _batched;
+    private readonly MemoryHandle[] _pins = new MemoryHandle[4];
+    private readonly int[] _lengths = new int[4];
     private readonly List<string> _announced = [];
     private readonly Dictionary<int, Subscription> _subscriptions = [];
     private readonly AutoResetEvent _wakeKeeper = new(initialState: false);
@@ -210,6 +218,11 @@ internal sealed class NatsDirectConnection : IDisposable
                 try
                 {
                     Link link = EnsureLink(CancellationToken.None);
+                    if (_batched > 0)
+                    {
+                        // A publisher that said it had more and then did not send its batch: at most a tick late.
+                        Write(link, 0, default, CancellationToken.None);
+                    }
                     if (Environment.TickCount64 - lastPing >= (long)PingInterval.TotalMilliseconds)
                     {
                         lastPing = Environment.TickCount64;
@@ -252,61 +265,104 @@ internal sealed class NatsDirectConnection : IDisposable
     /// <summary>
     /// Publishes one message: <paramref name="headers"/> (a whole NATS header block, "NATS/1.0\r\n" to its empty line) and
     /// <paramref name="payload"/>, which is read in place and must stay valid until this returns. Blocks while the socket is
-    /// full.
+    /// full. With <paramref name="more"/> (the caller has more to publish right away) a message with a payload of at most
+    /// <see cref="BatchedPayloadMax"/> bytes may be copied into a batch instead, to go out in one write with the messages
+    /// after it: the caller must then call <see cref="SendBatch"/> when it has nothing more for now. Messages held back go
+    /// out before any later message, PING or subscription of this connection.
     /// </summary>
-    /// <exception cref="IOException">The message was not sent (not connected, or the connection broke while sending it:
-    /// the server drops the part it got).</exception>
+    /// <exception cref="IOException">The message (and any held back before it) was not sent: not connected, or the
+    /// connection broke while sending it (the server drops the part it got).</exception>
     /// <exception cref="OperationCanceledException">Cancelled while the socket was full; the connection is dropped, since a part
     /// of the message may have gone.</exception>
-    internal unsafe void Publish(ReadOnlySpan<byte> subject, ReadOnlySpan<byte> headers, ReadOnlySpan<byte> payload, CancellationToken cancellationToken)
+    internal void Publish(ReadOnlySpan<byte> subject, ReadOnlySpan<byte> headers, ReadOnlySpan<byte> payload, CancellationToken cancellationToken,
+        bool more = false)
     {
         lock (_write)
         {
             Link link = EnsureLink(cancellationToken);
             int prefixLength = WritePrefix(subject, headers, payload.Length);
-            if (link.Ssl is { } ssl)
+            int total = prefixLength + payload.Length + s_crlf.Length;
+            if (more && payload.Length <= BatchedPayloadMax && total <= BatchCapacity - _batched)
             {
-                try
-                {
-                    ssl.Write(_prefix, 0, prefixLength);
-                    ssl.Write(payload);
-                    ssl.Write(s_crlf);
-                    link.PayPongs();
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
-                {
-                    throw Lost(link, e);
-                }
+                Span<byte> batch = _batch.AsSpan(_batched);
+                _prefix.AsSpan(0, prefixLength).CopyTo(batch);
+                payload.CopyTo(batch[prefixLength..]);
+                s_crlf.CopyTo(batch[(prefixLength + payload.Length)..]);
+                _batched += total;
                 return;
             }
-            fixed (byte* prefix = _prefix)
-            fixed (byte* body = payload)
-            fixed (byte* crlf = s_crlf)
+            Write(link, prefixLength, payload, cancellationToken);
+        }
+    }
+
+    /// <summary>Sends the messages <see cref="Publish"/> held back, if any.</summary>
+    /// <exception cref="IOException">They were not sent (see <see cref="Publish"/>).</exception>
+    internal void SendBatch(CancellationToken cancellationToken)
+    {
+        lock (_write)
+        {
+            if (_batched > 0)
             {
-                _pins[0] = new MemoryHandle(prefix);
-                _lengths[0] = prefixLength;
-                _pins[1] = new MemoryHandle(body);
-                _lengths[1] = payload.Length;
-                _pins[2] = new MemoryHandle(crlf);
-                _lengths[2] = s_crlf.Length;
-                try
-                {
-                    SendAll(link, cancellationToken);
-                }
-                finally
-                {
-                    _pins.AsSpan().Clear();
-                }
-                try
-                {
-                    link.PayPongs();
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
-                {
-                    // The message went; the connection broke after it.
-                    link.Break(Reason(e));
-                }
+                Write(EnsureLink(cancellationToken), 0, default, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes the batch, then <see cref="_prefix"/>'s first <paramref name="prefixLength"/> bytes, the payload and CRLF (no
+    /// message when <paramref name="prefixLength"/> is 0), in one gather write; empties the batch. Under <see cref="_write"/>.
+    /// </summary>
+    private unsafe void Write(Link link, int prefixLength, ReadOnlySpan<byte> payload, CancellationToken cancellationToken)
+    {
+        int batched = _batched;
+        _batched = 0;
+        int crlfLength = prefixLength > 0 ? s_crlf.Length : 0;
+        if (link.Ssl is { } ssl)
+        {
+            try
+            {
+                ssl.Write(_batch, 0, batched);
+                ssl.Write(_prefix, 0, prefixLength);
+                ssl.Write(payload);
+                ssl.Write(s_crlf, 0, crlfLength);
+                link.PayPongs();
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+            {
+                throw Lost(link, e);
+            }
+            return;
+        }
+        fixed (byte* batch = _batch)
+        fixed (byte* prefix = _prefix)
+        fixed (byte* body = payload)
+        fixed (byte* crlf = s_crlf)
+        {
+            _pins[0] = new MemoryHandle(batch);
+            _lengths[0] = batched;
+            _pins[1] = new MemoryHandle(prefix);
+            _lengths[1] = prefixLength;
+            _pins[2] = new MemoryHandle(body);
+            _lengths[2] = payload.Length;
+            _pins[3] = new MemoryHandle(crlf);
+            _lengths[3] = crlfLength;
+            try
+            {
+                SendAll(link, cancellationToken);
+            }
+            finally
+            {
+                _pins.AsSpan().Clear();
+            }
+        }
+        try
+        {
+            link.PayPongs();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        {
+            // The message went; the connection broke after it.
+            link.Break(Reason(e));
         }
     }
 
@@ -327,6 +383,10 @@ internal sealed class NatsDirectConnection : IDisposable
             }
             try
             {
+                if (_batched > 0)
+                {
+                    Write(link, 0, default, CancellationToken.None);
+                }
                 link.WriteControl(s_ping);
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)

@@ -98,7 +98,18 @@ internal sealed class NatsSampleSender
     /// Publishes <paramref name="sample"/>, which must lie in memory that does not move (shared memory) and stay valid until
     /// this returns. Waits while NATS.Net's send buffer is full; throws what NATS.Net throws (e.g. while disconnected).
     /// </summary>
-    internal void Send(ReadOnlySpan<byte> sample, ulong publisher, ulong sequence, long timestampNanoseconds, CancellationToken cancellationToken)
+    /// <param name="sample">The sample, in memory that does not move.</param>
+    /// <param name="publisher">Its origin publisher's ID (header Zl-Pub).</param>
+    /// <param name="sequence">Its origin's sequence number (header Zl-Seq).</param>
+    /// <param name="timestampNanoseconds">When its origin published it (header Zl-Ts).</param>
+    /// <param name="cancellationToken">Ends a wait for the socket or for NATS.Net.</param>
+    /// <param name="more">
+    /// The caller has more samples to send right away: on the gateway's own connection a small sample may then wait to go
+    /// out with the next ones in one write (<see cref="NatsDirectConnection.Publish"/>); the caller calls
+    /// <see cref="SendBatch"/> when it has none for now. Ignored through NATS.Net, which batches by itself.
+    /// </param>
+    internal void Send(ReadOnlySpan<byte> sample, ulong publisher, ulong sequence, long timestampNanoseconds, CancellationToken cancellationToken,
+        bool more = false)
     {
         ReadOnlySpan<byte> payload = sample;
         if (NatsWire.IsMessage(sample, out int headerLength, out _))
@@ -126,7 +137,7 @@ internal sealed class NatsSampleSender
         }
         if (_direct is not null)
         {
-            SendDirectly(payload, room, cancellationToken);
+            SendDirectly(payload, room, more, cancellationToken);
             return;
         }
         _memory.Set(payload);
@@ -147,11 +158,11 @@ internal sealed class NatsSampleSender
     }
 
     /// <summary>Publishes on the gateway's own connection: the header block written here, the payload (in chunks of <paramref name="room"/>) read in place.</summary>
-    private void SendDirectly(ReadOnlySpan<byte> payload, int room, CancellationToken cancellationToken)
+    private void SendDirectly(ReadOnlySpan<byte> payload, int room, bool more, CancellationToken cancellationToken)
     {
         if (payload.Length <= room)
         {
-            _direct!.Publish(_subjectBytes, HeaderBlock(chunked: false), payload, cancellationToken);
+            _direct!.Publish(_subjectBytes, HeaderBlock(chunked: false), payload, cancellationToken, more);
             MessagesSent++;
             MessagesSentDirect++;
             return;
@@ -166,6 +177,9 @@ internal sealed class NatsSampleSender
             MessagesSentDirect++;
         }
     }
+
+    /// <summary>Sends what <see cref="Send"/> held back with <c>more</c> (nothing through NATS.Net).</summary>
+    internal void SendBatch(CancellationToken cancellationToken) => _direct?.SendBatch(cancellationToken);
 
     /// <summary>
     /// The NATS header block of the next message ("NATS/1.0", one "Key: value" line per header, an empty line), written from
