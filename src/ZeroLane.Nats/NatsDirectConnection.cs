@@ -482,7 +482,15 @@ internal sealed class NatsDirectConnection : IDisposable
             link.WriteControl(s_ping);
             while (true)
             {
-                string line = Encoding.UTF8.GetString(link.NextLine());
+                ReadOnlySpan<byte> next = link.NextLine();
+                if (next.StartsWith("HMSG "u8) || next.StartsWith("MSG "u8))
+                {
+                    // A message of a subscription made above can come before the PONG: it is handed on (and its payload
+                    // read) as the reader does, never taken for lines.
+                    link.Deliver(next);
+                    continue;
+                }
+                string line = Encoding.UTF8.GetString(next);
                 if (line == "PONG")
                 {
                     break;
@@ -1017,7 +1025,7 @@ internal sealed class NatsDirectConnection : IDisposable
         /// Reads the message announced by <paramref name="line"/> ("MSG SUBJECT SID [REPLY] SIZE" or "HMSG SUBJECT SID [REPLY]
         /// HEADERSIZE SIZE") and hands its header block and payload, in place in the receive buffer, to its subscription.
         /// </summary>
-        private void Deliver(ReadOnlySpan<byte> line)
+        internal void Deliver(ReadOnlySpan<byte> line)
         {
             bool headers = line[0] == (byte)'H';
             Span<Range> fields = stackalloc Range[7];

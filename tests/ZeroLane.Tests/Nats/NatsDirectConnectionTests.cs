@@ -278,6 +278,69 @@ public sealed class NatsDirectConnectionTests
         }
     }
 
+    /// <summary>
+    /// A message of a subscription the connect just made can reach the client before the PONG that ends the connect (a real
+    /// server sends it when another client publishes while it processes the SUB): a scripted server on a loopback socket
+    /// sends exactly that, with a payload longer than any line, and the connect must hand it on whole, not read it as lines.
+    /// </summary>
+    [Fact]
+    public async Task AMessageThatComesBeforeTheConnectsPongIsHandedOnWhole()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var guard = new CancellationTokenSource(s_hangGuard);
+        byte[] payload = new byte[100_000];
+        for (int i = 0; i < payload.Length; i++)
+        {
+            payload[i] = (byte)('a' + (i % 26));
+        }
+        string subject = NewSubject();
+        Task server = Task.Run(async () =>
+        {
+            using Socket client = await listener.AcceptSocketAsync(guard.Token);
+            await using var stream = new NetworkStream(client);
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            await stream.WriteAsync("INFO {\"server_id\":\"scripted\",\"version\":\"2.9.10\",\"proto\":1,\"headers\":true,\"max_payload\":1048576}\r\n"u8.ToArray(), guard.Token);
+            while (await reader.ReadLineAsync(guard.Token) is { } line && line != "PING")
+            {
+                // CONNECT, then the SUB.
+            }
+            byte[] message = [.. Encoding.ASCII.GetBytes($"HMSG {subject} 1 {s_headers.Length} {s_headers.Length + payload.Length}\r\n"), .. s_headers, .. payload,
+                .. "\r\nPONG\r\n"u8.ToArray()];
+            await stream.WriteAsync(message, guard.Token);
+            // Then an ordinary server: PONG for every PING, until the client goes.
+            while (await reader.ReadLineAsync(guard.Token) is { } line)
+            {
+                if (line == "PING")
+                {
+                    await stream.WriteAsync("PONG\r\n"u8.ToArray(), guard.Token);
+                }
+            }
+        }, guard.Token);
+        try
+        {
+            var receiver = new RecordingReceiver();
+            using (var direct = new NatsDirectConnection(Endpoint($"nats://127.0.0.1:{port}")))
+            {
+                direct.Subscribe(subject, receiver);
+                direct.Connect(guard.Token);
+
+                Received received = await receiver.Messages.ReadAsync(guard.Token);
+                Assert.Equal(payload, received.Payload);
+                Assert.Equal(s_headers, received.Headers);
+                // Still in step with the server: a PING of its own is answered.
+                Assert.True(direct.Flush(s_hangGuard));
+            }
+            await server.WaitAsync(guard.Token);
+        }
+        finally
+        {
+            await guard.CancelAsync();
+            await Task.WhenAny(server);
+        }
+    }
+
     [Fact]
     public void ACredsFileGivesItsJwtAndSeed()
     {
