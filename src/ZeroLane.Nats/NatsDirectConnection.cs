@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -423,6 +424,12 @@ internal sealed class NatsDirectConnection : IDisposable
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 throw;
+            }
+            catch (Exception e) when (e is CryptographicException or NKeysException or UnauthorizedAccessException)
+            {
+                // Credential or TLS files that cannot be used (changed since they were checked?): no server would take them.
+                throw new NatsGatewayConnectException(
+                    $"The gateway's own NATS connection could not use its credentials or TLS files ({OneLine(e.Message)}): check --nkey, --creds, --tls-ca, --tls-cert and --tls-key.", e);
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException or JsonException or FormatException)
             {

@@ -224,6 +224,85 @@ public sealed class NatsDirectConnectionTests
     }
 
     [Fact]
+    public void UnusableCredentialOrTlsFilesEndTheConnectWithAOneLineError()
+    {
+        using var directory = new NatsServerAuth.PrivateDirectory();
+        (string caFile, string certFile, string keyFile) = NatsServerAuth.CreateCaAndServerCertificate(directory);
+        (string clientCert, _) = NatsServerAuth.CreateClientCertificate(directory);
+        string badKey = directory.WriteFile("bad-client.key", "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+        string badSeedCreds = directory.WriteFile("bad-seed.creds",
+            NatsServerAuth.CredsFileText(NatsServerAuth.CreateOperatorAccountAndUser().UserJwt, "SUNOTAVALIDSEED"));
+        using NatsServerProcess tlsServer = NatsServerProcess.Start(NatsServerAuth.TlsConfig(certFile, keyFile));
+        using NatsServerProcess plainServer = NatsServerProcess.Start();
+        NatsEndpoint[] endpoints =
+        [
+            Endpoint(tlsServer.Url) with { TlsCaFile = caFile, TlsCertFile = clientCert, TlsKeyFile = badKey },
+            Endpoint(plainServer.Url) with { CredsFile = badSeedCreds },
+        ];
+
+        foreach (NatsEndpoint endpoint in endpoints)
+        {
+            using var direct = new NatsDirectConnection(endpoint with { ConnectTimeout = TimeSpan.FromMinutes(30) });
+            NatsGatewayConnectException error = Assert.Throws<NatsGatewayConnectException>(() => direct.Connect(CancellationToken.None));
+            Assert.Contains("could not use its credentials or TLS files", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error.Message);
+        }
+    }
+
+    /// <summary>
+    /// A client key that became unusable while the server was away (replaced on disk) is said in LastError; the keeper goes on
+    /// trying (it does not end, nor take the process with it) and reconnects once the file is good again.
+    /// </summary>
+    [Fact]
+    public async Task AKeyFileThatBreaksWhileDisconnectedIsReportedAndTheKeeperCarriesOn()
+    {
+        using var directory = new NatsServerAuth.PrivateDirectory();
+        (string caFile, string certFile, string keyFile) = NatsServerAuth.CreateCaAndServerCertificate(directory);
+        (string clientCert, string clientKey) = NatsServerAuth.CreateClientCertificate(directory);
+        string config = NatsServerAuth.MutualTlsConfig(certFile, keyFile, caFile);
+        int port = NatsServerAuth.FreeLoopbackPort();
+        NatsServerProcess? server = NatsServerProcess.StartOnPort(port, config);
+        try
+        {
+            using var guard = new CancellationTokenSource(s_hangGuard);
+            using var direct = new NatsDirectConnection(Endpoint(server.Url) with
+            {
+                TlsCaFile = caFile, TlsCertFile = clientCert, TlsKeyFile = clientKey, ReconnectWaitMax = TimeSpan.FromSeconds(1),
+            });
+            direct.Connect(guard.Token);
+            var receiver = new RecordingReceiver();
+            string subject = NewSubject();
+            direct.Subscribe(subject, receiver);
+            Assert.True(direct.Flush(s_hangGuard));
+            string goodKey = File.ReadAllText(clientKey);
+
+            File.WriteAllText(clientKey, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+            server.Kill();
+            server.Dispose();
+            server = null;
+            server = NatsServerProcess.StartOnPort(port, config);
+            while (direct.LastError?.Contains("could not use its credentials or TLS files", StringComparison.Ordinal) != true)
+            {
+                await Task.Delay(20, guard.Token);
+            }
+            File.WriteAllText(clientKey, goodKey);
+
+            await using var publisher = new NatsConnection(new NatsOpts
+            {
+                Url = server.Url,
+                Name = "zltest-pub",
+                TlsOpts = new NatsTlsOpts { CaFile = caFile, CertFile = clientCert, KeyFile = clientKey },
+            });
+            await PublishUntilReceived(publisher, receiver, subject, "after-repair", guard.Token);
+            Assert.True(direct.Reconnects >= 1);
+        }
+        finally
+        {
+            server?.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task WhenTheOnlyServerGivenDiesItMovesToOneTheClusterAnnounced()
     {
         NatsServerProcess[] nodes = NatsServerProcess.StartCluster(3);
