@@ -133,6 +133,107 @@ public sealed class NatsDirectConnectionTests
         Assert.False(receiver.Messages.TryRead(out _));
     }
 
+    /// <summary>MSG (no headers) and HMSG, each with and without a reply subject, all reach the receiver exactly.</summary>
+    [Fact]
+    public async Task MessagesWithAndWithoutHeadersOrAReplySubjectArriveWhole()
+    {
+        using NatsServerProcess server = NatsServerProcess.Start();
+        using var guard = new CancellationTokenSource(s_hangGuard);
+        using var direct = new NatsDirectConnection(Endpoint(server.Url));
+        direct.Connect(guard.Token);
+        var receiver = new RecordingReceiver();
+        string subject = NewSubject();
+        direct.Subscribe(subject, receiver);
+        Assert.True(direct.Flush(s_hangGuard));
+        await using var other = new NatsConnection(new NatsOpts { Url = server.Url, Name = "zltest-other" });
+
+        (NatsHeaders? Headers, string? ReplyTo, byte[] Data)[] cases =
+        [
+            (null, null, Pattern(3000, seed: 1)),
+            (null, "zltest.reply.a", Pattern(70_000, seed: 2)),
+            (new NatsHeaders { ["X-Test"] = "3" }, null, Pattern(1, seed: 3)),
+            (new NatsHeaders { ["X-Test"] = "4" }, "zltest.reply.b", Pattern(200_000, seed: 4)),
+            (null, null, []),
+        ];
+        foreach ((NatsHeaders? headers, string? replyTo, byte[] data) in cases)
+        {
+            await other.PublishAsync(subject, data, headers, replyTo, cancellationToken: guard.Token);
+        }
+
+        foreach ((NatsHeaders? headers, _, byte[] data) in cases)
+        {
+            Received received = await receiver.Messages.ReadAsync(guard.Token);
+            Assert.Equal(data, received.Payload);
+            if (headers is null)
+            {
+                Assert.Null(received.Headers);
+            }
+            else
+            {
+                Assert.Contains($"\r\nX-Test: {headers["X-Test"]}\r\n", Encoding.ASCII.GetString(received.Headers!), StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AfterUnsubscribeNoMessageOfTheSubscriptionIsHandedOn()
+    {
+        using NatsServerProcess server = NatsServerProcess.Start();
+        using var guard = new CancellationTokenSource(s_hangGuard);
+        using var direct = new NatsDirectConnection(Endpoint(server.Url));
+        direct.Connect(guard.Token);
+        var gone = new RecordingReceiver();
+        var kept = new RecordingReceiver();
+        string goneSubject = NewSubject();
+        string keptSubject = NewSubject();
+        int sid = direct.Subscribe(goneSubject, gone);
+        direct.Subscribe(keptSubject, kept);
+        Assert.True(direct.Flush(s_hangGuard));
+        await using var other = new NatsConnection(new NatsOpts { Url = server.Url, Name = "zltest-other" });
+
+        direct.Unsubscribe(sid);
+        Assert.True(direct.Flush(s_hangGuard));
+        await other.PublishAsync(goneSubject, "gone"u8.ToArray(), cancellationToken: guard.Token);
+        await other.PublishAsync(keptSubject, "kept"u8.ToArray(), cancellationToken: guard.Token);
+
+        // The server handles the other connection's messages in order: "gone" would have been handed on before "kept".
+        Assert.Equal("kept", Encoding.ASCII.GetString((await kept.Messages.ReadAsync(guard.Token)).Payload));
+        Assert.False(gone.Messages.TryRead(out _));
+    }
+
+    [Fact]
+    public void TheServersMaxPayloadIsTaken()
+    {
+        using NatsServerProcess server = NatsServerProcess.Start("max_payload: 4096\n");
+        using var direct = new NatsDirectConnection(Endpoint(server.Url));
+        direct.Connect(CancellationToken.None);
+
+        Assert.Equal(4096, direct.MaxPayload(CancellationToken.None));
+    }
+
+    [Fact]
+    public void TlsProblemsEndTheConnectAtOnceWithAOneLineError()
+    {
+        using var directory = new NatsServerAuth.PrivateDirectory();
+        (_, string certFile, string keyFile) = NatsServerAuth.CreateCaAndServerCertificate(directory);
+        using NatsServerProcess tlsServer = NatsServerProcess.Start(NatsServerAuth.TlsConfig(certFile, keyFile));
+        using NatsServerProcess plainServer = NatsServerProcess.Start();
+        string tlsUrl = $"tls://127.0.0.1:{tlsServer.Port}";
+        string plainTlsUrl = $"tls://127.0.0.1:{plainServer.Port}";
+
+        // The server's certificate is signed by a CA the system does not trust, and none was given.
+        using var untrusted = new NatsDirectConnection(Endpoint(tlsUrl) with { ConnectTimeout = TimeSpan.FromMinutes(30) });
+        NatsGatewayConnectException handshake = Assert.Throws<NatsGatewayConnectException>(() => untrusted.Connect(CancellationToken.None));
+        using var noTls = new NatsDirectConnection(Endpoint(plainTlsUrl) with { ConnectTimeout = TimeSpan.FromMinutes(30) });
+        NatsGatewayConnectException notOffered = Assert.Throws<NatsGatewayConnectException>(() => noTls.Connect(CancellationToken.None));
+
+        Assert.Contains($"with NATS server {tlsUrl} failed", handshake.Message, StringComparison.Ordinal);
+        Assert.Contains("--tls-ca", handshake.Message, StringComparison.Ordinal);
+        Assert.Contains($"NATS server {plainTlsUrl} does not offer TLS", notOffered.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', handshake.Message);
+        Assert.DoesNotContain('\n', notOffered.Message);
+    }
+
     [Theory]
     [InlineData("password")]
     [InlineData("token")]
@@ -585,7 +686,10 @@ public sealed class NatsDirectConnectionTests
     {
         byte[] bytes = new byte[length];
         new Random(seed).NextBytes(bytes);
-        "\r\n"u8.CopyTo(bytes.AsSpan(length / 2));
+        if (length >= 2)
+        {
+            "\r\n"u8.CopyTo(bytes.AsSpan(length / 2));
+        }
         return bytes;
     }
 
