@@ -309,7 +309,7 @@ public sealed class NatsDirectConnectionTests
             // Nothing is published on the direct connection: only its keeper can have reconnected and subscribed again.
             Received after = await PublishUntilReceived(publisher, receiver, subject, "after-restart", guard.Token);
             Assert.Equal("after-restart", Encoding.ASCII.GetString(after.Payload));
-            Assert.True(direct.Reconnects >= 1);
+            await WaitUntilReconnected(direct, guard.Token);
             Assert.Equal(server.Url, direct.ServerUrl);
 
             // And it publishes again.
@@ -395,7 +395,7 @@ public sealed class NatsDirectConnectionTests
                 TlsOpts = new NatsTlsOpts { CaFile = caFile, CertFile = clientCert, KeyFile = clientKey },
             });
             await PublishUntilReceived(publisher, receiver, subject, "after-repair", guard.Token);
-            Assert.True(direct.Reconnects >= 1);
+            await WaitUntilReconnected(direct, guard.Token);
         }
         finally
         {
@@ -428,7 +428,7 @@ public sealed class NatsDirectConnectionTests
             Received after = await PublishUntilReceived(publisher, receiver, subject, "after", guard.Token);
 
             Assert.Equal("after", Encoding.ASCII.GetString(after.Payload));
-            Assert.True(direct.Reconnects >= 1);
+            await WaitUntilReconnected(direct, guard.Token);
             string? now = direct.ServerUrl;
             Assert.Contains(now, new[] { nodes[1].Url, nodes[2].Url });
 
@@ -629,6 +629,18 @@ public sealed class NatsDirectConnectionTests
             {
                 // Nothing yet: publish again.
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the reconnect is counted and the new server is current: a connect hands on messages (its reader starts)
+    /// a moment before it takes the connection as its own, so a message received does not yet mean either.
+    /// </summary>
+    private static async Task WaitUntilReconnected(NatsDirectConnection direct, CancellationToken cancellationToken)
+    {
+        while (direct.Reconnects < 1 || direct.ServerUrl is null)
+        {
+            await Task.Delay(20, cancellationToken);
         }
     }
 
