@@ -36,10 +36,20 @@ namespace ZeroLane.Bench;
 /// </remarks>
 internal sealed class GatewayBench
 {
+    /// <summary>The gateway as <c>zerolane gateway</c> runs it: samples on its own connection (<see cref="NatsDirectConnection"/>).</summary>
     internal const string GatewayTransport = "zerolane-gateway";
+
+    /// <summary>The gateway with <see cref="NatsGatewayOptions.DirectConnection"/> off: samples through NATS.Net.</summary>
+    internal const string GatewayNatsNetTransport = "zerolane-gateway-natsnet";
+
     internal const string NatsTransport = "nats";
     internal const string BridgeTransport = "zerolane-bridge-tcp";
+
+    /// <summary>The send loop through NATS.Net.</summary>
     internal const string SenderTransport = "nats-sample-sender";
+
+    /// <summary>The send loop on the gateway's own connection.</summary>
+    internal const string DirectSenderTransport = "direct-sample-sender";
 
     /// <summary>The mode of the send-loop rows: <see cref="NatsSampleSender.Send"/> alone, to a server with no subscriber.</summary>
     internal const string SendLoop = "send-loop";
@@ -113,20 +123,24 @@ internal sealed class GatewayBench
             // Interleaved (gateway, nats, bridge, gateway, ...): on a shared machine the load drifts, and the ratios should
             // compare runs taken side by side.
             var gateway = new List<BenchResult>();
+            var viaNatsNet = new List<BenchResult>();
             var nats = new List<BenchResult>();
             var bridge = new List<BenchResult>();
             for (int run = 0; run < _settings.Repeat; run++)
             {
-                gateway.Add(await GatewayAsync(server, size, cancellationToken).ConfigureAwait(false));
+                gateway.Add(await GatewayAsync(server, size, direct: true, cancellationToken).ConfigureAwait(false));
                 nats.Add(await PlainNatsAsync(server, size, cancellationToken).ConfigureAwait(false));
+                viaNatsNet.Add(await GatewayAsync(server, size, direct: false, cancellationToken).ConfigureAwait(false));
                 bridge.Add(await BridgeAsync(size, cancellationToken).ConfigureAwait(false));
             }
             _add(BenchResult.Combine(gateway));
+            _add(BenchResult.Combine(viaNatsNet));
             _add(BenchResult.Combine(nats));
             _add(BenchResult.Combine(bridge));
             if (_settings.Repeat > 1)
             {
-                ratios.Add($"{BenchTable.FormatSize(size)} plain NATS.Net {RunRatios(gateway, nats)}, bridge {RunRatios(gateway, bridge)}");
+                ratios.Add($"{BenchTable.FormatSize(size)} plain NATS.Net {RunRatios(gateway, nats)}, bridge {RunRatios(gateway, bridge)}, "
+                    + $"gateway through NATS.Net over plain NATS.Net {RunRatios(viaNatsNet, nats)}");
             }
         }
         if (ratios.Count > 0)
@@ -136,16 +150,19 @@ internal sealed class GatewayBench
         }
         foreach (int size in SendLoopSizesFor(_settings))
         {
-            _add(await RepeatAsync(() => SendLoopAsync(server, size, cancellationToken)).ConfigureAwait(false));
+            _add(await RepeatAsync(() => SendLoopAsync(server, size, direct: true, cancellationToken)).ConfigureAwait(false));
+            _add(await RepeatAsync(() => SendLoopAsync(server, size, direct: false, cancellationToken)).ConfigureAwait(false));
         }
-        _note("gateway: send side, bytes allocated per sample on the sending thread, split (highest of the runs): " + string.Join("; ",
+        _note("gateway: send side through NATS.Net (DirectConnection off), bytes allocated per sample on the sending thread, split (highest of the runs): " + string.Join("; ",
             _sendLoopAllocation.OrderBy(pair => pair.Key).Select(pair => string.Create(CultureInfo.InvariantCulture,
                 $"{BenchTable.FormatSize(pair.Key)}: NATS.Net inside PublishAsync {pair.Value.Client:0.##} B, NatsSampleSender's own {pair.Value.Own:0.##} B")))
             + ". NATS.Net 3.3 allocates when a publish finds its send pipe above the pause threshold (NatsOpts.WriterBufferSize, 64 KiB): a task "
             + "for the pipe's flush (CommandWriter.EnqueueCommand: FlushAsync().AsTask()) and a timer for the wait on it (PublishStateMachineAsync: "
             + "_flushTask.WaitAsync(CommandTimeout)), and a new array when ArrayPool.Shared misses for its payload copy (NatsPooledBufferWriter).");
         _note("gateway: publisher -> export-only NatsGateway -> nats-server -> import-only NatsGateway -> subscriber, all in this process on threads "
-            + "of their own (the gateways' two NATS connections apart, both on this host's /dev/shm; the subscriber counts only samples with "
+            + "of their own (zerolane-gateway: each gateway started from a NatsEndpoint, as 'zerolane gateway' does, so samples go on its own "
+            + "connection, NatsDirectConnection; zerolane-gateway-natsnet: each started on a NATS.Net connection, samples through NATS.Net; "
+            + "the gateways' connections apart, both on this host's /dev/shm; the subscriber counts only samples with "
             + "Forwarded = true), against plain NATS.Net (one connection publishing byte[], another subscribing with NatsMemoryOwner<byte>, same "
             + "server) and the ring bridge over TCP loopback (RingBridge.SendAsync/ReceiveAsync, what 'zerolane bridge' runs, between two rings of "
             + "this process). Rates are samples delivered to the receiver per second over the window. Each publisher stamps its sample in place "
@@ -156,7 +173,8 @@ internal sealed class GatewayBench
         _note("gateway: alloc on the path rows (JSON allocated_bytes_per_frame) = GC.GetTotalAllocatedBytes(precise) over the window / samples "
             + "delivered: the WHOLE bench process (both gateways, their discovery every 200 ms, NATS.Net's loops, publisher, subscriber), not "
             + "one side. send-loop rows: NatsSampleSender.Send in a loop on one thread after warm-up (no subscriber; the server drops it), "
-            + "tx alloc = bytes that thread allocated per sample, the lower half of the window; the summary splits it into NATS.Net's (inside "
+            + "on the gateway's own connection (direct-sample-sender) or through NATS.Net (nats-sample-sender); tx alloc = bytes that thread "
+            + "allocated per sample, the lower half of the window, everything included; for NATS.Net the notes split it into NATS.Net's (inside "
             + "its PublishAsync) and the sender's own.");
         if (_events.Count > 0)
         {
@@ -200,6 +218,14 @@ internal sealed class GatewayBench
 
     private string NewName(string kind) => string.Create(CultureInfo.InvariantCulture, $"{_namePrefix}{kind}-{++_counter}");
 
+    /// <summary>The endpoint a gateway is started from when its own connection carries the samples (as <c>zerolane gateway</c> does).</summary>
+    private NatsEndpoint Endpoint(BenchNatsServer server, string name) => new()
+    {
+        Urls = [server.Url],
+        Name = _namePrefix + name,
+        MaxReconnectRetry = 0,
+    };
+
     private NatsOpts ConnectionOptions(BenchNatsServer server, string name) => NatsOpts.Default with
     {
         Url = server.Url,
@@ -227,9 +253,13 @@ internal sealed class GatewayBench
         }
     }
 
-    /// <summary>The gateway path at <paramref name="size"/>: one run.</summary>
-    private async Task<BenchResult> GatewayAsync(BenchNatsServer server, int size, CancellationToken cancellationToken)
+    /// <summary>
+    /// The gateway path at <paramref name="size"/>: one run, the gateways started from a <see cref="NatsEndpoint"/> (their own
+    /// connections carry the samples) when <paramref name="direct"/>, else on NATS.Net connections made here.
+    /// </summary>
+    private async Task<BenchResult> GatewayAsync(BenchNatsServer server, int size, bool direct, CancellationToken cancellationToken)
     {
+        string transport = direct ? GatewayTransport : GatewayNatsNetTransport;
         string topic = NewName("gw");
         int inFlight = InFlightFor(size);
         var publisherOptions = new PublisherOptions
@@ -249,27 +279,33 @@ internal sealed class GatewayBench
         Exception? failure = null;
         Thread? producing = null, consuming = null;
         NatsGateway? exporter = null, importer = null;
-        var exportConnection = new NatsConnection(ConnectionOptions(server, "gateway-export"));
-        var importConnection = new NatsConnection(ConnectionOptions(server, "gateway-import"));
+        NatsConnection? exportConnection = direct ? null : new NatsConnection(ConnectionOptions(server, "gateway-export"));
+        NatsConnection? importConnection = direct ? null : new NatsConnection(ConnectionOptions(server, "gateway-import"));
         var subscriber = new Subscriber(topic, new SubscriberOptions { Overflow = OverflowPolicy.BlockPublisher });
         var publisher = new Publisher(topic, publisherOptions);
         long stalls = 0;
         try
         {
-            importer = await NatsGateway.StartAsync(importConnection, new NatsGatewayOptions
+            var importing = new NatsGatewayOptions
             {
                 Name = _namePrefix + "import",
                 Topics = [topic],
                 Direction = GatewayDirection.Import,
                 ImportOptions = importOptions,
-            }, cancellationToken).ConfigureAwait(false);
-            exporter = await NatsGateway.StartAsync(exportConnection, new NatsGatewayOptions
+            };
+            var exporting = new NatsGatewayOptions
             {
                 Name = _namePrefix + "export",
                 Topics = [topic],
                 Direction = GatewayDirection.Export,
                 Overflow = OverflowPolicy.BlockPublisher,
-            }, cancellationToken).ConfigureAwait(false);
+            };
+            importer = importConnection is not null
+                ? await NatsGateway.StartAsync(importConnection, importing, cancellationToken).ConfigureAwait(false)
+                : await NatsGateway.StartAsync(Endpoint(server, "gateway-import"), importing, log: null, cancellationToken).ConfigureAwait(false);
+            exporter = exportConnection is not null
+                ? await NatsGateway.StartAsync(exportConnection, exporting, cancellationToken).ConfigureAwait(false)
+                : await NatsGateway.StartAsync(Endpoint(server, "gateway-export"), exporting, log: null, cancellationToken).ConfigureAwait(false);
             if (!exporter.Statistics.ExportedTopics.Contains(topic) || !importer.Statistics.ImportedTopics.Contains(topic))
             {
                 throw new InvalidOperationException($"gateway: the gateways did not take up topic '{topic}' (export: {exporter.Statistics.LastError}; import: {importer.Statistics.LastError}).");
@@ -316,13 +352,13 @@ internal sealed class GatewayBench
                 }
             }, e => failure ??= e);
 
-            BenchResult result = MeasureWindow(GatewayTransport, size, () => Interlocked.Read(ref delivered), () => failure);
+            BenchResult result = MeasureWindow(transport, size, () => Interlocked.Read(ref delivered), () => failure);
             NatsGatewayStatistics exported = exporter.Statistics;
             NatsGatewayStatistics imported = importer.Statistics;
             long lost = exported.SamplesDroppedLocally + exported.SendFailures + imported.SamplesLost + imported.MessagesRejected + subscriber.SamplesDropped;
             if (lost > 0 || Interlocked.Read(ref stalls) > 0)
             {
-                _events.Add($"{BenchTable.FormatSize(size)} gateway run: {exported.SamplesDroppedLocally} dropped by the export side, {exported.SendFailures} send failures, "
+                _events.Add($"{BenchTable.FormatSize(size)} {transport} run: {exported.SamplesDroppedLocally} dropped by the export side, {exported.SendFailures} send failures, "
                     + $"{imported.SamplesLost} lost on the way ({imported.SamplesWithoutRoom} for want of room), {imported.MessagesRejected} rejected, "
                     + $"{subscriber.SamplesDropped} dropped from the subscriber's queue (publisher's own samples included), {stalls} credit or loan stalls");
             }
@@ -345,8 +381,14 @@ internal sealed class GatewayBench
             }
             publisher.Dispose();
             subscriber.Dispose();
-            await CloseAsync(exportConnection, "export gateway's connection").ConfigureAwait(false);
-            await CloseAsync(importConnection, "import gateway's connection").ConfigureAwait(false);
+            if (exportConnection is not null)
+            {
+                await CloseAsync(exportConnection, "export gateway's connection").ConfigureAwait(false);
+            }
+            if (importConnection is not null)
+            {
+                await CloseAsync(importConnection, "import gateway's connection").ConfigureAwait(false);
+            }
             credits.Dispose();
             stop.Dispose();
             TopicBench.RemoveTopic(topic);
@@ -528,21 +570,34 @@ internal sealed class GatewayBench
         }
     }
 
-    /// <summary><see cref="NatsSampleSender.Send"/> of a sample in native memory, in a loop on one thread: one run.</summary>
-    private async Task<BenchResult> SendLoopAsync(BenchNatsServer server, int size, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="NatsSampleSender.Send"/> of a sample in native memory, in a loop on one thread, on a
+    /// <see cref="NatsDirectConnection"/> when <paramref name="direct"/>, else through NATS.Net: one run.
+    /// </summary>
+    private async Task<BenchResult> SendLoopAsync(BenchNatsServer server, int size, bool direct, CancellationToken cancellationToken)
     {
         var connection = new NatsConnection(ConnectionOptions(server, "sender"));
+        NatsDirectConnection? own = direct ? new NatsDirectConnection(Endpoint(server, "direct-sender")) : null;
         BenchResult? result = null;
         Exception? failure = null;
         try
         {
-            await connection.ConnectAsync().ConfigureAwait(false);
-            var sender = new NatsSampleSender(connection, NatsSubjects.ForTopic(NewName("sender")), senderId: 1);
-            Thread thread = StartThread("send loop", () => result = SendFor(sender, size), e => failure = e);
+            if (own is not null)
+            {
+                // Only the direct connection is used; NATS.Net's stays unopened.
+                own.Connect(cancellationToken);
+            }
+            else
+            {
+                await connection.ConnectAsync().ConfigureAwait(false);
+            }
+            var sender = new NatsSampleSender(connection, NatsSubjects.ForTopic(NewName("sender")), senderId: 1, jetStream: null, own);
+            Thread thread = StartThread("send loop", () => result = SendFor(sender, size, direct), e => failure = e);
             await Task.Run(thread.Join, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            own?.Dispose();
             await CloseAsync(connection, "send loop's connection").ConfigureAwait(false);
         }
         if (failure is not null)
@@ -552,7 +607,7 @@ internal sealed class GatewayBench
         return result!;
     }
 
-    private unsafe BenchResult SendFor(NatsSampleSender sender, int size)
+    private unsafe BenchResult SendFor(NatsSampleSender sender, int size, bool direct)
     {
         byte* memory = (byte*)NativeMemory.Alloc((nuint)size);
         try
@@ -587,15 +642,18 @@ internal sealed class GatewayBench
             double seconds = (halves[0].Ticks + halves[1].Ticks) / (double)Stopwatch.Frequency;
             double rate = (halves[0].Sends + halves[1].Sends) / seconds;
             double own = (double)(lower.Total - lower.Client) / lower.Sends;
-            lock (_sendLoopAllocation)
+            if (!direct)
             {
-                _sendLoopAllocation[size] = _sendLoopAllocation.TryGetValue(size, out var seen)
-                    ? (Math.Max(seen.Client, (double)lower.Client / lower.Sends), Math.Max(seen.Own, own))
-                    : ((double)lower.Client / lower.Sends, own);
+                lock (_sendLoopAllocation)
+                {
+                    _sendLoopAllocation[size] = _sendLoopAllocation.TryGetValue(size, out var seen)
+                        ? (Math.Max(seen.Client, (double)lower.Client / lower.Sends), Math.Max(seen.Own, own))
+                        : ((double)lower.Client / lower.Sends, own);
+                }
             }
             return new BenchResult
             {
-                Transport = SenderTransport,
+                Transport = direct ? DirectSenderTransport : SenderTransport,
                 Mode = SendLoop,
                 FrameBytes = size,
                 FramesPerSec = rate,

@@ -461,6 +461,7 @@ internal sealed class NatsDirectConnection : IDisposable
             }
             socket.ReceiveTimeout = (int)_endpoint.ConnectTimeout.TotalMilliseconds;
             socket.SendTimeout = (int)StallLimit.TotalMilliseconds;
+            link.ReadDeadline = Environment.TickCount64 + (long)_endpoint.ConnectTimeout.TotalMilliseconds;
             string greeting = Encoding.UTF8.GetString(link.NextLine());
             if (!greeting.StartsWith("INFO ", StringComparison.Ordinal))
             {
@@ -518,6 +519,7 @@ internal sealed class NatsDirectConnection : IDisposable
                 }
             }
             socket.ReceiveTimeout = 0;
+            link.ReadDeadline = long.MaxValue;
             link.StartReading();
             return link;
         }
@@ -832,6 +834,9 @@ internal sealed class NatsDirectConnection : IDisposable
 
         internal volatile int MaxPayload = DefaultMaxPayload;
 
+        /// <summary>While connecting: when the server must have answered (Environment.TickCount64); afterwards never.</summary>
+        internal long ReadDeadline = long.MaxValue;
+
         /// <summary>PINGs sent after the connect's own (written under the owner's write lock).</summary>
         internal long PingsSent;
 
@@ -919,13 +924,33 @@ internal sealed class NatsDirectConnection : IDisposable
             }
             while (_end - _start < count)
             {
-                int read = Ssl is { } ssl ? ssl.Read(_input, _end, _input.Length - _end) : Socket.Receive(_input.AsSpan(_end));
+                int read = Ssl is { } ssl ? ssl.Read(_input, _end, _input.Length - _end) : ReceiveWhenReadable(_input.AsSpan(_end));
                 if (read == 0)
                 {
                     throw new IOException("the server closed the connection");
                 }
                 _end += read;
             }
+        }
+
+        /// <summary>
+        /// Waits in poll(2) until the socket has data (or is closed), then receives: a receive that never has to wait inside
+        /// the runtime allocates nothing, while one that does allocates its wait on every call.
+        /// </summary>
+        private int ReceiveWhenReadable(Span<byte> buffer)
+        {
+            while (!Socket.Poll(250_000, SelectMode.SelectRead))
+            {
+                if (IsBroken)
+                {
+                    throw new IOException(BrokenReason);
+                }
+                if (Environment.TickCount64 > ReadDeadline)
+                {
+                    throw new TimeoutException("the server sent nothing within the connect timeout");
+                }
+            }
+            return Socket.Receive(buffer);
         }
 
         internal void Update(ServerInfo info)

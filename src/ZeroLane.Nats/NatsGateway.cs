@@ -79,6 +79,19 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
     /// </summary>
     internal NatsDirectConnection? DirectConnection { get; }
 
+    /// <summary>"host:port" of the server the connection carrying the samples is on; empty while it is not connected.</summary>
+    internal string ServerAddress
+    {
+        get
+        {
+            if (DirectConnection is { } direct)
+            {
+                return direct.ServerUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) ? $"{uri.Host}:{uri.Port}" : "";
+            }
+            return _connection.ConnectionState == NatsConnectionState.Open && _connection.ServerInfo is { } server ? $"{server.Host}:{server.Port}" : "";
+        }
+    }
+
     /// <summary>
     /// Starts a gateway over <paramref name="connection"/> (which the caller keeps and disposes after the gateway): the first
     /// look at local topics is done, and their NATS subscriptions made, when this completes.
@@ -177,6 +190,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
                     MessagesStale = stale,
                     SendFailures = Interlocked.Read(ref _counters.SendFailures),
                     Reconnects = Interlocked.Read(ref _counters.Reconnects),
+                    DirectConnection = DirectConnection is not null,
                     ExportedTopics = _exports.Keys.Order(StringComparer.Ordinal).ToArray(),
                     ImportedTopics = _imports.Keys.Order(StringComparer.Ordinal).ToArray(),
                     LastError = _counters.LastError,

@@ -12,7 +12,7 @@ public sealed record NatsGatewayInfo
     /// <summary>True if that process still runs (a gateway killed leaves its file until the next gateway starts).</summary>
     public required bool Alive { get; init; }
 
-    /// <summary>The NATS server it is connected to (host:port), or empty while it reconnects.</summary>
+    /// <summary>The NATS server the connection carrying its samples is on (host:port), or empty while it reconnects.</summary>
     public string Server { get; init; } = "";
 
     /// <summary>When the file was last written (once a second while the gateway runs).</summary>
@@ -72,7 +72,7 @@ public static class NatsGatewayInspector
             json.WriteString("name", s.Name);
             json.WriteString("id", s.GatewayId.ToString("x16", CultureInfo.InvariantCulture));
             json.WriteNumber("pid", Environment.ProcessId);
-            json.WriteString("server", gateway.Connection.ServerInfo is { } server ? $"{server.Host}:{server.Port}" : "");
+            json.WriteString("server", gateway.ServerAddress);
             json.WriteString("updated", DateTime.UtcNow);
             json.WriteNumber("samplesSent", s.SamplesSent);
             json.WriteNumber("bytesSent", s.BytesSent);

@@ -45,8 +45,14 @@ public sealed record NatsGatewayStatistics
     /// <summary>Local samples NATS.Net refused to send (e.g. while disconnected with its buffer full).</summary>
     public long SendFailures { get; init; }
 
-    /// <summary>Times the connection to NATS was opened again after it was lost.</summary>
+    /// <summary>Times the connection carrying the samples was opened again after it was lost.</summary>
     public long Reconnects { get; init; }
+
+    /// <summary>
+    /// True when the samples go on the gateway's own connection (<see cref="NatsGatewayOptions.DirectConnection"/>), false
+    /// when they go through NATS.Net.
+    /// </summary>
+    public bool DirectConnection { get; init; }
 
     /// <summary>Topics exported now (they have local publishers).</summary>
     public IReadOnlyList<string> ExportedTopics { get; init; } = [];

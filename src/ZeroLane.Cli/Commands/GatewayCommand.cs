@@ -43,6 +43,10 @@ internal static class GatewayCommand
             DefaultValueFactory = _ => 0,
             HelpName = "count",
         };
+        var natsNet = new Option<bool>("--via-natsnet")
+        {
+            Description = "Carry the samples on NATS.Net's connection instead of the gateway's own (which sends them straight from shared memory, allocating nothing per sample). For diagnosis; --durable always uses NATS.Net.",
+        };
         Option<long> maxSampleSize = CommonOptions.CreateSizeOption("--max-sample-size", "Largest sample taken from NATS (larger ones are refused before any memory is used).", 256L << 20);
         var stats = new Option<double>("--stats")
         {
@@ -53,7 +57,7 @@ internal static class GatewayCommand
         Option<double> connectTimeout = CommonOptions.CreateConnectTimeoutOption("reach a NATS server at start", 10);
         var command = new Command("gateway", "Carry this host's topics to and from other hosts through a NATS server or cluster.")
         {
-            topics, direction, block, durable, replay, maxSampleSize, stats, connectTimeout,
+            topics, direction, block, durable, replay, natsNet, maxSampleSize, stats, connectTimeout,
         };
         nats.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -85,6 +89,7 @@ internal static class GatewayCommand
                 Durable = parseResult.GetValue(durable),
                 DurableReplay = replayCount,
                 MaxSampleSize = parseResult.GetValue(maxSampleSize),
+                DirectConnection = !parseResult.GetValue(natsNet),
             };
             return await RunAsync(endpoint, options, every, cancellationToken).ConfigureAwait(false);
         });
@@ -96,9 +101,9 @@ internal static class GatewayCommand
         NatsGateway gateway = await NatsGateway.StartAsync(endpoint, options, log: null, cancellationToken).ConfigureAwait(false);
         try
         {
-            Console.Error.Write($"Gateway '{gateway.Name}' ({gateway.Id:x16}) connected to {gateway.Connection.ServerInfo?.Host}:{gateway.Connection.ServerInfo?.Port}" +
+            Console.Error.Write($"Gateway '{gateway.Name}' ({gateway.Id:x16}) connected to {gateway.ServerAddress}" +
                 $" ({string.Join(", ", endpoint.Urls)}), carrying {string.Join(", ", options.Topics)} ({Lower(options.Direction)}" +
-                (options.Durable ? ", durable" : "") + "). Ctrl+C to stop.\n");
+                (options.Durable ? ", durable" : "") + (gateway.Statistics.DirectConnection ? ", on its own connection" : ", through NATS.Net") + "). Ctrl+C to stop.\n");
             IReadOnlyList<string> exported = [], imported = [];
             long nextStats = Environment.TickCount64 + (long)(statsSeconds * 1000);
             while (true)

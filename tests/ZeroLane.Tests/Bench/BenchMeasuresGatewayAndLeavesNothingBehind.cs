@@ -35,9 +35,11 @@ public sealed class BenchMeasuresGatewayAndLeavesNothingBehind : IClassFixture<G
         [
             "memcpy/throughput/268435456",
             "zerolane-gateway/throughput/64",
+            "zerolane-gateway-natsnet/throughput/64",
             "nats/throughput/64",
             "zerolane-bridge-tcp/throughput/64",
             "nats-sample-sender/send-loop/64",
+            "direct-sample-sender/send-loop/64",
         ];
 
         Assert.Equal(expected.Order(), Rows.Select(Key).Order());
@@ -54,6 +56,8 @@ public sealed class BenchMeasuresGatewayAndLeavesNothingBehind : IClassFixture<G
         });
         JsonElement send = Assert.Single(Rows, row => row.GetProperty("transport").GetString() == "nats-sample-sender");
         Assert.True(send.GetProperty("sender_allocated_bytes_per_frame").GetDouble() >= 0, send.ToString());
+        JsonElement direct = Assert.Single(Rows, row => row.GetProperty("transport").GetString() == "direct-sample-sender");
+        Assert.True(direct.GetProperty("sender_allocated_bytes_per_frame").GetDouble() >= 0, direct.ToString());
     }
 
     [Fact]
@@ -64,7 +68,8 @@ public sealed class BenchMeasuresGatewayAndLeavesNothingBehind : IClassFixture<G
         string[] lines = output.Split('\n');
         foreach ((string transport, string mode) in new[]
         {
-            ("zerolane-gateway", "throughput"), ("nats", "throughput"), ("zerolane-bridge-tcp", "throughput"), ("nats-sample-sender", "send-loop"),
+            ("zerolane-gateway", "throughput"), ("zerolane-gateway-natsnet", "throughput"), ("nats", "throughput"), ("zerolane-bridge-tcp", "throughput"),
+            ("nats-sample-sender", "send-loop"), ("direct-sample-sender", "send-loop"),
         })
         {
             Assert.Single(lines, line =>
@@ -76,9 +81,11 @@ public sealed class BenchMeasuresGatewayAndLeavesNothingBehind : IClassFixture<G
 
         Assert.Matches(@"gateway 64 B: [\d,]+ samples/s \([\d.]+ GB/s\); [\d.]+% of memcpy; vs plain NATS\.Net [\d,]+/s \([\d.]+ GB/s\): [\d.]+x; "
             + @"vs ring bridge over TCP [\d,]+/s \([\d.]+ GB/s\): [\d.]+x; whole bench process allocated [\d.]+ B per sample delivered", output);
-        Assert.Matches(@"gateway send side \(NatsSampleSender\.Send alone, sending thread\): 64 B [\d,]+/s, [\d.]+ B per sample \(target 0 B: (met|MISSED)", output);
+        Assert.Matches(@"gateway send side \(NatsSampleSender\.Send on the gateway's own connection, sending thread\): 64 B [\d,]+/s, [\d.]+ B per sample \(target 0 B: (met|MISSED)", output);
+        Assert.Matches(@"gateway through NATS\.Net 64 B: [\d,]+ samples/s", output);
+        Assert.Matches(@"gateway send side through NATS\.Net \(DirectConnection off, sending thread\): 64 B [\d,]+/s, [\d.]+ B per sample", output);
         Assert.Matches(@"NATS\.Net inside PublishAsync [\d.]+ B, NatsSampleSender's own 0 B", output);
-        Assert.Matches(@"run by run.*: 64 B plain NATS\.Net [\d.]+, [\d.]+, bridge [\d.]+, [\d.]+\.", output);
+        Assert.Matches(@"run by run.*: 64 B plain NATS\.Net [\d.]+, [\d.]+, bridge [\d.]+, [\d.]+, gateway through NATS\.Net over plain NATS\.Net [\d.]+, [\d.]+\.", output);
         Assert.Contains("the subscriber counts only samples with Forwarded = true", output, StringComparison.Ordinal);
         Assert.Contains("Overflow = BlockPublisher", output, StringComparison.Ordinal);
     }
