@@ -54,12 +54,14 @@ internal sealed class BenchNatsServer : IDisposable
     /// Starts a server on a free port of 127.0.0.1 with <paramref name="extraConfig"/> after its <c>listen</c> line, and
     /// waits until it accepts connections (the tests' servers are these too).
     /// </summary>
+    /// <param name="port">The client port on 127.0.0.1; 0 (the default) for a free one. A test that restarts a server on the
+    /// port it had gives it here.</param>
     /// <exception cref="InvalidOperationException">It did not start, or exited, or accepted nothing within 30 s.</exception>
-    internal static BenchNatsServer Start(string namePrefix, string extraConfig)
+    internal static BenchNatsServer Start(string namePrefix, string extraConfig, int port = 0)
     {
         // Made owner-only (0700) by CreateTempSubdirectory, so the configuration in it is the caller's alone.
         string directory = Directory.CreateTempSubdirectory(namePrefix + "nats-").FullName;
-        int port = FreeLoopbackPort();
+        port = port == 0 ? FreeLoopbackPort() : port;
         string config = System.IO.Path.Combine(directory, "server.conf");
         File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $"listen: 127.0.0.1:{port}\n") + extraConfig);
         var startInfo = new ProcessStartInfo(Path)

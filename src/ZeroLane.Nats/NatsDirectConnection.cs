@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -485,6 +486,12 @@ internal sealed class NatsDirectConnection : IDisposable
             {
                 throw;
             }
+            catch (Exception e) when (e is CryptographicException or NKeysException or UnauthorizedAccessException)
+            {
+                // Credential or TLS files that cannot be used (changed since they were checked?): no server would take them.
+                throw new NatsGatewayConnectException(
+                    $"The gateway's own NATS connection could not use its credentials or TLS files ({OneLine(e.Message)}): check --nkey, --creds, --tls-ca, --tls-cert and --tls-key.", e);
+            }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or TimeoutException or JsonException or FormatException)
             {
                 failure = $"{url}: {Reason(e)}";
@@ -544,7 +551,15 @@ internal sealed class NatsDirectConnection : IDisposable
             link.WriteControl(s_ping);
             while (true)
             {
-                string line = Encoding.UTF8.GetString(link.NextLine());
+                ReadOnlySpan<byte> next = link.NextLine();
+                if (next.StartsWith("HMSG "u8) || next.StartsWith("MSG "u8))
+                {
+                    // A message of a subscription made above can come before the PONG: it is handed on (and its payload
+                    // read) as the reader does, never taken for lines.
+                    link.Deliver(next);
+                    continue;
+                }
+                string line = Encoding.UTF8.GetString(next);
                 if (line == "PONG")
                 {
                     break;
@@ -1106,7 +1121,7 @@ internal sealed class NatsDirectConnection : IDisposable
         /// Reads the message announced by <paramref name="line"/> ("MSG SUBJECT SID [REPLY] SIZE" or "HMSG SUBJECT SID [REPLY]
         /// HEADERSIZE SIZE") and hands its header block and payload, in place in the receive buffer, to its subscription.
         /// </summary>
-        private void Deliver(ReadOnlySpan<byte> line)
+        internal void Deliver(ReadOnlySpan<byte> line)
         {
             bool headers = line[0] == (byte)'H';
             Span<Range> fields = stackalloc Range[7];

@@ -1,7 +1,11 @@
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using NATS.NKeys;
 
 namespace ZeroLane.Tests.Nats;
@@ -49,6 +53,106 @@ internal static class NatsServerAuth
     {
         using KeyPair pair = KeyPair.CreatePair(PrefixByte.User);
         return (pair.GetSeed(), pair.GetPublicKey());
+    }
+
+    /// <summary>
+    /// An operator, an account it signed and a user that account signed, as NATS JWTs, made in the test (there is no nsc
+    /// here): what a server in operator mode needs (<see cref="OperatorConfig"/>) and what a <c>.creds</c> file holds
+    /// (<see cref="CredsFileText"/>).
+    /// </summary>
+    internal sealed record OperatorAccountUser(string OperatorJwt, string AccountPublicKey, string AccountJwt, string UserJwt, string UserSeed);
+
+    /// <summary>Makes a new operator, an account signed by it and a user signed by the account, each with fresh NKeys.</summary>
+    internal static OperatorAccountUser CreateOperatorAccountAndUser()
+    {
+        using KeyPair op = KeyPair.CreatePair(PrefixByte.Operator);
+        using KeyPair account = KeyPair.CreatePair(PrefixByte.Account);
+        string operatorJwt = Jwt(op, op.GetPublicKey(), "zltest-operator", new JsonObject { ["type"] = "operator", ["version"] = 2 });
+        string accountJwt = Jwt(op, account.GetPublicKey(), "zltest-account", new JsonObject
+        {
+            // Every limit spelled out: a limit left out reads as 0, which would admit no connection at all.
+            ["limits"] = new JsonObject
+            {
+                ["subs"] = -1, ["data"] = -1, ["payload"] = -1, ["imports"] = -1, ["exports"] = -1, ["wildcards"] = true, ["conn"] = -1,
+                ["leaf"] = -1,
+            },
+            ["default_permissions"] = new JsonObject { ["pub"] = new JsonObject(), ["sub"] = new JsonObject() },
+            ["type"] = "account",
+            ["version"] = 2,
+        });
+        (string userJwt, string userSeed) = CreateUser(account);
+        return new OperatorAccountUser(operatorJwt, account.GetPublicKey(), accountJwt, userJwt, userSeed);
+    }
+
+    /// <summary>A user JWT signed by <paramref name="account"/> and the user's seed.</summary>
+    internal static (string Jwt, string Seed) CreateUser(KeyPair account)
+    {
+        using KeyPair user = KeyPair.CreatePair(PrefixByte.User);
+        string jwt = Jwt(account, user.GetPublicKey(), "zltest-user", new JsonObject
+        {
+            ["pub"] = new JsonObject(),
+            ["sub"] = new JsonObject(),
+            ["subs"] = -1,
+            ["data"] = -1,
+            ["payload"] = -1,
+            ["type"] = "user",
+            ["version"] = 2,
+        });
+        return (jwt, user.GetSeed());
+    }
+
+    /// <summary>Configuration of operator mode: the operator's JWT (a file) and the account's JWT preloaded in a memory resolver.</summary>
+    internal static string OperatorConfig(string operatorJwtFile, string accountPublicKey, string accountJwt) =>
+        $"operator: \"{operatorJwtFile}\"\nresolver: MEMORY\nresolver_preload: {{\n  {accountPublicKey}: \"{accountJwt}\"\n}}\n";
+
+    /// <summary>The text of a <c>.creds</c> file, laid out as nsc writes one: the user JWT block, then the user seed block.</summary>
+    internal static string CredsFileText(string userJwt, string userSeed) =>
+        $"-----BEGIN NATS USER JWT-----\n{userJwt}\n------END NATS USER JWT------\n\n" +
+        $"-----BEGIN USER NKEY SEED-----\n{userSeed}\n------END USER NKEY SEED------\n";
+
+    /// <summary>
+    /// A NATS JWT: base64url of the header, a dot, base64url of the claims, a dot, base64url of the issuer's ed25519 signature
+    /// over the two. Its ID (jti) is the base32 SHA-256 of the claims without it, so every JWT made here is unique.
+    /// </summary>
+    private static string Jwt(KeyPair issuer, string subject, string name, JsonObject nats)
+    {
+        var claims = new JsonObject
+        {
+            ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["iss"] = issuer.GetPublicKey(),
+            ["name"] = name,
+            ["sub"] = subject,
+            ["nats"] = nats,
+        };
+        claims["jti"] = Base32(SHA256.HashData(Encoding.UTF8.GetBytes(claims.ToJsonString())));
+        string header = Base64Url.EncodeToString("{\"typ\":\"JWT\",\"alg\":\"ed25519-nkey\"}"u8);
+        string body = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        byte[] signature = new byte[64];
+        issuer.Sign(Encoding.ASCII.GetBytes($"{header}.{body}"), signature);
+        return $"{header}.{body}.{Base64Url.EncodeToString(signature)}";
+    }
+
+    /// <summary>RFC 4648 base32 without padding.</summary>
+    private static string Base32(ReadOnlySpan<byte> data)
+    {
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        var text = new StringBuilder((data.Length * 8 + 4) / 5);
+        int buffer = 0, bits = 0;
+        foreach (byte b in data)
+        {
+            buffer = (buffer << 8) | b;
+            bits += 8;
+            while (bits >= 5)
+            {
+                text.Append(alphabet[(buffer >> (bits - 5)) & 31]);
+                bits -= 5;
+            }
+        }
+        if (bits > 0)
+        {
+            text.Append(alphabet[(buffer << (5 - bits)) & 31]);
+        }
+        return text.ToString();
     }
 
     /// <summary>

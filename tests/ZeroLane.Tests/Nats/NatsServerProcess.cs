@@ -81,5 +81,16 @@ internal sealed class NatsServerProcess : IDisposable
         return new NatsServerProcess(BenchNatsServer.Start("zltest-", extraConfig));
     }
 
+    /// <summary>
+    /// Starts a server on 127.0.0.1:<paramref name="port"/> (one a killed server had, to restart it), with
+    /// <paramref name="extraConfig"/> appended, and waits until it accepts connections.
+    /// </summary>
+    internal static NatsServerProcess StartOnPort(int port, string extraConfig = "")
+    {
+        Prerequisites.NatsServer.Require();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        return new NatsServerProcess(BenchNatsServer.Start("zltest-", extraConfig, port));
+    }
+
     public void Dispose() => _server.Dispose();
 }
