@@ -238,14 +238,16 @@ internal sealed class NatsDirectConnection : IDisposable
                         link.KeeperPing = ++link.PingsSent;
                     }
                 }
-                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or NatsGatewayConnectException)
+                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
                 {
                     // Said in LastError; tried again after the back-off.
-                    if (e is NatsGatewayConnectException)
-                    {
-                        Volatile.Write(ref _lastError, e.Message);
-                        _nextAttempt = Environment.TickCount64 + (long)_endpoint.ReconnectWaitMax.TotalMilliseconds;
-                    }
+                }
+                catch (Exception e)
+                {
+                    // Refused credentials, or anything unforeseen: said, and tried again after the longest back-off. The
+                    // keeper never ends while the connection is in use (an exception here would end the process).
+                    Volatile.Write(ref _lastError, e is NatsGatewayConnectException ? e.Message : $"reconnecting failed: {e.GetType().Name}: {OneLine(e.Message)}");
+                    _nextAttempt = Environment.TickCount64 + (long)_endpoint.ReconnectWaitMax.TotalMilliseconds;
                 }
             }
         }
