@@ -55,6 +55,9 @@ internal static class BridgeOverNats
         if (values is null || values.Length == 0)
         {
             CliErrors.Require(tcpGiven, $"give where the frames go: {tcp.Name} for TCP, or --nats URL SUBJECT for NATS.");
+            // Credentials and TLS files given for a TCP bridge would be ignored without a word: say so instead.
+            Option? natsOnly = options.All.FirstOrDefault(option => option != options.Nats && parseResult.GetResult(option) is { Implicit: false });
+            CliErrors.Require(natsOnly is null, $"{natsOnly?.Name} applies to --nats only; a bridge over TCP ({tcp.Name}) does not use it: drop it, or use --nats URL SUBJECT.");
             return null;
         }
         CliErrors.Require(!tcpGiven, $"give either {tcp.Name} (TCP) or --nats URL SUBJECT (NATS), not both.");

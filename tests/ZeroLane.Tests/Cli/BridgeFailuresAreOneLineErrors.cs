@@ -185,6 +185,17 @@ public sealed class BridgeFailuresAreOneLineErrors : BufferTest
         ToolProcess.AssertOneLineError(result, expected);
     }
 
+    [Theory]
+    [InlineData("send", "--to", "127.0.0.1:1", "--user", "alice")]
+    [InlineData("send", "--to", "127.0.0.1:1", "--creds", "/nonexistent.creds")]
+    [InlineData("receive", "--listen", "1", "--tls-ca", "/nonexistent.pem")]
+    public async Task NatsCredentialsGivenToATcpBridgeAreRefusedNotIgnored(string side, string option, string value, string natsOption, string natsValue)
+    {
+        ToolResult result = await ToolProcess.RunAsync("bridge", side, NewName("br-tcpcreds"), option, value, natsOption, natsValue);
+
+        ToolProcess.AssertOneLineError(result, $"{natsOption} applies to --nats only");
+    }
+
     private static async Task<Socket> ConnectWithRetryAsync(int port, ToolProcess listener)
     {
         var deadline = System.Diagnostics.Stopwatch.StartNew();
