@@ -789,21 +789,7 @@ internal sealed class NatsDirectConnection : IDisposable
                 throw Lost(link, e);
             }
             progressAt = Environment.TickCount64;
-            while (sent > 0 || (index < _pins.Length && _lengths[index] == skip))
-            {
-                int left = _lengths[index] - skip;
-                if (sent >= left)
-                {
-                    sent -= left;
-                    index++;
-                    skip = 0;
-                }
-                else
-                {
-                    skip += (int)sent;
-                    sent = 0;
-                }
-            }
+            VectoredSend.Advance(_lengths, sent, ref index, ref skip);
         }
     }
 

@@ -41,6 +41,30 @@ internal static class VectoredSend
         }
     }
 
+    /// <summary>
+    /// Moves the position (segment <paramref name="index"/>, <paramref name="skip"/> bytes into it) past <paramref name="sent"/>
+    /// bytes of the segments of <paramref name="lengths"/>, and past any empty segments after them, so the next
+    /// <see cref="TrySend"/> starts where this one stopped.
+    /// </summary>
+    internal static void Advance(ReadOnlySpan<int> lengths, long sent, ref int index, ref int skip)
+    {
+        while (index < lengths.Length && (sent > 0 || lengths[index] == skip))
+        {
+            int left = lengths[index] - skip;
+            if (sent >= left)
+            {
+                sent -= left;
+                index++;
+                skip = 0;
+            }
+            else
+            {
+                skip += (int)sent;
+                sent = 0;
+            }
+        }
+    }
+
     private static SocketError ToSocketError(int errno) => errno switch
     {
         32 => SocketError.Shutdown,             // EPIPE

@@ -117,10 +117,7 @@ public sealed class NatsDirectConnectionTests
         using var guard = new CancellationTokenSource(s_hangGuard);
         using var direct = new NatsDirectConnection(Endpoint(server.Url));
         direct.Connect(guard.Token);
-        var receiver = new RecordingReceiver();
-        string subject = NewSubject();
-        direct.Subscribe(subject, receiver);
-        Assert.True(direct.Flush(s_hangGuard));
+        (RecordingReceiver receiver, string subject) = SubscribeNew(direct);
         await using var other = new NatsConnection(new NatsOpts { Url = server.Url, Name = "zltest-other" });
 
         direct.Publish(Encoding.ASCII.GetBytes(subject), s_headers, "own"u8, guard.Token);
@@ -141,10 +138,7 @@ public sealed class NatsDirectConnectionTests
         using var guard = new CancellationTokenSource(s_hangGuard);
         using var direct = new NatsDirectConnection(Endpoint(server.Url));
         direct.Connect(guard.Token);
-        var receiver = new RecordingReceiver();
-        string subject = NewSubject();
-        direct.Subscribe(subject, receiver);
-        Assert.True(direct.Flush(s_hangGuard));
+        (RecordingReceiver receiver, string subject) = SubscribeNew(direct);
         await using var other = new NatsConnection(new NatsOpts { Url = server.Url, Name = "zltest-other" });
 
         (NatsHeaders? Headers, string? ReplyTo, byte[] Data)[] cases =
@@ -371,10 +365,7 @@ public sealed class NatsDirectConnectionTests
                 TlsCaFile = caFile, TlsCertFile = clientCert, TlsKeyFile = clientKey, ReconnectWaitMax = TimeSpan.FromSeconds(1),
             });
             direct.Connect(guard.Token);
-            var receiver = new RecordingReceiver();
-            string subject = NewSubject();
-            direct.Subscribe(subject, receiver);
-            Assert.True(direct.Flush(s_hangGuard));
+            (RecordingReceiver receiver, string subject) = SubscribeNew(direct);
             string goodKey = File.ReadAllText(clientKey);
 
             File.WriteAllText(clientKey, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
@@ -417,10 +408,7 @@ public sealed class NatsDirectConnectionTests
             }
             using var direct = new NatsDirectConnection(Endpoint(nodes[0].Url) with { ReconnectWaitMax = TimeSpan.FromSeconds(1) });
             direct.Connect(guard.Token);
-            var receiver = new RecordingReceiver();
-            string subject = NewSubject();
-            direct.Subscribe(subject, receiver);
-            Assert.True(direct.Flush(s_hangGuard));
+            (RecordingReceiver receiver, string subject) = SubscribeNew(direct);
             await using var publisher = new NatsConnection(new NatsOpts { Url = nodes[2].Url, Name = "zltest-pub" });
             await PublishUntilReceived(publisher, receiver, subject, "before", guard.Token);
 
@@ -571,10 +559,7 @@ public sealed class NatsDirectConnectionTests
         using var direct = new NatsDirectConnection(endpoint);
         direct.Connect(guard.Token);
         Assert.NotNull(direct.ServerUrl);
-        var receiver = new RecordingReceiver();
-        string subject = NewSubject();
-        direct.Subscribe(subject, receiver);
-        Assert.True(direct.Flush(s_hangGuard));
+        (RecordingReceiver receiver, string subject) = SubscribeNew(direct);
         await using var plain = new NatsConnection(plainOpts with { Name = "zltest-plain", ConnectTimeout = s_patientConnect });
         await using INatsSub<byte[]> subscription = await plain.SubscribeCoreAsync<byte[]>(subject, cancellationToken: guard.Token);
         // The server has the subscription once it answers a PING sent after it.
@@ -691,6 +676,16 @@ public sealed class NatsDirectConnectionTests
     }
 
     private static NatsEndpoint Endpoint(string url) => NatsEndpoint.Parse(url) with { ConnectTimeout = s_patientConnect, Name = "zltest-direct" };
+
+    /// <summary>Subscribes a new receiver to a new subject and waits until the server has the subscription.</summary>
+    private static (RecordingReceiver Receiver, string Subject) SubscribeNew(NatsDirectConnection direct)
+    {
+        var receiver = new RecordingReceiver();
+        string subject = NewSubject();
+        direct.Subscribe(subject, receiver);
+        Assert.True(direct.Flush(s_hangGuard), "the subscription did not reach the server");
+        return (receiver, subject);
+    }
 
     private static string NewSubject() => "zltest.direct." + Guid.NewGuid().ToString("N");
 

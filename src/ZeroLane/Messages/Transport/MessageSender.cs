@@ -303,21 +303,7 @@ public sealed class MessageSender : IDisposable
     private void Advance(long sent)
     {
         _bytesSentNow += sent;
-        while (sent > 0)
-        {
-            int left = _segments[_index].Length - _offset;
-            if (sent >= left)
-            {
-                sent -= left;
-                _index++;
-                _offset = 0;
-            }
-            else
-            {
-                _offset += (int)sent;
-                sent = 0;
-            }
-        }
+        VectoredSend.Advance(_lengths.AsSpan(0, _count), sent, ref _index, ref _offset);
     }
 
     private void PinSegments()
