@@ -645,14 +645,14 @@ internal sealed class NatsDirectConnection : IDisposable
             }
             if (_endpoint.NKeySeedFile is { } seedFile)
             {
-                string seed = NatsEndpoint.ParseNKeySeed(File.ReadAllText(seedFile), seedFile);
+                string seed = ReadCredentials(seedFile, "--nkey", text => NatsEndpoint.ParseNKeySeed(text, seedFile));
                 using KeyPair pair = KeyPair.FromSeed(seed.AsSpan());
                 writer.WriteString("nkey", pair.GetPublicKey());
                 writer.WriteString("sig", Sign(pair, info.Nonce, seedFile));
             }
             if (_endpoint.CredsFile is { } credsFile)
             {
-                (string jwt, string seed) = ParseCreds(File.ReadAllText(credsFile), credsFile);
+                (string jwt, string seed) = ReadCredentials(credsFile, "--creds", text => ParseCreds(text, credsFile));
                 using KeyPair pair = KeyPair.FromSeed(seed.AsSpan());
                 writer.WriteString("jwt", jwt);
                 writer.WriteString("sig", Sign(pair, info.Nonce, credsFile));
@@ -664,6 +664,22 @@ internal sealed class NatsDirectConnection : IDisposable
         json.WrittenSpan.CopyTo(command.AsSpan("CONNECT "u8.Length));
         "\r\n"u8.CopyTo(command.AsSpan(command.Length - 2));
         return command;
+    }
+
+    /// <summary>
+    /// Reads and parses a credentials file at (re)connect; a file that is gone, unreadable or no longer valid is a
+    /// credentials error (no server would take it), never taken for an unreachable server.
+    /// </summary>
+    private static T ReadCredentials<T>(string path, string option, Func<string, T> parse)
+    {
+        try
+        {
+            return parse(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new NatsGatewayConnectException($"The gateway's own NATS connection could not use '{path}' ({OneLine(e.Message)}): check {option}.", e);
+        }
     }
 
     private static string Sign(KeyPair pair, string? nonce, string file)

@@ -318,6 +318,25 @@ public sealed class NatsDirectConnectionTests
         }
     }
 
+    /// <summary>A seed file that no longer holds a seed (or is gone) when the connection is made is named as a credentials problem, not an unreachable server.</summary>
+    [Fact]
+    public void ASeedFileThatNoLongerHoldsASeedIsNamedAsACredentialsError()
+    {
+        using var directory = new NatsServerAuth.PrivateDirectory();
+        string seedFile = directory.WriteFile("user.nk", "not a seed\n");
+        string gone = directory.PathOf("gone.nk");
+        using NatsServerProcess server = NatsServerProcess.Start();
+        foreach ((string file, string expected) in new[] { (seedFile, "holds no user seed"), (gone, "gone.nk") })
+        {
+            using var direct = new NatsDirectConnection(Endpoint(server.Url) with { NKeySeedFile = file });
+            NatsGatewayConnectException error = Assert.Throws<NatsGatewayConnectException>(() => direct.Connect(CancellationToken.None));
+            Assert.Contains($"could not use '{file}'", error.Message, StringComparison.Ordinal);
+            Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+            Assert.Contains("check --nkey", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error.Message);
+        }
+    }
+
     [Fact]
     public void UnusableCredentialOrTlsFilesEndTheConnectWithAOneLineError()
     {
