@@ -52,6 +52,9 @@ internal sealed class NatsDirectConnection : IDisposable
     /// <summary>Room for small messages held back to go out together (<see cref="Publish"/> with <c>more</c>).</summary>
     private const int BatchCapacity = 64 * 1024;
 
+    /// <summary>The piece of a payload written to the TLS stream at a time: one TLS record's worth.</summary>
+    private const int TlsPiece = 16 * 1024;
+
     /// <summary>The largest payload a message may have to be held back in the batch; larger ones always go out at once.</summary>
     internal const int BatchedPayloadMax = 4096;
 
@@ -326,7 +329,11 @@ internal sealed class NatsDirectConnection : IDisposable
             {
                 ssl.Write(_batch, 0, batched);
                 ssl.Write(_prefix, 0, prefixLength);
-                ssl.Write(payload);
+                // In TLS-record-sized pieces: a larger span makes the stream rent (and at times allocate) a buffer its size.
+                for (int at = 0; at < payload.Length; at += TlsPiece)
+                {
+                    ssl.Write(payload.Slice(at, Math.Min(TlsPiece, payload.Length - at)));
+                }
                 ssl.Write(s_crlf, 0, crlfLength);
                 link.PayPongs();
             }
@@ -875,6 +882,8 @@ internal sealed class NatsDirectConnection : IDisposable
 
         private readonly NatsDirectConnection _owner;
         private readonly object _pongs = new();
+        private readonly MemoryHandle[] _sendPin = new MemoryHandle[1];
+        private readonly int[] _sendLength = new int[1];
         private byte[] _input = new byte[Slack];
         private int _start;
         private int _end;
@@ -887,13 +896,14 @@ internal sealed class NatsDirectConnection : IDisposable
             _owner = owner;
             Url = url;
             Socket = socket;
+            Handle = socket.SafeHandle;
         }
 
         internal string Url { get; }
 
         internal Socket Socket { get; }
 
-        internal SafeHandle Handle { get; private set; } = null!;
+        internal SafeHandle Handle { get; }
 
         internal SslStream? Ssl { get; private set; }
 
@@ -916,7 +926,7 @@ internal sealed class NatsDirectConnection : IDisposable
 
         internal void StartTls(string host, SslClientAuthenticationOptions options)
         {
-            var ssl = new SslStream(new NetworkStream(Socket, ownsSocket: false), leaveInnerStreamOpen: false);
+            var ssl = new SslStream(new PolledSocketStream(this), leaveInnerStreamOpen: false);
             Ssl = ssl;
             using var timeout = new CancellationTokenSource(_owner._endpoint.ConnectTimeout);
             try
@@ -931,7 +941,6 @@ internal sealed class NatsDirectConnection : IDisposable
 
         internal void StartReading()
         {
-            Handle = Socket.SafeHandle;
             new Thread(ReadLoop) { IsBackground = true, Name = "ZeroLane gateway NATS reader " + Url }.Start();
         }
 
@@ -943,10 +952,7 @@ internal sealed class NatsDirectConnection : IDisposable
                 ssl.Write(command);
                 return;
             }
-            while (!command.IsEmpty)
-            {
-                command = command[Socket.Send(command)..];
-            }
+            SendWhenWritable(command);
         }
 
         /// <summary>Sends the PONGs the reader owes because a message was being written when the server's PING came. Under the write lock.</summary>
@@ -1002,13 +1008,18 @@ internal sealed class NatsDirectConnection : IDisposable
         }
 
         /// <summary>
-        /// Waits in poll(2) until the socket has data (or is closed), then receives: a receive that never has to wait inside
-        /// the runtime allocates nothing, while one that does allocates its wait on every call.
+        /// Receives with recv(2) that never blocks, waiting in poll(2) while there is nothing: the runtime's own blocking
+        /// receive allocates whenever it has to wait, even now and then after poll(2) said there was data.
         /// </summary>
         private int ReceiveWhenReadable(Span<byte> buffer)
         {
-            while (!Socket.Poll(250_000, SelectMode.SelectRead))
+            while (true)
             {
+                int received = VectoredSend.TryReceive(Handle, buffer);
+                if (received >= 0)
+                {
+                    return received;
+                }
                 if (IsBroken)
                 {
                     throw new IOException(BrokenReason);
@@ -1017,8 +1028,53 @@ internal sealed class NatsDirectConnection : IDisposable
                 {
                     throw new TimeoutException("the server sent nothing within the connect timeout");
                 }
+                Socket.Poll(250_000, SelectMode.SelectRead);
             }
-            return Socket.Receive(buffer);
+        }
+
+        /// <summary>
+        /// Sends all of <paramref name="bytes"/>, waiting in poll(2) while the socket is full (never inside the runtime, which
+        /// would allocate its wait); a send that makes no progress for <see cref="StallLimit"/> fails. For commands and the TLS
+        /// stream (messages without TLS go out by <see cref="SendAll"/>'s gather writes).
+        /// </summary>
+        private unsafe void SendWhenWritable(ReadOnlySpan<byte> bytes)
+        {
+            lock (_sendPin)
+            {
+                fixed (byte* start = bytes)
+                {
+                    _sendPin[0] = new MemoryHandle(start);
+                    _sendLength[0] = bytes.Length;
+                    try
+                    {
+                        int skip = 0;
+                        long progressAt = Environment.TickCount64;
+                        while (skip < bytes.Length)
+                        {
+                            long sent = VectoredSend.TrySend(Handle, _sendPin, _sendLength, skip);
+                            if (sent < 0)
+                            {
+                                if (IsBroken)
+                                {
+                                    throw new IOException(BrokenReason);
+                                }
+                                if (Environment.TickCount64 - progressAt > (long)StallLimit.TotalMilliseconds)
+                                {
+                                    throw new IOException($"the server took nothing for {StallLimit.TotalSeconds:0} s");
+                                }
+                                Socket.Poll(100_000, SelectMode.SelectWrite);
+                                continue;
+                            }
+                            skip += (int)sent;
+                            progressAt = Environment.TickCount64;
+                        }
+                    }
+                    finally
+                    {
+                        _sendPin[0] = default;
+                    }
+                }
+            }
         }
 
         internal void Update(ServerInfo info)
@@ -1173,6 +1229,64 @@ internal sealed class NatsDirectConnection : IDisposable
                     receiver.Receive(block, new ReadOnlySequence<byte>(_input, at + (int)headerSize, (int)(size - headerSize)));
                 }
             }
+        }
+
+        /// <summary>
+        /// The socket as a stream for <see cref="SslStream"/>: reads and writes wait in poll(2), as the plain connection's do,
+        /// so TLS allocates nothing per message either (the runtime's own blocking socket calls allocate each time they wait).
+        /// </summary>
+        private sealed class PolledSocketStream(Link link) : Stream
+        {
+            public override bool CanRead => true;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => true;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position
+            {
+                get => throw new NotSupportedException();
+                set => throw new NotSupportedException();
+            }
+
+            public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+            public override int Read(Span<byte> buffer) => link.ReceiveWhenReadable(buffer);
+
+            public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+            public override void Write(ReadOnlySpan<byte> buffer) => link.SendWhenWritable(buffer);
+
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+                cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : new(Read(buffer.Span));
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+            public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return ValueTask.FromCanceled(cancellationToken);
+                }
+                Write(buffer.Span);
+                return ValueTask.CompletedTask;
+            }
+
+            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+            public override void Flush()
+            {
+            }
+
+            public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
         }
 
         public void Dispose()

@@ -6,7 +6,7 @@ namespace ZeroLane.Posix;
 
 /// <summary>
 /// Gather writes to a stream socket: one sendmsg(2) sends up to <see cref="MaxSegments"/> segments of pinned memory
-/// without copying them in user space.
+/// without copying them in user space; and receives that never block (for callers that wait in poll(2) themselves).
 /// </summary>
 internal static class VectoredSend
 {
@@ -61,6 +61,36 @@ internal static class VectoredSend
             {
                 skip += (int)sent;
                 sent = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Receives what the socket has now into <paramref name="buffer"/>, without blocking and without the runtime's socket
+    /// machinery (whose blocking calls allocate each time they wait). Retries EINTR.
+    /// </summary>
+    /// <returns>The bytes received, 0 when the peer ended the stream, or -1 when nothing is there yet.</returns>
+    /// <exception cref="SocketException">The connection broke.</exception>
+    internal static unsafe int TryReceive(SafeHandle socket, Span<byte> buffer)
+    {
+        fixed (byte* start = buffer)
+        {
+            while (true)
+            {
+                nint received = Interop.Sys.Recv(socket, start, (nuint)buffer.Length, Interop.Sys.MSG_DONTWAIT);
+                if (received >= 0)
+                {
+                    return (int)received;
+                }
+                int errno = PosixError.LastErrno;
+                if (errno == Interop.Errno.EAGAIN)
+                {
+                    return -1;
+                }
+                if (errno != Interop.Errno.EINTR)
+                {
+                    throw new SocketException((int)ToSocketError(errno), $"recv failed: {PosixError.Describe(errno)} (errno {errno}).");
+                }
             }
         }
     }
