@@ -529,8 +529,6 @@ internal sealed class NatsDirectConnection : IDisposable
                     throw new TimeoutException($"no TCP connection within {_endpoint.ConnectTimeout.TotalSeconds:0.#} s");
                 }
             }
-            socket.ReceiveTimeout = (int)_endpoint.ConnectTimeout.TotalMilliseconds;
-            socket.SendTimeout = (int)StallLimit.TotalMilliseconds;
             link.ReadDeadline = Environment.TickCount64 + (long)_endpoint.ConnectTimeout.TotalMilliseconds;
             string greeting = Encoding.UTF8.GetString(link.NextLine());
             if (!greeting.StartsWith("INFO ", StringComparison.Ordinal))
@@ -588,7 +586,6 @@ internal sealed class NatsDirectConnection : IDisposable
                     link.Update(ServerInfo.Parse(Encoding.UTF8.GetBytes(line[5..])));
                 }
             }
-            socket.ReceiveTimeout = 0;
             link.ReadDeadline = long.MaxValue;
             link.StartReading();
             return link;

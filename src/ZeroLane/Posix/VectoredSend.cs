@@ -71,26 +71,23 @@ internal static class VectoredSend
     /// </summary>
     /// <returns>The bytes received, 0 when the peer ended the stream, or -1 when nothing is there yet.</returns>
     /// <exception cref="SocketException">The connection broke.</exception>
-    internal static unsafe int TryReceive(SafeHandle socket, Span<byte> buffer)
+    internal static int TryReceive(SafeHandle socket, Span<byte> buffer)
     {
-        fixed (byte* start = buffer)
+        while (true)
         {
-            while (true)
+            nint received = Interop.Sys.Recv(socket, buffer, Interop.Sys.MSG_DONTWAIT);
+            if (received >= 0)
             {
-                nint received = Interop.Sys.Recv(socket, start, (nuint)buffer.Length, Interop.Sys.MSG_DONTWAIT);
-                if (received >= 0)
-                {
-                    return (int)received;
-                }
-                int errno = PosixError.LastErrno;
-                if (errno == Interop.Errno.EAGAIN)
-                {
-                    return -1;
-                }
-                if (errno != Interop.Errno.EINTR)
-                {
-                    throw new SocketException((int)ToSocketError(errno), $"recv failed: {PosixError.Describe(errno)} (errno {errno}).");
-                }
+                return (int)received;
+            }
+            int errno = PosixError.LastErrno;
+            if (errno == Interop.Errno.EAGAIN)
+            {
+                return -1;
+            }
+            if (errno != Interop.Errno.EINTR)
+            {
+                throw new SocketException((int)ToSocketError(errno), $"recv failed: {PosixError.Describe(errno)} (errno {errno}).");
             }
         }
     }

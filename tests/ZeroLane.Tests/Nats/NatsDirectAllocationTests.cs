@@ -36,26 +36,13 @@ public sealed class NatsDirectAllocationTests
         Prerequisites.NatsServer.Require();
         using NatsServerProcess server = NatsServerProcess.Start();
         using var direct = new NatsDirectConnection(new NatsEndpoint { Urls = [server.Url], Name = "zltest-direct-allocation" });
-        direct.Connect(CancellationToken.None);
-        // Never connected: the sender uses it only when there is no direct connection.
-        await using var unused = new NatsConnection(NatsOpts.Default with { Url = server.Url });
-        var sender = new NatsSampleSender(unused, "zerolane.zltest-direct-" + Guid.NewGuid().ToString("N")[..8], senderId: 0x1234, jetStream: null, direct);
-        IntPtr memory = NativeAlloc(size);
-        try
-        {
-            long best = await Task.Factory.StartNew(() => BestWindow(sender, memory, size, sends),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        (long best, NatsSampleSender sender) = await MeasureSends(direct, server.Url, size, sends);
 
-            _output.WriteLine($"{sends} sends of {size} B on the direct connection: {best} B allocated on the sending thread " +
-                $"({sender.MessagesSentDirect} NATS messages in all).");
-            Assert.True(best == 0, $"{sends} sends of {size} B allocated {best} B on the sending thread.");
-            Assert.Equal(sender.MessagesSent, sender.MessagesSentDirect);
-            Assert.True(sender.MessagesSentDirect >= 3L * sends, $"only {sender.MessagesSentDirect} messages were sent");
-        }
-        finally
-        {
-            NativeFree(memory);
-        }
+        _output.WriteLine($"{sends} sends of {size} B on the direct connection: {best} B allocated on the sending thread " +
+            $"({sender.MessagesSentDirect} NATS messages in all).");
+        Assert.True(best == 0, $"{sends} sends of {size} B allocated {best} B on the sending thread.");
+        Assert.Equal(sender.MessagesSent, sender.MessagesSentDirect);
+        Assert.True(sender.MessagesSentDirect >= 3L * sends, $"only {sender.MessagesSentDirect} messages were sent");
     }
 
     /// <summary>
@@ -74,22 +61,10 @@ public sealed class NatsDirectAllocationTests
         (string caFile, string certFile, string keyFile) = NatsServerAuth.CreateCaAndServerCertificate(directory);
         using NatsServerProcess server = NatsServerProcess.Start(NatsServerAuth.TlsConfig(certFile, keyFile));
         using var direct = new NatsDirectConnection(new NatsEndpoint { Urls = [server.Url], Name = "zltest-direct-tls-allocation", TlsCaFile = caFile });
-        direct.Connect(CancellationToken.None);
-        await using var unused = new NatsConnection(NatsOpts.Default with { Url = server.Url });
-        var sender = new NatsSampleSender(unused, "zerolane.zltest-direct-tls-" + Guid.NewGuid().ToString("N")[..8], senderId: 0x1234, jetStream: null, direct);
-        IntPtr memory = NativeAlloc(size);
-        try
-        {
-            long best = await Task.Factory.StartNew(() => BestWindow(sender, memory, size, sends),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        (long best, _) = await MeasureSends(direct, server.Url, size, sends);
 
-            _output.WriteLine($"{sends} sends of {size} B over TLS on the direct connection: {best} B allocated on the sending thread.");
-            Assert.True(best == 0, $"{sends} sends of {size} B over TLS allocated {best} B on the sending thread.");
-        }
-        finally
-        {
-            NativeFree(memory);
-        }
+        _output.WriteLine($"{sends} sends of {size} B over TLS on the direct connection: {best} B allocated on the sending thread.");
+        Assert.True(best == 0, $"{sends} sends of {size} B over TLS allocated {best} B on the sending thread.");
     }
 
     /// <summary>
@@ -133,6 +108,29 @@ public sealed class NatsDirectAllocationTests
         _output.WriteLine($"{messages} messages of {size} B received: {allocated} B allocated on the reader thread from the 200th to the last.");
         Assert.True(allocated == 0, $"the reader thread allocated {allocated} B handing on messages 200 to {messages} of {size} B");
         Assert.Equal(size, receiver.LastLength);
+    }
+
+    /// <summary>
+    /// Connects <paramref name="direct"/>, then sends a sample of <paramref name="size"/> bytes in native memory with a
+    /// <see cref="NatsSampleSender"/> on it (<see cref="BestWindow"/>, on a thread of its own): the bytes of the better window.
+    /// </summary>
+    private static async Task<(long Best, NatsSampleSender Sender)> MeasureSends(NatsDirectConnection direct, string url, int size, int sends)
+    {
+        direct.Connect(CancellationToken.None);
+        // Never connected: the sender uses it only when there is no direct connection.
+        await using var unused = new NatsConnection(NatsOpts.Default with { Url = url });
+        var sender = new NatsSampleSender(unused, "zerolane.zltest-direct-" + Guid.NewGuid().ToString("N")[..8], senderId: 0x1234, jetStream: null, direct);
+        IntPtr memory = NativeAlloc(size);
+        try
+        {
+            long best = await Task.Factory.StartNew(() => BestWindow(sender, memory, size, sends),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            return (best, sender);
+        }
+        finally
+        {
+            NativeFree(memory);
+        }
     }
 
     /// <summary>A warm-up of <paramref name="sends"/>, then the fewer bytes of two windows of as many, allocated on this thread.</summary>
