@@ -238,15 +238,7 @@ internal sealed class ImportedTopic : IRawMessageReceiver, IAsyncDisposable
         }
         if (_subscription is not null)
         {
-            try
-            {
-                await _subscription.UnsubscribeAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // The connection is gone: the server forgot the subscription with it.
-            }
-            await _subscription.DisposeAsync().ConfigureAwait(false);
+            await _subscription.CloseAsync().ConfigureAwait(false);
         }
         lock (_sync)
         {

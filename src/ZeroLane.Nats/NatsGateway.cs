@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -48,7 +47,7 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
         _ownsConnection = ownsConnection;
         _options = options;
         _patterns = patterns;
-        Id = NewId();
+        Id = NatsWire.NewSenderId();
         JetStream = options.Durable ? new NatsJSContext(connection) : null;
         DirectConnection = endpoint is not null && options.DirectConnection && !options.Durable
             ? new NatsDirectConnection(endpoint) { Reconnected = () => Interlocked.Increment(ref _counters.Reconnects) }
@@ -482,18 +481,5 @@ public sealed class NatsGateway : IAsyncDisposable, IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.Direction, "Direction must be Both, Export or Import.");
         }
         return options.Topics.Select(TopicPattern.Parse).ToArray();
-    }
-
-    private static ulong NewId()
-    {
-        Span<byte> bytes = stackalloc byte[8];
-        ulong id;
-        do
-        {
-            RandomNumberGenerator.Fill(bytes);
-            id = BitConverter.ToUInt64(bytes);
-        }
-        while (id == 0);
-        return id;
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using NATS.Client.Core;
 using ZeroLane.Buffers;
 
@@ -37,7 +36,7 @@ internal sealed class NatsRingSender : NatsRingBridgeEnd, IRawMessageReceiver
         _subject = subject;
         _reader = reader;
         _options = options;
-        Id = NewId();
+        Id = NatsWire.NewSenderId();
         _frames = new NatsSampleSender(connection, subject, Id);
         _thread = new Thread(Run) { IsBackground = true, Name = "ZeroLane NATS ring bridge " + subject };
     }
@@ -211,18 +210,5 @@ internal sealed class NatsRingSender : NatsRingBridgeEnd, IRawMessageReceiver
         }
         _completion.TrySetException(new ObjectDisposedException(nameof(NatsRingBridge)));
         _stop.Dispose();
-    }
-
-    private static ulong NewId()
-    {
-        Span<byte> bytes = stackalloc byte[8];
-        ulong id;
-        do
-        {
-            RandomNumberGenerator.Fill(bytes);
-            id = BitConverter.ToUInt64(bytes);
-        }
-        while (id == 0);
-        return id;
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 
 namespace ZeroLane.Nats;
 
@@ -56,6 +57,20 @@ internal static class NatsWire
 
     /// <summary>Bytes of the section-7 encoding in front of the body: prefix, part count, flags, body length.</summary>
     internal const int MessageFixedHeader = 24;
+
+    /// <summary>A new sender ID (header Zl-Gw) for a gateway or ring bridge: random, never 0.</summary>
+    internal static ulong NewSenderId()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        ulong id;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            id = BitConverter.ToUInt64(bytes);
+        }
+        while (id == 0);
+        return id;
+    }
 
     /// <summary>A new string of <paramref name="digits"/> zeros that belongs to its creator, to be rewritten by <see cref="WriteHex(string, ulong)"/>.</summary>
     internal static string NewHexField(int digits) => new('0', digits);

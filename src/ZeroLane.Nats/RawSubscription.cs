@@ -30,6 +30,20 @@ internal sealed class RawSubscription : NatsSubBase
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Unsubscribes (quietly when the connection is gone, since the server forgot the subscription with it) and disposes.</summary>
+    internal async ValueTask CloseAsync()
+    {
+        try
+        {
+            await UnsubscribeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The connection is gone: the server forgot the subscription with it.
+        }
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
     protected override void TryComplete()
     {
     }
